@@ -1,0 +1,509 @@
+//! Configuration: `config/default.toml` documents every key; a user file overrides what it sets.
+//!
+//! Every struct denies unknown keys, so a typo is an error naming the key, the file and the line
+//! rather than a setting silently ignored. Credentials are never read from here (see
+//! `crate::secret`): a key that looks like one gets its own error message.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::domain::{NodeId, ProtocolId};
+
+/// The committed defaults, embedded so the binary documents itself (`orcha config defaults`).
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub orchestrator: OrchestratorConfig,
+    pub storage: StorageConfig,
+    pub ml: MlConfig,
+    pub protocols: ProtocolsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            orchestrator: OrchestratorConfig::default(),
+            storage: StorageConfig::default(),
+            ml: MlConfig::default(),
+            protocols: ProtocolsConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrchestratorConfig {
+    /// Port of the REST/WebSocket API and `/metrics`.
+    pub api_port: u16,
+    /// Address the API binds to. Anything but loopback requires an API token.
+    pub bind: String,
+    /// Seconds between optimization cycles.
+    pub optimization_interval: u64,
+    /// Default seconds between polls of one node.
+    pub poll_interval: u64,
+    /// Seconds one adapter call may take before it counts as a timeout.
+    pub poll_timeout: u64,
+    /// Seconds to wait for tasks to finish on shutdown before aborting them.
+    pub shutdown_deadline: u64,
+    /// Where the database and models live; empty means the platform data directory.
+    pub data_dir: String,
+}
+
+impl Default for OrchestratorConfig {
+    fn default() -> Self {
+        OrchestratorConfig {
+            api_port: 7373,
+            bind: "127.0.0.1".to_owned(),
+            optimization_interval: 900,
+            poll_interval: 60,
+            poll_timeout: 10,
+            shutdown_deadline: 5,
+            data_dir: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// SQLite file; empty means `<data_dir>/orcha.db`. `DATABASE_URL` overrides it.
+    pub database: String,
+    /// Days raw samples are kept before only the rollups remain.
+    pub retention_raw_days: u32,
+    /// Days 1-minute rollups are kept.
+    pub retention_minute_days: u32,
+    /// Days 1-hour rollups are kept.
+    pub retention_hour_days: u32,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            database: String::new(),
+            retention_raw_days: 7,
+            retention_minute_days: 90,
+            retention_hour_days: 1825,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MlConfig {
+    /// Base URL of an external ML engine; empty means Orcha starts its own. `ML_API_URL`
+    /// overrides it.
+    pub url: String,
+    /// Seconds one ML engine request may take.
+    pub request_timeout: u64,
+}
+
+impl Default for MlConfig {
+    fn default() -> Self {
+        MlConfig { url: String::new(), request_timeout: 30 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProtocolsConfig {
+    pub storj: StorjConfig,
+    pub golem: GolemConfig,
+    pub streamr: StreamrConfig,
+    pub grass: GrassConfig,
+}
+
+/// A further node of the same protocol (e.g. a second Storj node on another disk).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraNode {
+    pub name: String,
+    pub api_endpoint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorjConfig {
+    pub enabled: bool,
+    /// Local name of the node (the part after `storj:`).
+    pub name: String,
+    /// The storagenode dashboard API.
+    pub api_endpoint: String,
+    /// Seconds between polls; 0 means `orchestrator.poll_interval`.
+    pub poll_interval: u64,
+    /// Apply allocations without asking (dry-run otherwise).
+    pub auto_apply: bool,
+    /// Seconds between reads of the slow payout endpoints.
+    pub payout_poll_interval: u64,
+    /// The node's `config.yaml`, for the allocated-disk knob; empty means no disk knob.
+    pub config_yaml: String,
+    pub nodes: Vec<ExtraNode>,
+}
+
+impl Default for StorjConfig {
+    fn default() -> Self {
+        StorjConfig {
+            enabled: false,
+            name: "main".to_owned(),
+            api_endpoint: "http://127.0.0.1:14002".to_owned(),
+            poll_interval: 0,
+            auto_apply: false,
+            payout_poll_interval: 3600,
+            config_yaml: String::new(),
+            nodes: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GolemConfig {
+    pub enabled: bool,
+    pub name: String,
+    /// The yagna REST API. The app key comes from the keyring or `ORCHA_GOLEM_APP_KEY`.
+    pub api_endpoint: String,
+    pub poll_interval: u64,
+    pub auto_apply: bool,
+    /// Path of the `ya-provider` executable; empty means look it up on PATH.
+    pub ya_provider: String,
+    /// Allow profile changes while activities run (they are lost).
+    pub allow_interrupt: bool,
+    pub nodes: Vec<ExtraNode>,
+}
+
+impl Default for GolemConfig {
+    fn default() -> Self {
+        GolemConfig {
+            enabled: false,
+            name: "main".to_owned(),
+            api_endpoint: "http://127.0.0.1:7465".to_owned(),
+            poll_interval: 0,
+            auto_apply: false,
+            ya_provider: String::new(),
+            allow_interrupt: false,
+            nodes: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamrConfig {
+    pub enabled: bool,
+    pub name: String,
+    /// The node's `info` plugin.
+    pub api_endpoint: String,
+    pub poll_interval: u64,
+    pub auto_apply: bool,
+    /// The Operator contract address (0x…), for on-chain earnings.
+    pub operator_address: String,
+    /// The Streamr network subgraph (GraphQL).
+    pub subgraph_url: String,
+    /// Polygon JSON-RPC endpoint.
+    pub rpc_url: String,
+    pub nodes: Vec<ExtraNode>,
+}
+
+impl Default for StreamrConfig {
+    fn default() -> Self {
+        StreamrConfig {
+            enabled: false,
+            name: "main".to_owned(),
+            api_endpoint: "http://127.0.0.1:7171".to_owned(),
+            poll_interval: 0,
+            auto_apply: false,
+            operator_address: String::new(),
+            subgraph_url: String::new(),
+            rpc_url: String::new(),
+            nodes: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GrassConfig {
+    pub enabled: bool,
+    pub name: String,
+    /// The Grass dashboard cloud API. The session token comes from the keyring or
+    /// `ORCHA_GRASS_TOKEN`.
+    pub api_endpoint: String,
+    /// Seconds between polls; the cloud API rate-limits, so at least 300.
+    pub poll_interval: u64,
+    pub auto_apply: bool,
+    /// Fiat value the operator assigns to one point, as a decimal string; empty means none.
+    pub points_value: String,
+    pub nodes: Vec<ExtraNode>,
+}
+
+impl Default for GrassConfig {
+    fn default() -> Self {
+        GrassConfig {
+            enabled: false,
+            name: "main".to_owned(),
+            api_endpoint: "https://api.getgrass.io".to_owned(),
+            poll_interval: 300,
+            auto_apply: false,
+            points_value: String::new(),
+            nodes: Vec::new(),
+        }
+    }
+}
+
+/// One configured node, flattened out of the per-protocol tables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeConfig {
+    pub id: NodeId,
+    pub api_endpoint: String,
+    pub poll_interval: Duration,
+    pub auto_apply: bool,
+}
+
+/// A configuration problem, always naming where it is.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("config error in {path} line {line}: {message}")]
+    Parse { path: PathBuf, line: usize, key: String, message: String },
+    #[error("config error in {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// Key names that hold credentials, which belong in the keyring and never in a file.
+const CREDENTIAL_KEYS: [&str; 8] =
+    ["token", "app_key", "api_key", "apikey", "password", "secret", "session_token", "private_key"];
+
+impl Config {
+    /// Parses a configuration file's text. `path` is only used in error messages.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| parse_error(text, path, &e))?;
+        config.validate().map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })?;
+        Ok(config)
+    }
+
+    /// Loads the user file when it exists; a missing file means the defaults.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::from_toml(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(ConfigError::Read { path: path.to_owned(), reason: e.to_string() }),
+        }
+    }
+
+    /// Applies the documented environment overrides (`DATABASE_URL`, `ML_API_URL`).
+    pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) {
+        if let Some(db) = env("DATABASE_URL").filter(|v| !v.is_empty()) {
+            let path = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(&db);
+            self.storage.database = path.to_owned();
+        }
+        if let Some(url) = env("ML_API_URL").filter(|v| !v.is_empty()) {
+            self.ml.url = url;
+        }
+    }
+
+    /// Every enabled node, in protocol order.
+    pub fn nodes(&self) -> Vec<NodeConfig> {
+        let default_poll = self.orchestrator.poll_interval;
+        let mut out = Vec::new();
+        let p = &self.protocols;
+        let tables: [(ProtocolId, bool, &str, &str, u64, bool, &[ExtraNode]); 4] = [
+            (ProtocolId::Storj, p.storj.enabled, &p.storj.name, &p.storj.api_endpoint, p.storj.poll_interval, p.storj.auto_apply, &p.storj.nodes),
+            (ProtocolId::Golem, p.golem.enabled, &p.golem.name, &p.golem.api_endpoint, p.golem.poll_interval, p.golem.auto_apply, &p.golem.nodes),
+            (ProtocolId::Streamr, p.streamr.enabled, &p.streamr.name, &p.streamr.api_endpoint, p.streamr.poll_interval, p.streamr.auto_apply, &p.streamr.nodes),
+            (ProtocolId::Grass, p.grass.enabled, &p.grass.name, &p.grass.api_endpoint, p.grass.poll_interval, p.grass.auto_apply, &p.grass.nodes),
+        ];
+        for (protocol, enabled, name, endpoint, poll, auto_apply, extra) in tables {
+            if !enabled {
+                continue;
+            }
+            let poll = Duration::from_secs(if poll == 0 { default_poll } else { poll });
+            let all = std::iter::once((name, endpoint))
+                .chain(extra.iter().map(|n| (n.name.as_str(), n.api_endpoint.as_str())));
+            for (name, endpoint) in all {
+                // validate() has already checked every name, so this cannot fail here.
+                if let Ok(id) = NodeId::new(protocol, name) {
+                    out.push(NodeConfig {
+                        id,
+                        api_endpoint: endpoint.to_owned(),
+                        poll_interval: poll,
+                        auto_apply,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let o = &self.orchestrator;
+        for (key, v) in [
+            ("orchestrator.optimization_interval", o.optimization_interval),
+            ("orchestrator.poll_interval", o.poll_interval),
+            ("orchestrator.poll_timeout", o.poll_timeout),
+            ("ml.request_timeout", self.ml.request_timeout),
+        ] {
+            if v == 0 {
+                return Err(format!("`{key}` must be greater than 0"));
+            }
+        }
+        if o.bind.parse::<std::net::IpAddr>().is_err() {
+            return Err(format!("`orchestrator.bind` = {:?} is not an IP address", o.bind));
+        }
+        if self.storage.retention_raw_days == 0 {
+            return Err("`storage.retention_raw_days` must be at least 1".to_owned());
+        }
+        if self.protocols.grass.enabled && self.protocols.grass.poll_interval < 300 {
+            return Err("`protocols.grass.poll_interval` must be at least 300 seconds: the Grass cloud API rate-limits".to_owned());
+        }
+        let p = &self.protocols;
+        let tables: [(ProtocolId, &str, &str, &[ExtraNode]); 4] = [
+            (ProtocolId::Storj, &p.storj.name, &p.storj.api_endpoint, &p.storj.nodes),
+            (ProtocolId::Golem, &p.golem.name, &p.golem.api_endpoint, &p.golem.nodes),
+            (ProtocolId::Streamr, &p.streamr.name, &p.streamr.api_endpoint, &p.streamr.nodes),
+            (ProtocolId::Grass, &p.grass.name, &p.grass.api_endpoint, &p.grass.nodes),
+        ];
+        for (protocol, name, endpoint, extra) in tables {
+            let mut names = std::collections::HashSet::new();
+            let all = std::iter::once((name, endpoint))
+                .chain(extra.iter().map(|n| (n.name.as_str(), n.api_endpoint.as_str())));
+            for (name, endpoint) in all {
+                NodeId::new(protocol, name).map_err(|e| format!("`protocols.{protocol}`: {e}"))?;
+                if !names.insert(name) {
+                    return Err(format!("`protocols.{protocol}`: node name `{name}` is used twice"));
+                }
+                if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                    return Err(format!(
+                        "`protocols.{protocol}` node `{name}`: api_endpoint {endpoint:?} must start with http:// or https://"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Turns a toml error into one line naming the file, the line and the dotted key.
+fn parse_error(text: &str, path: &Path, err: &toml::de::Error) -> ConfigError {
+    let start = err.span().map(|s| s.start).unwrap_or(0).min(text.len());
+    let line = text[..start].matches('\n').count() + 1;
+    let line_text = text.lines().nth(line - 1).unwrap_or("");
+    let leaf = line_text.split('=').next().unwrap_or("").trim().trim_matches('"').to_owned();
+    let table = text
+        .lines()
+        .take(line)
+        .filter_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("[[")
+                .and_then(|r| r.strip_suffix("]]"))
+                .or_else(|| l.strip_prefix('[').and_then(|r| r.strip_suffix(']')))
+        })
+        .last()
+        .map(|t| t.trim().to_owned());
+    let key = match (&table, leaf.is_empty() || leaf.starts_with('[')) {
+        (Some(t), false) => format!("{t}.{leaf}"),
+        (None, false) => leaf.clone(),
+        (Some(t), true) => t.clone(),
+        (None, true) => String::new(),
+    };
+    let mut message = err.message().replace('\n', " ");
+    if CREDENTIAL_KEYS.contains(&leaf.to_ascii_lowercase().as_str()) {
+        message = format!(
+            "`{key}` looks like a credential; credentials are never read from config files, store it with `orcha secret set` or the settings form"
+        );
+    } else if !key.is_empty() {
+        message = format!("key `{key}`: {message}");
+    }
+    ConfigError::Parse { path: path.to_owned(), line, key, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Path::new("/etc/orcha/config.toml"))
+    }
+
+    #[test]
+    fn committed_defaults_equal_the_built_in_defaults() {
+        let parsed = parse(DEFAULT_TOML).expect("config/default.toml must parse");
+        assert_eq!(parsed, Config::default(), "config/default.toml and Default impls disagree");
+    }
+
+    #[test]
+    fn user_file_overrides_only_what_it_sets() {
+        let c = parse("[orchestrator]\napi_port = 9000\n[protocols.storj]\nenabled = true\n").unwrap();
+        assert_eq!(c.orchestrator.api_port, 9000);
+        assert_eq!(c.orchestrator.optimization_interval, 900);
+        assert_eq!(c.protocols.storj.api_endpoint, "http://127.0.0.1:14002");
+        let nodes = c.nodes();
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(nodes[0].id.to_string(), "storj:main");
+        assert_eq!(nodes[0].poll_interval, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn several_nodes_of_one_protocol() {
+        let c = parse(
+            "[protocols.storj]\nenabled = true\nname = \"disk1\"\n[[protocols.storj.nodes]]\nname = \"disk2\"\napi_endpoint = \"http://127.0.0.1:14003\"\n",
+        )
+        .unwrap();
+        let ids: Vec<String> = c.nodes().iter().map(|n| n.id.to_string()).collect();
+        assert_eq!(ids, ["storj:disk1", "storj:disk2"]);
+        let dup = parse("[protocols.storj]\nname = \"a\"\n[[protocols.storj.nodes]]\nname = \"a\"\napi_endpoint = \"http://x\"\n");
+        assert!(dup.unwrap_err().to_string().contains("used twice"));
+    }
+
+    #[test]
+    fn unknown_key_names_key_file_and_line() {
+        let err = parse("[orchestrator]\napi_port = 1\n\noptimisation_interval = 5\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(!msg.contains('\n'), "one line: {msg}");
+        assert!(msg.contains("/etc/orcha/config.toml line 4"), "{msg}");
+        assert!(msg.contains("orchestrator.optimisation_interval"), "{msg}");
+        assert!(msg.contains("unknown field"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_names_key_and_line() {
+        let err = parse("# comment\n[orchestrator]\noptimization_interval = \"fifteen\"\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(!msg.contains('\n'), "one line: {msg}");
+        assert!(msg.contains("line 3"), "{msg}");
+        assert!(msg.contains("orchestrator.optimization_interval"), "{msg}");
+        assert!(msg.contains("invalid type"), "{msg}");
+    }
+
+    #[test]
+    fn credentials_in_the_file_are_refused_without_echoing_them() {
+        let err = parse("[protocols.golem]\napp_key = \"abc123secret\"\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("credential"), "{msg}");
+        assert!(msg.contains("line 2"), "{msg}");
+        assert!(!msg.contains("abc123secret"), "the value must not be echoed: {msg}");
+    }
+
+    #[test]
+    fn semantic_errors_are_named() {
+        assert!(parse("[orchestrator]\npoll_interval = 0\n").unwrap_err().to_string().contains("orchestrator.poll_interval"));
+        assert!(parse("[orchestrator]\nbind = \"everywhere\"\n").unwrap_err().to_string().contains("orchestrator.bind"));
+        assert!(parse("[protocols.golem]\napi_endpoint = \"localhost:7465\"\n").unwrap_err().to_string().contains("http://"));
+        assert!(parse("[protocols.grass]\nenabled = true\npoll_interval = 10\n").unwrap_err().to_string().contains("300"));
+    }
+
+    #[test]
+    fn environment_overrides() {
+        let mut c = Config::default();
+        c.apply_env(|k| match k {
+            "DATABASE_URL" => Some("sqlite:///tmp/x.db".to_owned()),
+            "ML_API_URL" => Some("http://127.0.0.1:9".to_owned()),
+            _ => None,
+        });
+        assert_eq!(c.storage.database, "/tmp/x.db");
+        assert_eq!(c.ml.url, "http://127.0.0.1:9");
+    }
+}
