@@ -1,0 +1,120 @@
+//! Versioned schema migrations, applied in order and tracked in `PRAGMA user_version`.
+//!
+//! A migration is never edited once released; changes are new entries at the end.
+
+/// Each entry moves the schema from version `index` to `index + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+    CREATE TABLE nodes (
+        id          TEXT PRIMARY KEY,          -- "storj:main"
+        protocol    TEXT NOT NULL,
+        first_seen  INTEGER NOT NULL           -- unix ms
+    ) STRICT;
+
+    -- Raw resource samples. Money never goes here (see earnings).
+    CREATE TABLE samples (
+        node    TEXT NOT NULL,
+        metric  TEXT NOT NULL,
+        ts      INTEGER NOT NULL,              -- unix ms
+        value   REAL NOT NULL
+    ) STRICT;
+    CREATE INDEX samples_node_metric_ts ON samples (node, metric, ts);
+    CREATE INDEX samples_ts ON samples (ts);
+
+    -- Rollups: one row per node, metric and bucket start.
+    CREATE TABLE samples_1m (
+        node TEXT NOT NULL, metric TEXT NOT NULL, bucket INTEGER NOT NULL,
+        min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
+        PRIMARY KEY (node, metric, bucket)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE samples_1h (
+        node TEXT NOT NULL, metric TEXT NOT NULL, bucket INTEGER NOT NULL,
+        min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
+        PRIMARY KEY (node, metric, bucket)
+    ) STRICT, WITHOUT ROWID;
+    -- How far raw samples have been rolled up, per resolution.
+    CREATE TABLE rollup_watermark (
+        resolution TEXT PRIMARY KEY,
+        upto       INTEGER NOT NULL
+    ) STRICT;
+
+    -- Exact earnings observations: amount is an integer in base units, stored as text because
+    -- it can exceed 64 bits (18-decimal tokens).
+    CREATE TABLE earnings (
+        node        TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        token       TEXT NOT NULL,
+        amount      TEXT NOT NULL,
+        decimals    INTEGER NOT NULL,
+        observed_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX earnings_node_kind_ts ON earnings (node, kind, observed_at);
+
+    -- Prices used for fiat conversions; value is a decimal string.
+    CREATE TABLE prices (
+        token       TEXT NOT NULL,
+        fiat        TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        observed_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX prices_token_fiat_ts ON prices (token, fiat, observed_at);
+
+    CREATE TABLE health (
+        node    TEXT NOT NULL,
+        ts      INTEGER NOT NULL,
+        state   TEXT NOT NULL,
+        reasons TEXT NOT NULL                  -- JSON array of sentences
+    ) STRICT;
+    CREATE INDEX health_node_ts ON health (node, ts);
+
+    CREATE TABLE cycles (
+        id          INTEGER PRIMARY KEY,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER
+    ) STRICT;
+    CREATE TABLE cycle_steps (
+        cycle       INTEGER NOT NULL REFERENCES cycles (id),
+        step        TEXT NOT NULL,
+        status      TEXT NOT NULL,             -- done | skipped | failed
+        detail      TEXT NOT NULL,
+        finished_at INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE decisions (
+        id              INTEGER PRIMARY KEY,
+        cycle           INTEGER REFERENCES cycles (id),
+        created_at      INTEGER NOT NULL,
+        forecast_digest TEXT,                  -- JSON summary of the forecast used
+        proposed_plan   TEXT,                  -- JSON allocation per node
+        expected_gain   TEXT,                  -- decimal string, fiat over the horizon
+        switching_cost  TEXT,                  -- decimal string, fiat
+        verdict         TEXT NOT NULL,         -- apply | skip | recommend
+        reason          TEXT NOT NULL,
+        applied_result  TEXT,                  -- JSON
+        rollback        TEXT                   -- JSON, when a rollback happened
+    ) STRICT;
+
+    CREATE TABLE alerts (
+        id              INTEGER PRIMARY KEY,
+        node            TEXT,
+        rule            TEXT NOT NULL,
+        severity        TEXT NOT NULL,
+        message         TEXT NOT NULL,
+        opened_at       INTEGER NOT NULL,
+        cleared_at      INTEGER,
+        acknowledged_at INTEGER
+    ) STRICT;
+    CREATE INDEX alerts_open ON alerts (rule, node, cleared_at);
+
+    CREATE TABLE config_audit (
+        id        INTEGER PRIMARY KEY,
+        at        INTEGER NOT NULL,
+        actor     TEXT NOT NULL,
+        key       TEXT NOT NULL,
+        old_value TEXT,
+        new_value TEXT
+    ) STRICT;
+    "#,
+];

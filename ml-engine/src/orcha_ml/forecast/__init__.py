@@ -1,0 +1,1 @@
+"""Forecasting: baselines, the LSTM, the rolling-origin backtest and the model selector."""

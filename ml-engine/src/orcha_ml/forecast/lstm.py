@@ -1,0 +1,247 @@
+"""The 2-layer LSTM forecaster (Keras 3 on JAX): feature building, training and inference.
+
+Inputs per hour: the scaled series, the scaled optional feature series, and sin/cos encodings of
+hour-of-day and day-of-week. The network maps a 24-hour window to the next 24 hours directly.
+Keras is imported only inside the functions that need it, after ``KERAS_BACKEND`` is set, so the
+sidecar starts and answers ``/health`` without paying for JAX.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+WINDOW = 24
+OUTPUT = 24
+
+
+def import_keras() -> Any:
+    """Import keras on the JAX backend; the variable must be set before the first import."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    # JAX would otherwise grab a large slice of memory up front on some platforms.
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    import keras
+
+    return keras
+
+
+def time_features(epoch_hours: FloatArray) -> FloatArray:
+    """Return (n, 4) sin/cos of hour-of-day and day-of-week for UTC epoch hours."""
+    hour = np.mod(epoch_hours, 24.0)
+    # 1970-01-01 was a Thursday; shifting by 3 days makes Monday day 0.
+    day = np.mod(np.floor(epoch_hours / 24.0) + 3.0, 7.0) + hour / 24.0
+    return np.column_stack(
+        [
+            np.sin(2 * np.pi * hour / 24.0),
+            np.cos(2 * np.pi * hour / 24.0),
+            np.sin(2 * np.pi * day / 7.0),
+            np.cos(2 * np.pi * day / 7.0),
+        ]
+    )
+
+
+@dataclass
+class Scaler:
+    """Standardisation of the series and each feature, fitted on the training part only."""
+
+    value_mean: float
+    value_std: float
+    feature_means: dict[str, float] = field(default_factory=dict)
+    feature_stds: dict[str, float] = field(default_factory=dict)
+
+    @staticmethod
+    def _std(column: FloatArray) -> float:
+        std = float(np.std(column))
+        # A constant column would divide by zero; 1.0 leaves it centred and unscaled.
+        return std if std > 1e-12 else 1.0
+
+    @classmethod
+    def fit(cls, values: FloatArray, features: dict[str, FloatArray]) -> Scaler:
+        return cls(
+            value_mean=float(np.mean(values)),
+            value_std=cls._std(values),
+            feature_means={k: float(np.mean(v)) for k, v in features.items()},
+            feature_stds={k: cls._std(v) for k, v in features.items()},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "value_mean": self.value_mean,
+            "value_std": self.value_std,
+            "feature_means": self.feature_means,
+            "feature_stds": self.feature_stds,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scaler:
+        return cls(
+            value_mean=float(data["value_mean"]),
+            value_std=float(data["value_std"]),
+            feature_means={k: float(v) for k, v in data["feature_means"].items()},
+            feature_stds={k: float(v) for k, v in data["feature_stds"].items()},
+        )
+
+
+def input_matrix(
+    values: FloatArray,
+    features: dict[str, FloatArray],
+    feature_names: list[str],
+    epoch_hours: FloatArray,
+    scaler: Scaler,
+) -> FloatArray:
+    """Stack the per-hour model inputs into an (n, 1 + len(features) + 4) matrix."""
+    columns = [(values - scaler.value_mean) / scaler.value_std]
+    for name in feature_names:
+        columns.append((features[name] - scaler.feature_means[name]) / scaler.feature_stds[name])
+    return np.column_stack([*columns, time_features(epoch_hours)])
+
+
+def make_windows(matrix: FloatArray, target: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """All (24-hour input, next 24 hours) pairs with stride 1."""
+    count = len(target) - WINDOW - OUTPUT + 1
+    if count <= 0:
+        return np.empty((0, WINDOW, matrix.shape[1])), np.empty((0, OUTPUT))
+    x = np.stack([matrix[i : i + WINDOW] for i in range(count)])
+    y = np.stack([target[i + WINDOW : i + WINDOW + OUTPUT] for i in range(count)])
+    return x, y
+
+
+def build_model(n_inputs: int, units: int, dropout: float, learning_rate: float) -> Any:
+    """LSTM(units, sequences) -> Dropout -> LSTM(units) -> Dropout -> Dense(24)."""
+    keras = import_keras()
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(WINDOW, n_inputs)),
+            keras.layers.LSTM(units, return_sequences=True),
+            keras.layers.Dropout(dropout),
+            keras.layers.LSTM(units),
+            keras.layers.Dropout(dropout),
+            keras.layers.Dense(OUTPUT),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse")
+    return model
+
+
+@dataclass
+class TrainResult:
+    model: Any
+    scaler: Scaler
+    train_loss: float | None
+    epochs: int
+
+
+def train(
+    values: FloatArray,
+    features: dict[str, FloatArray],
+    epoch_hours: FloatArray,
+    *,
+    units: int,
+    epochs: int,
+    batch_size: int,
+    dropout: float,
+    learning_rate: float,
+    seed: int,
+    on_epoch: Callable[[int, float | None], None] | None = None,
+) -> TrainResult:
+    """Fit a fresh model on the whole given history (the caller has removed any holdout)."""
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    names = sorted(features)
+    scaler = Scaler.fit(values, features)
+    matrix = input_matrix(values, features, names, epoch_hours, scaler)
+    target = (values - scaler.value_mean) / scaler.value_std
+    x, y = make_windows(matrix, target)
+    if len(x) == 0:
+        raise ValueError(f"need at least {WINDOW + OUTPUT} hourly values to train")
+    model = build_model(matrix.shape[1], units, dropout, learning_rate)
+
+    class _Progress(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+            if on_epoch is not None:
+                loss = None if not logs or "loss" not in logs else float(logs["loss"])
+                on_epoch(epoch + 1, loss)
+
+    history = model.fit(
+        x.astype(np.float32),
+        y.astype(np.float32),
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=[_Progress()],
+    )
+    losses = history.history.get("loss") or [None]
+    last = losses[-1]
+    return TrainResult(model, scaler, None if last is None else float(last), epochs)
+
+
+class LstmForecaster:
+    """A trained model plus what is needed to feed it: scaler, feature names, fit boundary."""
+
+    def __init__(
+        self, model: Any, scaler: Scaler, feature_names: list[str], fit_end_epoch_hour: float
+    ) -> None:
+        self.model = model
+        self.scaler = scaler
+        self.feature_names = feature_names
+        self.fit_end_epoch_hour = fit_end_epoch_hour
+        # JAX-compiled predict functions are not documented as thread-safe; requests run in a
+        # thread pool, so predictions on one model are serialised.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: Path, metadata: dict[str, Any]) -> LstmForecaster:
+        keras = import_keras()
+        model = keras.saving.load_model(str(path), compile=False)
+        return cls(
+            model,
+            Scaler.from_json(metadata["scaler"]),
+            list(metadata["feature_names"]),
+            float(metadata["fit_end_epoch_hour"]),
+        )
+
+    def _predict_window(self, window: FloatArray) -> FloatArray:
+        # predict_on_batch with a fixed (1, 24, F) shape: eager model(x) on JAX costs ~0.5 s and
+        # hundreds of MB per call (see the notes), and a new shape would compile again.
+        batch = window[np.newaxis].astype(np.float32)
+        with self._lock:
+            out = self.model.predict_on_batch(batch)
+        return np.asarray(out, dtype=np.float64)[0]
+
+    def predict(
+        self,
+        values: FloatArray,
+        features: dict[str, FloatArray],
+        epoch_hours: FloatArray,
+        horizon: int,
+    ) -> FloatArray:
+        """Forecast ``horizon`` hours after the end of ``values`` (recursively past 24 hours).
+
+        Beyond 24 hours the model's own output is fed back; future feature values are not known,
+        so each is taken from 24 hours earlier (seasonal persistence).
+        """
+        vals = np.asarray(values[-WINDOW:], dtype=np.float64)
+        feats = {k: np.asarray(features[k][-WINDOW:], dtype=np.float64) for k in self.feature_names}
+        hours = np.asarray(epoch_hours[-WINDOW:], dtype=np.float64)
+        produced: list[FloatArray] = []
+        total = 0
+        while total < horizon:
+            matrix = input_matrix(vals, feats, self.feature_names, hours, self.scaler)
+            scaled = self._predict_window(matrix)
+            step = scaled * self.scaler.value_std + self.scaler.value_mean
+            produced.append(step)
+            total += OUTPUT
+            vals = np.concatenate([vals, step])[-WINDOW:]
+            feats = {k: np.concatenate([v, v[-OUTPUT:]])[-WINDOW:] for k, v in feats.items()}
+            hours = hours + OUTPUT
+        return np.concatenate(produced)[:horizon]

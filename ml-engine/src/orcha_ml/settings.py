@@ -1,0 +1,71 @@
+"""Runtime settings, read from ``ORCHA_ML_*`` environment variables via pydantic-settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_model_dir() -> Path:
+    """Return the per-user data directory where trained models live by default.
+
+    The desktop app normally passes ``--model-dir`` (its own app data dir); this default only
+    matters when the sidecar is started by hand.
+    """
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "depin-orcha" / "ml-models"
+
+
+class Settings(BaseSettings):
+    """All tunables of the sidecar; tests shrink the LSTM through these instead of patching code."""
+
+    model_config = SettingsConfigDict(env_prefix="ORCHA_ML_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+    model_dir: Path = Field(default_factory=default_model_dir)
+    log_level: str = "info"
+
+    # Forecasting.
+    min_history_hours: int = Field(default=72, ge=24)
+    backtest_origins: int = Field(default=4, ge=1, le=28)
+    stat_fit_hours: int = Field(default=28 * 24, ge=72)
+    max_series_hours: int = Field(default=24 * 366 * 2, ge=168)
+    max_series_per_request: int = Field(default=64, ge=1)
+
+    # LSTM training.
+    lstm_units: int = Field(default=64, ge=1)
+    lstm_epochs: int = Field(default=20, ge=1)
+    lstm_batch_size: int = Field(default=64, ge=1)
+    lstm_dropout: float = Field(default=0.2, ge=0.0, lt=1.0)
+    lstm_learning_rate: float = Field(default=1e-3, gt=0.0)
+    lstm_seed: int = 7
+    train_timeout_s: float = Field(default=1800.0, gt=0.0)
+    warm_load_models: bool = True
+
+    # Anomaly detection.
+    anomaly_contamination: float | None = Field(default=None, gt=0.0, le=0.5)
+    anomaly_trees: int = Field(default=100, ge=1)
+    anomaly_seed: int = 0
+
+    @property
+    def lstm_dir(self) -> Path:
+        """Directory holding one sub-directory of versioned LSTM models per series."""
+        return self.model_dir / "lstm"
+
+    @property
+    def anomaly_dir(self) -> Path:
+        """Directory holding saved IsolationForest detectors."""
+        return self.model_dir / "anomaly"
+
+    @property
+    def lstm_holdout_hours(self) -> int:
+        """Hours at the end of a training history kept out of the LSTM's weights.
+
+        It equals the span of the forecast backtest (daily origins, 24 h each), so a model trained
+        on a history can be backtested honestly on that same history.
+        """
+        return 24 * self.backtest_origins
