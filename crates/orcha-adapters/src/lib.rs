@@ -2,4 +2,12 @@
 //!
 //! Each adapter implements `orcha_core::ProtocolAdapter` and follows `docs/adapter-contract.md`.
 
+mod factory;
+pub mod golem;
+pub mod grass;
 pub mod http;
+pub mod prices;
+pub mod storj;
+pub mod streamr;
+
+pub use factory::{build_adapter, AdapterContext};

@@ -1,0 +1,1 @@
+//! The golem module (not implemented yet: see the open issues).

@@ -1,0 +1,1 @@
+//! The grass module (not implemented yet: see the open issues).

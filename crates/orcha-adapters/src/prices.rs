@@ -1,0 +1,1 @@
+//! The prices module (not implemented yet: see the open issues).

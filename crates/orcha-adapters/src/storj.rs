@@ -1,0 +1,1 @@
+//! The storj module (not implemented yet: see the open issues).

@@ -1,0 +1,1 @@
+//! The streamr module (not implemented yet: see the open issues).

@@ -1,0 +1,258 @@
+"""Resource allocation across nodes as a DPP-parametrised convex program (cvxpy + Clarabel).
+
+Problem, per node i and resource r, in absolute units x[i, r]::
+
+    maximise   H * sum a[i,r] * log(1 + b[i,r] * x[i,r])  -  sum c[i,r] * |x[i,r] - x0[i,r]|
+    subject to sum_i x[i,r] <= budget[r],   min[i,r] <= x[i,r] <= max[i,r]
+
+Internally each resource is measured as a share of its budget, so bytes and millicores end up on
+the same scale for the solver. The problem is built once per shape (nodes x resources) with every
+number a ``cp.Parameter`` and re-solved with new values; that keeps a solve near 2 ms instead of
+~9 ms. Two details keep it DPP (otherwise cvxpy silently re-canonicalises each time):
+
+* ``b`` sits inside the log, and ``a * log(1 + b * x)`` would multiply two parameter-dependent
+  factors. The variable is therefore ``y = b * share`` and the share is ``(1 / b) * y``.
+* The L1 switching cost uses an auxiliary variable ``d >= |share - share0|``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from orcha_ml.schemas import AllocateRequest, AllocateResponse, NodePlan
+
+FloatArray = NDArray[np.float64]
+DEFAULT_SOLVER = "CLARABEL"
+_FEASIBILITY_SLACK = 1e-9
+
+
+class AllocationError(ValueError):
+    """A problem that cannot be solved; ``code`` says why (``infeasible`` or ``solver_failed``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class ParametrisedProblem:
+    """A built cvxpy problem and its parameters for one (nodes, resources) shape."""
+
+    problem: Any
+    y: Any
+    weight: Any
+    inv_b: Any
+    share0: Any
+    cost: Any
+    low: Any
+    high: Any
+    cap: Any
+    lock: threading.Lock
+
+
+_cache: dict[tuple[int, int], ParametrisedProblem] = {}
+_cache_lock = threading.Lock()
+
+
+def _build(n: int, m: int) -> ParametrisedProblem:
+    import cvxpy as cp
+
+    y = cp.Variable((n, m), nonneg=True, name="y")
+    d = cp.Variable((n, m), nonneg=True, name="d")
+    weight = cp.Parameter((n, m), nonneg=True, name="weight")
+    inv_b = cp.Parameter((n, m), pos=True, name="inv_b")
+    share0 = cp.Parameter((n, m), name="share0")
+    cost = cp.Parameter((n, m), nonneg=True, name="cost")
+    low = cp.Parameter((n, m), nonneg=True, name="low")
+    high = cp.Parameter((n, m), nonneg=True, name="high")
+    cap = cp.Parameter(m, nonneg=True, name="cap")
+    share = cp.multiply(inv_b, y)
+    objective = cp.Maximize(
+        cp.sum(cp.multiply(weight, cp.log(1 + y))) - cp.sum(cp.multiply(cost, d))
+    )
+    constraints = [
+        cp.sum(share, axis=0) <= cap,
+        share >= low,
+        share <= high,
+        d >= share - share0,
+        d >= share0 - share,
+    ]
+    problem = cp.Problem(objective, constraints)
+    return ParametrisedProblem(
+        problem, y, weight, inv_b, share0, cost, low, high, cap, threading.Lock()
+    )
+
+
+def cached_problem(n: int, m: int) -> tuple[ParametrisedProblem, bool]:
+    """The problem for this shape and whether it already existed (was reused)."""
+    with _cache_lock:
+        existing = _cache.get((n, m))
+        if existing is not None:
+            return existing, True
+        built = _build(n, m)
+        _cache[(n, m)] = built
+        return built, False
+
+
+@dataclass
+class Arrays:
+    """The request as dense arrays in absolute units, with defaults filled in."""
+
+    budget: FloatArray
+    current: FloatArray
+    low: FloatArray
+    high: FloatArray
+    cost: FloatArray
+    a: FloatArray
+    b: FloatArray
+
+
+def to_arrays(request: AllocateRequest) -> Arrays:
+    resources = request.resources
+    n, m = len(request.nodes), len(resources)
+    budget = np.array([request.budget[r] for r in resources], dtype=np.float64)
+    shape = (n, m)
+    current, low, cost, a = (np.zeros(shape) for _ in range(4))
+    high = np.tile(budget, (n, 1))
+    b = np.ones(shape)
+    # A resource without a response curve earns nothing; b only needs to be a harmless positive
+    # number, and 1 / budget keeps its variable on the same scale as the others.
+    b_default = 1.0 / np.where(budget > 0, budget, 1.0)
+    for i, node in enumerate(request.nodes):
+        for j, r in enumerate(resources):
+            current[i, j] = node.current.get(r, 0.0)
+            low[i, j] = node.min.get(r, 0.0)
+            high[i, j] = min(node.max.get(r, budget[j]), budget[j])
+            cost[i, j] = node.switching_cost.get(r, 0.0)
+            curve = node.response.get(r)
+            a[i, j] = curve.a if curve else 0.0
+            b[i, j] = curve.b if curve else b_default[j]
+    return Arrays(budget, current, low, high, cost, a, b)
+
+
+def check_feasible(request: AllocateRequest, arrays: Arrays) -> None:
+    """Explain infeasibility in domain words before the solver would report it opaquely."""
+    for j, r in enumerate(request.resources):
+        total_min = float(arrays.low[:, j].sum())
+        if total_min > arrays.budget[j] * (1 + _FEASIBILITY_SLACK) + _FEASIBILITY_SLACK:
+            raise AllocationError(
+                "infeasible",
+                f"infeasible: min shares exceed budget for {r} "
+                f"(sum of min {total_min:g} > budget {arrays.budget[j]:g})",
+            )
+        for i, node in enumerate(request.nodes):
+            if arrays.low[i, j] > arrays.high[i, j]:
+                raise AllocationError(
+                    "infeasible",
+                    f"infeasible: nodes[{i}] ({node.id}) min {arrays.low[i, j]:g} for {r} "
+                    f"exceeds its max capped by the budget ({arrays.high[i, j]:g})",
+                )
+
+
+def repair(x: FloatArray, arrays: Arrays) -> FloatArray:
+    """Project solver output onto the feasible set, removing solver-tolerance violations.
+
+    Clipping handles the bounds; if a resource's total still exceeds its budget, the excess is
+    taken from the room above each node's minimum, proportionally, which keeps the bounds intact.
+    """
+    x = np.clip(x, arrays.low, arrays.high)
+    for j in range(x.shape[1]):
+        excess = float(x[:, j].sum() - arrays.budget[j])
+        if excess > 0:
+            room = x[:, j] - arrays.low[:, j]
+            total_room = float(room.sum())
+            if total_room > 0:
+                x[:, j] -= room * min(1.0, excess / total_room)
+    return np.clip(x, arrays.low, arrays.high)
+
+
+def earnings_per_hour(x: FloatArray, arrays: Arrays) -> FloatArray:
+    """Per node earnings/h of allocation ``x`` under the response curves."""
+    return np.asarray(np.sum(arrays.a * np.log1p(arrays.b * x), axis=1), dtype=np.float64)
+
+
+def switching_costs(x: FloatArray, arrays: Arrays) -> FloatArray:
+    return np.asarray(np.sum(arrays.cost * np.abs(x - arrays.current), axis=1), dtype=np.float64)
+
+
+def objective_value(x: FloatArray, arrays: Arrays, horizon_hours: float) -> float:
+    """The request's objective evaluated directly (not the solver's reported value)."""
+    return float(
+        horizon_hours * earnings_per_hour(x, arrays).sum() - switching_costs(x, arrays).sum()
+    )
+
+
+def solve(request: AllocateRequest, solver: str = DEFAULT_SOLVER) -> AllocateResponse:
+    """Solve one allocation request; raises AllocationError instead of returning garbage."""
+    import cvxpy as cp
+
+    arrays = to_arrays(request)
+    check_feasible(request, arrays)
+    n, m = arrays.a.shape
+    scale = np.where(arrays.budget > 0, arrays.budget, 1.0)
+    b_share = arrays.b * scale
+    with np.errstate(all="ignore"):
+        values = {
+            "weight": request.horizon_hours * arrays.a,
+            "inv_b": 1.0 / b_share,
+            "share0": arrays.current / scale,
+            "cost": arrays.cost * scale,
+            "low": arrays.low / scale,
+            "high": arrays.high / scale,
+            "cap": np.where(arrays.budget > 0, 1.0, 0.0),
+        }
+    if np.any(b_share < 1e-10) or np.any(b_share > 1e10):
+        raise AllocationError(
+            "solver_failed",
+            "response b times the budget must lie in [1e-10, 1e10] for the solver to be reliable",
+        )
+    for name, value in values.items():
+        if not np.all(np.isfinite(value)) or np.any(np.abs(value) > 1e13):
+            raise AllocationError(
+                "solver_failed", f"numbers out of range for the solver ({name} after scaling)"
+            )
+    entry, reused = cached_problem(n, m)
+    with entry.lock:
+        for name, value in values.items():
+            getattr(entry, name).value = value
+        started = time.perf_counter()
+        try:
+            entry.problem.solve(solver=solver)
+        except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
+            raise AllocationError("solver_failed", f"solver {solver} failed: {exc}") from None
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        status = str(entry.problem.status)
+        y = entry.y.value
+    if status not in ("optimal", "optimal_inaccurate") or y is None:
+        raise AllocationError("solver_failed", f"solver {solver} returned status {status}")
+    x = repair(np.asarray(y, dtype=np.float64) / b_share * scale, arrays)
+    per_node_earnings = earnings_per_hour(x, arrays)
+    per_node_switching = switching_costs(x, arrays)
+    plan = [
+        NodePlan(
+            id=node.id,
+            allocation={r: float(x[i, j]) for j, r in enumerate(request.resources)},
+            change={r: float(x[i, j] - arrays.current[i, j]) for j, r in enumerate(request.resources)},
+            earnings_per_hour=float(per_node_earnings[i]),
+            switching_cost=float(per_node_switching[i]),
+        )
+        for i, node in enumerate(request.nodes)
+    ]
+    return AllocateResponse(
+        plan=plan,
+        expected_earnings_per_hour=float(per_node_earnings.sum()),
+        switching_cost=float(per_node_switching.sum()),
+        objective=objective_value(x, arrays, request.horizon_hours),
+        horizon_hours=request.horizon_hours,
+        solver=solver,
+        status=status,
+        solve_time_ms=elapsed_ms,
+        problem_reused=reused,
+    )
