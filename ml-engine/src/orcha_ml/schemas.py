@@ -320,7 +320,7 @@ class AnomalyRequest(ApiModel):
         le=0.5,
         description="Expected share of outliers; null uses the engine default ('auto').",
     )
-    model: Identifier | None = Field(default=None, description="Name of a saved detector to use.")
+    model: FeatureName | None = Field(default=None, description="Name of a saved detector to use.")
     save_as: FeatureName | None = Field(default=None, description="Save the fitted detector.")
 
     @field_validator("rows")
