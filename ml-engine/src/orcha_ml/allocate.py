@@ -239,7 +239,9 @@ def solve(request: AllocateRequest, solver: str = DEFAULT_SOLVER) -> AllocateRes
         NodePlan(
             id=node.id,
             allocation={r: float(x[i, j]) for j, r in enumerate(request.resources)},
-            change={r: float(x[i, j] - arrays.current[i, j]) for j, r in enumerate(request.resources)},
+            change={
+                r: float(x[i, j] - arrays.current[i, j]) for j, r in enumerate(request.resources)
+            },
             earnings_per_hour=float(per_node_earnings[i]),
             switching_cost=float(per_node_switching[i]),
         )

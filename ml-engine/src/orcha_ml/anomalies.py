@@ -58,7 +58,9 @@ def _matrix(rows: list[AnomalyRow], names: list[str]) -> FloatArray:
     return np.array([[row.features[k] for k in names] for row in rows], dtype=np.float64)
 
 
-def fit(x: FloatArray, names: list[str], contamination: float | None, settings: Settings) -> Detector:
+def fit(
+    x: FloatArray, names: list[str], contamination: float | None, settings: Settings
+) -> Detector:
     from sklearn.ensemble import IsolationForest
 
     center = np.median(x, axis=0)
@@ -147,14 +149,16 @@ def detect(request: AnomalyRequest, settings: Settings, created_at: str) -> Anom
         detector = load(request.model, settings)
         if sorted(detector.feature_names) != names:
             raise AnomalyInputError(
-                "rows", f"features {names} differ from the saved detector's {detector.feature_names}"
+                "rows",
+                f"features {names} differ from the saved detector's {detector.feature_names}",
             )
         names = detector.feature_names
     else:
         source, field = (request.history, "history") if request.history else (request.rows, "rows")
         if len(source) < MIN_FIT_ROWS:
             raise AnomalyInputError(
-                field, f"at least {MIN_FIT_ROWS} rows are needed to fit the detector, got {len(source)}"
+                field,
+                f"at least {MIN_FIT_ROWS} rows are needed to fit the detector, got {len(source)}",
             )
         contamination = request.contamination
         if contamination is None:

@@ -124,7 +124,9 @@ class SeriesInput(ApiModel):
                 if step == timedelta(0):
                     raise ValueError(f"timestamps[{index}] duplicates timestamps[{index - 1}]")
                 if step < timedelta(0):
-                    raise ValueError(f"timestamps must be ascending; timestamps[{index}] is earlier")
+                    raise ValueError(
+                        f"timestamps must be ascending; timestamps[{index}] is earlier"
+                    )
                 if step != timedelta(hours=1):
                     raise ValueError(
                         f"timestamps must be hourly (1 h apart); timestamps[{index}] is "
@@ -137,10 +139,10 @@ class SeriesInput(ApiModel):
     def _aligned(self) -> Self:
         n = len(self.timestamps)
         if len(self.values) != n:
-            raise ValueError(f"values has {len(self.values)} items but timestamps has {n}")
+            raise ValueError(f"values: {len(self.values)} items but timestamps has {n}")
         for name, column in (self.features or {}).items():
             if len(column) != n:
-                raise ValueError(f"features.{name} has {len(column)} items but timestamps has {n}")
+                raise ValueError(f"features.{name}: {len(column)} items but timestamps has {n}")
         return self
 
 
@@ -235,7 +237,7 @@ class AllocateRequest(ApiModel):
     def _consistent(self) -> Self:
         resources = set(self.resources)
         if len(resources) != len(self.resources):
-            raise ValueError("resources must not repeat")
+            raise ValueError("resources: names must not repeat")
         missing = [r for r in self.resources if r not in self.budget]
         if missing:
             raise ValueError(f"budget: missing entry for {missing[0]!r}")
@@ -256,7 +258,9 @@ class AllocateRequest(ApiModel):
                 low = node.min.get(r, 0.0)
                 high = node.max.get(r, self.budget[r])
                 if low > high:
-                    raise ValueError(f"nodes[{i}].min: {r} minimum {low:g} exceeds maximum {high:g}")
+                    raise ValueError(
+                        f"nodes[{i}].min: {r} minimum {low:g} exceeds maximum {high:g}"
+                    )
         return self
 
 
@@ -302,7 +306,7 @@ def _same_features(rows: list[AnomalyRow], field: str) -> list[AnomalyRow]:
         for i, row in enumerate(rows):
             if set(row.features) != expected:
                 raise ValueError(
-                    f"{field}[{i}].features has {sorted(row.features)} but {field}[0] has "
+                    f"{field}[{i}].features: has {sorted(row.features)} but {field}[0] has "
                     f"{sorted(expected)}"
                 )
     return rows
@@ -336,7 +340,7 @@ class AnomalyRequest(ApiModel):
     @model_validator(mode="after")
     def _history_matches_rows(self) -> Self:
         if self.history and set(self.history[0].features) != set(self.rows[0].features):
-            raise ValueError("history features must match rows features")
+            raise ValueError("history: features must match the features of rows")
         if self.model is not None and self.history is not None:
             raise ValueError("model: give either a saved model or history, not both")
         return self

@@ -133,7 +133,7 @@ class JobManager:
         self._update(job, state="running", started_at=now_iso(), message="starting worker")
         try:
             self._run_worker(job, payload)
-        except Exception as exc:  # noqa: BLE001 - the job records it; the server carries on.
+        except Exception as exc:  # Broad on purpose: the job records it; the server carries on.
             log.exception("training job %s failed", job.job_id)
             self._update(job, state="failed", error=f"{type(exc).__name__}: {exc}")
         finally:
@@ -216,9 +216,9 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     from orcha_ml.forecast.lstm import LstmForecaster, train
     from orcha_ml.forecast.selector import (
         PreparedSeries,
+        backtest,
         lstm_candidate,
         statistical_candidate,
-        backtest,
     )
 
     series = PreparedSeries.from_input(series_input)
@@ -255,7 +255,10 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     forecaster = LstmForecaster(result.model, result.scaler, names, fit_end_hour)
     outcome = backtest(
         series,
-        {"lstm": lstm_candidate(forecaster), "seasonal_naive_24": statistical_candidate("seasonal_naive_24", n)},
+        {
+            "lstm": lstm_candidate(forecaster),
+            "seasonal_naive_24": statistical_candidate("seasonal_naive_24", n),
+        },
         horizon=24,
         origin_count=settings.backtest_origins,
         earliest_origin={"lstm": fit_n},
@@ -320,6 +323,6 @@ def worker_main(job_file: Path) -> int:
             _emit({"type": "saved", "series_id": series.id, "version": version})
         _emit({"type": "done"})
         return 0
-    except Exception as exc:  # noqa: BLE001 - reported to the parent as the job's error.
+    except Exception as exc:  # Broad on purpose: reported to the parent as the job's error.
         _emit({"type": "error", "message": f"{type(exc).__name__}: {exc}"})
         return 1

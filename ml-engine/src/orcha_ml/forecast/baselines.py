@@ -54,7 +54,10 @@ def ets(history: FloatArray, horizon: int) -> FloatArray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = ExponentialSmoothing(
-            history, trend=None, seasonal="add", seasonal_periods=24,
+            history,
+            trend=None,
+            seasonal="add",
+            seasonal_periods=24,
             initialization_method="estimated",
         ).fit()
         forecast = np.asarray(fit.forecast(horizon), dtype=np.float64)

@@ -165,7 +165,7 @@ def train(
         raise ValueError(f"need at least {WINDOW + OUTPUT} hourly values to train")
     model = build_model(matrix.shape[1], units, dropout, learning_rate)
 
-    class _Progress(keras.callbacks.Callback):  # type: ignore[misc]
+    class _Progress(keras.callbacks.Callback):  # type: ignore[misc,name-defined]
         def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
             if on_epoch is not None:
                 loss = None if not logs or "loss" not in logs else float(logs["loss"])
@@ -216,7 +216,8 @@ class LstmForecaster:
         batch = window[np.newaxis].astype(np.float32)
         with self._lock:
             out = self.model.predict_on_batch(batch)
-        return np.asarray(out, dtype=np.float64)[0]
+        result: FloatArray = np.asarray(out, dtype=np.float64)[0]
+        return result
 
     def predict(
         self,

@@ -122,5 +122,5 @@ class ModelStore:
         for series_id in list(self.metadata()):
             try:
                 self.forecaster(series_id)
-            except Exception as exc:  # noqa: BLE001 - a broken file must not kill the warm-up.
+            except Exception as exc:  # Broad on purpose: a broken file must not kill the warm-up.
                 log.warning("could not load model for %s: %s", series_id, exc)

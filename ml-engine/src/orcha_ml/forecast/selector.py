@@ -63,7 +63,9 @@ class PreparedSeries:
         return cls(
             id=series.id,
             values=np.asarray(series.values, dtype=np.float64),
-            features={k: np.asarray(v, dtype=np.float64) for k, v in (series.features or {}).items()},
+            features={
+                k: np.asarray(v, dtype=np.float64) for k, v in (series.features or {}).items()
+            },
             epoch_hours=start + np.arange(n, dtype=np.float64),
             last_time=last,
         )
@@ -156,10 +158,8 @@ def backtest(
         if not usable:
             continue
         try:
-            errors = np.stack(
-                [series.values[t : t + hb] - run(series, t, hb) for t in usable]
-            )
-        except Exception as exc:  # noqa: BLE001 - a model that fails just drops out.
+            errors = np.stack([series.values[t : t + hb] - run(series, t, hb) for t in usable])
+        except Exception as exc:  # Broad on purpose: a model that fails just drops out.
             log.info("candidate %s failed on %s: %s", name, series.id, exc)
             outcome.notes.append(f"{name} failed in backtest ({type(exc).__name__})")
             continue
@@ -219,7 +219,9 @@ def forecast_series(
     series = PreparedSeries.from_input(series_input)
     n = len(series)
     if n < MIN_VALUES:
-        raise SeriesTooShortError(f"values: at least {MIN_VALUES} hourly values are needed, got {n}")
+        raise SeriesTooShortError(
+            f"values: at least {MIN_VALUES} hourly values are needed, got {n}"
+        )
     notes: list[str] = []
     baseline_only = n < settings.min_history_hours
     candidates: dict[ModelName, PointForecaster] = {}
@@ -262,10 +264,12 @@ def forecast_series(
         chosen_name = min(scores, key=lambda m: (scores[m].mase, ORDER.index(m)))
     chosen = scores.get(chosen_name)
 
-    run = candidates.get(chosen_name) or statistical_candidate("seasonal_naive_24", settings.stat_fit_hours)
+    run = candidates.get(chosen_name) or statistical_candidate(
+        "seasonal_naive_24", settings.stat_fit_hours
+    )
     try:
         point = run(series, n, horizon)
-    except Exception as exc:  # noqa: BLE001 - fall back rather than fail the whole request.
+    except Exception as exc:  # Broad on purpose: fall back rather than fail the whole request.
         notes.append(f"{chosen_name} failed on the full history ({type(exc).__name__})")
         chosen_name, chosen = "seasonal_naive_24", scores.get("seasonal_naive_24")
         point = baselines.seasonal_naive_24(series.values, horizon)
