@@ -1,1 +1,15 @@
-//! placeholder
+//! The application layer: the orchestrator loop and one async function per API operation.
+//!
+//! Both front doors — the Tauri commands in `src-tauri` and the REST routes in `orcha-server` —
+//! are one-line wrappers over `ops`; events reach both as `dto::Event`.
+
+pub mod dto;
+pub mod keyring;
+pub mod metrics;
+pub mod ml;
+pub mod ops;
+pub mod orchestrator;
+pub mod state;
+
+pub use dto::{ApiError, ErrorCode};
+pub use state::{AppState, NodeRuntime};

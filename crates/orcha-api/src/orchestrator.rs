@@ -1,0 +1,359 @@
+//! The orchestrator loop: per-node polling tasks and the six-step optimization cycle.
+//!
+//! Each node is polled by its own task on its own interval, with a timeout around every adapter
+//! call, so one slow or broken node never stalls another. The cycle (collect → predict →
+//! optimize → evaluate → apply → monitor) runs every `optimization_interval` or on demand; every
+//! step is recorded in the store and emitted as an event. Shutdown is two-phase: cancel, wait
+//! for the tasks up to a deadline, then abort what is left.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use orcha_core::event::{CycleStep, DomainEvent, StepOutcome};
+use orcha_core::{AdapterError, EarningsData, HealthStatus, ResourceMetrics};
+use orcha_store::{to_ms, CycleStepRow, DecisionRow, Retention, Sample};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::dto::{ApiError, DecisionDto, Event, PollDto};
+use crate::state::{AppState, NodeRuntime};
+
+/// Runs an adapter call with the orchestrator's outer timeout.
+async fn bounded<T>(
+    limit: Duration,
+    endpoint: &str,
+    fut: impl Future<Output = Result<T, AdapterError>>,
+) -> Result<T, AdapterError> {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(AdapterError::Timeout { endpoint: endpoint.to_owned(), after: limit }),
+    }
+}
+
+/// What one poll of a node produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollOutcome {
+    pub ok: bool,
+    pub samples_written: usize,
+    pub health: HealthStatus,
+}
+
+/// Polls one node once: usage, earnings and health in parallel, then one store transaction.
+/// Nothing is written for a read that failed.
+pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
+    let limit = Duration::from_secs(state.config.orchestrator.poll_timeout);
+    let id = &node.config.id;
+    let endpoint = node.config.api_endpoint.as_str();
+    let (protocol, name) = (id.protocol().as_str(), id.name());
+    let started = Instant::now();
+    let adapter = Arc::clone(&node.adapter);
+
+    if !node.live().connected {
+        if let Ok(info) = bounded(limit, endpoint, adapter.connect()).await {
+            node.update_live(|l| {
+                l.connected = true;
+                l.version = info.version;
+            });
+        }
+    }
+    let health_fut = async {
+        tokio::time::timeout(limit, adapter.health_check())
+            .await
+            .unwrap_or_else(|_| HealthStatus::Unreachable(format!("{endpoint} did not answer within {} ms", limit.as_millis())))
+    };
+    let (usage, earnings, health) = tokio::join!(
+        bounded(limit, endpoint, adapter.get_resource_usage()),
+        bounded(limit, endpoint, adapter.get_current_earnings()),
+        health_fut,
+    );
+    let now = state.clock.now();
+    state.metrics.polls.with_label_values(&[protocol, name]).inc();
+    state.metrics.poll_duration.with_label_values(&[protocol, name]).observe(started.elapsed().as_secs_f64());
+
+    // An unsupported read is not a failure: the node simply has nothing to report there.
+    let first_error = [usage.as_ref().err(), earnings.as_ref().err()]
+        .into_iter()
+        .flatten()
+        .find(|e| !matches!(e, AdapterError::Unsupported { .. }))
+        .cloned();
+    let usage: Option<ResourceMetrics> = usage.ok().map(|mut m| {
+        m.observed_at.get_or_insert(now);
+        m
+    });
+    let earnings: Option<EarningsData> = earnings.ok();
+
+    let samples: Vec<Sample> = usage
+        .as_ref()
+        .map(|m| {
+            let ts = m.observed_at.unwrap_or(now);
+            m.measured()
+                .into_iter()
+                .map(|(metric, value)| Sample { node: id.clone(), metric: metric.to_owned(), ts, value })
+                .collect()
+        })
+        .unwrap_or_default();
+    let health_changed = node.live().health.as_ref().map(|(h, _)| h) != Some(&health);
+    let write = {
+        let (id, samples, earnings, health) = (id.clone(), samples.clone(), earnings.clone(), health.clone());
+        state
+            .db(move |s| {
+                let n = if samples.is_empty() { 0 } else { s.insert_samples(&samples)? };
+                if let Some(e) = &earnings {
+                    if !e.figures.is_empty() {
+                        s.insert_earnings(&id, e)?;
+                    }
+                }
+                if health_changed {
+                    s.record_health(&id, now, &health)?;
+                }
+                Ok(n)
+            })
+            .await
+    };
+    let samples_written = match write {
+        Ok(n) => {
+            state.metrics.samples_written.with_label_values(&[protocol, name]).inc_by(n as u64);
+            tracing::debug!(node = %id, samples = n, "Stored poll results.");
+            n
+        }
+        Err(e) => {
+            tracing::error!(node = %id, error = %e.message, "Could not store poll results.");
+            0
+        }
+    };
+
+    state.metrics.node_health.with_label_values(&[protocol, name]).set(health.code());
+    if let Some(m) = &usage {
+        for (metric, v) in m.measured() {
+            state.metrics.node_resource.with_label_values(&[protocol, name, metric]).set(v);
+        }
+        state.publish_domain(&DomainEvent::Sample { node: id.clone(), metrics: m.clone() });
+    }
+    if let Some(e) = &earnings {
+        for (kind, money) in &e.figures {
+            state
+                .metrics
+                .node_earnings
+                .with_label_values(&[protocol, name, kind.as_str(), money.token.as_str()])
+                .set(money.to_f64_lossy());
+        }
+        state.publish_domain(&DomainEvent::Earnings { node: id.clone(), earnings: e.clone() });
+    }
+    if health_changed {
+        state.publish_domain(&DomainEvent::Health { node: id.clone(), status: health.clone(), at: now });
+    }
+    if let Some(e) = &first_error {
+        state.metrics.poll_errors.with_label_values(&[protocol, name, e.kind()]).inc();
+        tracing::warn!(node = %id, kind = e.kind(), error = %e, "Poll failed.");
+        state.publish_domain(&DomainEvent::PollFailed { node: id.clone(), kind: e.kind(), message: e.to_string(), at: now });
+        if matches!(e, AdapterError::Unreachable { .. } | AdapterError::Timeout { .. }) {
+            node.update_live(|l| l.connected = false);
+        }
+    }
+    let ok = first_error.is_none();
+    node.update_live(|l| {
+        let failures = if ok { 0 } else { l.last_poll.as_ref().map_or(0, |p| p.consecutive_failures) + 1 };
+        l.last_poll = Some(PollDto {
+            at: now,
+            ok,
+            error_kind: first_error.as_ref().map(|e| e.kind().to_owned()),
+            error: first_error.as_ref().map(ToString::to_string),
+            consecutive_failures: failures,
+        });
+        l.health = Some((health.clone(), now));
+        if let Some(m) = usage {
+            l.metrics = m;
+        }
+    });
+    PollOutcome { ok, samples_written, health }
+}
+
+/// Runs one optimization cycle and returns its id. Every step is recorded and emitted.
+pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, ApiError> {
+    let started_at = state.clock.now();
+    let cycle = state.db(move |s| s.begin_cycle(started_at)).await?;
+    state.metrics.cycles.with_label_values(&[trigger]).inc();
+    tracing::info!(cycle, trigger, "Optimization cycle started.");
+
+    // 1. Collect: every node in parallel; each poll is bounded by its own timeouts.
+    let t = Instant::now();
+    let polls = futures::future::join_all(state.nodes.iter().map(|n| poll_node(state, n))).await;
+    let ok = polls.iter().filter(|p| p.ok).count();
+    let collect = if state.nodes.is_empty() {
+        StepOutcome::Skipped("no node is configured".to_owned())
+    } else if ok == 0 {
+        StepOutcome::Failed(format!("no node answered (0 of {})", polls.len()))
+    } else {
+        StepOutcome::Done(format!("{ok} of {} nodes answered", polls.len()))
+    };
+    record_step(state, cycle, CycleStep::Collect, collect, t).await;
+
+    // 2–3. Predict and optimize need the ML engine; without it nothing is invented.
+    let t = Instant::now();
+    let ml = state.ml.health().await;
+    let available = ml.is_ok();
+    let detail = match &ml {
+        Ok(h) => format!("ML engine {} ({})", h.status, h.version.clone().unwrap_or_else(|| "unknown version".into())),
+        Err(e) => format!("ML engine unavailable: {e}"),
+    };
+    if state.set_ml_status(available, detail.clone()) {
+        state.publish_domain(&DomainEvent::MlStatus { available, detail: detail.clone(), at: state.clock.now() });
+    }
+    let (predict, optimize, verdict_reason) = if available {
+        // The forecast and allocation calls land with the ML engine integration; until then the
+        // cycle says so instead of pretending.
+        let why = "forecasting is not connected to the ML engine in this build".to_owned();
+        (StepOutcome::Skipped(why.clone()), StepOutcome::Skipped(why.clone()), why)
+    } else {
+        (StepOutcome::Skipped(detail.clone()), StepOutcome::Skipped(detail.clone()), detail.clone())
+    };
+    record_step(state, cycle, CycleStep::Predict, predict, t).await;
+    let t = Instant::now();
+    record_step(state, cycle, CycleStep::Optimize, optimize, t).await;
+
+    // 4. Evaluate: with no plan the verdict is "skip", stored with its reason.
+    let t = Instant::now();
+    let reason = format!("no allocation plan: {verdict_reason}; nothing applied");
+    let row = DecisionRow {
+        cycle: Some(cycle),
+        created_at: to_ms(state.clock.now()),
+        verdict: "skip".to_owned(),
+        reason: reason.clone(),
+        ..Default::default()
+    };
+    let decision_id = state.db({
+        let row = row.clone();
+        move |s| s.insert_decision(&row)
+    })
+    .await?;
+    state.metrics.decisions.with_label_values(&["skip"]).inc();
+    state.publish(Event::Decision(DecisionDto {
+        id: decision_id,
+        cycle: Some(cycle),
+        created_at: state.clock.now(),
+        verdict: row.verdict,
+        reason: reason.clone(),
+        proposed_plan: None,
+        expected_gain: None,
+        switching_cost: None,
+        applied_result: None,
+        rollback: None,
+    }));
+    record_step(state, cycle, CycleStep::Evaluate, StepOutcome::Done(format!("skip: {reason}")), t).await;
+
+    // 5. Apply: never without a plan that passed evaluation.
+    let t = Instant::now();
+    let apply = if state.paused() {
+        StepOutcome::Skipped("automation is paused by the operator".to_owned())
+    } else {
+        StepOutcome::Skipped("nothing to apply".to_owned())
+    };
+    record_step(state, cycle, CycleStep::Apply, apply, t).await;
+
+    // 6. Monitor: rollups and retention keep the database bounded.
+    let t = Instant::now();
+    let now = state.clock.now();
+    let st = &state.config.storage;
+    let retention = Retention { raw_days: st.retention_raw_days, minute_days: st.retention_minute_days, hour_days: st.retention_hour_days };
+    let monitor = match state.db(move |s| s.rollup_and_retain(now, retention)).await {
+        Ok(r) => StepOutcome::Done(format!(
+            "rolled up {} minute and {} hour buckets; expired {} raw samples",
+            r.minute_buckets, r.hour_buckets, r.raw_deleted
+        )),
+        Err(e) => StepOutcome::Failed(format!("rollup failed: {}", e.message)),
+    };
+    record_step(state, cycle, CycleStep::Monitor, monitor, t).await;
+
+    let finished = state.clock.now();
+    state.db(move |s| s.finish_cycle(cycle, finished)).await?;
+    tracing::info!(cycle, "Optimization cycle finished.");
+    Ok(cycle)
+}
+
+async fn record_step(state: &AppState, cycle: i64, step: CycleStep, outcome: StepOutcome, started: Instant) {
+    state.metrics.cycle_step_duration.with_label_values(&[step.as_str()]).observe(started.elapsed().as_secs_f64());
+    let at = state.clock.now();
+    let row = CycleStepRow {
+        cycle,
+        step: step.as_str().to_owned(),
+        status: outcome.status().to_owned(),
+        detail: outcome.detail().to_owned(),
+        finished_at: to_ms(at),
+    };
+    if let Err(e) = state.db(move |s| s.record_cycle_step(&row)).await {
+        tracing::error!(cycle, step = step.as_str(), error = %e.message, "Could not record a cycle step.");
+    }
+    state.publish_domain(&DomainEvent::CycleStep { cycle, step, outcome, at });
+}
+
+/// The running loop's tasks; dropping it does not stop them, `shutdown` does.
+pub struct OrchestratorHandle {
+    cancel: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl OrchestratorHandle {
+    /// Cancels every task, waits up to `deadline` for them to finish, then aborts the rest.
+    pub async fn shutdown(mut self, deadline: Duration) {
+        self.cancel.cancel();
+        let drained = tokio::time::timeout(deadline, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(left = self.tasks.len(), "Tasks did not stop in time; aborting them.");
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+        }
+    }
+}
+
+/// Starts the polling tasks and the cycle loop.
+pub fn spawn(state: Arc<AppState>, cancel: CancellationToken) -> OrchestratorHandle {
+    let mut tasks = JoinSet::new();
+    for node in state.nodes.clone() {
+        let (state, cancel) = (Arc::clone(&state), cancel.clone());
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(node.config.poll_interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tick.tick() => {
+                        tokio::select! {
+                            _ = cancel.cancelled() => break,
+                            _ = poll_node(&state, &node) => {}
+                        }
+                    }
+                }
+            }
+        });
+    }
+    let (state, cancel) = (Arc::clone(&state), cancel.clone());
+    let cancel_for_handle = cancel.clone();
+    tasks.spawn(async move {
+        let period = Duration::from_secs(state.config.orchestrator.optimization_interval);
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick fires at once; let the pollers deliver a first reading before a cycle.
+        tick.tick().await;
+        loop {
+            state.set_next_cycle_at(Some(state.clock.now() + chrono::Duration::from_std(period).unwrap_or_default()));
+            let trigger = tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tick.tick() => "interval",
+                _ = state.cycle_now.notified() => "manual",
+            };
+            let run = run_cycle(&state, trigger);
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                r = run => if let Err(e) = r {
+                    tracing::error!(error = %e.message, "Optimization cycle failed.");
+                }
+            }
+        }
+        state.set_next_cycle_at(None);
+    });
+    OrchestratorHandle { cancel: cancel_for_handle, tasks }
+}

@@ -1,0 +1,178 @@
+//! The application state both front doors share: store, nodes, clock, metrics and the event bus.
+//!
+//! There is no global state: one `AppState` is built at start-up and passed by `Arc` to the
+//! orchestrator, the REST routes and the Tauri commands.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use orcha_core::config::{Config, NodeConfig};
+use orcha_core::event::DomainEvent;
+use orcha_core::secret::SecretStore;
+use orcha_core::{Clock, HealthStatus, ProtocolAdapter, ResourceMetrics};
+use orcha_store::{Store, StoreError};
+use tokio::sync::{broadcast, Notify};
+
+use crate::dto::{ApiError, Event, MlStatusDto, PollDto};
+use crate::metrics::Metrics;
+use crate::ml::MlClient;
+
+/// What the orchestrator last learned about a node, kept in memory for the API.
+#[derive(Debug, Clone, Default)]
+pub struct NodeLive {
+    pub connected: bool,
+    pub version: Option<String>,
+    pub health: Option<(HealthStatus, DateTime<Utc>)>,
+    pub last_poll: Option<PollDto>,
+    pub metrics: ResourceMetrics,
+}
+
+/// One configured node: its settings, its adapter and its live state.
+pub struct NodeRuntime {
+    pub config: NodeConfig,
+    pub adapter: Arc<dyn ProtocolAdapter>,
+    live: Mutex<NodeLive>,
+}
+
+impl NodeRuntime {
+    pub fn new(config: NodeConfig, adapter: Arc<dyn ProtocolAdapter>) -> Self {
+        NodeRuntime { config, adapter, live: Mutex::new(NodeLive::default()) }
+    }
+
+    pub fn live(&self) -> NodeLive {
+        self.live.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Changes the live state; the guard never outlives the closure, so never an `.await`.
+    pub fn update_live<T>(&self, f: impl FnOnce(&mut NodeLive) -> T) -> T {
+        f(&mut self.live.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+pub struct AppState {
+    pub config: Config,
+    store: Arc<Mutex<Store>>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+    pub nodes: Vec<Arc<NodeRuntime>>,
+    pub ml: MlClient,
+    /// True when the nodes are the built-in simulator.
+    pub demo: bool,
+    events: broadcast::Sender<Event>,
+    paused: AtomicBool,
+    ml_status: Mutex<MlStatusDto>,
+    next_cycle_at: Mutex<Option<DateTime<Utc>>>,
+    /// Wakes the orchestrator to run a cycle now.
+    pub cycle_now: Notify,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("nodes", &self.nodes.len()).field("demo", &self.demo).finish()
+    }
+}
+
+/// Everything `AppState::new` needs; built by the front door at start-up.
+pub struct AppParts {
+    pub config: Config,
+    pub store: Store,
+    pub secrets: Arc<dyn SecretStore>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+    pub nodes: Vec<Arc<NodeRuntime>>,
+    pub ml: MlClient,
+    pub demo: bool,
+}
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Arc<AppState> {
+        let (events, _) = broadcast::channel(1024);
+        let ml_detail = if parts.ml.base().is_some() { "not checked yet" } else { "no ML engine is configured or running" };
+        Arc::new(AppState {
+            ml_status: Mutex::new(MlStatusDto {
+                available: false,
+                url: parts.ml.base().map(str::to_owned),
+                detail: ml_detail.to_owned(),
+            }),
+            config: parts.config,
+            store: Arc::new(Mutex::new(parts.store)),
+            secrets: parts.secrets,
+            clock: parts.clock,
+            metrics: parts.metrics,
+            nodes: parts.nodes,
+            ml: parts.ml,
+            demo: parts.demo,
+            events,
+            paused: AtomicBool::new(false),
+            next_cycle_at: Mutex::new(None),
+            cycle_now: Notify::new(),
+        })
+    }
+
+    /// Runs `f` on the store in a blocking thread; the store's lock is taken and released there,
+    /// never across an `.await`.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Publishes an event to every subscriber; having none is fine.
+    pub fn publish(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    pub fn publish_domain(&self, event: &DomainEvent) {
+        self.publish(Event::from_domain(event));
+    }
+
+    pub fn node(&self, id: &str) -> Option<&Arc<NodeRuntime>> {
+        self.nodes.iter().find(|n| n.config.id.to_string() == id)
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::SeqCst);
+        self.metrics.automation_paused.set(i64::from(paused));
+    }
+
+    pub fn ml_status(&self) -> MlStatusDto {
+        self.ml_status.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Records the engine's state; returns true when it changed (so callers emit an event).
+    pub fn set_ml_status(&self, available: bool, detail: String) -> bool {
+        let mut s = self.ml_status.lock().unwrap_or_else(|e| e.into_inner());
+        let changed = s.available != available || s.detail != detail;
+        s.available = available;
+        s.detail = detail;
+        self.metrics.ml_up.set(i64::from(available));
+        changed
+    }
+
+    pub fn next_cycle_at(&self) -> Option<DateTime<Utc>> {
+        *self.next_cycle_at.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set_next_cycle_at(&self, at: Option<DateTime<Utc>>) {
+        *self.next_cycle_at.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+}

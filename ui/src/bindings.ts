@@ -1,0 +1,115 @@
+// Generated from the Rust DTOs in crates/orcha-api/src/dto.rs. Do not edit by hand:
+// run `UPDATE_BINDINGS=1 cargo test -p orcha-api --test bindings` to regenerate.
+
+export type ErrorCode = "bad_request" | "not_found" | "conflict" | "unauthorized" | "unavailable" | "internal";
+
+export type ApiError = { code: ErrorCode, message: string, 
+/**
+ * The request field the error is about, when there is one (forms show it next to the field).
+ */
+field: string | null, };
+
+export type MoneyDto = { token: string, base_units: string, decimals: number, decimal: string, };
+
+export type HealthState = "healthy" | "degraded" | "unreachable" | "unknown";
+
+export type HealthDto = { state: HealthState, reasons: Array<string>, checked_at: string | null, };
+
+export type EarningsFigureDto = { 
+/**
+ * `lifetime`, `current_period_estimate`, `unpaid`, `paid_out`, `held`, `pending`,
+ * `accepted` or `settled`.
+ */
+kind: string, amount: MoneyDto, observed_at: string, };
+
+export type MetricValueDto = { metric: string, value: number, };
+
+export type CapabilityDto = { resource: string, 
+/**
+ * `protocol_setting`, `cgroup`, `docker`, `traffic_control` or `none`.
+ */
+knob: string, setting: string | null, min: string, max: string, step: string, restart_required: boolean, restart_downtime_secs: number, loses_jobs: boolean, reputation_risk: string | null, preconditions: Array<string>, };
+
+export type PollDto = { at: string, ok: boolean, 
+/**
+ * The `AdapterError` kind when the poll failed.
+ */
+error_kind: string | null, error: string | null, consecutive_failures: number, };
+
+export type NodeDto = { id: string, protocol: string, name: string, endpoint: string, auto_apply: boolean, version: string | null, health: HealthDto, last_poll: PollDto | null, earnings: Array<EarningsFigureDto>, resources: Array<MetricValueDto>, capabilities: Array<CapabilityDto>, };
+
+export type MlStatusDto = { available: boolean, url: string | null, detail: string, };
+
+export type StepDto = { cycle: number, 
+/**
+ * `collect`, `predict`, `optimize`, `evaluate`, `apply` or `monitor`.
+ */
+step: string, 
+/**
+ * `done`, `skipped` or `failed`.
+ */
+status: string, detail: string, at: string, };
+
+export type CycleDto = { id: number, started_at: string, finished_at: string | null, steps: Array<StepDto>, };
+
+export type StatusDto = { version: string, 
+/**
+ * True when the data comes from the built-in simulator, never from real nodes.
+ */
+demo: boolean, paused: boolean, ml: MlStatusDto, nodes_total: number, nodes_healthy: number, nodes_degraded: number, nodes_unreachable: number, next_cycle_at: string | null, last_cycle: CycleDto | null, now: string, };
+
+export type PointDto = { ts: string, value: number, min: number, max: number, };
+
+export type SeriesDto = { node: string, metric: string, 
+/**
+ * `raw`, `minute` or `hour`.
+ */
+resolution: string, points: Array<PointDto>, };
+
+export type SeriesQuery = { node: string, metric: string, from: string, to: string, };
+
+export type EarningsHistoryQuery = { node: string, kind: string, from: string, to: string, };
+
+export type EarningsPointDto = { at: string, amount: MoneyDto, };
+
+export type EarningsHistoryDto = { node: string, kind: string, points: Array<EarningsPointDto>, };
+
+export type DecisionDto = { id: number, cycle: number | null, created_at: string, 
+/**
+ * `apply`, `recommend` or `skip`.
+ */
+verdict: string, reason: string, proposed_plan: string | null, expected_gain: string | null, switching_cost: string | null, applied_result: string | null, rollback: string | null, };
+
+export type AlertDto = { id: number, node: string | null, rule: string, 
+/**
+ * `info`, `warning` or `critical`.
+ */
+severity: string, message: string, opened_at: string, cleared_at: string | null, acknowledged_at: string | null, };
+
+export type AlertQuery = { include_cleared: boolean, };
+
+export type SecretStatusDto = { 
+/**
+ * The keyring entry, e.g. `golem:main/app_key`.
+ */
+key: string, 
+/**
+ * Whether a value is stored; the value itself never leaves the keyring.
+ */
+stored: boolean, };
+
+export type SetSecretRequest = { key: string, value: string, };
+
+export type PauseRequest = { paused: boolean, };
+
+export type SampleEventDto = { node: string, at: string, values: Array<MetricValueDto>, };
+
+export type EarningsEventDto = { node: string, figures: Array<EarningsFigureDto>, };
+
+export type HealthEventDto = { node: string, health: HealthDto, };
+
+export type PollFailedEventDto = { node: string, error_kind: string, message: string, at: string, };
+
+export type AutomationEventDto = { paused: boolean, at: string, };
+
+export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };
