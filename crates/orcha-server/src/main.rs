@@ -1,0 +1,222 @@
+//! `orcha`: the headless server (`orcha serve`) and the operator's command line.
+
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use orcha_api::keyring::OsKeyring;
+use orcha_core::secret::{SecretKey, SecretStore, Sensitive};
+use orcha_server::startup;
+use orcha_server::ServerOptions;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "orcha", version, about = "DePIN Orcha: one orchestrator for the DePIN nodes on this machine")]
+struct Cli {
+    /// Configuration file (default: CONFIG_PATH, else ~/.config/depin-orcha/config.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the orchestrator with the REST + WebSocket API, /metrics and the web UI.
+    Serve {
+        /// Address to bind (default from the config: 127.0.0.1).
+        #[arg(long)]
+        bind: Option<IpAddr>,
+        /// Port (default from the config: 7373; 0 picks a free one).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Directory of the built web UI (default: ./dist when it exists).
+        #[arg(long)]
+        ui_dir: Option<PathBuf>,
+        /// Log as human-readable text instead of JSON.
+        #[arg(long)]
+        log_text: bool,
+    },
+    /// Check the configuration file and print the effective settings.
+    CheckConfig,
+    /// Print the committed default configuration.
+    Defaults,
+    /// Manage credentials in the OS keyring (the value is read from standard input).
+    Secret {
+        #[command(subcommand)]
+        action: SecretAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretAction {
+    /// Store a credential, e.g. `echo -n KEY | orcha secret set golem:main/app_key`.
+    Set { key: String },
+    /// Delete a credential.
+    Delete { key: String },
+    /// Say whether a credential is stored (never prints it).
+    Status { key: String },
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line per cause, most specific last, so the operator sees key, file and line.
+            eprintln!("orcha: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { bind, port, ui_dir, log_text } => {
+            init_logging(!log_text);
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(serve(cli.config, bind, port, ui_dir))
+        }
+        Command::CheckConfig => {
+            let (config, path) = startup::load_config(cli.config.as_deref(), &env)?;
+            let nodes: Vec<String> = config.nodes().iter().map(|n| format!("{} → {}", n.id, n.api_endpoint)).collect();
+            let mut out = std::io::stdout().lock();
+            use std::io::Write;
+            writeln!(out, "config {}: ok", path.display())?;
+            writeln!(out, "nodes: {}", if nodes.is_empty() { "none enabled".to_owned() } else { nodes.join(", ") })?;
+            Ok(())
+        }
+        Command::Defaults => {
+            use std::io::Write;
+            std::io::stdout().lock().write_all(orcha_core::config::DEFAULT_TOML.as_bytes())?;
+            Ok(())
+        }
+        Command::Secret { action } => secret(action),
+    }
+}
+
+fn secret(action: SecretAction) -> Result<()> {
+    use std::io::Write;
+    let keyring = OsKeyring::new();
+    let check = |key: &str| -> Result<SecretKey> {
+        let (node, _) = key.split_once('/').context("a credential key looks like `golem:main/app_key`")?;
+        node.parse::<orcha_core::NodeId>()?;
+        Ok(SecretKey(key.to_owned()))
+    };
+    let mut out = std::io::stdout().lock();
+    match action {
+        SecretAction::Set { key } => {
+            let k = check(&key)?;
+            let mut value = String::new();
+            std::io::stdin().read_to_string(&mut value)?;
+            let value = value.trim().to_owned();
+            if value.is_empty() {
+                bail!("no credential on standard input");
+            }
+            keyring.set(&k, Sensitive::new(value))?;
+            writeln!(out, "{key}: stored")?;
+        }
+        SecretAction::Delete { key } => {
+            keyring.delete(&check(&key)?)?;
+            writeln!(out, "{key}: deleted")?;
+        }
+        SecretAction::Status { key } => {
+            let stored = keyring.get(&check(&key)?)?.is_some();
+            writeln!(out, "{key}: {}", if stored { "stored" } else { "not stored" })?;
+        }
+    }
+    Ok(())
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(config_file: Option<PathBuf>, bind: Option<IpAddr>, port: Option<u16>, ui_dir: Option<PathBuf>) -> Result<()> {
+    let (config, config_path) = startup::load_config(config_file.as_deref(), &env)?;
+    let bind = match bind {
+        Some(b) => b,
+        None => config.orchestrator.bind.parse().context("orchestrator.bind")?,
+    };
+    let port = port.unwrap_or(config.orchestrator.api_port);
+    let keyring: Arc<dyn SecretStore> = Arc::new(OsKeyring::new());
+    // Anything reachable from other machines must be protected by a token.
+    let api_token = env("ORCHA_API_TOKEN").filter(|t| !t.is_empty()).map(Sensitive::new);
+    if !bind.is_loopback() && api_token.is_none() {
+        bail!("binding {bind} exposes the API to the network; set ORCHA_API_TOKEN (or bind 127.0.0.1)");
+    }
+    let deadline = Duration::from_secs(config.orchestrator.shutdown_deadline);
+    let assembly = startup::assemble(config, keyring, &env, startup::system_clock(), false)?;
+    let state = assembly.state;
+    tracing::info!(config = %config_path.display(), database = %assembly.database.display(), nodes = state.nodes.len(), "Orcha starting.");
+
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(bind, port))
+        .await
+        .with_context(|| format!("cannot listen on {bind}:{port}"))?;
+    let addr = listener.local_addr()?;
+    let ui_dir = ui_dir.or_else(|| Some(PathBuf::from("dist")).filter(|d| d.join("index.html").is_file()));
+    let router = orcha_server::router(Arc::clone(&state), ServerOptions { ui_dir, api_token });
+    {
+        use std::io::Write;
+        // The first stdout line is the address, so scripts and tests can find a port chosen with 0.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    tracing::info!(%addr, "API listening.");
+
+    let cancel = CancellationToken::new();
+    let orchestrator = orcha_api::orchestrator::spawn(Arc::clone(&state), cancel.child_token());
+    let server = tokio::spawn(orcha_server::serve(listener, router, cancel.child_token()));
+
+    shutdown_signal().await;
+    tracing::info!("Shutting down.");
+    cancel.cancel();
+    orchestrator.shutdown(deadline).await;
+    match tokio::time::timeout(deadline, server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "The API server failed."),
+        Ok(Err(e)) => tracing::error!(error = %e, "The API server task panicked."),
+        Err(_) => tracing::warn!("The API server did not stop in time."),
+    }
+    tracing::info!("Stopped.");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "Cannot listen for SIGTERM; only Ctrl-C stops Orcha.");
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,103 @@
+//! Start-up and shutdown of a running Orcha: config → store → adapters → state → loop + server.
+//!
+//! Shared by `orcha serve` and the desktop shell, so both start the same way.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use orcha_adapters::{build_adapter, AdapterContext};
+use orcha_api::metrics::Metrics;
+use orcha_api::ml::MlClient;
+use orcha_api::state::AppParts;
+use orcha_api::{AppState, NodeRuntime};
+use orcha_core::config::Config;
+use orcha_core::secret::SecretStore;
+use orcha_core::{Clock, SystemClock};
+use orcha_store::Store;
+
+/// Where the user's config file is: `CONFIG_PATH`, else the platform config directory.
+pub fn config_path(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_owned();
+    }
+    if let Some(p) = env("CONFIG_PATH").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let base = env("XDG_CONFIG_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("depin-orcha").join("config.toml")
+}
+
+/// The data directory: `orchestrator.data_dir`, else the platform data directory.
+pub fn data_dir(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    if !config.orchestrator.data_dir.is_empty() {
+        return PathBuf::from(&config.orchestrator.data_dir);
+    }
+    env("XDG_DATA_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("depin-orcha")
+}
+
+/// The database file: `storage.database` (or `DATABASE_URL`), else `<data_dir>/orcha.db`.
+pub fn database_path(config: &Config, data_dir: &Path) -> PathBuf {
+    if config.storage.database.is_empty() {
+        data_dir.join("orcha.db")
+    } else {
+        PathBuf::from(&config.storage.database)
+    }
+}
+
+/// Loads the configuration with the documented environment overrides applied.
+pub fn load_config(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<(Config, PathBuf)> {
+    let path = config_path(explicit, env);
+    let mut config = Config::load(&path)?;
+    config.apply_env(env);
+    Ok((config, path))
+}
+
+/// Everything a running Orcha is made of, before its tasks start.
+pub struct Assembly {
+    pub state: Arc<AppState>,
+    pub database: PathBuf,
+}
+
+/// Opens the store and builds one adapter per configured node.
+pub fn assemble(
+    config: Config,
+    secrets: Arc<dyn SecretStore>,
+    env: &dyn Fn(&str) -> Option<String>,
+    clock: Arc<dyn Clock>,
+    demo: bool,
+) -> Result<Assembly> {
+    let dir = data_dir(&config, env);
+    let database = database_path(&config, &dir);
+    let store = Store::open(&database).with_context(|| format!("cannot open the database {}", database.display()))?;
+    let timeout = Duration::from_secs(config.orchestrator.poll_timeout);
+    let mut nodes = Vec::new();
+    {
+        let ctx = AdapterContext { config: &config, secrets: secrets.as_ref(), env, timeout };
+        for node in config.nodes() {
+            let adapter = build_adapter(&node, &ctx).with_context(|| format!("cannot set up node {}", node.id))?;
+            nodes.push(Arc::new(NodeRuntime::new(node, adapter)));
+        }
+    }
+    let ml = MlClient::new(
+        Some(config.ml.url.clone()).filter(|u| !u.is_empty()),
+        Duration::from_secs(config.ml.request_timeout),
+    );
+    let state = AppState::new(AppParts { config, store, secrets, clock, metrics: Metrics::new(), nodes, ml, demo });
+    Ok(Assembly { state, database })
+}
+
+/// The system clock as the shared trait object.
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
