@@ -110,6 +110,16 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            # FastAPI answers 400 for a body it cannot decode (not UTF-8, wrong form); to the
+            # client that is bad input like any other, so it gets the documented 422.
+            detail = f"body: {exc.detail}"
+            body = ApiError(
+                code="validation_error",
+                message=detail,
+                errors=[FieldError(field="body", message=str(exc.detail), type="body_decode")],
+            )
+            return JSONResponse(status_code=422, content=body.model_dump())
         body = ApiError(code=f"http_{exc.status_code}", message=str(exc.detail))
         return JSONResponse(
             status_code=exc.status_code, content=body.model_dump(), headers=exc.headers

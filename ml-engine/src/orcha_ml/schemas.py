@@ -324,6 +324,13 @@ class AnomalyRequest(ApiModel):
         le=0.5,
         description="Expected share of outliers; null uses the engine default ('auto').",
     )
+    z_threshold: float | None = Field(
+        default=None,
+        strict=True,
+        gt=0.0,
+        le=1e6,
+        description="Also flag rows with a robust |z| at or above this; null uses the default (6).",
+    )
     model: FeatureName | None = Field(default=None, description="Name of a saved detector to use.")
     save_as: FeatureName | None = Field(default=None, description="Save the fitted detector.")
 
@@ -358,12 +365,18 @@ class AnomalyResult(BaseModel):
     timestamp: str | None
     score: float = Field(description="IsolationForest score_samples; lower is more abnormal.")
     anomaly: bool
+    reasons: list[Literal["isolation_forest", "zscore"]] = Field(
+        description="Why the row is flagged: forest score below threshold and/or a large |z|."
+    )
     drivers: list[FeatureContribution] = Field(description="Top features by |z|, largest first.")
 
 
 class AnomalyResponse(BaseModel):
     results: list[AnomalyResult]
     threshold: float = Field(description="Rows with score below this are flagged.")
+    z_threshold: float = Field(
+        description="Rows with a feature's |z| at or above this are flagged."
+    )
     contamination: str
     fitted_rows: int
     feature_names: list[str]

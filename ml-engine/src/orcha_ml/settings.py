@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     anomaly_contamination: float | None = Field(default=None, gt=0.0, le=0.5)
     anomaly_trees: int = Field(default=100, ge=1)
     anomaly_seed: int = 0
+    anomaly_z_threshold: float = Field(default=6.0, gt=0.0)
 
     @property
     def lstm_dir(self) -> Path:

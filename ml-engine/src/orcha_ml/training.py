@@ -169,7 +169,10 @@ class JobManager:
                         break
                 code = process.wait()
                 self._process = None
-            if code != 0 and job.state == "running":
+            if code == 0 and job.state == "running" and job.message == "worker finished":
+                self.store.refresh()
+                self._update(job, state="succeeded", progress=1.0, message="done")
+            elif code != 0 and job.state == "running":
                 tail = stderr_path.read_text()[-800:].strip()
                 reason = job.error or f"worker exited with code {code}"
                 self._update(job, state="failed", error=f"{reason}: {tail}" if tail else reason)
@@ -190,7 +193,9 @@ class JobManager:
         elif kind == "saved":
             self._update(job, models=[*job.models, f"{event['series_id']}@{event['version']}"])
         elif kind == "done":
-            self._update(job, state="succeeded", progress=1.0, message="done")
+            # Success is declared only after the worker exited cleanly and the store re-read
+            # the model dir, so a reader never sees "succeeded" without the new model listed.
+            self._update(job, message="worker finished", progress=0.99)
         elif kind == "error":
             self._update(job, state="failed", error=str(event.get("message")), message="failed")
 
