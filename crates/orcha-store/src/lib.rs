@@ -387,6 +387,15 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<String>>>().ctx("listing nodes")
     }
 
+    pub fn count_config_audit(&self) -> Result<i64> {
+        self.conn.query_row("SELECT count(*) FROM config_audit", [], |r| r.get(0)).ctx("counting audit rows")
+    }
+
+    /// SQLite's own consistency check; `"ok"` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).ctx("checking database integrity")
+    }
+
     pub fn count_samples(&self) -> Result<i64> {
         self.conn.query_row("SELECT count(*) FROM samples", [], |r| r.get(0)).ctx("counting samples")
     }
