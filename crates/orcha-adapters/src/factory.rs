@@ -21,7 +21,18 @@ pub struct AdapterContext<'a> {
 pub fn build_adapter(node: &NodeConfig, ctx: &AdapterContext<'_>) -> Result<Arc<dyn ProtocolAdapter>, AdapterError> {
     let _ = ctx;
     match node.id.protocol() {
-        ProtocolId::Storj => Err(AdapterError::Unsupported { what: format!("{}: the storj adapter is not built yet", node.id) }),
+        ProtocolId::Storj => {
+            let storj = &ctx.config.protocols.storj;
+            let mut settings = crate::storj::StorjSettings::new(&node.api_endpoint, Arc::new(orcha_core::SystemClock));
+            settings.timeout = ctx.timeout;
+            settings.payout_timeout = ctx.timeout.max(Duration::from_secs(90));
+            settings.payout_poll_interval = Duration::from_secs(storj.payout_poll_interval.max(60));
+            // Only the main node has a config.yaml setting; extra nodes are watched, not tuned.
+            if node.id.name() == storj.name && !storj.config_yaml.is_empty() {
+                settings.config_yaml = Some(storj.config_yaml.clone().into());
+            }
+            Ok(Arc::new(crate::storj::StorjAdapter::new(node.id.clone(), settings)?))
+        }
         ProtocolId::Golem => Err(AdapterError::Unsupported { what: format!("{}: the golem adapter is not built yet", node.id) }),
         ProtocolId::Streamr => Err(AdapterError::Unsupported { what: format!("{}: the streamr adapter is not built yet", node.id) }),
         ProtocolId::Grass => Err(AdapterError::Unsupported { what: format!("{}: the grass adapter is not built yet", node.id) }),

@@ -7,6 +7,7 @@ pub mod golem;
 pub mod grass;
 pub mod http;
 pub mod prices;
+pub mod probe;
 pub mod storj;
 pub mod streamr;
 
