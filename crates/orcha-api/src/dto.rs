@@ -33,11 +33,19 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), field: None }
+        ApiError {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 
     pub fn bad_field(field: &str, message: impl Into<String>) -> Self {
-        ApiError { code: ErrorCode::BadRequest, message: message.into(), field: Some(field.to_owned()) }
+        ApiError {
+            code: ErrorCode::BadRequest,
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -96,7 +104,11 @@ impl HealthDto {
             HealthStatus::Unreachable(_) => HealthState::Unreachable,
             HealthStatus::Unknown => HealthState::Unknown,
         };
-        HealthDto { state, reasons: status.reasons(), checked_at }
+        HealthDto {
+            state,
+            reasons: status.reasons(),
+            checked_at,
+        }
     }
 }
 
@@ -111,7 +123,11 @@ pub struct EarningsFigureDto {
 
 impl EarningsFigureDto {
     pub fn new(kind: EarningsKind, m: &Money, at: DateTime<Utc>) -> Self {
-        EarningsFigureDto { kind: kind.as_str().to_owned(), amount: m.into(), observed_at: at }
+        EarningsFigureDto {
+            kind: kind.as_str().to_owned(),
+            amount: m.into(),
+            observed_at: at,
+        }
     }
 }
 
@@ -419,23 +435,46 @@ impl Event {
                 node: node.to_string(),
                 health: HealthDto::from_status(status, Some(*at)),
             }),
-            DomainEvent::PollFailed { node, kind, message, at } => Event::PollFailed(PollFailedEventDto {
+            DomainEvent::PollFailed {
+                node,
+                kind,
+                message,
+                at,
+            } => Event::PollFailed(PollFailedEventDto {
                 node: node.to_string(),
                 error_kind: (*kind).to_owned(),
                 message: message.clone(),
                 at: *at,
             }),
-            DomainEvent::CycleStep { cycle, step, outcome, at } => Event::CycleStep(step_dto(*cycle, *step, outcome, *at)),
-            DomainEvent::MlStatus { available, detail, .. } => {
-                Event::MlStatus(MlStatusDto { available: *available, url: None, detail: detail.clone() })
-            }
-            DomainEvent::Automation { paused, at } => Event::Automation(AutomationEventDto { paused: *paused, at: *at }),
+            DomainEvent::CycleStep {
+                cycle,
+                step,
+                outcome,
+                at,
+            } => Event::CycleStep(step_dto(*cycle, *step, outcome, *at)),
+            DomainEvent::MlStatus {
+                available, detail, ..
+            } => Event::MlStatus(MlStatusDto {
+                available: *available,
+                url: None,
+                detail: detail.clone(),
+            }),
+            DomainEvent::Automation { paused, at } => Event::Automation(AutomationEventDto {
+                paused: *paused,
+                at: *at,
+            }),
         }
     }
 }
 
 pub fn metric_values(m: &ResourceMetrics) -> Vec<MetricValueDto> {
-    m.measured().into_iter().map(|(metric, value)| MetricValueDto { metric: metric.to_owned(), value }).collect()
+    m.measured()
+        .into_iter()
+        .map(|(metric, value)| MetricValueDto {
+            metric: metric.to_owned(),
+            value,
+        })
+        .collect()
 }
 
 pub fn step_dto(cycle: i64, step: CycleStep, outcome: &StepOutcome, at: DateTime<Utc>) -> StepDto {

@@ -13,12 +13,16 @@ pub struct OsKeyring {
 
 impl OsKeyring {
     pub fn new() -> Self {
-        OsKeyring { service: SERVICE.to_owned() }
+        OsKeyring {
+            service: SERVICE.to_owned(),
+        }
     }
 
     /// A keyring under another service name, so tests never see the operator's real entries.
     pub fn with_service(service: &str) -> Self {
-        OsKeyring { service: service.to_owned() }
+        OsKeyring {
+            service: service.to_owned(),
+        }
     }
 
     fn entry(&self, key: &SecretKey) -> Result<keyring::Entry, SecretError> {
@@ -49,7 +53,9 @@ impl SecretStore for OsKeyring {
     }
 
     fn set(&self, key: &SecretKey, value: Sensitive<String>) -> Result<(), SecretError> {
-        self.entry(key)?.set_password(value.expose()).map_err(map_err)
+        self.entry(key)?
+            .set_password(value.expose())
+            .map_err(map_err)
     }
 
     fn delete(&self, key: &SecretKey) -> Result<(), SecretError> {

@@ -2,7 +2,8 @@
 //! and small closed enums), never a secret or free-form string.
 
 use prometheus::{
-    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// Every metric Orcha exports. Created once per process (or per test) and passed around.
@@ -41,21 +42,38 @@ impl Metrics {
         let registry = Registry::new();
         let node = &["protocol", "node"];
         let poll_duration = must(HistogramVec::new(
-            HistogramOpts::new("orcha_adapter_poll_duration_seconds", "Duration of one poll of a node (all reads).")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            HistogramOpts::new(
+                "orcha_adapter_poll_duration_seconds",
+                "Duration of one poll of a node (all reads).",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
             node,
         ));
         let poll_errors = must(IntCounterVec::new(
-            Opts::new("orcha_adapter_poll_errors_total", "Failed reads of a node, by adapter error kind."),
+            Opts::new(
+                "orcha_adapter_poll_errors_total",
+                "Failed reads of a node, by adapter error kind.",
+            ),
             &["protocol", "node", "kind"],
         ));
-        let polls = must(IntCounterVec::new(Opts::new("orcha_adapter_polls_total", "Polls of a node."), node));
+        let polls = must(IntCounterVec::new(
+            Opts::new("orcha_adapter_polls_total", "Polls of a node."),
+            node,
+        ));
         let node_health = must(IntGaugeVec::new(
-            Opts::new("orcha_node_health_state", "Health of a node: 0 unknown, 1 healthy, 2 degraded, 3 unreachable."),
+            Opts::new(
+                "orcha_node_health_state",
+                "Health of a node: 0 unknown, 1 healthy, 2 degraded, 3 unreachable.",
+            ),
             node,
         ));
         let node_resource = must(GaugeVec::new(
-            Opts::new("orcha_node_resource_usage", "Measured resource use of a node, in the metric's base unit."),
+            Opts::new(
+                "orcha_node_resource_usage",
+                "Measured resource use of a node, in the metric's base unit.",
+            ),
             &["protocol", "node", "resource"],
         ));
         let node_earnings = must(GaugeVec::new(
@@ -66,24 +84,41 @@ impl Metrics {
             &["protocol", "node", "kind", "token"],
         ));
         let samples_written = must(IntCounterVec::new(
-            Opts::new("orcha_samples_written_total", "Resource samples committed to the database."),
+            Opts::new(
+                "orcha_samples_written_total",
+                "Resource samples committed to the database.",
+            ),
             node,
         ));
         let cycle_step_duration = must(HistogramVec::new(
-            HistogramOpts::new("orcha_cycle_step_duration_seconds", "Duration of each optimization cycle step.")
-                .buckets(vec![0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0]),
+            HistogramOpts::new(
+                "orcha_cycle_step_duration_seconds",
+                "Duration of each optimization cycle step.",
+            )
+            .buckets(vec![0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0]),
             &["step"],
         ));
-        let cycles = must(IntCounterVec::new(Opts::new("orcha_cycles_total", "Optimization cycles run."), &["trigger"]));
+        let cycles = must(IntCounterVec::new(
+            Opts::new("orcha_cycles_total", "Optimization cycles run."),
+            &["trigger"],
+        ));
         let decisions = must(IntCounterVec::new(
             Opts::new("orcha_decisions_total", "Cycle decisions, by verdict."),
             &["verdict"],
         ));
-        let ml_up = must(IntGauge::new("orcha_ml_engine_up", "1 when the ML engine answered its last health check."));
-        let automation_paused =
-            must(IntGauge::new("orcha_automation_paused", "1 when the operator has paused automation."));
+        let ml_up = must(IntGauge::new(
+            "orcha_ml_engine_up",
+            "1 when the ML engine answered its last health check.",
+        ));
+        let automation_paused = must(IntGauge::new(
+            "orcha_automation_paused",
+            "1 when the operator has paused automation.",
+        ));
         let api_request_duration = must(HistogramVec::new(
-            HistogramOpts::new("orcha_api_request_duration_seconds", "Latency of REST API requests by route."),
+            HistogramOpts::new(
+                "orcha_api_request_duration_seconds",
+                "Latency of REST API requests by route.",
+            ),
             &["route"],
         ));
         for c in [
@@ -104,7 +139,9 @@ impl Metrics {
             must(registry.register(c));
         }
         #[cfg(target_os = "linux")]
-        must(registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self())));
+        must(registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        )));
         Metrics {
             registry,
             poll_duration,
@@ -143,10 +180,19 @@ mod tests {
         m.polls.with_label_values(&["storj", "main"]).inc();
         m.ml_up.set(0);
         let text = m.render();
-        assert!(text.contains("orcha_adapter_polls_total{node=\"main\",protocol=\"storj\"} 1"), "{text}");
+        assert!(
+            text.contains("orcha_adapter_polls_total{node=\"main\",protocol=\"storj\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("orcha_ml_engine_up 0"));
-        for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
-            assert!(line.starts_with("orcha_") || line.starts_with("process_"), "unexpected metric: {line}");
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            assert!(
+                line.starts_with("orcha_") || line.starts_with("process_"),
+                "unexpected metric: {line}"
+            );
         }
     }
 }

@@ -29,7 +29,10 @@ impl MlClient {
             .connect_timeout(Duration::from_secs(2))
             .build()
             .unwrap_or_default();
-        MlClient { base: base.map(|b| b.trim_end_matches('/').to_owned()), client }
+        MlClient {
+            base: base.map(|b| b.trim_end_matches('/').to_owned()),
+            client,
+        }
     }
 
     pub fn base(&self) -> Option<&str> {
@@ -38,13 +41,23 @@ impl MlClient {
 
     /// Checks the engine; the error is a sentence for the operator.
     pub async fn health(&self) -> Result<MlHealth, String> {
-        let base = self.base.as_deref().ok_or_else(|| "no ML engine is configured or running".to_owned())?;
+        let base = self
+            .base
+            .as_deref()
+            .ok_or_else(|| "no ML engine is configured or running".to_owned())?;
         let url = format!("{base}/health");
-        let resp = self.client.get(&url).send().await.map_err(|e| format!("{url} is unreachable: {}", root_cause(&e)))?;
+        let resp = self
+            .client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("{url} is unreachable: {}", root_cause(&e)))?;
         if !resp.status().is_success() {
             return Err(format!("{url} answered HTTP {}", resp.status().as_u16()));
         }
-        resp.json::<MlHealth>().await.map_err(|e| format!("{url} answered something unreadable: {e}"))
+        resp.json::<MlHealth>()
+            .await
+            .map_err(|e| format!("{url} answered something unreadable: {e}"))
     }
 }
 

@@ -27,7 +27,10 @@ async fn bounded<T>(
 ) -> Result<T, AdapterError> {
     match tokio::time::timeout(limit, fut).await {
         Ok(r) => r,
-        Err(_) => Err(AdapterError::Timeout { endpoint: endpoint.to_owned(), after: limit }),
+        Err(_) => Err(AdapterError::Timeout {
+            endpoint: endpoint.to_owned(),
+            after: limit,
+        }),
     }
 }
 
@@ -60,7 +63,12 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
     let health_fut = async {
         tokio::time::timeout(limit, adapter.health_check())
             .await
-            .unwrap_or_else(|_| HealthStatus::Unreachable(format!("{endpoint} did not answer within {} ms", limit.as_millis())))
+            .unwrap_or_else(|_| {
+                HealthStatus::Unreachable(format!(
+                    "{endpoint} did not answer within {} ms",
+                    limit.as_millis()
+                ))
+            })
     };
     let (usage, earnings, health) = tokio::join!(
         bounded(limit, endpoint, adapter.get_resource_usage()),
@@ -68,8 +76,16 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
         health_fut,
     );
     let now = state.clock.now();
-    state.metrics.polls.with_label_values(&[protocol, name]).inc();
-    state.metrics.poll_duration.with_label_values(&[protocol, name]).observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .polls
+        .with_label_values(&[protocol, name])
+        .inc();
+    state
+        .metrics
+        .poll_duration
+        .with_label_values(&[protocol, name])
+        .observe(started.elapsed().as_secs_f64());
 
     // An unsupported read is not a failure: the node simply has nothing to report there.
     let first_error = [usage.as_ref().err(), earnings.as_ref().err()]
@@ -89,16 +105,30 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
             let ts = m.observed_at.unwrap_or(now);
             m.measured()
                 .into_iter()
-                .map(|(metric, value)| Sample { node: id.clone(), metric: metric.to_owned(), ts, value })
+                .map(|(metric, value)| Sample {
+                    node: id.clone(),
+                    metric: metric.to_owned(),
+                    ts,
+                    value,
+                })
                 .collect()
         })
         .unwrap_or_default();
     let health_changed = node.live().health.as_ref().map(|(h, _)| h) != Some(&health);
     let write = {
-        let (id, samples, earnings, health) = (id.clone(), samples.clone(), earnings.clone(), health.clone());
+        let (id, samples, earnings, health) = (
+            id.clone(),
+            samples.clone(),
+            earnings.clone(),
+            health.clone(),
+        );
         state
             .db(move |s| {
-                let n = if samples.is_empty() { 0 } else { s.insert_samples(&samples)? };
+                let n = if samples.is_empty() {
+                    0
+                } else {
+                    s.insert_samples(&samples)?
+                };
                 if let Some(e) = &earnings {
                     if !e.figures.is_empty() {
                         s.insert_earnings(&id, e)?;
@@ -113,7 +143,11 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
     };
     let samples_written = match write {
         Ok(n) => {
-            state.metrics.samples_written.with_label_values(&[protocol, name]).inc_by(n as u64);
+            state
+                .metrics
+                .samples_written
+                .with_label_values(&[protocol, name])
+                .inc_by(n as u64);
             tracing::debug!(node = %id, samples = n, "Stored poll results.");
             n
         }
@@ -123,12 +157,23 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
         }
     };
 
-    state.metrics.node_health.with_label_values(&[protocol, name]).set(health.code());
+    state
+        .metrics
+        .node_health
+        .with_label_values(&[protocol, name])
+        .set(health.code());
     if let Some(m) = &usage {
         for (metric, v) in m.measured() {
-            state.metrics.node_resource.with_label_values(&[protocol, name, metric]).set(v);
+            state
+                .metrics
+                .node_resource
+                .with_label_values(&[protocol, name, metric])
+                .set(v);
         }
-        state.publish_domain(&DomainEvent::Sample { node: id.clone(), metrics: m.clone() });
+        state.publish_domain(&DomainEvent::Sample {
+            node: id.clone(),
+            metrics: m.clone(),
+        });
     }
     if let Some(e) = &earnings {
         for (kind, money) in &e.figures {
@@ -138,22 +183,45 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
                 .with_label_values(&[protocol, name, kind.as_str(), money.token.as_str()])
                 .set(money.to_f64_lossy());
         }
-        state.publish_domain(&DomainEvent::Earnings { node: id.clone(), earnings: e.clone() });
+        state.publish_domain(&DomainEvent::Earnings {
+            node: id.clone(),
+            earnings: e.clone(),
+        });
     }
     if health_changed {
-        state.publish_domain(&DomainEvent::Health { node: id.clone(), status: health.clone(), at: now });
+        state.publish_domain(&DomainEvent::Health {
+            node: id.clone(),
+            status: health.clone(),
+            at: now,
+        });
     }
     if let Some(e) = &first_error {
-        state.metrics.poll_errors.with_label_values(&[protocol, name, e.kind()]).inc();
+        state
+            .metrics
+            .poll_errors
+            .with_label_values(&[protocol, name, e.kind()])
+            .inc();
         tracing::warn!(node = %id, kind = e.kind(), error = %e, "Poll failed.");
-        state.publish_domain(&DomainEvent::PollFailed { node: id.clone(), kind: e.kind(), message: e.to_string(), at: now });
-        if matches!(e, AdapterError::Unreachable { .. } | AdapterError::Timeout { .. }) {
+        state.publish_domain(&DomainEvent::PollFailed {
+            node: id.clone(),
+            kind: e.kind(),
+            message: e.to_string(),
+            at: now,
+        });
+        if matches!(
+            e,
+            AdapterError::Unreachable { .. } | AdapterError::Timeout { .. }
+        ) {
             node.update_live(|l| l.connected = false);
         }
     }
     let ok = first_error.is_none();
     node.update_live(|l| {
-        let failures = if ok { 0 } else { l.last_poll.as_ref().map_or(0, |p| p.consecutive_failures) + 1 };
+        let failures = if ok {
+            0
+        } else {
+            l.last_poll.as_ref().map_or(0, |p| p.consecutive_failures) + 1
+        };
         l.last_poll = Some(PollDto {
             at: now,
             ok,
@@ -166,7 +234,11 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
             l.metrics = m;
         }
     });
-    PollOutcome { ok, samples_written, health }
+    PollOutcome {
+        ok,
+        samples_written,
+        health,
+    }
 }
 
 /// Runs one optimization cycle and returns its id. Every step is recorded and emitted.
@@ -194,19 +266,37 @@ pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, ApiE
     let ml = state.ml.health().await;
     let available = ml.is_ok();
     let detail = match &ml {
-        Ok(h) => format!("ML engine {} ({})", h.status, h.version.clone().unwrap_or_else(|| "unknown version".into())),
+        Ok(h) => format!(
+            "ML engine {} ({})",
+            h.status,
+            h.version
+                .clone()
+                .unwrap_or_else(|| "unknown version".into())
+        ),
         Err(e) => format!("ML engine unavailable: {e}"),
     };
     if state.set_ml_status(available, detail.clone()) {
-        state.publish_domain(&DomainEvent::MlStatus { available, detail: detail.clone(), at: state.clock.now() });
+        state.publish_domain(&DomainEvent::MlStatus {
+            available,
+            detail: detail.clone(),
+            at: state.clock.now(),
+        });
     }
     let (predict, optimize, verdict_reason) = if available {
         // The forecast and allocation calls land with the ML engine integration; until then the
         // cycle says so instead of pretending.
         let why = "forecasting is not connected to the ML engine in this build".to_owned();
-        (StepOutcome::Skipped(why.clone()), StepOutcome::Skipped(why.clone()), why)
+        (
+            StepOutcome::Skipped(why.clone()),
+            StepOutcome::Skipped(why.clone()),
+            why,
+        )
     } else {
-        (StepOutcome::Skipped(detail.clone()), StepOutcome::Skipped(detail.clone()), detail.clone())
+        (
+            StepOutcome::Skipped(detail.clone()),
+            StepOutcome::Skipped(detail.clone()),
+            detail.clone(),
+        )
     };
     record_step(state, cycle, CycleStep::Predict, predict, t).await;
     let t = Instant::now();
@@ -222,11 +312,12 @@ pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, ApiE
         reason: reason.clone(),
         ..Default::default()
     };
-    let decision_id = state.db({
-        let row = row.clone();
-        move |s| s.insert_decision(&row)
-    })
-    .await?;
+    let decision_id = state
+        .db({
+            let row = row.clone();
+            move |s| s.insert_decision(&row)
+        })
+        .await?;
     state.metrics.decisions.with_label_values(&["skip"]).inc();
     state.publish(Event::Decision(DecisionDto {
         id: decision_id,
@@ -240,7 +331,14 @@ pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, ApiE
         applied_result: None,
         rollback: None,
     }));
-    record_step(state, cycle, CycleStep::Evaluate, StepOutcome::Done(format!("skip: {reason}")), t).await;
+    record_step(
+        state,
+        cycle,
+        CycleStep::Evaluate,
+        StepOutcome::Done(format!("skip: {reason}")),
+        t,
+    )
+    .await;
 
     // 5. Apply: never without a plan that passed evaluation.
     let t = Instant::now();
@@ -255,7 +353,11 @@ pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, ApiE
     let t = Instant::now();
     let now = state.clock.now();
     let st = &state.config.storage;
-    let retention = Retention { raw_days: st.retention_raw_days, minute_days: st.retention_minute_days, hour_days: st.retention_hour_days };
+    let retention = Retention {
+        raw_days: st.retention_raw_days,
+        minute_days: st.retention_minute_days,
+        hour_days: st.retention_hour_days,
+    };
     let monitor = match state.db(move |s| s.rollup_and_retain(now, retention)).await {
         Ok(r) => StepOutcome::Done(format!(
             "rolled up {} minute and {} hour buckets; expired {} raw samples",
@@ -271,8 +373,18 @@ pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, ApiE
     Ok(cycle)
 }
 
-async fn record_step(state: &AppState, cycle: i64, step: CycleStep, outcome: StepOutcome, started: Instant) {
-    state.metrics.cycle_step_duration.with_label_values(&[step.as_str()]).observe(started.elapsed().as_secs_f64());
+async fn record_step(
+    state: &AppState,
+    cycle: i64,
+    step: CycleStep,
+    outcome: StepOutcome,
+    started: Instant,
+) {
+    state
+        .metrics
+        .cycle_step_duration
+        .with_label_values(&[step.as_str()])
+        .observe(started.elapsed().as_secs_f64());
     let at = state.clock.now();
     let row = CycleStepRow {
         cycle,
@@ -284,7 +396,12 @@ async fn record_step(state: &AppState, cycle: i64, step: CycleStep, outcome: Ste
     if let Err(e) = state.db(move |s| s.record_cycle_step(&row)).await {
         tracing::error!(cycle, step = step.as_str(), error = %e.message, "Could not record a cycle step.");
     }
-    state.publish_domain(&DomainEvent::CycleStep { cycle, step, outcome, at });
+    state.publish_domain(&DomainEvent::CycleStep {
+        cycle,
+        step,
+        outcome,
+        at,
+    });
 }
 
 /// The running loop's tasks; dropping it does not stop them, `shutdown` does.
@@ -302,7 +419,10 @@ impl OrchestratorHandle {
         })
         .await;
         if drained.is_err() {
-            tracing::warn!(left = self.tasks.len(), "Tasks did not stop in time; aborting them.");
+            tracing::warn!(
+                left = self.tasks.len(),
+                "Tasks did not stop in time; aborting them."
+            );
             self.tasks.abort_all();
             while self.tasks.join_next().await.is_some() {}
         }
@@ -339,7 +459,9 @@ pub fn spawn(state: Arc<AppState>, cancel: CancellationToken) -> OrchestratorHan
         // The first tick fires at once; let the pollers deliver a first reading before a cycle.
         tick.tick().await;
         loop {
-            state.set_next_cycle_at(Some(state.clock.now() + chrono::Duration::from_std(period).unwrap_or_default()));
+            state.set_next_cycle_at(Some(
+                state.clock.now() + chrono::Duration::from_std(period).unwrap_or_default(),
+            ));
             let trigger = tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = tick.tick() => "interval",
@@ -355,5 +477,8 @@ pub fn spawn(state: Arc<AppState>, cancel: CancellationToken) -> OrchestratorHan
         }
         state.set_next_cycle_at(None);
     });
-    OrchestratorHandle { cancel: cancel_for_handle, tasks }
+    OrchestratorHandle {
+        cancel: cancel_for_handle,
+        tasks,
+    }
 }

@@ -37,7 +37,11 @@ pub struct NodeRuntime {
 
 impl NodeRuntime {
     pub fn new(config: NodeConfig, adapter: Arc<dyn ProtocolAdapter>) -> Self {
-        NodeRuntime { config, adapter, live: Mutex::new(NodeLive::default()) }
+        NodeRuntime {
+            config,
+            adapter,
+            live: Mutex::new(NodeLive::default()),
+        }
     }
 
     pub fn live(&self) -> NodeLive {
@@ -70,7 +74,10 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("nodes", &self.nodes.len()).field("demo", &self.demo).finish()
+        f.debug_struct("AppState")
+            .field("nodes", &self.nodes.len())
+            .field("demo", &self.demo)
+            .finish()
     }
 }
 
@@ -89,7 +96,11 @@ pub struct AppParts {
 impl AppState {
     pub fn new(parts: AppParts) -> Arc<AppState> {
         let (events, _) = broadcast::channel(1024);
-        let ml_detail = if parts.ml.base().is_some() { "not checked yet" } else { "no ML engine is configured or running" };
+        let ml_detail = if parts.ml.base().is_some() {
+            "not checked yet"
+        } else {
+            "no ML engine is configured or running"
+        };
         Arc::new(AppState {
             ml_status: Mutex::new(MlStatusDto {
                 available: false,
@@ -155,7 +166,10 @@ impl AppState {
     }
 
     pub fn ml_status(&self) -> MlStatusDto {
-        self.ml_status.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.ml_status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Records the engine's state; returns true when it changed (so callers emit an event).

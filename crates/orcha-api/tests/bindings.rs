@@ -1,5 +1,7 @@
 //! Fails when the committed TypeScript bindings drift from the Rust DTOs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 #[test]
@@ -21,7 +23,20 @@ fn typescript_bindings_are_current() {
 #[test]
 fn bindings_cover_every_event_name() {
     let generated = orcha_api::dto::typescript_bindings();
-    for name in ["sample", "earnings", "health", "poll-failed", "cycle-step", "ml-status", "automation", "decision", "alert"] {
-        assert!(generated.contains(&format!("\"event\": \"{name}\"")), "event `{name}` missing from the bindings");
+    for name in [
+        "sample",
+        "earnings",
+        "health",
+        "poll-failed",
+        "cycle-step",
+        "ml-status",
+        "automation",
+        "decision",
+        "alert",
+    ] {
+        assert!(
+            generated.contains(&format!("\"event\": \"{name}\"")),
+            "event `{name}` missing from the bindings"
+        );
     }
 }

@@ -22,7 +22,10 @@ pub enum AdapterError {
     #[error("{endpoint} refused our credentials: {hint}")]
     Unauthorized { endpoint: String, hint: String },
     #[error("{endpoint} is rate limiting us{}", retry_after.map(|d| format!(" (retry after {} s)", d.as_secs())).unwrap_or_default())]
-    RateLimited { endpoint: String, retry_after: Option<Duration> },
+    RateLimited {
+        endpoint: String,
+        retry_after: Option<Duration>,
+    },
     #[error("{endpoint} answered something we cannot read: {what}")]
     Malformed { endpoint: String, what: String },
     #[error("not supported: {what}")]

@@ -27,7 +27,9 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        ManualClock { now: Arc::new(Mutex::new(start)) }
+        ManualClock {
+            now: Arc::new(Mutex::new(start)),
+        }
     }
 
     pub fn advance(&self, by: Duration) {
@@ -52,7 +54,9 @@ mod tests {
 
     #[test]
     fn manual_clock_moves_only_when_told() {
-        let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+        let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
         let c = ManualClock::new(start);
         assert_eq!(c.now(), start);
         c.advance(Duration::minutes(15));

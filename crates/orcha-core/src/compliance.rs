@@ -31,10 +31,16 @@ pub async fn check_adapter_compliance(
 
     for cap in live.capabilities() {
         if cap.min > cap.max {
-            broken.push(format!("capability {}: min {} > max {}", cap.resource, cap.min, cap.max));
+            broken.push(format!(
+                "capability {}: min {} > max {}",
+                cap.resource, cap.min, cap.max
+            ));
         }
         if cap.knob != Knob::None && cap.step == 0 {
-            broken.push(format!("capability {}: an enforceable knob needs a step > 0", cap.resource));
+            broken.push(format!(
+                "capability {}: an enforceable knob needs a step > 0",
+                cap.resource
+            ));
         }
         if cap.restart_required && cap.restart_cost.downtime.is_zero() {
             broken.push(format!(
@@ -78,7 +84,9 @@ pub async fn check_adapter_compliance(
     }
     for round in 0..2 {
         if let Err(e) = live.disconnect().await {
-            broken.push(format!("disconnect() #{round} failed (must be idempotent): {e}"));
+            broken.push(format!(
+                "disconnect() #{round} failed (must be idempotent): {e}"
+            ));
         }
     }
 
@@ -87,7 +95,10 @@ pub async fn check_adapter_compliance(
         Err(e @ (AdapterError::Unreachable { .. } | AdapterError::Timeout { .. })) => {
             texts.push(e.to_string())
         }
-        Err(e) => broken.push(format!("connect() to a dead endpoint gave {} not unreachable", e.kind())),
+        Err(e) => broken.push(format!(
+            "connect() to a dead endpoint gave {} not unreachable",
+            e.kind()
+        )),
     }
     match dead.get_current_earnings().await {
         Ok(_) => broken.push("get_current_earnings() on a dead endpoint returned data".to_owned()),
@@ -95,7 +106,10 @@ pub async fn check_adapter_compliance(
     }
     match dead.health_check().await {
         HealthStatus::Unreachable(r) => texts.push(r),
-        other => broken.push(format!("health_check() of a dead endpoint is {}", other.state_name())),
+        other => broken.push(format!(
+            "health_check() of a dead endpoint is {}",
+            other.state_name()
+        )),
     }
 
     if let Some(secret) = secret.filter(|s| !s.is_empty()) {

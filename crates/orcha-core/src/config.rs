@@ -14,24 +14,13 @@ use crate::domain::{NodeId, ProtocolId};
 /// The committed defaults, embedded so the binary documents itself (`orcha config defaults`).
 pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub orchestrator: OrchestratorConfig,
     pub storage: StorageConfig,
     pub ml: MlConfig,
     pub protocols: ProtocolsConfig,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            orchestrator: OrchestratorConfig::default(),
-            storage: StorageConfig::default(),
-            ml: MlConfig::default(),
-            protocols: ProtocolsConfig::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -103,7 +92,10 @@ pub struct MlConfig {
 
 impl Default for MlConfig {
     fn default() -> Self {
-        MlConfig { url: String::new(), request_timeout: 30 }
+        MlConfig {
+            url: String::new(),
+            request_timeout: 30,
+        }
     }
 }
 
@@ -114,6 +106,55 @@ pub struct ProtocolsConfig {
     pub golem: GolemConfig,
     pub streamr: StreamrConfig,
     pub grass: GrassConfig,
+}
+
+/// The settings every protocol table shares, borrowed from its specific struct.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeTable<'a> {
+    pub protocol: ProtocolId,
+    pub enabled: bool,
+    pub name: &'a str,
+    pub api_endpoint: &'a str,
+    pub poll_interval: u64,
+    pub auto_apply: bool,
+    pub extra: &'a [ExtraNode],
+}
+
+impl<'a> NodeTable<'a> {
+    /// The table's own node followed by its extra nodes, as `(name, endpoint)`.
+    pub fn endpoints(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        std::iter::once((self.name, self.api_endpoint)).chain(
+            self.extra
+                .iter()
+                .map(|n| (n.name.as_str(), n.api_endpoint.as_str())),
+        )
+    }
+}
+
+macro_rules! node_table {
+    ($protocol:expr, $t:expr) => {
+        NodeTable {
+            protocol: $protocol,
+            enabled: $t.enabled,
+            name: &$t.name,
+            api_endpoint: &$t.api_endpoint,
+            poll_interval: $t.poll_interval,
+            auto_apply: $t.auto_apply,
+            extra: &$t.nodes,
+        }
+    };
+}
+
+impl ProtocolsConfig {
+    /// The four protocol tables in protocol order.
+    pub fn tables(&self) -> [NodeTable<'_>; 4] {
+        [
+            node_table!(ProtocolId::Storj, self.storj),
+            node_table!(ProtocolId::Golem, self.golem),
+            node_table!(ProtocolId::Streamr, self.streamr),
+            node_table!(ProtocolId::Grass, self.grass),
+        ]
+    }
 }
 
 /// A further node of the same protocol (e.g. a second Storj node on another disk).
@@ -268,20 +309,36 @@ pub enum ConfigError {
     #[error("cannot read config file {path}: {reason}")]
     Read { path: PathBuf, reason: String },
     #[error("config error in {path} line {line}: {message}")]
-    Parse { path: PathBuf, line: usize, key: String, message: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
     #[error("config error in {path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
 
 /// Key names that hold credentials, which belong in the keyring and never in a file.
-const CREDENTIAL_KEYS: [&str; 8] =
-    ["token", "app_key", "api_key", "apikey", "password", "secret", "session_token", "private_key"];
+const CREDENTIAL_KEYS: [&str; 8] = [
+    "token",
+    "app_key",
+    "api_key",
+    "apikey",
+    "password",
+    "secret",
+    "session_token",
+    "private_key",
+];
 
 impl Config {
     /// Parses a configuration file's text. `path` is only used in error messages.
     pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| parse_error(text, path, &e))?;
-        config.validate().map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })?;
+        config.validate().map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })?;
         Ok(config)
     }
 
@@ -290,14 +347,20 @@ impl Config {
         match std::fs::read_to_string(path) {
             Ok(text) => Config::from_toml(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(ConfigError::Read { path: path.to_owned(), reason: e.to_string() }),
+            Err(e) => Err(ConfigError::Read {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            }),
         }
     }
 
     /// Applies the documented environment overrides (`DATABASE_URL`, `ML_API_URL`).
     pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) {
         if let Some(db) = env("DATABASE_URL").filter(|v| !v.is_empty()) {
-            let path = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(&db);
+            let path = db
+                .strip_prefix("sqlite://")
+                .or_else(|| db.strip_prefix("sqlite:"))
+                .unwrap_or(&db);
             self.storage.database = path.to_owned();
         }
         if let Some(url) = env("ML_API_URL").filter(|v| !v.is_empty()) {
@@ -309,21 +372,18 @@ impl Config {
     pub fn nodes(&self) -> Vec<NodeConfig> {
         let default_poll = self.orchestrator.poll_interval;
         let mut out = Vec::new();
-        let p = &self.protocols;
-        let tables: [(ProtocolId, bool, &str, &str, u64, bool, &[ExtraNode]); 4] = [
-            (ProtocolId::Storj, p.storj.enabled, &p.storj.name, &p.storj.api_endpoint, p.storj.poll_interval, p.storj.auto_apply, &p.storj.nodes),
-            (ProtocolId::Golem, p.golem.enabled, &p.golem.name, &p.golem.api_endpoint, p.golem.poll_interval, p.golem.auto_apply, &p.golem.nodes),
-            (ProtocolId::Streamr, p.streamr.enabled, &p.streamr.name, &p.streamr.api_endpoint, p.streamr.poll_interval, p.streamr.auto_apply, &p.streamr.nodes),
-            (ProtocolId::Grass, p.grass.enabled, &p.grass.name, &p.grass.api_endpoint, p.grass.poll_interval, p.grass.auto_apply, &p.grass.nodes),
-        ];
-        for (protocol, enabled, name, endpoint, poll, auto_apply, extra) in tables {
-            if !enabled {
+        for t in self.protocols.tables() {
+            if !t.enabled {
                 continue;
             }
-            let poll = Duration::from_secs(if poll == 0 { default_poll } else { poll });
-            let all = std::iter::once((name, endpoint))
-                .chain(extra.iter().map(|n| (n.name.as_str(), n.api_endpoint.as_str())));
-            for (name, endpoint) in all {
+            let poll = if t.poll_interval == 0 {
+                default_poll
+            } else {
+                t.poll_interval
+            };
+            let (protocol, poll, auto_apply) =
+                (t.protocol, Duration::from_secs(poll), t.auto_apply);
+            for (name, endpoint) in t.endpoints() {
                 // validate() has already checked every name, so this cannot fail here.
                 if let Ok(id) = NodeId::new(protocol, name) {
                     out.push(NodeConfig {
@@ -341,7 +401,10 @@ impl Config {
     fn validate(&self) -> Result<(), String> {
         let o = &self.orchestrator;
         for (key, v) in [
-            ("orchestrator.optimization_interval", o.optimization_interval),
+            (
+                "orchestrator.optimization_interval",
+                o.optimization_interval,
+            ),
             ("orchestrator.poll_interval", o.poll_interval),
             ("orchestrator.poll_timeout", o.poll_timeout),
             ("ml.request_timeout", self.ml.request_timeout),
@@ -351,7 +414,10 @@ impl Config {
             }
         }
         if o.bind.parse::<std::net::IpAddr>().is_err() {
-            return Err(format!("`orchestrator.bind` = {:?} is not an IP address", o.bind));
+            return Err(format!(
+                "`orchestrator.bind` = {:?} is not an IP address",
+                o.bind
+            ));
         }
         if self.storage.retention_raw_days == 0 {
             return Err("`storage.retention_raw_days` must be at least 1".to_owned());
@@ -359,21 +425,15 @@ impl Config {
         if self.protocols.grass.enabled && self.protocols.grass.poll_interval < 300 {
             return Err("`protocols.grass.poll_interval` must be at least 300 seconds: the Grass cloud API rate-limits".to_owned());
         }
-        let p = &self.protocols;
-        let tables: [(ProtocolId, &str, &str, &[ExtraNode]); 4] = [
-            (ProtocolId::Storj, &p.storj.name, &p.storj.api_endpoint, &p.storj.nodes),
-            (ProtocolId::Golem, &p.golem.name, &p.golem.api_endpoint, &p.golem.nodes),
-            (ProtocolId::Streamr, &p.streamr.name, &p.streamr.api_endpoint, &p.streamr.nodes),
-            (ProtocolId::Grass, &p.grass.name, &p.grass.api_endpoint, &p.grass.nodes),
-        ];
-        for (protocol, name, endpoint, extra) in tables {
+        for t in self.protocols.tables() {
+            let protocol = t.protocol;
             let mut names = std::collections::HashSet::new();
-            let all = std::iter::once((name, endpoint))
-                .chain(extra.iter().map(|n| (n.name.as_str(), n.api_endpoint.as_str())));
-            for (name, endpoint) in all {
+            for (name, endpoint) in t.endpoints() {
                 NodeId::new(protocol, name).map_err(|e| format!("`protocols.{protocol}`: {e}"))?;
                 if !names.insert(name) {
-                    return Err(format!("`protocols.{protocol}`: node name `{name}` is used twice"));
+                    return Err(format!(
+                        "`protocols.{protocol}`: node name `{name}` is used twice"
+                    ));
                 }
                 if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
                     return Err(format!(
@@ -391,7 +451,13 @@ fn parse_error(text: &str, path: &Path, err: &toml::de::Error) -> ConfigError {
     let start = err.span().map(|s| s.start).unwrap_or(0).min(text.len());
     let line = text[..start].matches('\n').count() + 1;
     let line_text = text.lines().nth(line - 1).unwrap_or("");
-    let leaf = line_text.split('=').next().unwrap_or("").trim().trim_matches('"').to_owned();
+    let leaf = line_text
+        .split('=')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches('"')
+        .to_owned();
     let table = text
         .lines()
         .take(line)
@@ -417,7 +483,12 @@ fn parse_error(text: &str, path: &Path, err: &toml::de::Error) -> ConfigError {
     } else if !key.is_empty() {
         message = format!("key `{key}`: {message}");
     }
-    ConfigError::Parse { path: path.to_owned(), line, key, message }
+    ConfigError::Parse {
+        path: path.to_owned(),
+        line,
+        key,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -431,12 +502,17 @@ mod tests {
     #[test]
     fn committed_defaults_equal_the_built_in_defaults() {
         let parsed = parse(DEFAULT_TOML).expect("config/default.toml must parse");
-        assert_eq!(parsed, Config::default(), "config/default.toml and Default impls disagree");
+        assert_eq!(
+            parsed,
+            Config::default(),
+            "config/default.toml and Default impls disagree"
+        );
     }
 
     #[test]
     fn user_file_overrides_only_what_it_sets() {
-        let c = parse("[orchestrator]\napi_port = 9000\n[protocols.storj]\nenabled = true\n").unwrap();
+        let c =
+            parse("[orchestrator]\napi_port = 9000\n[protocols.storj]\nenabled = true\n").unwrap();
         assert_eq!(c.orchestrator.api_port, 9000);
         assert_eq!(c.orchestrator.optimization_interval, 900);
         assert_eq!(c.protocols.storj.api_endpoint, "http://127.0.0.1:14002");
@@ -470,7 +546,8 @@ mod tests {
 
     #[test]
     fn wrong_type_names_key_and_line() {
-        let err = parse("# comment\n[orchestrator]\noptimization_interval = \"fifteen\"\n").unwrap_err();
+        let err =
+            parse("# comment\n[orchestrator]\noptimization_interval = \"fifteen\"\n").unwrap_err();
         let msg = err.to_string();
         assert!(!msg.contains('\n'), "one line: {msg}");
         assert!(msg.contains("line 3"), "{msg}");
@@ -484,15 +561,34 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("credential"), "{msg}");
         assert!(msg.contains("line 2"), "{msg}");
-        assert!(!msg.contains("abc123secret"), "the value must not be echoed: {msg}");
+        assert!(
+            !msg.contains("abc123secret"),
+            "the value must not be echoed: {msg}"
+        );
     }
 
     #[test]
     fn semantic_errors_are_named() {
-        assert!(parse("[orchestrator]\npoll_interval = 0\n").unwrap_err().to_string().contains("orchestrator.poll_interval"));
-        assert!(parse("[orchestrator]\nbind = \"everywhere\"\n").unwrap_err().to_string().contains("orchestrator.bind"));
-        assert!(parse("[protocols.golem]\napi_endpoint = \"localhost:7465\"\n").unwrap_err().to_string().contains("http://"));
-        assert!(parse("[protocols.grass]\nenabled = true\npoll_interval = 10\n").unwrap_err().to_string().contains("300"));
+        assert!(parse("[orchestrator]\npoll_interval = 0\n")
+            .unwrap_err()
+            .to_string()
+            .contains("orchestrator.poll_interval"));
+        assert!(parse("[orchestrator]\nbind = \"everywhere\"\n")
+            .unwrap_err()
+            .to_string()
+            .contains("orchestrator.bind"));
+        assert!(
+            parse("[protocols.golem]\napi_endpoint = \"localhost:7465\"\n")
+                .unwrap_err()
+                .to_string()
+                .contains("http://")
+        );
+        assert!(
+            parse("[protocols.grass]\nenabled = true\npoll_interval = 10\n")
+                .unwrap_err()
+                .to_string()
+                .contains("300")
+        );
     }
 
     #[test]

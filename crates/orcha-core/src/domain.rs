@@ -19,8 +19,12 @@ pub enum ProtocolId {
 }
 
 impl ProtocolId {
-    pub const ALL: [ProtocolId; 4] =
-        [ProtocolId::Storj, ProtocolId::Golem, ProtocolId::Streamr, ProtocolId::Grass];
+    pub const ALL: [ProtocolId; 4] = [
+        ProtocolId::Storj,
+        ProtocolId::Golem,
+        ProtocolId::Streamr,
+        ProtocolId::Grass,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,9 +48,7 @@ pub enum IdError {
     UnknownProtocol(String),
     #[error("node id `{0}` must look like `<protocol>:<name>`")]
     BadNodeId(String),
-    #[error(
-        "node name `{0}` must be 1-32 characters of lowercase letters, digits, `-` or `_`"
-    )]
+    #[error("node name `{0}` must be 1-32 characters of lowercase letters, digits, `-` or `_`")]
     BadNodeName(String),
 }
 
@@ -74,11 +76,16 @@ impl NodeId {
     pub fn new(protocol: ProtocolId, name: &str) -> Result<Self, IdError> {
         let ok = !name.is_empty()
             && name.len() <= 32
-            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         if !ok {
             return Err(IdError::BadNodeName(name.to_owned()));
         }
-        Ok(NodeId { protocol, name: name.to_owned() })
+        Ok(NodeId {
+            protocol,
+            name: name.to_owned(),
+        })
     }
 
     pub fn protocol(&self) -> ProtocolId {
@@ -99,7 +106,9 @@ impl fmt::Display for NodeId {
 impl FromStr for NodeId {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (p, n) = s.split_once(':').ok_or_else(|| IdError::BadNodeId(s.to_owned()))?;
+        let (p, n) = s
+            .split_once(':')
+            .ok_or_else(|| IdError::BadNodeId(s.to_owned()))?;
         NodeId::new(p.parse()?, n)
     }
 }
@@ -114,8 +123,12 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 4] =
-        [ResourceKind::Cpu, ResourceKind::Memory, ResourceKind::Disk, ResourceKind::Bandwidth];
+    pub const ALL: [ResourceKind; 4] = [
+        ResourceKind::Cpu,
+        ResourceKind::Memory,
+        ResourceKind::Disk,
+        ResourceKind::Bandwidth,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -272,7 +285,10 @@ pub struct EarningsData {
 
 impl EarningsData {
     pub fn get(&self, kind: EarningsKind) -> Option<&Money> {
-        self.figures.iter().find(|(k, _)| *k == kind).map(|(_, m)| m)
+        self.figures
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, m)| m)
     }
 }
 
@@ -386,7 +402,10 @@ mod tests {
 
     #[test]
     fn unmeasured_metrics_are_not_zero() {
-        let m = ResourceMetrics { cpu_millicores: Some(0.0), ..Default::default() };
+        let m = ResourceMetrics {
+            cpu_millicores: Some(0.0),
+            ..Default::default()
+        };
         assert_eq!(m.measured(), vec![("cpu_millicores", 0.0)]);
     }
 }

@@ -65,11 +65,38 @@ impl StepOutcome {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum DomainEvent {
-    Sample { node: NodeId, metrics: ResourceMetrics },
-    Earnings { node: NodeId, earnings: EarningsData },
-    Health { node: NodeId, status: HealthStatus, at: DateTime<Utc> },
-    PollFailed { node: NodeId, kind: &'static str, message: String, at: DateTime<Utc> },
-    CycleStep { cycle: i64, step: CycleStep, outcome: StepOutcome, at: DateTime<Utc> },
-    MlStatus { available: bool, detail: String, at: DateTime<Utc> },
-    Automation { paused: bool, at: DateTime<Utc> },
+    Sample {
+        node: NodeId,
+        metrics: ResourceMetrics,
+    },
+    Earnings {
+        node: NodeId,
+        earnings: EarningsData,
+    },
+    Health {
+        node: NodeId,
+        status: HealthStatus,
+        at: DateTime<Utc>,
+    },
+    PollFailed {
+        node: NodeId,
+        kind: &'static str,
+        message: String,
+        at: DateTime<Utc>,
+    },
+    CycleStep {
+        cycle: i64,
+        step: CycleStep,
+        outcome: StepOutcome,
+        at: DateTime<Utc>,
+    },
+    MlStatus {
+        available: bool,
+        detail: String,
+        at: DateTime<Utc>,
+    },
+    Automation {
+        paused: bool,
+        at: DateTime<Utc>,
+    },
 }

@@ -24,8 +24,14 @@ pub enum Token {
 }
 
 impl Token {
-    pub const ALL: [Token; 6] =
-        [Token::Usd, Token::Glm, Token::Data, Token::Storj, Token::Pol, Token::Points];
+    pub const ALL: [Token; 6] = [
+        Token::Usd,
+        Token::Glm,
+        Token::Data,
+        Token::Storj,
+        Token::Pol,
+        Token::Points,
+    ];
 
     /// Stable lowercase name used in the database, the API and metrics labels.
     pub fn as_str(self) -> &'static str {
@@ -84,11 +90,19 @@ const MAX_DECIMALS: u8 = 36;
 
 impl Money {
     pub fn new(token: Token, amount: i128, decimals: u8) -> Self {
-        Money { token, amount, decimals }
+        Money {
+            token,
+            amount,
+            decimals,
+        }
     }
 
     pub fn zero(token: Token, decimals: u8) -> Self {
-        Money { token, amount: 0, decimals }
+        Money {
+            token,
+            amount: 0,
+            decimals,
+        }
     }
 
     /// Parses a decimal string such as `"12.500000000000000001"` exactly into base units.
@@ -109,14 +123,19 @@ impl Money {
             None => (digits, ""),
         };
         let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-        if (int_part.is_empty() && frac_part.is_empty()) || !all_digits(int_part) || !all_digits(frac_part)
+        if (int_part.is_empty() && frac_part.is_empty())
+            || !all_digits(int_part)
+            || !all_digits(frac_part)
         {
             return Err(MoneyError::NotDecimal(input.to_owned()));
         }
         let frac_trimmed = if frac_part.len() > usize::from(decimals) {
             let (keep, extra) = frac_part.split_at(usize::from(decimals));
             if extra.bytes().any(|b| b != b'0') {
-                return Err(MoneyError::TooPrecise { input: input.to_owned(), decimals });
+                return Err(MoneyError::TooPrecise {
+                    input: input.to_owned(),
+                    decimals,
+                });
             }
             keep
         } else {
@@ -132,7 +151,11 @@ impl Money {
         }
         let pad = u32::from(decimals) - frac_trimmed.len() as u32;
         amount = amount.checked_mul(10i128.pow(pad)).ok_or_else(overflow)?;
-        Ok(Money { token, amount: if negative { -amount } else { amount }, decimals })
+        Ok(Money {
+            token,
+            amount: if negative { -amount } else { amount },
+            decimals,
+        })
     }
 
     /// The amount as a decimal string with exactly `decimals` fractional digits.
@@ -160,20 +183,34 @@ impl Money {
                 .amount
                 .checked_mul(factor)
                 .ok_or_else(|| MoneyError::Overflow(self.to_decimal_string()))?;
-            Ok(Money { amount, decimals, ..*self })
+            Ok(Money {
+                amount,
+                decimals,
+                ..*self
+            })
         } else {
             let factor = 10i128.pow(u32::from(self.decimals - decimals));
             if self.amount % factor != 0 {
-                return Err(MoneyError::TooPrecise { input: self.to_decimal_string(), decimals });
+                return Err(MoneyError::TooPrecise {
+                    input: self.to_decimal_string(),
+                    decimals,
+                });
             }
-            Ok(Money { amount: self.amount / factor, decimals, ..*self })
+            Ok(Money {
+                amount: self.amount / factor,
+                decimals,
+                ..*self
+            })
         }
     }
 
     /// Adds two amounts of the same token, aligning decimals exactly.
     pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
         if self.token != other.token {
-            return Err(MoneyError::TokenMismatch { left: self.token, right: other.token });
+            return Err(MoneyError::TokenMismatch {
+                left: self.token,
+                right: other.token,
+            });
         }
         let decimals = self.decimals.max(other.decimals);
         let (a, b) = (self.rescale(decimals)?, other.rescale(decimals)?);
@@ -181,7 +218,11 @@ impl Money {
             .amount
             .checked_add(b.amount)
             .ok_or_else(|| MoneyError::Overflow(a.to_decimal_string()))?;
-        Ok(Money { token: self.token, amount, decimals })
+        Ok(Money {
+            token: self.token,
+            amount,
+            decimals,
+        })
     }
 
     /// A lossy float for charts and the optimizer only; never stored.
@@ -210,7 +251,10 @@ mod tests {
         let m = Money::parse_decimal("-7", Token::Usd, 2).unwrap();
         assert_eq!(m.amount, -700);
         assert_eq!(m.to_decimal_string(), "-7.00");
-        assert_eq!(Money::parse_decimal(".5", Token::Usd, 2).unwrap().amount, 50);
+        assert_eq!(
+            Money::parse_decimal(".5", Token::Usd, 2).unwrap().amount,
+            50
+        );
     }
 
     #[test]
@@ -220,9 +264,17 @@ mod tests {
             Err(MoneyError::TooPrecise { .. })
         ));
         // Trailing zeros beyond the precision carry no information and are accepted.
-        assert_eq!(Money::parse_decimal("1.2300", Token::Usd, 2).unwrap().amount, 123);
+        assert_eq!(
+            Money::parse_decimal("1.2300", Token::Usd, 2)
+                .unwrap()
+                .amount,
+            123
+        );
         for bad in ["", "-", ".", "1e5", "1,5", "abc", "1.2.3", " 1 2"] {
-            assert!(Money::parse_decimal(bad, Token::Glm, 18).is_err(), "{bad:?} must be refused");
+            assert!(
+                Money::parse_decimal(bad, Token::Glm, 18).is_err(),
+                "{bad:?} must be refused"
+            );
         }
         assert!(matches!(
             Money::parse_decimal("999999999999999999999999", Token::Glm, 18),
@@ -236,10 +288,22 @@ mod tests {
         let micro = Money::new(Token::Usd, 1, 6);
         let sum = cents.checked_add(&micro).unwrap();
         assert_eq!(sum, Money::new(Token::Usd, 12_340_001, 6));
-        assert!(sum.rescale(2).is_err(), "dropping the last micro-dollar must be refused");
-        assert_eq!(Money::new(Token::Usd, 12_340_000, 6).rescale(2).unwrap().amount, 1234);
+        assert!(
+            sum.rescale(2).is_err(),
+            "dropping the last micro-dollar must be refused"
+        );
+        assert_eq!(
+            Money::new(Token::Usd, 12_340_000, 6)
+                .rescale(2)
+                .unwrap()
+                .amount,
+            1234
+        );
         let glm = Money::new(Token::Glm, 1, 18);
-        assert!(matches!(cents.checked_add(&glm), Err(MoneyError::TokenMismatch { .. })));
+        assert!(matches!(
+            cents.checked_add(&glm),
+            Err(MoneyError::TokenMismatch { .. })
+        ));
     }
 
     #[test]

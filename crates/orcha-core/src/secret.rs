@@ -83,7 +83,12 @@ pub fn resolve_node_secret(
     kind: &str,
 ) -> Result<Option<Sensitive<String>>, SecretError> {
     let norm = |s: &str| s.to_ascii_uppercase().replace('-', "_");
-    let per_node = format!("ORCHA_{}_{}_{}", norm(node.protocol().as_str()), norm(node.name()), norm(kind));
+    let per_node = format!(
+        "ORCHA_{}_{}_{}",
+        norm(node.protocol().as_str()),
+        norm(node.name()),
+        norm(kind)
+    );
     let per_protocol = format!("ORCHA_{}_{}", norm(node.protocol().as_str()), norm(kind));
     for var in [per_node, per_protocol] {
         if let Some(v) = env(&var).filter(|v| !v.is_empty()) {
@@ -112,7 +117,10 @@ impl SecretStore for MemorySecretStore {
     }
 
     fn delete(&self, key: &SecretKey) -> Result<(), SecretError> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(&key.0);
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key.0);
         Ok(())
     }
 }
@@ -125,18 +133,45 @@ mod resolve_tests {
     fn environment_beats_keyring_and_node_beats_protocol() {
         let store = MemorySecretStore::default();
         let node: crate::domain::NodeId = "golem:main-2".parse().unwrap();
-        store.set(&SecretKey::for_node(&node, "app_key"), Sensitive::new("from-keyring".into())).unwrap();
+        store
+            .set(
+                &SecretKey::for_node(&node, "app_key"),
+                Sensitive::new("from-keyring".into()),
+            )
+            .unwrap();
         let none = |_: &str| None;
-        assert_eq!(resolve_node_secret(&store, &none, &node, "app_key").unwrap().unwrap().expose(), "from-keyring");
+        assert_eq!(
+            resolve_node_secret(&store, &none, &node, "app_key")
+                .unwrap()
+                .unwrap()
+                .expose(),
+            "from-keyring"
+        );
         let proto = |k: &str| (k == "ORCHA_GOLEM_APP_KEY").then(|| "from-env".to_owned());
-        assert_eq!(resolve_node_secret(&store, &proto, &node, "app_key").unwrap().unwrap().expose(), "from-env");
+        assert_eq!(
+            resolve_node_secret(&store, &proto, &node, "app_key")
+                .unwrap()
+                .unwrap()
+                .expose(),
+            "from-env"
+        );
         let both = |k: &str| match k {
             "ORCHA_GOLEM_MAIN_2_APP_KEY" => Some("node-env".to_owned()),
             "ORCHA_GOLEM_APP_KEY" => Some("from-env".to_owned()),
             _ => None,
         };
-        assert_eq!(resolve_node_secret(&store, &both, &node, "app_key").unwrap().unwrap().expose(), "node-env");
-        store.delete(&SecretKey::for_node(&node, "app_key")).unwrap();
-        assert!(resolve_node_secret(&store, &none, &node, "app_key").unwrap().is_none());
+        assert_eq!(
+            resolve_node_secret(&store, &both, &node, "app_key")
+                .unwrap()
+                .unwrap()
+                .expose(),
+            "node-env"
+        );
+        store
+            .delete(&SecretKey::for_node(&node, "app_key"))
+            .unwrap();
+        assert!(resolve_node_secret(&store, &none, &node, "app_key")
+            .unwrap()
+            .is_none());
     }
 }

@@ -55,7 +55,10 @@ pub struct Query<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = HttpError;
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Query(q.0))
@@ -78,8 +81,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
 
 /// Turns serde's "missing field `node`" into an error whose `field` is `node`.
 fn rejection_error(text: &str) -> ApiError {
-    let field = text.split('`').nth(1).filter(|f| !f.is_empty() && f.len() < 64).map(str::to_owned);
-    ApiError { code: ErrorCode::BadRequest, message: text.to_owned(), field }
+    let field = text
+        .split('`')
+        .nth(1)
+        .filter(|f| !f.is_empty() && f.len() < 64)
+        .map(str::to_owned);
+    ApiError {
+        code: ErrorCode::BadRequest,
+        message: text.to_owned(),
+        field,
+    }
 }
 
 #[derive(Deserialize)]
@@ -109,68 +120,139 @@ pub struct ServerOptions {
 
 pub fn router(state: Arc<AppState>, options: ServerOptions) -> Router {
     let api = Router::new()
-        .route("/status", get(|State(s): State<Arc<AppState>>| async move { wrap(ops::status(&s).await) }))
-        .route("/nodes", get(|State(s): State<Arc<AppState>>| async move { wrap(ops::nodes(&s).await) }))
+        .route(
+            "/status",
+            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::status(&s).await) }),
+        )
+        .route(
+            "/nodes",
+            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::nodes(&s).await) }),
+        )
         .route(
             "/series",
-            get(|State(s): State<Arc<AppState>>, Query(q): Query<SeriesQuery>| async move { wrap(ops::series(&s, q).await) }),
+            get(
+                |State(s): State<Arc<AppState>>, Query(q): Query<SeriesQuery>| async move {
+                    wrap(ops::series(&s, q).await)
+                },
+            ),
         )
         .route(
             "/earnings/history",
-            get(|State(s): State<Arc<AppState>>, Query(q): Query<EarningsHistoryQuery>| async move {
-                wrap(ops::earnings_history(&s, q).await)
-            }),
+            get(
+                |State(s): State<Arc<AppState>>, Query(q): Query<EarningsHistoryQuery>| async move {
+                    wrap(ops::earnings_history(&s, q).await)
+                },
+            ),
         )
         .route(
             "/decisions",
-            get(|State(s): State<Arc<AppState>>, Query(q): Query<LimitQuery>| async move { wrap(ops::decisions(&s, q.limit).await) }),
+            get(
+                |State(s): State<Arc<AppState>>, Query(q): Query<LimitQuery>| async move {
+                    wrap(ops::decisions(&s, q.limit).await)
+                },
+            ),
         )
-        .route("/cycles/latest", get(|State(s): State<Arc<AppState>>| async move { wrap(ops::latest_cycle(&s).await) }))
+        .route(
+            "/cycles/latest",
+            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::latest_cycle(&s).await) }),
+        )
         .route(
             "/alerts",
-            get(|State(s): State<Arc<AppState>>, Query(q): Query<AlertsQuery>| async move {
-                wrap(ops::alerts(&s, AlertQuery { include_cleared: q.include_cleared }).await)
-            }),
+            get(
+                |State(s): State<Arc<AppState>>, Query(q): Query<AlertsQuery>| async move {
+                    wrap(
+                        ops::alerts(
+                            &s,
+                            AlertQuery {
+                                include_cleared: q.include_cleared,
+                            },
+                        )
+                        .await,
+                    )
+                },
+            ),
         )
         .route(
             "/alerts/{id}/ack",
-            post(|State(s): State<Arc<AppState>>, Path(id): Path<i64>| async move { wrap(ops::acknowledge_alert(&s, id).await) }),
+            post(
+                |State(s): State<Arc<AppState>>, Path(id): Path<i64>| async move {
+                    wrap(ops::acknowledge_alert(&s, id).await)
+                },
+            ),
         )
-        .route("/cycle", post(|State(s): State<Arc<AppState>>| async move { wrap(ops::run_cycle_now(&s).await) }))
+        .route(
+            "/cycle",
+            post(
+                |State(s): State<Arc<AppState>>| async move { wrap(ops::run_cycle_now(&s).await) },
+            ),
+        )
         .route(
             "/automation",
-            put(|State(s): State<Arc<AppState>>, Json(r): Json<PauseRequest>| async move { wrap(ops::set_paused(&s, r).await) }),
+            put(
+                |State(s): State<Arc<AppState>>, Json(r): Json<PauseRequest>| async move {
+                    wrap(ops::set_paused(&s, r).await)
+                },
+            ),
         )
         .route(
             "/secrets/{key}",
-            get(|State(s): State<Arc<AppState>>, Path(k): Path<String>| async move { wrap(ops::secret_status(&s, k).await) })
-                .delete(|State(s): State<Arc<AppState>>, Path(k): Path<String>| async move { wrap(ops::delete_secret(&s, k).await) }),
+            get(
+                |State(s): State<Arc<AppState>>, Path(k): Path<String>| async move {
+                    wrap(ops::secret_status(&s, k).await)
+                },
+            )
+            .delete(
+                |State(s): State<Arc<AppState>>, Path(k): Path<String>| async move {
+                    wrap(ops::delete_secret(&s, k).await)
+                },
+            ),
         )
         .route(
             "/secrets",
-            put(|State(s): State<Arc<AppState>>, Json(r): Json<SetSecretRequest>| async move { wrap(ops::set_secret(&s, r).await) }),
+            put(
+                |State(s): State<Arc<AppState>>, Json(r): Json<SetSecretRequest>| async move {
+                    wrap(ops::set_secret(&s, r).await)
+                },
+            ),
         )
         .route("/events", get(events))
         .fallback(|| async { HttpError(ApiError::not_found("no such API route")) })
-        .layer(middleware::from_fn_with_state(options.api_token.clone(), require_token));
+        .layer(middleware::from_fn_with_state(
+            options.api_token.clone(),
+            require_token,
+        ));
 
     let mut app = Router::new()
         .nest("/api/v1", api)
-        .route("/health", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
+        .route(
+            "/health",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics));
     if let Some(dir) = options.ui_dir.filter(|d| d.join("index.html").is_file()) {
         let index = dir.join("index.html");
-        app = app.fallback_service(tower_http::services::ServeDir::new(dir).fallback(tower_http::services::ServeFile::new(index)));
+        app = app.fallback_service(
+            tower_http::services::ServeDir::new(dir)
+                .fallback(tower_http::services::ServeFile::new(index)),
+        );
     }
-    app.layer(middleware::from_fn_with_state(Arc::clone(&state), observe_latency)).with_state(state)
+    app.layer(middleware::from_fn_with_state(
+        Arc::clone(&state),
+        observe_latency,
+    ))
+    .with_state(state)
 }
 
 fn wrap<T>(r: Result<T, ApiError>) -> ApiResult<T> {
     r.map(axum::Json).map_err(HttpError)
 }
 
-async fn require_token(State(token): State<Option<Sensitive<String>>>, req: Request, next: Next) -> Response {
+async fn require_token(
+    State(token): State<Option<Sensitive<String>>>,
+    req: Request,
+    next: Next,
+) -> Response {
     if let Some(token) = token {
         let given = req
             .headers()
@@ -180,11 +262,17 @@ async fn require_token(State(token): State<Option<Sensitive<String>>>, req: Requ
             // Browsers cannot set headers on a WebSocket, so the token may come as a query value.
             .map(str::to_owned)
             .or_else(|| {
-                req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=").map(str::to_owned)))
+                req.uri().query().and_then(|q| {
+                    q.split('&')
+                        .find_map(|kv| kv.strip_prefix("token=").map(str::to_owned))
+                })
             });
         if given.as_deref() != Some(token.expose().as_str()) {
-            return HttpError(ApiError::new(ErrorCode::Unauthorized, "this API needs `Authorization: Bearer <ORCHA_API_TOKEN>`"))
-                .into_response();
+            return HttpError(ApiError::new(
+                ErrorCode::Unauthorized,
+                "this API needs `Authorization: Bearer <ORCHA_API_TOKEN>`",
+            ))
+            .into_response();
         }
     }
     next.run(req).await
@@ -192,17 +280,31 @@ async fn require_token(State(token): State<Option<Sensitive<String>>>, req: Requ
 
 async fn observe_latency(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     // The matched route pattern keeps the label bounded; unmatched paths share one label.
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
     let started = Instant::now();
     let resp = next.run(req).await;
     if route != "/api/v1/events" {
-        state.metrics.api_request_duration.with_label_values(&[&route]).observe(started.elapsed().as_secs_f64());
+        state
+            .metrics
+            .api_request_duration
+            .with_label_values(&[&route])
+            .observe(started.elapsed().as_secs_f64());
     }
     resp
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
 }
 
 /// Readiness: the database is writable, and what each adapter and the ML engine last did.
@@ -229,7 +331,11 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
         "nodes": nodes,
         "demo": state.demo,
     });
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, axum::Json(body)).into_response()
 }
 
@@ -263,8 +369,15 @@ async fn stream_events(state: Arc<AppState>, mut socket: WebSocket) {
 }
 
 /// Serves `router` on `listener` until `cancel` fires.
-pub async fn serve(listener: tokio::net::TcpListener, router: Router, cancel: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move { cancel.cancelled().await })
-        .await
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { cancel.cancelled().await })
+    .await
 }

@@ -16,7 +16,11 @@ use orcha_server::ServerOptions;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "orcha", version, about = "DePIN Orcha: one orchestrator for the DePIN nodes on this machine")]
+#[command(
+    name = "orcha",
+    version,
+    about = "DePIN Orcha: one orchestrator for the DePIN nodes on this machine"
+)]
 struct Cli {
     /// Configuration file (default: CONFIG_PATH, else ~/.config/depin-orcha/config.toml).
     #[arg(long, global = true)]
@@ -81,23 +85,44 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { bind, port, ui_dir, log_text } => {
+        Command::Serve {
+            bind,
+            port,
+            ui_dir,
+            log_text,
+        } => {
             init_logging(!log_text);
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(serve(cli.config, bind, port, ui_dir))
         }
         Command::CheckConfig => {
             let (config, path) = startup::load_config(cli.config.as_deref(), &env)?;
-            let nodes: Vec<String> = config.nodes().iter().map(|n| format!("{} → {}", n.id, n.api_endpoint)).collect();
+            let nodes: Vec<String> = config
+                .nodes()
+                .iter()
+                .map(|n| format!("{} → {}", n.id, n.api_endpoint))
+                .collect();
             let mut out = std::io::stdout().lock();
             use std::io::Write;
             writeln!(out, "config {}: ok", path.display())?;
-            writeln!(out, "nodes: {}", if nodes.is_empty() { "none enabled".to_owned() } else { nodes.join(", ") })?;
+            writeln!(
+                out,
+                "nodes: {}",
+                if nodes.is_empty() {
+                    "none enabled".to_owned()
+                } else {
+                    nodes.join(", ")
+                }
+            )?;
             Ok(())
         }
         Command::Defaults => {
             use std::io::Write;
-            std::io::stdout().lock().write_all(orcha_core::config::DEFAULT_TOML.as_bytes())?;
+            std::io::stdout()
+                .lock()
+                .write_all(orcha_core::config::DEFAULT_TOML.as_bytes())?;
             Ok(())
         }
         Command::Secret { action } => secret(action),
@@ -108,7 +133,9 @@ fn secret(action: SecretAction) -> Result<()> {
     use std::io::Write;
     let keyring = OsKeyring::new();
     let check = |key: &str| -> Result<SecretKey> {
-        let (node, _) = key.split_once('/').context("a credential key looks like `golem:main/app_key`")?;
+        let (node, _) = key
+            .split_once('/')
+            .context("a credential key looks like `golem:main/app_key`")?;
         node.parse::<orcha_core::NodeId>()?;
         Ok(SecretKey(key.to_owned()))
     };
@@ -131,15 +158,22 @@ fn secret(action: SecretAction) -> Result<()> {
         }
         SecretAction::Status { key } => {
             let stored = keyring.get(&check(&key)?)?.is_some();
-            writeln!(out, "{key}: {}", if stored { "stored" } else { "not stored" })?;
+            writeln!(
+                out,
+                "{key}: {}",
+                if stored { "stored" } else { "not stored" }
+            )?;
         }
     }
     Ok(())
 }
 
 fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().flatten_event(true).init();
     } else {
@@ -147,16 +181,27 @@ fn init_logging(json: bool) {
     }
 }
 
-async fn serve(config_file: Option<PathBuf>, bind: Option<IpAddr>, port: Option<u16>, ui_dir: Option<PathBuf>) -> Result<()> {
+async fn serve(
+    config_file: Option<PathBuf>,
+    bind: Option<IpAddr>,
+    port: Option<u16>,
+    ui_dir: Option<PathBuf>,
+) -> Result<()> {
     let (config, config_path) = startup::load_config(config_file.as_deref(), &env)?;
     let bind = match bind {
         Some(b) => b,
-        None => config.orchestrator.bind.parse().context("orchestrator.bind")?,
+        None => config
+            .orchestrator
+            .bind
+            .parse()
+            .context("orchestrator.bind")?,
     };
     let port = port.unwrap_or(config.orchestrator.api_port);
     let keyring: Arc<dyn SecretStore> = Arc::new(OsKeyring::new());
     // Anything reachable from other machines must be protected by a token.
-    let api_token = env("ORCHA_API_TOKEN").filter(|t| !t.is_empty()).map(Sensitive::new);
+    let api_token = env("ORCHA_API_TOKEN")
+        .filter(|t| !t.is_empty())
+        .map(Sensitive::new);
     if !bind.is_loopback() && api_token.is_none() {
         bail!("binding {bind} exposes the API to the network; set ORCHA_API_TOKEN (or bind 127.0.0.1)");
     }
@@ -169,7 +214,8 @@ async fn serve(config_file: Option<PathBuf>, bind: Option<IpAddr>, port: Option<
         .await
         .with_context(|| format!("cannot listen on {bind}:{port}"))?;
     let addr = listener.local_addr()?;
-    let ui_dir = ui_dir.or_else(|| Some(PathBuf::from("dist")).filter(|d| d.join("index.html").is_file()));
+    let ui_dir =
+        ui_dir.or_else(|| Some(PathBuf::from("dist")).filter(|d| d.join("index.html").is_file()));
     let router = orcha_server::router(Arc::clone(&state), ServerOptions { ui_dir, api_token });
     {
         use std::io::Write;
@@ -202,7 +248,9 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        let mut term = match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::terminate(),
+        ) {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "Cannot listen for SIGTERM; only Ctrl-C stops Orcha.");

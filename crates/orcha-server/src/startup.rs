@@ -56,7 +56,10 @@ pub fn database_path(config: &Config, data_dir: &Path) -> PathBuf {
 }
 
 /// Loads the configuration with the documented environment overrides applied.
-pub fn load_config(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<(Config, PathBuf)> {
+pub fn load_config(
+    explicit: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Config, PathBuf)> {
     let path = config_path(explicit, env);
     let mut config = Config::load(&path)?;
     config.apply_env(env);
@@ -79,13 +82,20 @@ pub fn assemble(
 ) -> Result<Assembly> {
     let dir = data_dir(&config, env);
     let database = database_path(&config, &dir);
-    let store = Store::open(&database).with_context(|| format!("cannot open the database {}", database.display()))?;
+    let store = Store::open(&database)
+        .with_context(|| format!("cannot open the database {}", database.display()))?;
     let timeout = Duration::from_secs(config.orchestrator.poll_timeout);
     let mut nodes = Vec::new();
     {
-        let ctx = AdapterContext { config: &config, secrets: secrets.as_ref(), env, timeout };
+        let ctx = AdapterContext {
+            config: &config,
+            secrets: secrets.as_ref(),
+            env,
+            timeout,
+        };
         for node in config.nodes() {
-            let adapter = build_adapter(&node, &ctx).with_context(|| format!("cannot set up node {}", node.id))?;
+            let adapter = build_adapter(&node, &ctx)
+                .with_context(|| format!("cannot set up node {}", node.id))?;
             nodes.push(Arc::new(NodeRuntime::new(node, adapter)));
         }
     }
@@ -93,7 +103,16 @@ pub fn assemble(
         Some(config.ml.url.clone()).filter(|u| !u.is_empty()),
         Duration::from_secs(config.ml.request_timeout),
     );
-    let state = AppState::new(AppParts { config, store, secrets, clock, metrics: Metrics::new(), nodes, ml, demo });
+    let state = AppState::new(AppParts {
+        config,
+        store,
+        secrets,
+        clock,
+        metrics: Metrics::new(),
+        nodes,
+        ml,
+        demo,
+    });
     Ok(Assembly { state, database })
 }
 

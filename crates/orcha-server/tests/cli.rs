@@ -1,6 +1,8 @@
 //! The real `orcha` binary: config errors, a corrupt database, graceful SIGTERM, and durability
 //! of committed rows across SIGKILL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -27,12 +29,23 @@ fn write_config(dir: &Path, text: &str) -> std::path::PathBuf {
 #[test]
 fn unknown_key_fails_with_one_line_naming_key_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(dir.path(), "[orchestrator]\napi_port = 7373\nsurprise = true\n");
-    let out = orcha(&cfg, dir.path()).arg("check-config").output().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        "[orchestrator]\napi_port = 7373\nsurprise = true\n",
+    );
+    let out = orcha(&cfg, dir.path())
+        .arg("check-config")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    assert!(err.contains("line 3") && err.contains("orchestrator.surprise") && err.contains(&cfg.display().to_string()), "{err}");
+    assert!(
+        err.contains("line 3")
+            && err.contains("orchestrator.surprise")
+            && err.contains(&cfg.display().to_string()),
+        "{err}"
+    );
 }
 
 #[test]
@@ -43,7 +56,12 @@ fn wrong_type_fails_with_one_line_naming_key_and_line() {
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    assert!(err.contains("line 2") && err.contains("protocols.storj.enabled") && err.contains("invalid type"), "{err}");
+    assert!(
+        err.contains("line 2")
+            && err.contains("protocols.storj.enabled")
+            && err.contains("invalid type"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -52,13 +70,25 @@ fn corrupt_database_is_refused_and_never_overwritten() {
     let db = dir.path().join("orcha.db");
     let garbage = b"not a database at all\n".repeat(512);
     std::fs::write(&db, &garbage).unwrap();
-    let cfg = write_config(dir.path(), &format!("[storage]\ndatabase = {:?}\n", db.display().to_string()));
-    let out = orcha(&cfg, dir.path()).args(["serve", "--port", "0"]).output().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &format!("[storage]\ndatabase = {:?}\n", db.display().to_string()),
+    );
+    let out = orcha(&cfg, dir.path())
+        .args(["serve", "--port", "0"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("not a SQLite database") && err.contains("left untouched"), "{err}");
+    assert!(
+        err.contains("not a SQLite database") && err.contains("left untouched"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&db).unwrap(), garbage);
-    assert!(!dir.path().join("orcha.db-wal").exists(), "no WAL may be created next to it");
+    assert!(
+        !dir.path().join("orcha.db-wal").exists(),
+        "no WAL may be created next to it"
+    );
 }
 
 struct Server {
@@ -67,11 +97,20 @@ struct Server {
 }
 
 fn start_server(cfg: &Path, data: &Path) -> Server {
-    let mut child = orcha(cfg, data).args(["serve", "--port", "0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = orcha(cfg, data)
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
     Server { child, base }
 }
 
@@ -80,19 +119,33 @@ async fn sigterm_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), "");
     let mut s = start_server(&cfg, dir.path());
-    let health: serde_json::Value = reqwest::get(format!("{}/health", s.base)).await.unwrap().json().await.unwrap();
+    let health: serde_json::Value = reqwest::get(format!("{}/health", s.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
-    let ready = reqwest::get(format!("{}/health/ready", s.base)).await.unwrap();
+    let ready = reqwest::get(format!("{}/health/ready", s.base))
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     let pid = s.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let started = Instant::now();
     loop {
         if let Some(status) = s.child.try_wait().unwrap() {
             assert!(status.success(), "exit status after SIGTERM: {status}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "orcha did not stop within 10 s of SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "orcha did not stop within 10 s of SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -101,7 +154,10 @@ async fn sigterm_stops_the_server_cleanly() {
 async fn every_acknowledged_write_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("orcha.db");
-    let cfg = write_config(dir.path(), &format!("[storage]\ndatabase = {:?}\n", db.display().to_string()));
+    let cfg = write_config(
+        dir.path(),
+        &format!("[storage]\ndatabase = {:?}\n", db.display().to_string()),
+    );
     let mut s = start_server(&cfg, dir.path());
     let client = reqwest::Client::new();
     // Each acknowledged PUT has committed one audit row; keep writing from several tasks and
@@ -113,7 +169,12 @@ async fn every_acknowledged_write_survives_sigkill() {
         writers.push(tokio::spawn(async move {
             for i in 0..10_000u64 {
                 let paused = (i + w) % 2 == 0;
-                match client.put(format!("{base}/api/v1/automation")).json(&serde_json::json!({ "paused": paused })).send().await {
+                match client
+                    .put(format!("{base}/api/v1/automation"))
+                    .json(&serde_json::json!({ "paused": paused }))
+                    .send()
+                    .await
+                {
                     Ok(r) if r.status().is_success() => {
                         acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     }
@@ -131,8 +192,12 @@ async fn every_acknowledged_write_survives_sigkill() {
         w.await.unwrap();
     }
     let acked = acknowledged.load(std::sync::atomic::Ordering::SeqCst);
-    let store = orcha_store::Store::open(&db).expect("the database must open cleanly after SIGKILL");
+    let store =
+        orcha_store::Store::open(&db).expect("the database must open cleanly after SIGKILL");
     assert_eq!(store.integrity_check().unwrap(), "ok");
     let rows = store.count_config_audit().unwrap() as u64;
-    assert!(rows >= acked, "{acked} writes were acknowledged but only {rows} rows survived");
+    assert!(
+        rows >= acked,
+        "{acked} writes were acknowledged but only {rows} rows survived"
+    );
 }

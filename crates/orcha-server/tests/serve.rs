@@ -1,6 +1,8 @@
 //! `orcha serve` in-process with a test adapter: samples reach SQLite and the WebSocket, the
 //! cycle runs its six recorded steps, and the REST errors name their field.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +35,10 @@ impl ProtocolAdapter for CountingNode {
         &self.id
     }
     async fn connect(&self) -> Result<NodeInfo, AdapterError> {
-        Ok(NodeInfo { version: Some("test-1".into()), remote_id: None })
+        Ok(NodeInfo {
+            version: Some("test-1".into()),
+            remote_id: None,
+        })
     }
     async fn disconnect(&self) -> Result<(), AdapterError> {
         Ok(())
@@ -41,15 +46,26 @@ impl ProtocolAdapter for CountingNode {
     async fn get_current_earnings(&self) -> Result<EarningsData, AdapterError> {
         Ok(EarningsData {
             observed_at: chrono::Utc::now(),
-            figures: vec![(EarningsKind::CurrentPeriodEstimate, Money::new(Token::Usd, 1234, 2))],
+            figures: vec![(
+                EarningsKind::CurrentPeriodEstimate,
+                Money::new(Token::Usd, 1234, 2),
+            )],
         })
     }
     async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {
         let n = self.polls.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(ResourceMetrics { cpu_millicores: Some(n as f64 * 100.0), ..Default::default() })
+        Ok(ResourceMetrics {
+            cpu_millicores: Some(n as f64 * 100.0),
+            ..Default::default()
+        })
     }
-    async fn apply_allocation(&self, _: &ResourceVector) -> Result<AppliedAllocation, AdapterError> {
-        Err(AdapterError::Unsupported { what: "test node has no knobs".into() })
+    async fn apply_allocation(
+        &self,
+        _: &ResourceVector,
+    ) -> Result<AppliedAllocation, AdapterError> {
+        Err(AdapterError::Unsupported {
+            what: "test node has no knobs".into(),
+        })
     }
     async fn health_check(&self) -> HealthStatus {
         HealthStatus::Healthy
@@ -72,8 +88,16 @@ async fn start(poll_secs: u64) -> Running {
     config.orchestrator.poll_interval = poll_secs;
     config.orchestrator.optimization_interval = 3600;
     let id: NodeId = "storj:test".parse().unwrap();
-    let node = NodeConfig { id: id.clone(), api_endpoint: "http://127.0.0.1:1".into(), poll_interval: Duration::from_secs(poll_secs), auto_apply: false };
-    let adapter = Arc::new(CountingNode { id, polls: AtomicU64::new(0) });
+    let node = NodeConfig {
+        id: id.clone(),
+        api_endpoint: "http://127.0.0.1:1".into(),
+        poll_interval: Duration::from_secs(poll_secs),
+        auto_apply: false,
+    };
+    let adapter = Arc::new(CountingNode {
+        id,
+        polls: AtomicU64::new(0),
+    });
     let state = AppState::new(AppParts {
         config,
         store: Store::open(&dir.path().join("orcha.db")).unwrap(),
@@ -89,13 +113,30 @@ async fn start(poll_secs: u64) -> Running {
     let cancel = CancellationToken::new();
     let router = orcha_server::router(Arc::clone(&state), ServerOptions::default());
     tokio::spawn(orcha_server::serve(listener, router, cancel.child_token()));
-    Running { base, state, cancel, _dir: dir }
+    Running {
+        base,
+        state,
+        cancel,
+        _dir: dir,
+    }
 }
 
-async fn next_event(ws: &mut (impl StreamExt<Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>> + Unpin), name: &str) -> serde_json::Value {
+async fn next_event(
+    ws: &mut (impl StreamExt<
+        Item = Result<
+            tokio_tungstenite::tungstenite::Message,
+            tokio_tungstenite::tungstenite::Error,
+        >,
+    > + Unpin),
+    name: &str,
+) -> serde_json::Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next()).await.unwrap_or_else(|_| panic!("no `{name}` event within 10 s")).unwrap().unwrap();
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("no `{name}` event within 10 s"))
+            .unwrap()
+            .unwrap();
         if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
             let v: serde_json::Value = serde_json::from_str(&t).unwrap();
             if v["event"] == name {
@@ -116,7 +157,10 @@ async fn samples_reach_sqlite_and_the_websocket() {
     assert_eq!(first["node"], "storj:test");
     assert_eq!(first["values"][0]["metric"], "cpu_millicores");
     let second = next_event(&mut ws, "sample").await;
-    let (a, b) = (first["values"][0]["value"].as_f64().unwrap(), second["values"][0]["value"].as_f64().unwrap());
+    let (a, b) = (
+        first["values"][0]["value"].as_f64().unwrap(),
+        second["values"][0]["value"].as_f64().unwrap(),
+    );
     assert!(b > a, "each poll is a new reading ({a} then {b})");
 
     // What was streamed is in the database, read back through the REST API.
@@ -124,23 +168,49 @@ async fn samples_reach_sqlite_and_the_websocket() {
     let to = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
     let series: serde_json::Value = reqwest::Client::new()
         .get(format!("{}/api/v1/series", r.base))
-        .query(&[("node", "storj:test"), ("metric", "cpu_millicores"), ("from", &from), ("to", &to)])
+        .query(&[
+            ("node", "storj:test"),
+            ("metric", "cpu_millicores"),
+            ("from", &from),
+            ("to", &to),
+        ])
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let values: Vec<f64> = series["points"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect();
-    assert!(values.contains(&a) && values.contains(&b), "stored {values:?} must include {a} and {b}");
+    let values: Vec<f64> = series["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    assert!(
+        values.contains(&a) && values.contains(&b),
+        "stored {values:?} must include {a} and {b}"
+    );
 
-    let nodes: serde_json::Value = reqwest::get(format!("{}/api/v1/nodes", r.base)).await.unwrap().json().await.unwrap();
+    let nodes: serde_json::Value = reqwest::get(format!("{}/api/v1/nodes", r.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(nodes[0]["health"]["state"], "healthy");
     assert_eq!(nodes[0]["earnings"][0]["amount"]["decimal"], "12.34");
     assert_eq!(nodes[0]["version"], "test-1");
 
-    let metrics = reqwest::get(format!("{}/metrics", r.base)).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("orcha_adapter_polls_total{node=\"test\",protocol=\"storj\"}"), "{metrics}");
+    let metrics = reqwest::get(format!("{}/metrics", r.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("orcha_adapter_polls_total{node=\"test\",protocol=\"storj\"}"),
+        "{metrics}"
+    );
 
     r.cancel.cancel();
     orchestrator.shutdown(Duration::from_secs(2)).await;
@@ -151,27 +221,58 @@ async fn a_cycle_records_six_steps_and_never_applies_without_the_ml_engine() {
     let r = start(3600).await;
     let ws_url = format!("{}/api/v1/events", r.base.replace("http://", "ws://"));
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
-    let cycle = orcha_api::orchestrator::run_cycle(&r.state, "test").await.unwrap();
+    let cycle = orcha_api::orchestrator::run_cycle(&r.state, "test")
+        .await
+        .unwrap();
     let mut steps = Vec::new();
     for _ in 0..6 {
         let s = next_event(&mut ws, "cycle-step").await;
         assert_eq!(s["cycle"], cycle);
-        steps.push((s["step"].as_str().unwrap().to_owned(), s["status"].as_str().unwrap().to_owned(), s["detail"].as_str().unwrap().to_owned()));
+        steps.push((
+            s["step"].as_str().unwrap().to_owned(),
+            s["status"].as_str().unwrap().to_owned(),
+            s["detail"].as_str().unwrap().to_owned(),
+        ));
     }
     let names: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
-    assert_eq!(names, ["collect", "predict", "optimize", "evaluate", "apply", "monitor"]);
+    assert_eq!(
+        names,
+        ["collect", "predict", "optimize", "evaluate", "apply", "monitor"]
+    );
     assert_eq!(steps[0].1, "done");
     assert_eq!(steps[1].1, "skipped");
-    assert!(steps[1].2.contains("ML engine unavailable"), "{:?}", steps[1]);
+    assert!(
+        steps[1].2.contains("ML engine unavailable"),
+        "{:?}",
+        steps[1]
+    );
     assert_eq!(steps[4].1, "skipped", "apply must not run without a plan");
 
-    let latest: serde_json::Value = reqwest::get(format!("{}/api/v1/cycles/latest", r.base)).await.unwrap().json().await.unwrap();
+    let latest: serde_json::Value = reqwest::get(format!("{}/api/v1/cycles/latest", r.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(latest["id"], cycle);
     assert_eq!(latest["steps"].as_array().unwrap().len(), 6);
-    let decisions: serde_json::Value = reqwest::get(format!("{}/api/v1/decisions?limit=5", r.base)).await.unwrap().json().await.unwrap();
+    let decisions: serde_json::Value = reqwest::get(format!("{}/api/v1/decisions?limit=5", r.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(decisions[0]["verdict"], "skip");
-    assert!(decisions[0]["reason"].as_str().unwrap().contains("ML engine unavailable"));
-    let status: serde_json::Value = reqwest::get(format!("{}/api/v1/status", r.base)).await.unwrap().json().await.unwrap();
+    assert!(decisions[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("ML engine unavailable"));
+    let status: serde_json::Value = reqwest::get(format!("{}/api/v1/status", r.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(status["ml"]["available"], false);
     assert_eq!(status["demo"], false);
     r.cancel.cancel();
@@ -181,7 +282,11 @@ async fn a_cycle_records_six_steps_and_never_applies_without_the_ml_engine() {
 async fn bad_requests_name_the_field() {
     let r = start(3600).await;
     let c = reqwest::Client::new();
-    let resp = c.get(format!("{}/api/v1/series?metric=cpu_millicores", r.base)).send().await.unwrap();
+    let resp = c
+        .get(format!("{}/api/v1/series?metric=cpu_millicores", r.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     let e: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(e["code"], "bad_request");
@@ -189,7 +294,12 @@ async fn bad_requests_name_the_field() {
 
     let resp = c
         .get(format!("{}/api/v1/series", r.base))
-        .query(&[("node", "storj:nope"), ("metric", "m"), ("from", "2026-01-01T00:00:00Z"), ("to", "2026-01-02T00:00:00Z")])
+        .query(&[
+            ("node", "storj:nope"),
+            ("metric", "m"),
+            ("from", "2026-01-01T00:00:00Z"),
+            ("to", "2026-01-02T00:00:00Z"),
+        ])
         .send()
         .await
         .unwrap();
@@ -197,7 +307,12 @@ async fn bad_requests_name_the_field() {
 
     let resp = c
         .get(format!("{}/api/v1/series", r.base))
-        .query(&[("node", "storj:test"), ("metric", "m"), ("from", "2026-01-02T00:00:00Z"), ("to", "2026-01-01T00:00:00Z")])
+        .query(&[
+            ("node", "storj:test"),
+            ("metric", "m"),
+            ("from", "2026-01-02T00:00:00Z"),
+            ("to", "2026-01-01T00:00:00Z"),
+        ])
         .send()
         .await
         .unwrap();
@@ -205,15 +320,34 @@ async fn bad_requests_name_the_field() {
     let e: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(e["field"], "to");
 
-    let resp = c.put(format!("{}/api/v1/secrets", r.base)).json(&serde_json::json!({"key": "golem:main/app_key", "value": "  "})).send().await.unwrap();
+    let resp = c
+        .put(format!("{}/api/v1/secrets", r.base))
+        .json(&serde_json::json!({"key": "golem:main/app_key", "value": "  "}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
-    assert_eq!(resp.json::<serde_json::Value>().await.unwrap()["field"], "value");
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["field"],
+        "value"
+    );
 
-    let resp = c.post(format!("{}/api/v1/alerts/999/ack", r.base)).send().await.unwrap();
+    let resp = c
+        .post(format!("{}/api/v1/alerts/999/ack", r.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
-    let resp = c.get(format!("{}/api/v1/nope", r.base)).send().await.unwrap();
+    let resp = c
+        .get(format!("{}/api/v1/nope", r.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
-    assert_eq!(resp.json::<serde_json::Value>().await.unwrap()["code"], "not_found");
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["code"],
+        "not_found"
+    );
     r.cancel.cancel();
 }
 
@@ -222,18 +356,43 @@ async fn secrets_are_stored_without_echo_and_audited_without_value() {
     let r = start(3600).await;
     let c = reqwest::Client::new();
     let secret = "super-secret-app-key-4711";
-    let resp = c.put(format!("{}/api/v1/secrets", r.base)).json(&serde_json::json!({"key": "golem:main/app_key", "value": secret})).send().await.unwrap();
+    let resp = c
+        .put(format!("{}/api/v1/secrets", r.base))
+        .json(&serde_json::json!({"key": "golem:main/app_key", "value": secret}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let body = resp.text().await.unwrap();
-    assert!(!body.contains(secret), "the value must not be echoed: {body}");
-    let s: serde_json::Value = c.get(format!("{}/api/v1/secrets/golem:main%2Fapp_key", r.base)).send().await.unwrap().json().await.unwrap();
+    assert!(
+        !body.contains(secret),
+        "the value must not be echoed: {body}"
+    );
+    let s: serde_json::Value = c
+        .get(format!("{}/api/v1/secrets/golem:main%2Fapp_key", r.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(s["stored"], true, "{s}");
-    let s: serde_json::Value = c.delete(format!("{}/api/v1/secrets/golem:main%2Fapp_key", r.base)).send().await.unwrap().json().await.unwrap();
+    let s: serde_json::Value = c
+        .delete(format!("{}/api/v1/secrets/golem:main%2Fapp_key", r.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(s["stored"], false);
     let db = std::fs::read(r._dir.path().join("orcha.db")).unwrap();
     let wal = std::fs::read(r._dir.path().join("orcha.db-wal")).unwrap_or_default();
     for bytes in [db, wal] {
-        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "the secret reached the database file");
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "the secret reached the database file"
+        );
     }
     r.cancel.cancel();
 }
@@ -253,13 +412,51 @@ async fn api_token_guards_the_api_when_set() {
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let opts = ServerOptions { ui_dir: None, api_token: Some(orcha_core::secret::Sensitive::new("tok".into())) };
+    let opts = ServerOptions {
+        ui_dir: None,
+        api_token: Some(orcha_core::secret::Sensitive::new("tok".into())),
+    };
     let cancel = CancellationToken::new();
-    tokio::spawn(orcha_server::serve(listener, orcha_server::router(state, opts), cancel.child_token()));
+    tokio::spawn(orcha_server::serve(
+        listener,
+        orcha_server::router(state, opts),
+        cancel.child_token(),
+    ));
     let c = reqwest::Client::new();
-    assert_eq!(c.get(format!("{base}/api/v1/status")).send().await.unwrap().status(), 401);
-    assert_eq!(c.get(format!("{base}/api/v1/status")).bearer_auth("wrong").send().await.unwrap().status(), 401);
-    assert_eq!(c.get(format!("{base}/api/v1/status")).bearer_auth("tok").send().await.unwrap().status(), 200);
-    assert_eq!(c.get(format!("{base}/health")).send().await.unwrap().status(), 200, "liveness stays open");
+    assert_eq!(
+        c.get(format!("{base}/api/v1/status"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        c.get(format!("{base}/api/v1/status"))
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        c.get(format!("{base}/api/v1/status"))
+            .bearer_auth("tok")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(format!("{base}/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "liveness stays open"
+    );
     cancel.cancel();
 }

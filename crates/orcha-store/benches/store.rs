@@ -6,7 +6,9 @@ use orcha_core::NodeId;
 use orcha_store::{Resolution, Retention, Sample, Store};
 
 fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z").map(|t| t.to_utc()).unwrap_or_default()
+    DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z")
+        .map(|t| t.to_utc())
+        .unwrap_or_default()
 }
 
 fn ingest(c: &mut Criterion) {
@@ -19,7 +21,12 @@ fn ingest(c: &mut Criterion) {
     group.bench_function("ingest_10k_samples_one_tx", |b| {
         b.iter(|| {
             let batch: Vec<Sample> = (0..10_000)
-                .map(|i| Sample { node: node.clone(), metric: "cpu_millicores".into(), ts: t0() + Duration::milliseconds(start + i), value: i as f64 })
+                .map(|i| Sample {
+                    node: node.clone(),
+                    metric: "cpu_millicores".into(),
+                    ts: t0() + Duration::milliseconds(start + i),
+                    value: i as f64,
+                })
                 .collect();
             start += 10_000;
             store.insert_samples(&batch).expect("insert");
@@ -37,18 +44,38 @@ fn query_30_days_over_a_year(c: &mut Criterion) {
     for chunk in (0..year).collect::<Vec<i64>>().chunks(50_000) {
         let batch: Vec<Sample> = chunk
             .iter()
-            .map(|m| Sample { node: node.clone(), metric: "cpu_millicores".into(), ts: t0() + Duration::minutes(*m), value: (*m % 1000) as f64 })
+            .map(|m| Sample {
+                node: node.clone(),
+                metric: "cpu_millicores".into(),
+                ts: t0() + Duration::minutes(*m),
+                value: (*m % 1000) as f64,
+            })
             .collect();
         store.insert_samples(&batch).expect("insert");
     }
     store
-        .rollup_and_retain(t0() + Duration::days(366), Retention { raw_days: 7, minute_days: 90, hour_days: 1825 })
+        .rollup_and_retain(
+            t0() + Duration::days(366),
+            Retention {
+                raw_days: 7,
+                minute_days: 90,
+                hour_days: 1825,
+            },
+        )
         .expect("rollup");
     let from = t0() + Duration::days(300);
     let to = from + Duration::days(30);
     c.bench_function("query_30d_chart_over_1y", |b| {
         b.iter(|| {
-            let pts = store.samples(&node, "cpu_millicores", from, to, Resolution::for_range(from, to)).expect("query");
+            let pts = store
+                .samples(
+                    &node,
+                    "cpu_millicores",
+                    from,
+                    to,
+                    Resolution::for_range(from, to),
+                )
+                .expect("query");
             assert_eq!(pts.len(), 30 * 24);
         })
     });

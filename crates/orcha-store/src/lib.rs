@@ -20,9 +20,16 @@ pub enum StoreError {
     #[error("{path} is not a SQLite database ({reason}); it was left untouched: move it away or restore a backup")]
     NotADatabase { path: PathBuf, reason: String },
     #[error("{path} has schema version {found}, newer than this Orcha supports ({supported}); upgrade Orcha")]
-    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     #[error("database error while {context}: {source}")]
-    Sqlite { context: &'static str, source: rusqlite::Error },
+    Sqlite {
+        context: &'static str,
+        source: rusqlite::Error,
+    },
     #[error("cannot open {path}: {reason}")]
     Io { path: PathBuf, reason: String },
     #[error("stored row is invalid: {0}")]
@@ -165,7 +172,9 @@ pub fn to_ms(t: DateTime<Utc>) -> i64 {
 }
 
 pub fn from_ms(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or(DateTime::<Utc>::MIN_UTC)
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -186,27 +195,48 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         check_header(path)?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| StoreError::Io { path: parent.to_owned(), reason: e.to_string() })?;
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Io {
+                path: parent.to_owned(),
+                reason: e.to_string(),
+            })?;
         }
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| StoreError::Io { path: path.to_owned(), reason: e.to_string() })?;
-        let not_db = |e: rusqlite::Error| StoreError::NotADatabase { path: path.to_owned(), reason: e.to_string() };
+        .map_err(|e| StoreError::Io {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let not_db = |e: rusqlite::Error| StoreError::NotADatabase {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
         // The first statement that reads the file is where SQLite notices corruption; map it to
         // the clear error instead of a generic one.
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(not_db)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).ctx("setting the busy timeout")?;
-        let mode: String =
-            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).ctx("enabling WAL")?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(not_db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .ctx("setting the busy timeout")?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .ctx("enabling WAL")?;
         if !mode.eq_ignore_ascii_case("wal") {
-            tracing::warn!(mode, "SQLite refused WAL mode; durability relies on the rollback journal.");
+            tracing::warn!(
+                mode,
+                "SQLite refused WAL mode; durability relies on the rollback journal."
+            );
         }
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .ctx("setting pragmas")?;
-        let mut store = Store { conn, path: path.to_owned() };
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -216,19 +246,26 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).ctx("reading the schema version")
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ctx("reading the schema version")
     }
 
     fn migrate(&mut self) -> Result<()> {
         let current = self.schema_version()?;
         let supported = MIGRATIONS.len() as i64;
         if current > supported {
-            return Err(StoreError::NewerSchema { path: self.path.clone(), found: current, supported });
+            return Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                found: current,
+                supported,
+            });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             let tx = self.conn.transaction().ctx("starting a migration")?;
             tx.execute_batch(sql).ctx("applying a migration")?;
-            tx.pragma_update(None, "user_version", i as i64 + 1).ctx("recording the schema version")?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .ctx("recording the schema version")?;
             tx.commit().ctx("committing a migration")?;
             tracing::info!(version = i + 1, "Applied database migration.");
         }
@@ -237,13 +274,17 @@ impl Store {
 
     /// Is the database writable right now (for `/health/ready`)?
     pub fn check_writable(&self) -> Result<()> {
-        self.conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").ctx("checking that the database is writable")
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+            .ctx("checking that the database is writable")
     }
 
     fn ensure_node(tx: &rusqlite::Transaction<'_>, node: &NodeId, ts: i64) -> Result<()> {
-        tx.prepare_cached("INSERT OR IGNORE INTO nodes (id, protocol, first_seen) VALUES (?1, ?2, ?3)")
-            .and_then(|mut s| s.execute(params![node.to_string(), node.protocol().as_str(), ts]))
-            .ctx("registering a node")?;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO nodes (id, protocol, first_seen) VALUES (?1, ?2, ?3)",
+        )
+        .and_then(|mut s| s.execute(params![node.to_string(), node.protocol().as_str(), ts]))
+        .ctx("registering a node")?;
         Ok(())
     }
 
@@ -253,11 +294,16 @@ impl Store {
         {
             let mut last_node: Option<&NodeId> = None;
             let mut stmt = tx
-                .prepare_cached("INSERT INTO samples (node, metric, ts, value) VALUES (?1, ?2, ?3, ?4)")
+                .prepare_cached(
+                    "INSERT INTO samples (node, metric, ts, value) VALUES (?1, ?2, ?3, ?4)",
+                )
                 .ctx("preparing the sample insert")?;
             for s in samples {
                 if !s.value.is_finite() {
-                    return Err(StoreError::InvalidRow(format!("sample {} {} is {}", s.node, s.metric, s.value)));
+                    return Err(StoreError::InvalidRow(format!(
+                        "sample {} {} is {}",
+                        s.node, s.metric, s.value
+                    )));
                 }
                 if last_node != Some(&s.node) {
                     Self::ensure_node(&tx, &s.node, to_ms(s.ts))?;
@@ -297,7 +343,10 @@ impl Store {
     }
 
     /// The newest value of each earnings figure of a node.
-    pub fn latest_earnings(&self, node: &NodeId) -> Result<Vec<(EarningsKind, Money, DateTime<Utc>)>> {
+    pub fn latest_earnings(
+        &self,
+        node: &NodeId,
+    ) -> Result<Vec<(EarningsKind, Money, DateTime<Utc>)>> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -306,15 +355,25 @@ impl Store {
             .ctx("preparing the earnings query")?;
         let rows = stmt
             .query_map(params![node.to_string()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, u8>(3)?, r.get::<_, i64>(4)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u8>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
             })
             .ctx("querying earnings")?;
         let mut out = Vec::new();
         for row in rows {
             let (kind, token, amount, decimals, ts) = row.ctx("reading earnings")?;
             let kind: EarningsKind = kind.parse().map_err(StoreError::InvalidRow)?;
-            let token: Token = token.parse().map_err(|e: orcha_core::MoneyError| StoreError::InvalidRow(e.to_string()))?;
-            let amount: i128 = amount.parse().map_err(|_| StoreError::InvalidRow(format!("earnings amount `{amount}`")))?;
+            let token: Token = token
+                .parse()
+                .map_err(|e: orcha_core::MoneyError| StoreError::InvalidRow(e.to_string()))?;
+            let amount: i128 = amount
+                .parse()
+                .map_err(|_| StoreError::InvalidRow(format!("earnings amount `{amount}`")))?;
             out.push((kind, Money::new(token, amount, decimals), from_ms(ts)));
         }
         Ok(out)
@@ -335,21 +394,38 @@ impl Store {
             )
             .ctx("preparing the earnings history query")?;
         let rows = stmt
-            .query_map(params![node.to_string(), kind.as_str(), to_ms(from), to_ms(to)], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, u8>(3)?))
-            })
+            .query_map(
+                params![node.to_string(), kind.as_str(), to_ms(from), to_ms(to)],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, u8>(3)?,
+                    ))
+                },
+            )
             .ctx("querying earnings history")?;
         let mut out = Vec::new();
         for row in rows {
             let (ts, token, amount, decimals) = row.ctx("reading earnings history")?;
-            let token: Token = token.parse().map_err(|e: orcha_core::MoneyError| StoreError::InvalidRow(e.to_string()))?;
-            let amount: i128 = amount.parse().map_err(|_| StoreError::InvalidRow(format!("earnings amount `{amount}`")))?;
+            let token: Token = token
+                .parse()
+                .map_err(|e: orcha_core::MoneyError| StoreError::InvalidRow(e.to_string()))?;
+            let amount: i128 = amount
+                .parse()
+                .map_err(|_| StoreError::InvalidRow(format!("earnings amount `{amount}`")))?;
             out.push((from_ms(ts), Money::new(token, amount, decimals)));
         }
         Ok(out)
     }
 
-    pub fn record_health(&mut self, node: &NodeId, ts: DateTime<Utc>, status: &HealthStatus) -> Result<()> {
+    pub fn record_health(
+        &mut self,
+        node: &NodeId,
+        ts: DateTime<Utc>,
+        status: &HealthStatus,
+    ) -> Result<()> {
         let tx = self.conn.transaction().ctx("starting a health write")?;
         Self::ensure_node(&tx, node, to_ms(ts))?;
         let reasons = serde_json::to_string(&status.reasons()).unwrap_or_else(|_| "[]".to_owned());
@@ -382,22 +458,32 @@ impl Store {
 
     /// Every node that ever reported, as stored ids.
     pub fn nodes(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached("SELECT id FROM nodes ORDER BY id").ctx("listing nodes")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM nodes ORDER BY id")
+            .ctx("listing nodes")?;
         let rows = stmt.query_map([], |r| r.get(0)).ctx("listing nodes")?;
-        rows.collect::<rusqlite::Result<Vec<String>>>().ctx("listing nodes")
+        rows.collect::<rusqlite::Result<Vec<String>>>()
+            .ctx("listing nodes")
     }
 
     pub fn count_config_audit(&self) -> Result<i64> {
-        self.conn.query_row("SELECT count(*) FROM config_audit", [], |r| r.get(0)).ctx("counting audit rows")
+        self.conn
+            .query_row("SELECT count(*) FROM config_audit", [], |r| r.get(0))
+            .ctx("counting audit rows")
     }
 
     /// SQLite's own consistency check; `"ok"` when the file is sound.
     pub fn integrity_check(&self) -> Result<String> {
-        self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).ctx("checking database integrity")
+        self.conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .ctx("checking database integrity")
     }
 
     pub fn count_samples(&self) -> Result<i64> {
-        self.conn.query_row("SELECT count(*) FROM samples", [], |r| r.get(0)).ctx("counting samples")
+        self.conn
+            .query_row("SELECT count(*) FROM samples", [], |r| r.get(0))
+            .ctx("counting samples")
     }
 
     /// A time series between `from` (inclusive) and `to` (exclusive) at the given resolution.
@@ -414,20 +500,36 @@ impl Store {
             Resolution::Minute => "SELECT bucket, sum / count, min, max FROM samples_1m WHERE node = ?1 AND metric = ?2 AND bucket >= ?3 AND bucket < ?4 ORDER BY bucket",
             Resolution::Hour => "SELECT bucket, sum / count, min, max FROM samples_1h WHERE node = ?1 AND metric = ?2 AND bucket >= ?3 AND bucket < ?4 ORDER BY bucket",
         };
-        let mut stmt = self.conn.prepare_cached(sql).ctx("preparing the series query")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .ctx("preparing the series query")?;
         let rows = stmt
-            .query_map(params![node.to_string(), metric, to_ms(from), to_ms(to)], |r| {
-                Ok(Point { ts: from_ms(r.get(0)?), value: r.get(1)?, min: r.get(2)?, max: r.get(3)? })
-            })
+            .query_map(
+                params![node.to_string(), metric, to_ms(from), to_ms(to)],
+                |r| {
+                    Ok(Point {
+                        ts: from_ms(r.get(0)?),
+                        value: r.get(1)?,
+                        min: r.get(2)?,
+                        max: r.get(3)?,
+                    })
+                },
+            )
             .ctx("querying a series")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading a series")
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("reading a series")
     }
 
     /// Rolls complete minutes and hours of raw samples up, then deletes what is past retention.
     ///
     /// Raw samples are deleted only once both rollups cover them, so a rollup that fell behind
     /// never loses data.
-    pub fn rollup_and_retain(&mut self, now: DateTime<Utc>, retention: Retention) -> Result<RetentionReport> {
+    pub fn rollup_and_retain(
+        &mut self,
+        now: DateTime<Utc>,
+        retention: Retention,
+    ) -> Result<RetentionReport> {
         let now_ms = to_ms(now);
         let mut report = RetentionReport::default();
         let tx = self.conn.transaction().ctx("starting a rollup")?;
@@ -436,13 +538,19 @@ impl Store {
             let b = res.bucket_ms();
             let upto = now_ms.div_euclid(b) * b;
             let from: i64 = match tx
-                .query_row("SELECT upto FROM rollup_watermark WHERE resolution = ?1", params![res.table()], |r| r.get(0))
+                .query_row(
+                    "SELECT upto FROM rollup_watermark WHERE resolution = ?1",
+                    params![res.table()],
+                    |r| r.get(0),
+                )
                 .optional()
                 .ctx("reading a rollup watermark")?
             {
                 Some(w) => w,
                 None => tx
-                    .query_row("SELECT min(ts) FROM samples", [], |r| r.get::<_, Option<i64>>(0))
+                    .query_row("SELECT min(ts) FROM samples", [], |r| {
+                        r.get::<_, Option<i64>>(0)
+                    })
                     .ctx("finding the oldest sample")?
                     .map(|m| m.div_euclid(b) * b)
                     .unwrap_or(upto),
@@ -457,7 +565,9 @@ impl Store {
                        sum = sum + excluded.sum, count = count + excluded.count",
                     table = res.table()
                 );
-                let n = tx.execute(&sql, params![from, upto]).ctx("rolling samples up")?;
+                let n = tx
+                    .execute(&sql, params![from, upto])
+                    .ctx("rolling samples up")?;
                 match res {
                     Resolution::Minute => report.minute_buckets = n,
                     _ => report.hour_buckets = n,
@@ -473,12 +583,20 @@ impl Store {
         let day = 86_400_000i64;
         let rolled = watermarks.into_iter().min().unwrap_or(0);
         let raw_cut = (now_ms - i64::from(retention.raw_days) * day).min(rolled);
-        report.raw_deleted = tx.execute("DELETE FROM samples WHERE ts < ?1", params![raw_cut]).ctx("expiring raw samples")?;
+        report.raw_deleted = tx
+            .execute("DELETE FROM samples WHERE ts < ?1", params![raw_cut])
+            .ctx("expiring raw samples")?;
         report.minute_deleted = tx
-            .execute("DELETE FROM samples_1m WHERE bucket < ?1", params![now_ms - i64::from(retention.minute_days) * day])
+            .execute(
+                "DELETE FROM samples_1m WHERE bucket < ?1",
+                params![now_ms - i64::from(retention.minute_days) * day],
+            )
             .ctx("expiring minute rollups")?;
         report.hour_deleted = tx
-            .execute("DELETE FROM samples_1h WHERE bucket < ?1", params![now_ms - i64::from(retention.hour_days) * day])
+            .execute(
+                "DELETE FROM samples_1h WHERE bucket < ?1",
+                params![now_ms - i64::from(retention.hour_days) * day],
+            )
             .ctx("expiring hour rollups")?;
         tx.commit().ctx("committing a rollup")?;
         Ok(report)
@@ -486,14 +604,20 @@ impl Store {
 
     pub fn begin_cycle(&mut self, started_at: DateTime<Utc>) -> Result<i64> {
         self.conn
-            .execute("INSERT INTO cycles (started_at) VALUES (?1)", params![to_ms(started_at)])
+            .execute(
+                "INSERT INTO cycles (started_at) VALUES (?1)",
+                params![to_ms(started_at)],
+            )
             .ctx("starting a cycle")?;
         Ok(self.conn.last_insert_rowid())
     }
 
     pub fn finish_cycle(&mut self, cycle: i64, at: DateTime<Utc>) -> Result<()> {
         self.conn
-            .execute("UPDATE cycles SET finished_at = ?2 WHERE id = ?1", params![cycle, to_ms(at)])
+            .execute(
+                "UPDATE cycles SET finished_at = ?2 WHERE id = ?1",
+                params![cycle, to_ms(at)],
+            )
             .ctx("finishing a cycle")?;
         Ok(())
     }
@@ -515,17 +639,26 @@ impl Store {
             .ctx("preparing the cycle step query")?;
         let rows = stmt
             .query_map(params![cycle], |r| {
-                Ok(CycleStepRow { cycle: r.get(0)?, step: r.get(1)?, status: r.get(2)?, detail: r.get(3)?, finished_at: r.get(4)? })
+                Ok(CycleStepRow {
+                    cycle: r.get(0)?,
+                    step: r.get(1)?,
+                    status: r.get(2)?,
+                    detail: r.get(3)?,
+                    finished_at: r.get(4)?,
+                })
             })
             .ctx("querying cycle steps")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading cycle steps")
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("reading cycle steps")
     }
 
     pub fn latest_cycle(&self) -> Result<Option<(i64, i64, Option<i64>)>> {
         self.conn
-            .query_row("SELECT id, started_at, finished_at FROM cycles ORDER BY id DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_row(
+                "SELECT id, started_at, finished_at FROM cycles ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()
             .ctx("reading the latest cycle")
     }
@@ -542,7 +675,12 @@ impl Store {
     }
 
     /// Records what an apply did (and a rollback, if any) on an existing decision.
-    pub fn update_decision_result(&mut self, id: i64, applied_result: Option<&str>, rollback: Option<&str>) -> Result<()> {
+    pub fn update_decision_result(
+        &mut self,
+        id: i64,
+        applied_result: Option<&str>,
+        rollback: Option<&str>,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE decisions SET applied_result = ?2, rollback = ?3 WHERE id = ?1",
@@ -577,12 +715,20 @@ impl Store {
                 })
             })
             .ctx("querying decisions")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading decisions")
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("reading decisions")
     }
 
     /// Opens an alert unless the same rule is already open for the same node; returns the id of
     /// the new alert, or `None` when it was a duplicate.
-    pub fn open_alert(&mut self, node: Option<&str>, rule: &str, severity: &str, message: &str, at: DateTime<Utc>) -> Result<Option<i64>> {
+    pub fn open_alert(
+        &mut self,
+        node: Option<&str>,
+        rule: &str,
+        severity: &str,
+        message: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
         let tx = self.conn.transaction().ctx("starting an alert write")?;
         let open: Option<i64> = tx
             .query_row(
@@ -606,7 +752,12 @@ impl Store {
     }
 
     /// Clears the open alert of a rule and node; returns its id if one was open.
-    pub fn clear_alert(&mut self, node: Option<&str>, rule: &str, at: DateTime<Utc>) -> Result<Option<i64>> {
+    pub fn clear_alert(
+        &mut self,
+        node: Option<&str>,
+        rule: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
         let id: Option<i64> = self
             .conn
             .query_row(
@@ -622,7 +773,10 @@ impl Store {
     pub fn acknowledge_alert(&mut self, id: i64, at: DateTime<Utc>) -> Result<bool> {
         let n = self
             .conn
-            .execute("UPDATE alerts SET acknowledged_at = ?2 WHERE id = ?1 AND acknowledged_at IS NULL", params![id, to_ms(at)])
+            .execute(
+                "UPDATE alerts SET acknowledged_at = ?2 WHERE id = ?1 AND acknowledged_at IS NULL",
+                params![id, to_ms(at)],
+            )
             .ctx("acknowledging an alert")?;
         Ok(n == 1)
     }
@@ -633,7 +787,10 @@ impl Store {
         } else {
             "SELECT id, node, rule, severity, message, opened_at, cleared_at, acknowledged_at FROM alerts WHERE cleared_at IS NULL ORDER BY id DESC LIMIT ?1"
         };
-        let mut stmt = self.conn.prepare_cached(sql).ctx("preparing the alerts query")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .ctx("preparing the alerts query")?;
         let rows = stmt
             .query_map(params![limit], |r| {
                 Ok(AlertRow {
@@ -648,10 +805,18 @@ impl Store {
                 })
             })
             .ctx("querying alerts")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().ctx("reading alerts")
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("reading alerts")
     }
 
-    pub fn audit_config(&mut self, at: DateTime<Utc>, actor: &str, key: &str, old: Option<&str>, new: Option<&str>) -> Result<()> {
+    pub fn audit_config(
+        &mut self,
+        at: DateTime<Utc>,
+        actor: &str,
+        key: &str,
+        old: Option<&str>,
+        new: Option<&str>,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO config_audit (at, actor, key, old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -661,7 +826,14 @@ impl Store {
         Ok(())
     }
 
-    pub fn insert_price(&mut self, token: Token, fiat: &str, value: &str, source: &str, at: DateTime<Utc>) -> Result<()> {
+    pub fn insert_price(
+        &mut self,
+        token: Token,
+        fiat: &str,
+        value: &str,
+        source: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO prices (token, fiat, value, source, observed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -677,7 +849,12 @@ fn check_header(path: &Path) -> Result<()> {
     let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(StoreError::Io { path: path.to_owned(), reason: e.to_string() }),
+        Err(e) => {
+            return Err(StoreError::Io {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })
+        }
     };
     let mut header = [0u8; 16];
     let mut read = 0;
@@ -685,14 +862,22 @@ fn check_header(path: &Path) -> Result<()> {
         match file.read(&mut header[read..]) {
             Ok(0) => break,
             Ok(n) => read += n,
-            Err(e) => return Err(StoreError::Io { path: path.to_owned(), reason: e.to_string() }),
+            Err(e) => {
+                return Err(StoreError::Io {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                })
+            }
         }
     }
     if read == 0 {
         return Ok(());
     }
     if read < header.len() || &header != SQLITE_MAGIC {
-        return Err(StoreError::NotADatabase { path: path.to_owned(), reason: "the file does not start with the SQLite header".to_owned() });
+        return Err(StoreError::NotADatabase {
+            path: path.to_owned(),
+            reason: "the file does not start with the SQLite header".to_owned(),
+        });
     }
     Ok(())
 }

@@ -1,0 +1,51 @@
+# Shared by scripts/setup.sh and scripts/test.sh: installs what DePIN Orcha needs on Debian/Ubuntu.
+# shellcheck shell=bash
+
+# Debian packages: Tauri 2 build deps, headless run/test deps (Xvfb, WebDriver, keyring, browser),
+# Prometheus (promtool and a real server for the metrics tests), iproute2 (tc, netns).
+ORCHA_APT_PACKAGES=(
+  build-essential pkg-config curl wget file libssl-dev libdbus-1-dev
+  libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
+  xvfb xauth webkit2gtk-driver imagemagick x11-utils dbus dbus-x11 gnome-keyring libsecret-tools keyutils
+  fonts-dejavu-core chromium chromium-driver prometheus iproute2 python3-venv
+)
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_system_packages() {
+  local missing=()
+  for p in "${ORCHA_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> apt-get install ${missing[*]}"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  # The Prometheus package starts a daemon on :9090 on install; the tests start their own.
+  as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+}
+
+install_toolchains() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "==> installing Rust with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component clippy,rustfmt
+    # shellcheck disable=SC1091
+    . "$HOME/.cargo/env"
+  fi
+  if ! command -v node >/dev/null 2>&1; then
+    echo "==> installing Node.js and npm"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+  fi
+}
+
+install_project_deps() {
+  echo "==> npm ci"
+  npm ci --no-audit --no-fund
+  echo "==> ML engine venv"
+  bash ml-engine/scripts/install.sh
+  echo "==> cargo fetch"
+  cargo fetch --locked
+}

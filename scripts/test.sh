@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs the whole DePIN Orcha test suite on a fresh Debian/Ubuntu machine: installs what is
+# missing, then lints, unit and integration tests (Rust, UI, ML engine) and end-to-end tests.
+# Every stage runs even when an earlier one failed; the exit code is non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+export CARGO_TERM_COLOR=never
+if [ "${CI:-}" = true ]; then
+  export CARGO_INCREMENTAL=0
+fi
+
+passed=0
+failed=0
+failures=()
+stage() {
+  local name=$1
+  shift
+  echo
+  echo "==> [$name] $*"
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "<== [$name] ok ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "<== [$name] FAILED ($((SECONDS - t0)) s)"
+  fi
+}
+
+# Runs a command inside a private D-Bus session with an unlocked gnome-keyring, the Secret
+# Service backend desktop Linux users have, with a throwaway HOME so nothing leaks out.
+in_keyring_session() {
+  local home
+  home=$(mktemp -d)
+  CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" HOME="$home" \
+    dbus-run-session -- bash -c 'echo -n ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null && "$@"' _ "$@"
+}
+
+stage "system packages" install_system_packages
+stage "toolchains" install_toolchains
+stage "npm ci" npm ci --no-audit --no-fund
+stage "ui lint" npm run lint
+stage "ui unit tests" npm test
+stage "ui build" npm run build
+stage "rust format" cargo fmt --all --check
+stage "rust lint" cargo clippy --workspace --all-targets --locked -- -D warnings
+stage "rust tests" in_keyring_session cargo test --workspace --locked
+if [ -f ml-engine/scripts/test.sh ]; then
+  stage "ml-engine install" bash ml-engine/scripts/install.sh
+  stage "ml-engine tests" bash ml-engine/scripts/test.sh
+fi
+
+echo
+if [ "$failed" -gt 0 ]; then
+  echo "failed stages: ${failures[*]}"
+fi
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
