@@ -1,0 +1,18 @@
+// Query keys shared by the features and by the live-event cache updates in app/.
+import type { AlertQuery } from "../bindings";
+
+export const queryKeys = {
+  status: ["status"] as const,
+  nodes: ["nodes"] as const,
+  seriesAll: ["series"] as const,
+  series: (node: string, metric: string, rangeHours: number) => ["series", node, metric, rangeHours] as const,
+  earningsAll: ["earnings-history"] as const,
+  earnings: (node: string, kind: string, rangeDays: number) =>
+    ["earnings-history", node, kind, rangeDays] as const,
+  decisionsAll: ["decisions"] as const,
+  decisions: (limit: number) => ["decisions", limit] as const,
+  latestCycle: ["latest-cycle"] as const,
+  alertsAll: ["alerts"] as const,
+  alerts: (q: AlertQuery) => ["alerts", q.include_cleared] as const,
+  secret: (key: string) => ["secret", key] as const,
+};

@@ -1,0 +1,122 @@
+// An in-memory Backend for unit tests: canned answers, recorded calls, and `emit` to push live events.
+import type { Backend, ConnectionState, EventHandlers, Unsubscribe } from "../api/backend";
+import { BackendError } from "../api/backend";
+import type {
+  AlertDto,
+  AlertQuery,
+  ApiError,
+  CycleDto,
+  DecisionDto,
+  EarningsHistoryDto,
+  EarningsHistoryQuery,
+  Event,
+  NodeDto,
+  PauseRequest,
+  SecretStatusDto,
+  SeriesDto,
+  SeriesQuery,
+  SetSecretRequest,
+  StatusDto,
+} from "../bindings";
+import { makeStatus } from "./fixtures";
+
+export interface FakeData {
+  status: StatusDto;
+  nodes: NodeDto[];
+  series: (q: SeriesQuery) => SeriesDto;
+  earnings: (q: EarningsHistoryQuery) => EarningsHistoryDto;
+  decisions: DecisionDto[];
+  cycle: CycleDto | null;
+  alerts: AlertDto[];
+  secrets: Map<string, boolean>;
+}
+
+type Method = Exclude<keyof Backend, "transport" | "subscribe">;
+
+export class FakeBackend implements Backend {
+  readonly transport = "http" as const;
+  data: FakeData;
+  calls: Array<{ method: Method; args: unknown[] }> = [];
+  /** Methods that reject with the given ApiError instead of answering. */
+  failures = new Map<Method, ApiError>();
+  handlers = new Set<EventHandlers>();
+
+  constructor(data: Partial<FakeData> = {}) {
+    this.data = {
+      status: makeStatus(),
+      nodes: [],
+      series: (q) => ({ node: q.node, metric: q.metric, resolution: "minute", points: [] }),
+      earnings: (q) => ({ node: q.node, kind: q.kind, points: [] }),
+      decisions: [],
+      cycle: null,
+      alerts: [],
+      secrets: new Map(),
+      ...data,
+    };
+  }
+
+  async #answer<T>(method: Method, args: unknown[], value: () => T): Promise<T> {
+    this.calls.push({ method, args });
+    const failure = this.failures.get(method);
+    if (failure) throw new BackendError(failure, 400);
+    return structuredClone(value());
+  }
+
+  callsOf(method: Method): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  status = () => this.#answer("status", [], () => this.data.status);
+  nodes = () => this.#answer("nodes", [], () => this.data.nodes);
+  series = (q: SeriesQuery) => this.#answer("series", [q], () => this.data.series(q));
+  earningsHistory = (q: EarningsHistoryQuery) =>
+    this.#answer("earningsHistory", [q], () => this.data.earnings(q));
+  decisions = (limit: number) =>
+    this.#answer("decisions", [limit], () => this.data.decisions.slice(0, limit));
+  latestCycle = () => this.#answer("latestCycle", [], () => this.data.cycle);
+  alerts = (q: AlertQuery) =>
+    this.#answer("alerts", [q], () => this.data.alerts.filter((a) => q.include_cleared || !a.cleared_at));
+  acknowledgeAlert = (id: number) =>
+    this.#answer("acknowledgeAlert", [id], () => {
+      this.data.alerts = this.data.alerts.map((a) =>
+        a.id === id ? { ...a, acknowledged_at: "2025-06-01T12:00:00Z" } : a,
+      );
+    });
+  runCycleNow = () => this.#answer("runCycleNow", [], () => undefined);
+  setPaused = (req: PauseRequest) =>
+    this.#answer("setPaused", [req], () => {
+      this.data.status = { ...this.data.status, paused: req.paused };
+      return this.data.status;
+    });
+  secretStatus = (key: string) =>
+    this.#answer(
+      "secretStatus",
+      [key],
+      (): SecretStatusDto => ({ key, stored: this.data.secrets.get(key) ?? false }),
+    );
+  setSecret = (req: SetSecretRequest) =>
+    this.#answer("setSecret", [req], (): SecretStatusDto => {
+      this.data.secrets.set(req.key, true);
+      return { key: req.key, stored: true };
+    });
+  deleteSecret = (key: string) =>
+    this.#answer("deleteSecret", [key], (): SecretStatusDto => {
+      this.data.secrets.set(key, false);
+      return { key, stored: false };
+    });
+
+  subscribe(handlers: EventHandlers): Unsubscribe {
+    this.handlers.add(handlers);
+    handlers.onConnection?.("open");
+    return () => this.handlers.delete(handlers);
+  }
+
+  /** Delivers an event to every subscriber, as the server would. */
+  emit(event: Event): void {
+    for (const h of this.handlers) h.onEvent(event);
+  }
+
+  setConnection(state: ConnectionState): void {
+    for (const h of this.handlers) h.onConnection?.(state);
+  }
+}

@@ -1,0 +1,144 @@
+// Builders of DTOs for tests; every field is typed by bindings.ts so the fixtures follow the backend.
+import type { AlertDto, CycleDto, DecisionDto, MoneyDto, NodeDto, StatusDto, StepDto } from "../bindings";
+
+export const NOW = "2025-06-01T12:00:00Z";
+
+export function money(token: string, decimal: string, decimals = token === "usd" ? 2 : 18): MoneyDto {
+  const [int = "0", frac = ""] = decimal.split(".");
+  const units = BigInt(int + frac.padEnd(decimals, "0").slice(0, decimals)).toString();
+  return { token, base_units: units, decimals, decimal };
+}
+
+export function makeStatus(over: Partial<StatusDto> = {}): StatusDto {
+  return {
+    version: "0.1.0",
+    demo: false,
+    paused: false,
+    ml: { available: true, url: "http://127.0.0.1:8000", detail: "model v3 loaded" },
+    nodes_total: 2,
+    nodes_healthy: 1,
+    nodes_degraded: 0,
+    nodes_unreachable: 1,
+    next_cycle_at: "2025-06-01T12:04:10Z",
+    last_cycle: null,
+    now: NOW,
+    ...over,
+  };
+}
+
+export function makeNode(over: Partial<NodeDto> = {}): NodeDto {
+  return {
+    id: "storj:main",
+    protocol: "storj",
+    name: "main",
+    endpoint: "http://127.0.0.1:14002",
+    auto_apply: false,
+    version: "1.104.5",
+    health: { state: "healthy", reasons: [], checked_at: "2025-06-01T11:59:00Z" },
+    last_poll: {
+      at: "2025-06-01T11:59:00Z",
+      ok: true,
+      error_kind: null,
+      error: null,
+      consecutive_failures: 0,
+    },
+    earnings: [
+      { kind: "unpaid", amount: money("usd", "12.34"), observed_at: "2025-06-01T11:59:00Z" },
+      { kind: "lifetime", amount: money("usd", "250.10"), observed_at: "2025-06-01T11:59:00Z" },
+    ],
+    resources: [
+      { metric: "cpu_millicores", value: 1500 },
+      { metric: "mem_bytes", value: 2_147_483_648 },
+      { metric: "disk_used_bytes", value: 1_200_000_000_000 },
+      { metric: "bandwidth_up_bps", value: 0 },
+    ],
+    capabilities: [
+      {
+        resource: "disk_bytes",
+        knob: "protocol_setting",
+        setting: "storage.allocated-disk-space",
+        min: "500 GB",
+        max: "4 TB",
+        step: "50 GB",
+        restart_required: true,
+        restart_downtime_secs: 30,
+        loses_jobs: false,
+        reputation_risk: "online score dips while restarting",
+        preconditions: ["never below used space"],
+      },
+    ],
+    ...over,
+  };
+}
+
+export function makeGolem(over: Partial<NodeDto> = {}): NodeDto {
+  return makeNode({
+    id: "golem:main",
+    protocol: "golem",
+    name: "main",
+    endpoint: "http://127.0.0.1:7465",
+    health: { state: "unreachable", reasons: ["connection refused"], checked_at: "2025-06-01T11:58:00Z" },
+    last_poll: {
+      at: "2025-06-01T11:58:00Z",
+      ok: false,
+      error_kind: "unreachable",
+      error: "connection refused",
+      consecutive_failures: 3,
+    },
+    earnings: [{ kind: "unpaid", amount: money("glm", "3.5"), observed_at: "2025-06-01T11:00:00Z" }],
+    resources: [{ metric: "cpu_millicores", value: 4000 }],
+    capabilities: [],
+    ...over,
+  });
+}
+
+export function makeStep(over: Partial<StepDto> = {}): StepDto {
+  return {
+    cycle: 7,
+    step: "collect",
+    status: "done",
+    detail: "4 nodes polled",
+    at: "2025-06-01T11:45:01Z",
+    ...over,
+  };
+}
+
+export function makeCycle(over: Partial<CycleDto> = {}): CycleDto {
+  return {
+    id: 7,
+    started_at: "2025-06-01T11:45:00Z",
+    finished_at: null,
+    steps: [makeStep(), makeStep({ step: "predict", status: "skipped", detail: "ML engine unavailable" })],
+    ...over,
+  };
+}
+
+export function makeDecision(over: Partial<DecisionDto> = {}): DecisionDto {
+  return {
+    id: 1,
+    cycle: 7,
+    created_at: "2025-06-01T11:45:03Z",
+    verdict: "skip",
+    reason: "expected gain below switching cost",
+    proposed_plan: '{"storj:main":{"disk_bytes":"2 TB"}}',
+    expected_gain: "0.02 USD/day",
+    switching_cost: "0.10 USD",
+    applied_result: null,
+    rollback: null,
+    ...over,
+  };
+}
+
+export function makeAlert(over: Partial<AlertDto> = {}): AlertDto {
+  return {
+    id: 1,
+    node: "golem:main",
+    rule: "node_unreachable",
+    severity: "critical",
+    message: "golem:main has been unreachable for 3 polls",
+    opened_at: "2025-06-01T11:50:00Z",
+    cleared_at: null,
+    acknowledged_at: null,
+    ...over,
+  };
+}
