@@ -1,4 +1,5 @@
 import "@testing-library/jest-dom/vitest";
+import { notifyManager } from "@tanstack/react-query";
 import { cleanup } from "@testing-library/react";
 import { afterEach } from "vitest";
 
@@ -9,6 +10,9 @@ class FakeResizeObserver {
   disconnect() {}
 }
 globalThis.ResizeObserver ??= FakeResizeObserver as unknown as typeof ResizeObserver;
+
+// Query notifications are batched on a timer by default; inside act() they must land at once.
+notifyManager.setScheduler((callback) => callback());
 
 afterEach(() => {
   cleanup();

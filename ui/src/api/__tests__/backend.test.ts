@@ -17,7 +17,7 @@ describe("HttpBackend", () => {
     expect(calls[0]?.[0]).toBe("http://127.0.0.1:7373/api/v1/secrets");
     expect(calls[0]?.[1].method).toBe("PUT");
     expect(calls[0]?.[1].body).toBe('{"key":"golem:main/app_key","value":"abc"}');
-    expect((calls[0]?.[1].headers as Record<string, string>).Authorization).toBe("Bearer t0k");
+    expect((calls[0]?.[1].headers as Record<string, string> | undefined)?.Authorization).toBe("Bearer t0k");
     expect(calls[1]?.[0]).toBe(
       "http://127.0.0.1:7373/api/v1/series?node=storj%3Amain&metric=mem_bytes&from=a&to=b",
     );
