@@ -188,3 +188,16 @@ def test_unknown_path_is_api_error(client: TestClient) -> None:
     response = client.get("/v1/nope")
     assert response.status_code == 404
     assert response.json()["code"] == "http_404"
+
+
+def test_forecast_rejects_far_future_years(client: TestClient) -> None:
+    body = {
+        "series": [
+            {
+                "id": "x",
+                "timestamps": ["9999-12-31T22:00:00Z", "9999-12-31T23:00:00Z"],
+                "values": [1.0, 2.0],
+            }
+        ]
+    }
+    _assert_names(client.post("/v1/forecast", json=body), "series[0].timestamps[0]")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,7 +249,10 @@ def solve(request: AllocateRequest, solver: str = DEFAULT_SOLVER) -> AllocateRes
             getattr(entry, name).value = value
         started = time.perf_counter()
         try:
-            entry.problem.solve(solver=solver)
+            with warnings.catch_warnings():
+                # cvxpy warns on "optimal_inaccurate"; the status is returned to the caller.
+                warnings.simplefilter("ignore", UserWarning)
+                entry.problem.solve(solver=solver)
         except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
             raise AllocationError("solver_failed", f"solver {solver} failed: {exc}") from None
         elapsed_ms = (time.perf_counter() - started) * 1000.0

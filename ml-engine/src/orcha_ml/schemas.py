@@ -24,6 +24,7 @@ MAX_POINTS = 24 * 366 * 2
 """Longest accepted series (two years of hourly values); bounds the work of one request."""
 
 MAX_HORIZON = 168
+MIN_YEAR, MAX_YEAR = 1970, 2200
 
 FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.0, le=1e15)]
@@ -119,6 +120,9 @@ class SeriesInput(ApiModel):
                 current = parse_timestamp(text)
             except ValueError as exc:
                 raise ValueError(f"timestamps[{index}]: {exc}") from None
+            if not MIN_YEAR <= current.year <= MAX_YEAR:
+                # Far-off years would overflow when the forecast steps past them.
+                raise ValueError(f"timestamps[{index}]: year must be in {MIN_YEAR}..{MAX_YEAR}")
             if previous is not None:
                 step = current - previous
                 if step == timedelta(0):

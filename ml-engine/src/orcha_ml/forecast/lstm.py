@@ -26,7 +26,8 @@ OUTPUT = 24
 
 def import_keras() -> Any:
     """Import keras on the JAX backend; the variable must be set before the first import."""
-    os.environ.setdefault("KERAS_BACKEND", "jax")
+    # Forced rather than defaulted: the saved models and the pinned stack are JAX-only.
+    os.environ["KERAS_BACKEND"] = "jax"
     # JAX would otherwise grab a large slice of memory up front on some platforms.
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     import keras

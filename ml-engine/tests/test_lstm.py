@@ -1,0 +1,51 @@
+"""LSTM building blocks: time features, windows, and recursive multi-day prediction shapes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from orcha_ml.forecast.lstm import (
+    OUTPUT,
+    WINDOW,
+    LstmForecaster,
+    Scaler,
+    build_model,
+    make_windows,
+    time_features,
+)
+
+
+def test_time_features_encode_hour_and_weekday() -> None:
+    monday_midnight = datetime(2024, 3, 4, tzinfo=UTC).timestamp() / 3600
+    features = time_features(np.array([monday_midnight, monday_midnight + 6]))
+    # Midnight: sin 0, cos 1; 06:00 is a quarter of the day: sin 1, cos 0.
+    assert features[0, :2] == pytest.approx([0.0, 1.0], abs=1e-9)
+    assert features[1, :2] == pytest.approx([1.0, 0.0], abs=1e-9)
+    # Monday 00:00 is day 0 of the week.
+    assert features[0, 2:] == pytest.approx([0.0, 1.0], abs=1e-9)
+
+
+def test_windows_pair_past_day_with_next_day() -> None:
+    target = np.arange(100, dtype=np.float64)
+    x, y = make_windows(target[:, None], target)
+    assert x.shape == (100 - WINDOW - OUTPUT + 1, WINDOW, 1)
+    assert y.shape == (len(x), OUTPUT)
+    assert x[3, -1, 0] == 3 + WINDOW - 1 and y[3, 0] == 3 + WINDOW
+
+
+def test_recursive_prediction_uses_features_and_returns_horizon() -> None:
+    model = build_model(n_inputs=1 + 1 + 4, units=3, dropout=0.0, learning_rate=1e-3)
+    scaler = Scaler(2.0, 1.0, {"cpu": 0.5}, {"cpu": 0.1})
+    forecaster = LstmForecaster(model, scaler, ["cpu"], fit_end_epoch_hour=0.0)
+    n = 72
+    values = np.linspace(1, 3, n)
+    hours = 470_000 + np.arange(n, dtype=np.float64)
+    out = forecaster.predict(values, {"cpu": np.full(n, 0.5)}, hours, horizon=50)
+    assert out.shape == (50,)
+    assert np.all(np.isfinite(out))
+    # Deterministic for the same input (dropout is inactive at inference).
+    again = forecaster.predict(values, {"cpu": np.full(n, 0.5)}, hours, horizon=50)
+    assert again == pytest.approx(out)
