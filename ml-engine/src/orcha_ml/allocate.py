@@ -127,7 +127,8 @@ def to_arrays(request: AllocateRequest) -> Arrays:
     b = np.ones(shape)
     # A resource without a response curve earns nothing; b only needs to be a harmless positive
     # number, and 1 / budget keeps its variable on the same scale as the others.
-    b_default = 1.0 / np.where(budget > 0, budget, 1.0)
+    with np.errstate(over="ignore"):
+        b_default = 1.0 / np.where(budget > 0, budget, 1.0)
     for i, node in enumerate(request.nodes):
         for j, r in enumerate(resources):
             current[i, j] = node.current.get(r, 0.0)
@@ -219,10 +220,13 @@ def _solver_values(
     # b only matters where the weight is positive; elsewhere 1 keeps the variable well scaled.
     b_share = np.where(weight > 0, np.clip(raw_b, _MIN_B_SHARE, _MAX_B_SHARE), 1.0)
     low, high = arrays.low / scale, arrays.high / scale
+    with np.errstate(over="ignore"):
+        # A current amount far above a tiny budget overflows to inf; the clip makes it `high`.
+        share0 = np.clip(arrays.current / scale, low, high)
     values = {
         "weight": weight,
         "inv_b": 1.0 / b_share,
-        "share0": np.clip(arrays.current / scale, low, high),
+        "share0": share0,
         "cost": cost,
         "low": low,
         "high": high,
