@@ -5,22 +5,24 @@ interface MetricValueProps {
   metric: string;
   resources: readonly MetricValueDto[];
   health: HealthState;
+  /** Dense tables show "—" for "not measured" (still styled and titled differently from zero). */
+  compact?: boolean;
 }
 
 /**
  * One resource reading in its unit. Three states look different on purpose: the metric was never
  * measured (absent), the node is unreachable (the last known value, struck through), and zero.
  */
-export function MetricValue({ metric, resources, health }: MetricValueProps) {
+export function MetricValue({ metric, resources, health, compact = false }: MetricValueProps) {
   const found = resources.find((r) => r.metric === metric);
   if (!found) {
     return (
       <span
         className="metric metric-not-measured"
         data-state="not-measured"
-        title="This node does not report it"
+        title="Not measured: this node does not report it"
       >
-        not measured
+        {compact ? "—" : "not measured"}
       </span>
     );
   }
@@ -32,7 +34,12 @@ export function MetricValue({ metric, resources, health }: MetricValueProps) {
         data-state="unreachable"
         title="Last known value; the node is unreachable"
       >
-        <s>{text}</s> <span className="tag tag-danger">unreachable</span>
+        <s>{text}</s>{" "}
+        {compact ? (
+          <span className="unreachable-dot" role="img" aria-label="unreachable" />
+        ) : (
+          <span className="tag tag-danger">unreachable</span>
+        )}
       </span>
     );
   }

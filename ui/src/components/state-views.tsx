@@ -12,8 +12,12 @@ export function LoadingState({ label = "Loading…" }: { label?: string }) {
 
 function describe(error: unknown): { title: string; detail: string } {
   if (error instanceof BackendError) {
-    if (error.code === "unavailable" && error.status === null)
-      return { title: "Cannot reach the Orcha backend", detail: error.message };
+    // No answer at all, or a proxy in front of a server that is not running.
+    if (error.status === null || error.status === 502 || error.status === 504)
+      return {
+        title: "Cannot reach the Orcha backend",
+        detail: `${error.message}. Check that orcha serve or the desktop app is running.`,
+      };
     if (error.code === "unauthorized")
       return {
         title: "This server needs an API token",

@@ -79,10 +79,22 @@ export function EarningsScreen() {
   const [kind, setKind] = useState<string | null>(null);
   const [rangeDays, setRangeDays] = useState(30);
 
-  if (nodes.isPending) return <LoadingState label="Loading earnings…" />;
-  if (!nodes.data) return <ErrorState error={nodes.error} onRetry={() => void nodes.refetch()} />;
-  const list = nodes.data;
   const header = <PageHeader title="Earnings" description="What each node earned, is owed and was paid." />;
+  if (nodes.isPending)
+    return (
+      <div className="screen">
+        {header}
+        <LoadingState label="Loading earnings…" />
+      </div>
+    );
+  if (!nodes.data)
+    return (
+      <div className="screen">
+        {header}
+        <ErrorState error={nodes.error} onRetry={() => void nodes.refetch()} />
+      </div>
+    );
+  const list = nodes.data;
   if (list.length === 0)
     return (
       <div className="screen">

@@ -14,8 +14,20 @@ export function NodesScreen({ selectedId }: { selectedId: string | null }) {
     <PageHeader title="Nodes" description="Health, polling and resources of every node Orcha manages." />
   );
 
-  if (nodes.isPending) return <LoadingState label="Loading nodes…" />;
-  if (!nodes.data) return <ErrorState error={nodes.error} onRetry={() => void nodes.refetch()} />;
+  if (nodes.isPending)
+    return (
+      <div className="screen">
+        {header}
+        <LoadingState label="Loading nodes…" />
+      </div>
+    );
+  if (!nodes.data)
+    return (
+      <div className="screen">
+        {header}
+        <ErrorState error={nodes.error} onRetry={() => void nodes.refetch()} />
+      </div>
+    );
   if (nodes.data.length === 0)
     return (
       <div className="screen">

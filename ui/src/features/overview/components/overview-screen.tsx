@@ -16,8 +16,23 @@ export function OverviewScreen() {
   const nodes = useNodes();
   const now = useNow(1000);
 
-  if (status.isPending || nodes.isPending) return <LoadingState label="Loading the overview…" />;
-  if (!status.data) return <ErrorState error={status.error} onRetry={() => void status.refetch()} />;
+  const header = (
+    <PageHeader title="Overview" description="Earnings, health and the optimization loop at a glance." />
+  );
+  if (status.isPending || nodes.isPending)
+    return (
+      <div className="screen">
+        {header}
+        <LoadingState label="Loading the overview…" />
+      </div>
+    );
+  if (!status.data)
+    return (
+      <div className="screen">
+        {header}
+        <ErrorState error={status.error} onRetry={() => void status.refetch()} />
+      </div>
+    );
   const s = status.data;
   const summaries = nodes.data ? summarizeByProtocol(nodes.data) : [];
   const unpaidTokens = nodes.data
@@ -28,7 +43,7 @@ export function OverviewScreen() {
 
   return (
     <div className="screen">
-      <PageHeader title="Overview" description="Earnings, health and the optimization loop at a glance." />
+      {header}
       {s.demo && (
         <div className="demo-banner" role="note">
           <strong>DEMO</strong> All numbers come from the built-in simulator, never from real nodes.

@@ -42,40 +42,45 @@ export function ProtocolCard({ summary, now }: { summary: ProtocolSummary; now: 
                     </div>
                   ))
                 ) : (
-                  <span className="metric-not-measured">not reported</span>
+                  <span className="metric-not-measured" title="Not reported by these nodes">
+                    —
+                  </span>
                 )}
               </dd>
             </div>
           );
         })}
       </dl>
-      <table className="mini-table">
-        <thead>
-          <tr>
-            <th scope="col">Node</th>
-            {SHOWN_METRICS.map((m) => (
-              <th scope="col" key={m}>
-                {SHORT[m]}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {nodes.map((n) => (
-            <tr key={n.id}>
-              <th scope="row">
-                <a href={`#/nodes/${encodeURIComponent(n.id)}`}>{n.name}</a>
-              </th>
+      <div className="table-scroll">
+        <table className="mini-table">
+          <thead>
+            <tr>
+              <th scope="col">Node</th>
               {SHOWN_METRICS.map((m) => (
-                <td key={m}>
-                  <MetricValue metric={m} resources={n.resources} health={n.health.state} />
-                </td>
+                <th scope="col" key={m}>
+                  {SHORT[m]}
+                </th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {nodes.map((n) => (
+              <tr key={n.id}>
+                <th scope="row">
+                  <a href={`#/nodes/${encodeURIComponent(n.id)}`}>{n.name}</a>
+                </th>
+                {SHOWN_METRICS.map((m) => (
+                  <td key={m}>
+                    <MetricValue metric={m} resources={n.resources} health={n.health.state} compact />
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <p className="card-footnote">
+        <span className="legend">— not measured</span>
         {lastObservedAt
           ? `Earnings observed ${formatRelative(lastObservedAt, now)}`
           : "No earnings observed yet"}

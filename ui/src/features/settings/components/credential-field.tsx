@@ -121,7 +121,15 @@ export function CredentialField({ nodeId, spec }: { nodeId: string; spec: Creden
           Deleted from the keyring.
         </p>
       )}
-      {spec.hint && <p className="muted small">{spec.hint}</p>}
+      {spec.hint && (
+        <p className="muted small">
+          {spec.hint.split("`").map((part, i) =>
+            // Odd parts were between backticks: commands to type.
+            // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one fixed string never reorder
+            i % 2 === 1 ? <code key={i}>{part}</code> : <span key={i}>{part}</span>,
+          )}
+        </p>
+      )}
     </form>
   );
 }

@@ -1,0 +1,270 @@
+// Browser end-to-end check of the dashboard: opens every screen in headless Chromium, saves a
+// screenshot to test-artifacts/screens/<screen>.png and asserts the key elements.
+//
+//   ORCHA_URL=http://127.0.0.1:7373 npm run e2e      against a running `orcha serve [--demo]`
+//   E2E_FIXTURES=1 ORCHA_URL=http://127.0.0.1:4173 npm run e2e
+//                                                   against `vite preview`, with the API answered
+//                                                   from fixtures.mjs (and one live WebSocket event)
+//
+// Without fixtures and without a reachable API, it checks the designed error state instead.
+// Prints `N passed, M failed` last; exits non-zero on any failure.
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { answer, makeWorld } from "./fixtures.mjs";
+
+const BASE = (process.env.ORCHA_URL ?? "http://127.0.0.1:4173").replace(/\/$/, "");
+const FIXTURES = process.env.E2E_FIXTURES === "1";
+const OUT = join(process.cwd(), "test-artifacts", "screens");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const TIMEOUT = 15_000;
+
+let passed = 0;
+let failed = 0;
+
+async function check(name, fn) {
+  try {
+    await fn();
+    passed += 1;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed += 1;
+    console.log(`FAIL ${name}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function probeApi() {
+  if (FIXTURES) return { mode: "fixtures", status: makeWorld().status };
+  try {
+    const res = await fetch(`${BASE}/api/v1/status`, { signal: AbortSignal.timeout(5000) });
+    const type = res.headers.get("content-type") ?? "";
+    if (res.ok && type.includes("json")) return { mode: "live", status: await res.json() };
+  } catch {
+    // Not reachable: the UI must show its error state.
+  }
+  return { mode: "offline", status: null };
+}
+
+async function installFixtures(page, world) {
+  await page.route(/\/api\/v1\/(?!events)/, async (route) => {
+    const req = route.request();
+    const url = req.url();
+    let [status, body] = answer(world, req.method(), url);
+    if (req.method() === "PUT" && url.endsWith("/api/v1/secrets")) {
+      const { key, value } = req.postDataJSON();
+      if (typeof value !== "string" || value.trim() === "") {
+        [status, body] = [400, { code: "bad_request", message: "the credential is empty", field: "value" }];
+      } else {
+        world.secrets.set(key, true);
+        [status, body] = [200, { key, stored: true }];
+      }
+    }
+    if (req.method() === "PUT" && url.endsWith("/api/v1/automation")) {
+      world.status.paused = req.postDataJSON().paused;
+      body = world.status;
+    }
+    await route.fulfill({ status, contentType: "application/json", body: JSON.stringify(body) });
+  });
+  const sockets = [];
+  await page.routeWebSocket(/\/api\/v1\/events/, (ws) => {
+    sockets.push(ws);
+  });
+  return sockets;
+}
+
+async function shot(page, screen) {
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: join(OUT, `${screen}.png`), fullPage: true });
+}
+
+async function open(page, screen) {
+  await page.goto(`${BASE}/#/${screen}`, { waitUntil: "domcontentloaded" });
+  await page.locator(".page-header h1").first().waitFor({ timeout: TIMEOUT });
+  // Wait until no loading spinner is left (or give up and let the assertions speak).
+  await page
+    .locator(".state-loading")
+    .first()
+    .waitFor({ state: "detached", timeout: TIMEOUT })
+    .catch(() => {});
+}
+
+async function main() {
+  await mkdir(OUT, { recursive: true });
+  const { mode, status } = await probeApi();
+  const hasNodes = (status?.nodes_total ?? 0) > 0;
+  console.log(
+    `e2e: ${BASE} (${mode}${status ? `, ${status.nodes_total} nodes${status.demo ? ", demo" : ""}` : ""})`,
+  );
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  const world = FIXTURES ? makeWorld() : null;
+  const sockets = world ? await installFixtures(page, world) : [];
+
+  try {
+    await check("overview", async () => {
+      await open(page, "overview");
+      await shot(page, "overview");
+      assert((await page.locator("nav .nav-link").count()) === 6, "the left nav has six screens");
+      if (mode === "offline") {
+        assert(await page.getByRole("alert").isVisible(), "an error state when the API is unreachable");
+        assert(await page.getByRole("button", { name: "Retry" }).isVisible(), "a retry button");
+        return;
+      }
+      for (const name of ["Nodes", "Next cycle", "ML engine"])
+        assert(await page.getByRole("region", { name }).isVisible(), `the ${name} card`);
+      if (status.demo) assert(await page.locator(".demo-banner").isVisible(), "the DEMO banner");
+      if (hasNodes) assert((await page.locator(".protocol-card").count()) > 0, "protocol cards");
+      else assert(await page.getByText("No node connected yet").isVisible(), "the empty state");
+      assert((await page.getByTestId("not-available").count()) >= 1, "the not-yet-available cards");
+    });
+
+    await check("earnings", async () => {
+      await open(page, "earnings");
+      await shot(page, "earnings");
+      if (mode === "offline") return assert(await page.getByRole("alert").isVisible(), "the error state");
+      if (!hasNodes)
+        return assert(await page.getByText("No node connected yet").isVisible(), "the empty state");
+      assert(await page.getByText("Lifetime earned, all nodes").isVisible(), "the lifetime totals");
+      assert(await page.getByLabel("Node").isVisible(), "the node picker");
+      const chartOrEmpty = page.locator(".history figure.chart, .history .state-empty, .state-empty");
+      await chartOrEmpty.first().waitFor({ timeout: TIMEOUT });
+      if (FIXTURES) {
+        await page.locator(".recharts-area-area").first().waitFor({ timeout: TIMEOUT });
+        assert(
+          (await page.locator("[data-testid=payout-row]").count()) >= 1,
+          "a payout marked in the unpaid history",
+        );
+      }
+    });
+
+    await check("allocation", async () => {
+      await open(page, "allocation");
+      await shot(page, "allocation");
+      assert(
+        (await page.getByTestId("not-available").count()) >= 2,
+        "proposed plan / approve / what-if marked as not available",
+      );
+      if (mode === "offline") return;
+      assert(await page.getByText("Latest cycle").isVisible(), "the latest cycle card");
+      assert(await page.getByText("Decision history").isVisible(), "the decision history card");
+      if (FIXTURES) {
+        assert((await page.getByTestId("decision").count()) === 3, "three decisions");
+        sockets[0]?.send(
+          JSON.stringify({
+            event: "decision",
+            payload: { ...world.decisions[0], id: 99, reason: "Live decision from the event stream" },
+          }),
+        );
+        await page.getByText("Live decision from the event stream").waitFor({ timeout: TIMEOUT });
+      }
+    });
+
+    await check("nodes", async () => {
+      await open(page, "nodes");
+      if (mode === "live" && hasNodes) await page.waitForTimeout(1500);
+      await page
+        .locator(".recharts-area-area")
+        .first()
+        .waitFor({ timeout: 5000 })
+        .catch(() => {});
+      await shot(page, "nodes");
+      if (mode === "offline") return assert(await page.getByRole("alert").isVisible(), "the error state");
+      if (!hasNodes)
+        return assert(await page.getByText("No node connected yet").isVisible(), "the empty state");
+      assert((await page.locator(".node-list li").count()) === status.nodes_total, "one entry per node");
+      assert(await page.getByText("Capabilities", { exact: true }).isVisible(), "the capabilities card");
+      assert((await page.locator("[data-testid^=chart-]").count()) === 6, "six resource charts");
+      if (FIXTURES) {
+        sockets[0]?.send(
+          JSON.stringify({
+            event: "sample",
+            payload: {
+              node: "storj:main",
+              at: new Date().toISOString(),
+              values: [{ metric: "cpu_millicores", value: 2750 }],
+            },
+          }),
+        );
+        await page.locator(".resource-cell", { hasText: "2.75 cores" }).waitFor({ timeout: TIMEOUT });
+        await page.goto(`${BASE}/#/nodes/streamr%3Anode1`);
+        await page.getByTestId("last-poll").waitFor({ timeout: TIMEOUT });
+        await shot(page, "nodes-unreachable");
+        assert(
+          (await page.getByTestId("last-poll").textContent()).includes("Failed"),
+          "a failed poll is shown",
+        );
+      }
+    });
+
+    await check("alerts", async () => {
+      await open(page, "alerts");
+      await shot(page, "alerts");
+      assert(await page.getByRole("tab", { name: "Open" }).isVisible(), "the open/cleared tabs");
+      if (mode === "offline") return assert(await page.getByRole("alert").isVisible(), "the error state");
+      if (FIXTURES) {
+        const rows = page.getByTestId("alert-row");
+        assert((await rows.count()) === 2, "two open alerts");
+        await rows
+          .first()
+          .getByRole("button", { name: /Acknowledge/ })
+          .click();
+        await rows.first().getByText("Acknowledged").waitFor({ timeout: TIMEOUT });
+      }
+    });
+
+    await check("settings", async () => {
+      await open(page, "settings");
+      await shot(page, "settings");
+      assert(await page.getByText("Automation", { exact: true }).isVisible(), "the automation card");
+      assert(await page.getByText("Node credentials").isVisible(), "the credentials card");
+      if (mode === "offline") return;
+      assert(await page.getByTestId("automation-state").isVisible(), "the automation state");
+      if (FIXTURES) {
+        const form = page.getByRole("form", { name: "Grass session token for grass:laptop" });
+        await form.getByRole("button", { name: "Save" }).click();
+        await form.getByText("Enter a value before saving.").waitFor({ timeout: TIMEOUT });
+        await form.getByLabel("Grass session token").fill("tok-123");
+        await form.getByRole("button", { name: "Save" }).click();
+        await form.getByTestId("secret-state").getByText("Stored").waitFor({ timeout: TIMEOUT });
+        assert(!(await page.content()).includes("tok-123"), "the stored value is never shown");
+        await shot(page, "settings-after-save");
+      }
+    });
+
+    await check("no uncaught page errors", async () => {
+      assert(pageErrors.length === 0, pageErrors.join("; "));
+    });
+  } finally {
+    await browser.close();
+  }
+  console.log(`screenshots in ${OUT}`);
+}
+
+main()
+  .catch((e) => {
+    failed += 1;
+    console.log(`FAIL e2e setup: ${e instanceof Error ? e.message : String(e)}`);
+  })
+  .finally(() => {
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exitCode = failed > 0 ? 1 : 0;
+  });
