@@ -73,6 +73,12 @@ export function TimeSeriesChart({
   dateTicks = false,
 }: TimeSeriesChartProps) {
   const gradientId = `grad-${ariaLabel.replace(/[^a-z0-9]/gi, "")}`;
+  const times = points.map((p) => p.t);
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  // One observation (or several at one instant) still gets a visible time axis around it.
+  const domain: [number, number] = first === last ? [first - 3_600_000, last + 3_600_000] : [first, last];
+  const sparse = points.length <= 24;
   return (
     <figure className="chart" aria-label={ariaLabel} style={{ height }}>
       <ResponsiveContainer width="100%" height="100%" initialDimension={{ width: 600, height }}>
@@ -88,7 +94,7 @@ export function TimeSeriesChart({
             dataKey="t"
             type="number"
             scale="time"
-            domain={["dataMin", "dataMax"]}
+            domain={domain}
             tickFormatter={(t: number) => tickTime(t, dateTicks)}
             stroke="var(--muted)"
             fontSize={11}
@@ -112,7 +118,7 @@ export function TimeSeriesChart({
             strokeWidth={2}
             fill={`url(#${gradientId})`}
             isAnimationActive={false}
-            dot={false}
+            dot={sparse ? { r: 3, fill: color, strokeWidth: 0 } : false}
           />
           {markers.map((m) => (
             <ReferenceDot

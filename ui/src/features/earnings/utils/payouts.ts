@@ -9,10 +9,19 @@ export interface Payout {
   after: MoneyDto;
 }
 
-/** Splits history points by token, each list ordered by time. */
+/**
+ * Splits history points by token, each list ordered by time. The same observation recorded by
+ * several polls (same time, same amount) is kept once.
+ */
 export function pointsByToken(points: readonly EarningsPointDto[]): Map<string, EarningsPointDto[]> {
   const out = new Map<string, EarningsPointDto[]>();
-  for (const p of points) out.set(p.amount.token, [...(out.get(p.amount.token) ?? []), p]);
+  const seen = new Set<string>();
+  for (const p of points) {
+    const key = `${p.amount.token}|${p.at}|${p.amount.base_units}|${p.amount.decimals}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.set(p.amount.token, [...(out.get(p.amount.token) ?? []), p]);
+  }
   for (const list of out.values()) list.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   return out;
 }

@@ -5,7 +5,7 @@ import type { EarningsHistoryQuery } from "../../../../bindings";
 import { FakeBackend } from "../../../../testing/fake-backend";
 import { makeGolem, makeNode, money } from "../../../../testing/fixtures";
 import { renderWithBackend } from "../../../../testing/test-utils";
-import { findPayouts } from "../../utils/payouts";
+import { findPayouts, pointsByToken } from "../../utils/payouts";
 import { EarningsScreen } from "../earnings-screen";
 
 const UNPAID = [
@@ -25,6 +25,12 @@ describe("payouts", () => {
     expect(payouts).toHaveLength(1);
     expect(payouts[0]?.amount.decimal).toBe("14.25");
     expect(payouts[0]?.at).toBe("2025-05-11T00:00:00Z");
+  });
+
+  it("ignore the same observation recorded by several polls", () => {
+    const first = UNPAID[0];
+    if (!first) throw new Error("fixture");
+    expect(pointsByToken([first, first, first]).get("usd")).toHaveLength(1);
   });
 });
 
