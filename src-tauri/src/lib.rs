@@ -1,0 +1,399 @@
+//! The desktop shell: window, tray, Tauri commands (one-liners over `orcha_api::ops`) and the
+//! bridge that forwards domain events to the window as Tauri events.
+//!
+//! Everything else — the orchestrator, store, adapters — is the same code `orcha serve` runs.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use orcha_api::dto::Event;
+use orcha_api::keyring::OsKeyring;
+use orcha_api::{ops, AppState};
+use orcha_server::startup;
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
+use tokio_util::sync::CancellationToken;
+
+/// The Tauri commands: each is one line over the API function of the same name.
+pub mod commands {
+    use std::sync::Arc;
+
+    use orcha_api::dto::*;
+    use orcha_api::{ops, AppState};
+
+    type S<'a> = tauri::State<'a, Arc<AppState>>;
+
+    #[tauri::command]
+    pub async fn status(s: S<'_>) -> Result<StatusDto, ApiError> {
+        ops::status(&s).await
+    }
+    #[tauri::command]
+    pub async fn nodes(s: S<'_>) -> Result<Vec<NodeDto>, ApiError> {
+        ops::nodes(&s).await
+    }
+    #[tauri::command]
+    pub async fn series(s: S<'_>, q: SeriesQuery) -> Result<SeriesDto, ApiError> {
+        ops::series(&s, q).await
+    }
+    #[tauri::command]
+    pub async fn earnings_history(
+        s: S<'_>,
+        q: EarningsHistoryQuery,
+    ) -> Result<EarningsHistoryDto, ApiError> {
+        ops::earnings_history(&s, q).await
+    }
+    #[tauri::command]
+    pub async fn decisions(s: S<'_>, limit: u32) -> Result<Vec<DecisionDto>, ApiError> {
+        ops::decisions(&s, limit).await
+    }
+    #[tauri::command]
+    pub async fn latest_cycle(s: S<'_>) -> Result<Option<CycleDto>, ApiError> {
+        ops::latest_cycle(&s).await
+    }
+    #[tauri::command]
+    pub async fn alerts(s: S<'_>, q: AlertQuery) -> Result<Vec<AlertDto>, ApiError> {
+        ops::alerts(&s, q).await
+    }
+    #[tauri::command]
+    pub async fn acknowledge_alert(s: S<'_>, id: i64) -> Result<(), ApiError> {
+        ops::acknowledge_alert(&s, id).await
+    }
+    #[tauri::command]
+    pub async fn run_cycle_now(s: S<'_>) -> Result<(), ApiError> {
+        ops::run_cycle_now(&s).await
+    }
+    #[tauri::command]
+    pub async fn set_paused(s: S<'_>, req: PauseRequest) -> Result<StatusDto, ApiError> {
+        ops::set_paused(&s, req).await
+    }
+    #[tauri::command]
+    pub async fn secret_status(s: S<'_>, key: String) -> Result<SecretStatusDto, ApiError> {
+        ops::secret_status(&s, key).await
+    }
+    #[tauri::command]
+    pub async fn set_secret(s: S<'_>, req: SetSecretRequest) -> Result<SecretStatusDto, ApiError> {
+        ops::set_secret(&s, req).await
+    }
+    #[tauri::command]
+    pub async fn delete_secret(s: S<'_>, key: String) -> Result<SecretStatusDto, ApiError> {
+        ops::delete_secret(&s, key).await
+    }
+}
+
+/// Registers the commands; shared by the app and the mock-runtime tests.
+pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::status,
+        commands::nodes,
+        commands::series,
+        commands::earnings_history,
+        commands::decisions,
+        commands::latest_cycle,
+        commands::alerts,
+        commands::acknowledge_alert,
+        commands::run_cycle_now,
+        commands::set_paused,
+        commands::secret_status,
+        commands::set_secret,
+        commands::delete_secret,
+    ])
+}
+
+/// The event's payload as the window receives it: the same DTO the WebSocket carries.
+pub fn event_payload(event: &Event) -> serde_json::Value {
+    serde_json::to_value(event)
+        .ok()
+        .and_then(|mut v| v.get_mut("payload").map(serde_json::Value::take))
+        .unwrap_or_default()
+}
+
+/// The running orchestrator's stop switch, kept in Tauri's state until exit.
+struct Running {
+    cancel: CancellationToken,
+    task: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    deadline: Duration,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The overall state the tray icon shows, worst first.
+fn tray_state(state: &AppState) -> (&'static [u8], String) {
+    let total = state.nodes.len();
+    let lives: Vec<_> = state.nodes.iter().map(|n| n.live()).collect();
+    let down = lives
+        .iter()
+        .filter(|l| {
+            matches!(
+                l.health,
+                Some((orcha_core::HealthStatus::Unreachable(_), _))
+            )
+        })
+        .count();
+    let degraded = lives
+        .iter()
+        .filter(|l| matches!(l.health, Some((orcha_core::HealthStatus::Degraded(_), _))))
+        .count();
+    let ml = state.ml_status();
+    let next = state
+        .next_cycle_at()
+        .map(|t| t.format("%H:%M UTC").to_string())
+        .unwrap_or_else(|| "not scheduled".into());
+    let paused = if state.paused() {
+        " · automation paused"
+    } else {
+        ""
+    };
+    let (icon, summary): (&[u8], String) = if down > 0 {
+        (
+            include_bytes!("../../icons/tray-down.png"),
+            format!("{down} of {total} nodes down"),
+        )
+    } else if degraded > 0 {
+        (
+            include_bytes!("../../icons/tray-degraded.png"),
+            format!("{degraded} of {total} nodes degraded"),
+        )
+    } else if !ml.available {
+        (
+            include_bytes!("../../icons/tray-ml-down.png"),
+            format!("{total} nodes; ML engine unavailable"),
+        )
+    } else {
+        (
+            include_bytes!("../../icons/tray-healthy.png"),
+            format!("all {total} nodes healthy"),
+        )
+    };
+    (
+        icon,
+        format!("DePIN Orcha — {summary} · next cycle {next}{paused}"),
+    )
+}
+
+fn build_tray(app: &AppHandle) -> tauri::Result<()> {
+    let open = MenuItem::with_id(app, "open", "Open dashboard", true, None::<&str>)?;
+    let pause = MenuItem::with_id(app, "pause", "Pause automation", true, None::<&str>)?;
+    let cycle = MenuItem::with_id(app, "cycle", "Run a cycle now", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit DePIN Orcha", true, None::<&str>)?;
+    let sep = PredefinedMenuItem::separator(app)?;
+    let menu = Menu::with_items(app, &[&open, &pause, &cycle, &sep, &quit])?;
+    let pause_item = pause.clone();
+    TrayIconBuilder::with_id("main")
+        .icon(Image::from_bytes(include_bytes!("../../icons/tray-ml-down.png"))?)
+        .tooltip("DePIN Orcha — starting")
+        .menu(&menu)
+        .on_menu_event(move |app, ev| {
+            let state = app.state::<Arc<AppState>>().inner().clone();
+            match ev.id.as_ref() {
+                "open" => show_main(app),
+                "pause" => {
+                    let paused = !state.paused();
+                    let _ = pause_item.set_text(if paused { "Resume automation" } else { "Pause automation" });
+                    tauri::async_runtime::spawn(async move {
+                        if let Err(e) = ops::set_paused(&state, orcha_api::dto::PauseRequest { paused }).await {
+                            tracing::error!(error = %e.message, "Could not change automation from the tray.");
+                        }
+                    });
+                }
+                "cycle" => state.cycle_now.notify_one(),
+                "quit" => app.exit(0),
+                _ => {}
+            }
+        })
+        .build(app)?;
+    Ok(())
+}
+
+fn show_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
+/// Forwards every event to the window and keeps the tray in step with the nodes.
+async fn bridge(app: AppHandle, state: Arc<AppState>, cancel: CancellationToken) {
+    let mut rx = state.subscribe();
+    let mut refresh = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            msg = rx.recv() => match msg {
+                Ok(event) => {
+                    if let Err(e) = app.emit(event.name(), event_payload(&event)) {
+                        tracing::warn!(error = %e, "Could not forward an event to the window.");
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => tracing::warn!(skipped = n, "The window fell behind; events were skipped."),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            },
+            _ = refresh.tick() => {
+                let (icon, tooltip) = tray_state(&state);
+                if let Some(tray) = app.tray_by_id("main") {
+                    if let Ok(img) = Image::from_bytes(icon) {
+                        let _ = tray.set_icon(Some(img));
+                    }
+                    let _ = tray.set_tooltip(Some(tooltip));
+                }
+            }
+        }
+    }
+}
+
+fn start(app: &tauri::App) -> anyhow::Result<()> {
+    let (mut config, _) = startup::load_config(None, &env)?;
+    if config.orchestrator.data_dir.is_empty() {
+        config.orchestrator.data_dir = app.path().app_data_dir()?.display().to_string();
+    }
+    let deadline = Duration::from_secs(config.orchestrator.shutdown_deadline);
+    let assembly = startup::assemble(
+        config,
+        Arc::new(OsKeyring::new()),
+        &env,
+        startup::system_clock(),
+        false,
+    )?;
+    let state = assembly.state;
+    tracing::info!(database = %assembly.database.display(), nodes = state.nodes.len(), "Desktop app starting.");
+    app.manage(Arc::clone(&state));
+    build_tray(app.handle())?;
+    let cancel = CancellationToken::new();
+    let (handle, st, c) = (app.handle().clone(), Arc::clone(&state), cancel.clone());
+    let task = tauri::async_runtime::spawn(async move {
+        let orchestrator = orcha_api::orchestrator::spawn(Arc::clone(&st), c.child_token());
+        bridge(handle, st, c.clone()).await;
+        orchestrator.shutdown(deadline).await;
+    });
+    app.manage(Running {
+        cancel,
+        task: Mutex::new(Some(task)),
+        deadline,
+    });
+    Ok(())
+}
+
+pub fn run() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let app = configure(tauri::Builder::default())
+        .setup(|app| start(app).map_err(|e| format!("{e:#}").into()))
+        .on_window_event(|window, event| {
+            // Closing the window keeps Orcha running in the tray; Quit in the tray menu exits.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("depin-orcha: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let RunEvent::Exit = event {
+            if let Some(running) = handle.try_state::<Running>() {
+                running.cancel.cancel();
+                let task = running
+                    .task
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                if let Some(task) = task {
+                    let deadline = running.deadline + Duration::from_secs(1);
+                    let _ = tauri::async_runtime::block_on(async {
+                        tokio::time::timeout(deadline, task).await
+                    });
+                }
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orcha_api::metrics::Metrics;
+    use orcha_api::ml::MlClient;
+    use orcha_api::state::AppParts;
+
+    fn invoke(
+        webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+        cmd: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        tauri::test::get_ipc_response(
+            webview,
+            tauri::webview::InvokeRequest {
+                cmd: cmd.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: tauri::ipc::InvokeBody::Json(body),
+                headers: Default::default(),
+                invoke_key: tauri::test::INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<serde_json::Value>().unwrap())
+    }
+
+    #[test]
+    fn commands_answer_through_ipc_with_the_api_layer_shapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::new(AppParts {
+            config: orcha_core::config::Config::default(),
+            store: orcha_store::Store::open(&dir.path().join("orcha.db")).unwrap(),
+            secrets: Arc::new(orcha_core::secret::MemorySecretStore::default()),
+            clock: Arc::new(orcha_core::SystemClock),
+            metrics: Metrics::new(),
+            nodes: vec![],
+            ml: MlClient::new(None, Duration::from_secs(1)),
+            demo: false,
+        });
+        let app = configure(tauri::test::mock_builder())
+            .manage(state)
+            .build(tauri::test::mock_context(tauri::test::noop_assets()))
+            .unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        let status = invoke(&webview, "status", serde_json::json!({})).unwrap();
+        assert_eq!(status["nodes_total"], 0);
+        assert_eq!(status["ml"]["available"], false);
+        let err = invoke(&webview, "decisions", serde_json::json!({ "limit": 0 })).unwrap_err();
+        assert_eq!(err["code"], "bad_request", "{err}");
+        assert_eq!(err["field"], "limit");
+        let ok = invoke(
+            &webview,
+            "set_secret",
+            serde_json::json!({ "req": { "key": "golem:main/app_key", "value": "k" } }),
+        )
+        .unwrap();
+        assert_eq!(ok["stored"], true);
+    }
+
+    #[test]
+    fn events_carry_the_websocket_payload() {
+        let e = Event::Automation(orcha_api::dto::AutomationEventDto {
+            paused: true,
+            at: chrono_now(),
+        });
+        assert_eq!(e.name(), "automation");
+        assert_eq!(event_payload(&e)["paused"], true);
+    }
+
+    fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
