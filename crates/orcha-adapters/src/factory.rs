@@ -33,7 +33,29 @@ pub fn build_adapter(node: &NodeConfig, ctx: &AdapterContext<'_>) -> Result<Arc<
             }
             Ok(Arc::new(crate::storj::StorjAdapter::new(node.id.clone(), settings)?))
         }
-        ProtocolId::Golem => Err(AdapterError::Unsupported { what: format!("{}: the golem adapter is not built yet", node.id) }),
+        ProtocolId::Golem => {
+            let golem = &ctx.config.protocols.golem;
+            // A keyring that cannot be read leaves the adapter without a key: every call then
+            // answers Unauthorized with the hint, which is what the operator has to act on.
+            let app_key = orcha_core::secret::resolve_node_secret(ctx.secrets, ctx.env, &node.id, "app_key")
+                .unwrap_or_else(|e| {
+                    tracing::warn!(node = %node.id, error = %e, "golem app key not readable");
+                    None
+                });
+            let mut settings = crate::golem::GolemSettings::new(&node.api_endpoint, app_key, Arc::new(orcha_core::SystemClock));
+            settings.timeout = ctx.timeout;
+            settings.allow_interrupt = golem.allow_interrupt;
+            if !golem.ya_provider.is_empty() {
+                settings.ya_provider = golem.ya_provider.clone().into();
+            }
+            // ya-provider's own DATA_DIR, else its default on Linux (~/.local/share/ya-provider).
+            settings.data_dir = (ctx.env)("ORCHA_GOLEM_DATA_DIR")
+                .or_else(|| (ctx.env)("DATA_DIR"))
+                .filter(|d| !d.is_empty())
+                .map(Into::into)
+                .or_else(|| (ctx.env)("HOME").map(|h| std::path::Path::new(&h).join(".local/share/ya-provider")));
+            Ok(Arc::new(crate::golem::GolemAdapter::new(node.id.clone(), settings)?))
+        }
         ProtocolId::Streamr => Err(AdapterError::Unsupported { what: format!("{}: the streamr adapter is not built yet", node.id) }),
         ProtocolId::Grass => Err(AdapterError::Unsupported { what: format!("{}: the grass adapter is not built yet", node.id) }),
     }

@@ -1,0 +1,626 @@
+//! The Golem adapter over real HTTP: every REST fixture replayed, auth, errors, compliance.
+
+// Test helpers outside #[test] functions unwrap too: a failure there is a broken test setup.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::Response;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use orcha_adapters::golem::{GolemAdapter, GolemSettings};
+use orcha_core::secret::Sensitive;
+use orcha_core::{AdapterError, EarningsKind, HealthStatus, ManualClock, ProtocolAdapter};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/golem"
+);
+const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected/golem");
+const KEY: &str = "test-app-key-0f9e8d7c";
+
+#[derive(Clone)]
+struct Canned {
+    status: StatusCode,
+    content_type: &'static str,
+    body: Vec<u8>,
+    delay: Duration,
+}
+
+fn fixture(name: &str) -> Canned {
+    let body = std::fs::read(format!("{FIXTURES}/{name}"))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    let content_type = if name.ends_with(".sse.txt") {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    Canned {
+        status: StatusCode::OK,
+        content_type,
+        body,
+        delay: Duration::ZERO,
+    }
+}
+
+fn raw(status: StatusCode, content_type: &'static str, body: &str) -> Canned {
+    Canned {
+        status,
+        content_type,
+        body: body.as_bytes().to_vec(),
+        delay: Duration::ZERO,
+    }
+}
+
+fn json_body(v: &Value) -> Canned {
+    raw(StatusCode::OK, "application/json", &v.to_string())
+}
+
+/// A yagna replay: exact path → canned answer; every route but `/version/get` needs the key.
+#[derive(Clone, Default)]
+struct Yagna {
+    routes: Arc<Mutex<HashMap<String, Canned>>>,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Yagna {
+    fn set(&self, path: &str, c: Canned) -> &Self {
+        self.routes.lock().unwrap().insert(path.to_owned(), c);
+        self
+    }
+    async fn serve(&self) -> String {
+        async fn handle(State(y): State<Yagna>, req: Request) -> Response {
+            let path = req.uri().path().to_owned();
+            *y.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+            let authorized = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                == Some(&format!("Bearer {KEY}"));
+            if path != "/version/get" && !authorized {
+                return Response::builder()
+                    .status(StatusCode::UNAUTHORIZED)
+                    .body(Body::from(r#"{"message":"Invalid application key"}"#))
+                    .unwrap();
+            }
+            let canned = y.routes.lock().unwrap().get(&path).cloned();
+            match canned {
+                Some(c) => {
+                    if !c.delay.is_zero() {
+                        tokio::time::sleep(c.delay).await;
+                    }
+                    Response::builder()
+                        .status(c.status)
+                        .header(header::CONTENT_TYPE, c.content_type)
+                        .body(Body::from(c.body))
+                        .unwrap()
+                }
+                None => Response::builder()
+                    .status(StatusCode::NOT_FOUND)
+                    .body(Body::from("{}"))
+                    .unwrap(),
+            }
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().fallback(handle).with_state(self.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}")
+    }
+}
+
+fn provider() -> Yagna {
+    let y = Yagna::default();
+    y.set("/version/get", fixture("version_get.json"))
+        .set("/me", fixture("me.json"))
+        .set(
+            "/payment-api/v1/invoices",
+            fixture("payment_api_invoices.json"),
+        )
+        .set(
+            "/payment-api/v1/payments",
+            fixture("payment_api_payments.json"),
+        )
+        .set(
+            "/payment-api/v1/payments/status",
+            fixture("payment_api_payments_status.json"),
+        )
+        .set("/market-api/v1/offers", fixture("market_api_offers.json"))
+        .set(
+            "/market-api/v1/agreements",
+            fixture("market_api_agreements.json"),
+        )
+        .set(
+            "/activity-api/v1/_monitor",
+            fixture("activity_api_monitor.sse.txt"),
+        );
+    y
+}
+
+fn clock(ts: &str) -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(
+        DateTime::parse_from_rfc3339(ts)
+            .unwrap()
+            .with_timezone(&Utc),
+    ))
+}
+
+fn adapter_with(base: &str, key: Option<&str>, now: &str) -> GolemAdapter {
+    let mut s = GolemSettings::new(base, key.map(|k| Sensitive::new(k.to_owned())), clock(now));
+    s.timeout = Duration::from_millis(800);
+    s.ya_provider = "/nonexistent/ya-provider".into();
+    GolemAdapter::new("golem:main".parse().unwrap(), s).unwrap()
+}
+
+fn adapter(base: &str) -> GolemAdapter {
+    adapter_with(base, Some(KEY), "2024-08-21T11:00:00Z")
+}
+
+fn dead_base() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Equal JSON, with numbers compared by value (`1` equals `1.0`).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i == j,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn check_expected(name: &str, got: Value) {
+    let text = std::fs::read_to_string(format!("{EXPECTED}/{name}"))
+        .unwrap_or_else(|e| panic!("expected/{name}: {e}"));
+    let want: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        same(&got, &want),
+        "{name}: normalized output differs from the hand-written expectation\n got: {}\nwant: {}",
+        serde_json::to_string_pretty(&got).unwrap(),
+        serde_json::to_string_pretty(&want).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn every_rest_fixture_matches_its_hand_written_expectation() {
+    let y = provider();
+    let base = y.serve().await;
+    let a = adapter(&base);
+
+    let (version, pending) = a.version().await.unwrap();
+    check_expected(
+        "version_get.json",
+        json!({ "version": version, "pending": pending }),
+    );
+    check_expected(
+        "me.json",
+        json!({ "identity": a.identity().await.unwrap() }),
+    );
+
+    let e = a.earnings().await.unwrap();
+    let mut got = serde_json::to_value(&e).unwrap();
+    let figures: serde_json::Map<String, Value> = e
+        .figures()
+        .unwrap()
+        .iter()
+        .map(|(k, m)| (k.as_str().to_owned(), orcha_adapters::probe::money_json(m)))
+        .collect();
+    got["figures"] = Value::Object(figures);
+    check_expected("payment_api_invoices+payments.json", got);
+
+    check_expected(
+        "payment_api_payments_status.json",
+        serde_json::to_value(a.payment_driver_reasons().await.unwrap()).unwrap(),
+    );
+    check_expected(
+        "market_api_offers.json",
+        json!({ "offers": a.offer_count().await.unwrap() }),
+    );
+    check_expected(
+        "market_api_agreements.json",
+        json!({ "agreements_last_hour": a.agreements_last_hour().await.unwrap() }),
+    );
+    check_expected(
+        "activity_api_monitor.sse.json",
+        serde_json::to_value(a.activities().await.unwrap()).unwrap(),
+    );
+}
+
+#[tokio::test]
+async fn earnings_keep_pending_accepted_and_settled_apart() {
+    let y = provider();
+    let base = y.serve().await;
+    let a = adapter(&base);
+    let e = a.get_current_earnings().await.unwrap();
+    let get = |k| e.get(k).map(|m| (m.amount, m.decimals, m.token));
+    let glm = orcha_core::Token::Glm;
+    // ISSUED "0.0021" → pending; SETTLED "0.006944444444444445" → settled; nothing ACCEPTED.
+    assert_eq!(
+        get(EarningsKind::Pending),
+        Some((2_100_000_000_000_000, 18, glm))
+    );
+    assert_eq!(
+        get(EarningsKind::Settled),
+        Some((6_944_444_444_444_445, 18, glm))
+    );
+    assert_eq!(get(EarningsKind::Accepted), Some((0, 18, glm)));
+    assert_eq!(
+        get(EarningsKind::Lifetime),
+        Some((9_044_444_444_444_445, 18, glm))
+    );
+    assert_eq!(
+        get(EarningsKind::PaidOut),
+        Some((6_944_444_444_444_445, 18, glm))
+    );
+    assert_eq!(e.figures.len(), 5);
+}
+
+#[tokio::test]
+async fn only_this_nodes_mainnet_invoices_count() {
+    let y = provider();
+    let me = "0x2a14f8ae0272bd4c38ed1b40c66e88ed719dab69";
+    y.set(
+        "/payment-api/v1/invoices",
+        json_body(&json!([
+            {"invoiceId": "a", "issuerId": me, "paymentPlatform": "erc20-polygon-glm", "amount": "1.5", "status": "ACCEPTED"},
+            {"invoiceId": "b", "issuerId": me, "paymentPlatform": "erc20-mainnet-glm", "amount": "0.000000000000000001", "status": "RECEIVED"},
+            {"invoiceId": "c", "issuerId": me, "paymentPlatform": "erc20-hoodi-tglm", "amount": "1000", "status": "SETTLED"},
+            {"invoiceId": "d", "issuerId": "0x0000000000000000000000000000000000000abc", "paymentPlatform": "erc20-polygon-glm", "amount": "7", "status": "SETTLED"},
+            {"invoiceId": "e", "issuerId": me, "paymentPlatform": "erc20-polygon-glm", "amount": "3", "status": "REJECTED"}
+        ])),
+    );
+    let a = adapter(&y.serve().await);
+    let e = a.earnings().await.unwrap();
+    assert_eq!(
+        e.platforms.len(),
+        3,
+        "three platforms of this node, each recorded"
+    );
+    let hoodi = e.platforms.iter().find(|p| p.network == "hoodi").unwrap();
+    assert!(!hoodi.counts_as_earnings);
+    assert_eq!(
+        hoodi.settled.amount,
+        1000 * 10i128.pow(18),
+        "recorded per platform"
+    );
+    let polygon = e.platforms.iter().find(|p| p.network == "polygon").unwrap();
+    assert_eq!(polygon.unpaid_invoices, 1);
+    let data = a.get_current_earnings().await.unwrap();
+    assert_eq!(
+        data.get(EarningsKind::Accepted).unwrap().amount,
+        1_500_000_000_000_000_000
+    );
+    assert_eq!(
+        data.get(EarningsKind::Pending).unwrap().amount,
+        1,
+        "one wei-sized GLM unit, exactly"
+    );
+    assert_eq!(
+        data.get(EarningsKind::Settled).unwrap().amount,
+        0,
+        "testnet tGLM and other issuers excluded"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_app_key_asks_the_operator_for_one() {
+    let y = provider();
+    let base = y.serve().await;
+    for key in [None, Some("wrong-key-5a5a5a")] {
+        let a = adapter_with(&base, key, "2024-08-21T11:00:00Z");
+        let e = a.connect().await.unwrap_err();
+        assert!(matches!(e, AdapterError::Unauthorized { .. }), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("yagna app-key create") && msg.contains("/me") && msg.contains("HTTP 401"),
+            "{msg}"
+        );
+        assert!(!msg.contains("wrong-key-5a5a5a"));
+        let e = a.activities().await.unwrap_err();
+        assert!(
+            matches!(e, AdapterError::Unauthorized { .. }) && e.to_string().contains("_monitor"),
+            "{e}"
+        );
+        let h = a.health_check().await;
+        let HealthStatus::Degraded(reasons) = &h else {
+            panic!("{h:?}")
+        };
+        assert!(reasons[0].contains("yagna app-key create"), "{reasons:?}");
+    }
+}
+
+#[tokio::test]
+async fn health_reads_offers_drivers_invoices_and_activities() {
+    let y = provider();
+    let base = y.serve().await;
+    let a = adapter(&base);
+    assert_eq!(
+        a.health_check().await,
+        HealthStatus::Degraded(vec![
+            "payment driver erc20 on polygon lacks gas (needs about 0.0123 of the network's gas token)".to_owned(),
+            "payment driver erc20 on polygon cannot reach its RPC endpoints: payments are delayed".to_owned(),
+        ])
+    );
+    y.set("/payment-api/v1/payments/status", json_body(&json!([])));
+    assert_eq!(a.health_check().await, HealthStatus::Healthy);
+
+    y.set("/market-api/v1/offers", json_body(&json!([])));
+    y.set(
+        "/activity-api/v1/_monitor",
+        raw(StatusCode::OK, "text/event-stream", "data: {\"ts\":\"2024-08-21T10:41:00Z\",\"activities\":[{\"id\":\"x\",\"state\":\"Unresponsive\",\"usage\":{}}]}\n\n"),
+    );
+    // A day later the ISSUED invoice (due 2024-08-22T11:05:44Z) is overdue.
+    let later = adapter_with(&base, Some(KEY), "2024-08-23T00:00:00Z");
+    let reasons = later.health_check().await.reasons();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("ya-provider publishes no offers"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("1 invoices are past their payment due date"),
+        "{reasons:?}"
+    );
+    assert_eq!(reasons[2], "1 activities are unresponsive");
+
+    let dead = adapter(&dead_base());
+    assert!(matches!(
+        dead.health_check().await,
+        HealthStatus::Unreachable(_)
+    ));
+}
+
+#[tokio::test]
+async fn broken_answers_get_the_right_error_naming_endpoint_and_field() {
+    let y = provider();
+    let base = y.serve().await;
+    let a = adapter(&base);
+    let invoices = format!("{base}/payment-api/v1/invoices");
+
+    let e = adapter(&dead_base()).connect().await.unwrap_err();
+    assert!(
+        matches!(e, AdapterError::Unreachable { .. }) && e.to_string().contains("/version/get"),
+        "{e}"
+    );
+    let e = adapter(&dead_base()).activities().await.unwrap_err();
+    assert!(
+        matches!(e, AdapterError::Unreachable { .. }) && e.to_string().contains("/_monitor"),
+        "{e}"
+    );
+
+    let mut slow = fixture("payment_api_invoices.json");
+    slow.delay = Duration::from_secs(3);
+    y.set("/payment-api/v1/invoices", slow);
+    let e = a.earnings().await.unwrap_err();
+    assert!(
+        matches!(e, AdapterError::Timeout { .. }) && e.to_string().contains(&invoices),
+        "{e}"
+    );
+
+    let cases: Vec<(Canned, &str)> = vec![
+        (
+            raw(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "application/json",
+                "{\"message\":\"db\"}",
+            ),
+            "HTTP 500",
+        ),
+        (
+            raw(StatusCode::OK, "text/html", "<!doctype html><html></html>"),
+            "HTML",
+        ),
+        (
+            raw(
+                StatusCode::OK,
+                "application/json",
+                "[{\"invoiceId\": \"3d1e",
+            ),
+            "invalid JSON",
+        ),
+        (
+            json_body(
+                &json!([{"invoiceId": "a", "issuerId": "x", "paymentPlatform": "p", "amount": 0.5, "status": "SETTLED"}]),
+            ),
+            "[0].amount",
+        ),
+        (
+            json_body(
+                &json!([{"invoiceId": "a", "issuerId": "0x2a14f8ae0272bd4c38ed1b40c66e88ed719dab69", "paymentPlatform": "erc20-polygon-glm", "amount": "-1", "status": "SETTLED"}]),
+            ),
+            "[0].amount",
+        ),
+        (
+            json_body(
+                &json!([{"invoiceId": "a", "issuerId": "0x2a14f8ae0272bd4c38ed1b40c66e88ed719dab69", "paymentPlatform": "erc20-polygon-glm", "amount": "2000000000", "status": "SETTLED"}]),
+            ),
+            "[0].amount",
+        ),
+        (
+            json_body(
+                &json!([{"invoiceId": "a", "issuerId": "0x2a14f8ae0272bd4c38ed1b40c66e88ed719dab69", "paymentPlatform": "erc20-polygon-glm", "amount": "1e5", "status": "SETTLED"}]),
+            ),
+            "[0].amount",
+        ),
+        (
+            json_body(
+                &json!([{"invoiceId": "a", "issuerId": "0x2a14f8ae0272bd4c38ed1b40c66e88ed719dab69", "paymentPlatform": "erc20-polygon-glm", "amount": "1", "status": "PAID?"}]),
+            ),
+            "[0].status",
+        ),
+        (json_body(&json!({"invoices": []})), "invalid type"),
+    ];
+    for (body, needle) in cases {
+        y.set("/payment-api/v1/invoices", body);
+        let e = a.earnings().await.unwrap_err();
+        assert!(matches!(e, AdapterError::Malformed { .. }), "{needle}: {e}");
+        assert!(
+            e.to_string().contains(needle) && e.to_string().contains(&invoices),
+            "{needle}: {e}"
+        );
+    }
+
+    y.set(
+        "/activity-api/v1/_monitor",
+        raw(StatusCode::OK, "text/event-stream", "data: {\"ts\":\"2024-08-21T10:41:00Z\",\"activities\":[{\"id\":\"x\",\"state\":\"Ready\",\"usage\":{\"golem.usage.cpu_sec\":-4}}]}\n\n"),
+    );
+    let e = a.activities().await.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("activities[0].usage.golem.usage.cpu_sec"),
+        "{e}"
+    );
+}
+
+/// A `_monitor` that sends its snapshot and then keeps the stream open, as yagna does.
+async fn open_event_stream() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let event =
+                    std::fs::read_to_string(format!("{FIXTURES}/activity_api_monitor.sse.txt"))
+                        .unwrap();
+                let first = event.split("\n\n").next().unwrap().to_owned() + "\n\n";
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+                let chunk = format!("{:x}\r\n{first}\r\n", first.len());
+                sock.write_all(head.as_bytes()).await.unwrap();
+                sock.write_all(chunk.as_bytes()).await.unwrap();
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn the_event_stream_is_read_up_to_its_first_event() {
+    let base = open_event_stream().await;
+    let a = adapter(&base);
+    let started = std::time::Instant::now();
+    let snap = a.activities().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "must not wait for the stream to end"
+    );
+    assert_eq!(snap.running, 1);
+    assert_eq!(snap.activities[0].state, "Ready");
+}
+
+#[tokio::test]
+async fn resource_usage_reports_cpu_from_activity_counters() {
+    let y = provider();
+    let base = y.serve().await;
+    let clock = clock("2024-08-21T11:00:00Z");
+    let mut s = GolemSettings::new(&base, Some(Sensitive::new(KEY.to_owned())), clock.clone());
+    s.ya_provider = "/nonexistent/ya-provider".into();
+    let a = GolemAdapter::new("golem:main".parse().unwrap(), s).unwrap();
+    let m = a.get_resource_usage().await.unwrap();
+    assert_eq!(
+        m.cpu_millicores, None,
+        "one sample of a running activity is no rate"
+    );
+    assert_eq!(
+        m.disk_allocated_bytes, None,
+        "no CLI and no data dir: not measured"
+    );
+    clock.advance(chrono::Duration::seconds(10));
+    let second = "data: {\"ts\":\"2024-08-21T10:41:10Z\",\"activities\":[{\"id\":\"0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9\",\"state\":\"Ready\",\"usage\":{\"golem.usage.cpu_sec\":427.73}}]}\n\n";
+    y.set(
+        "/activity-api/v1/_monitor",
+        raw(StatusCode::OK, "text/event-stream", second),
+    );
+    let m = a.get_resource_usage().await.unwrap();
+    // 15 CPU-seconds in 10 s = 1.5 cores.
+    let cpu = m.cpu_millicores.unwrap();
+    assert!((cpu - 1500.0).abs() < 1e-6, "{cpu}");
+    y.set(
+        "/activity-api/v1/_monitor",
+        raw(
+            StatusCode::OK,
+            "text/event-stream",
+            "data: {\"ts\":\"2024-08-21T10:42:00Z\",\"activities\":[]}\n\n",
+        ),
+    );
+    assert_eq!(
+        a.get_resource_usage().await.unwrap().cpu_millicores,
+        Some(0.0),
+        "nothing runs: measured zero"
+    );
+}
+
+#[tokio::test]
+async fn the_adapter_complies_with_the_contract_and_never_leaks_the_key() {
+    let y = provider();
+    let base = y.serve().await;
+    let live = adapter(&base);
+    let dead = adapter(&dead_base());
+    orcha_core::compliance::check_adapter_compliance(&live, &dead, Some(KEY))
+        .await
+        .unwrap();
+    let caps = live.capabilities();
+    assert_eq!(caps.len(), 3);
+    assert!(caps
+        .iter()
+        .all(|c| !c.restart_required && c.restart_cost.downtime.is_zero()));
+}
+
+#[tokio::test]
+async fn the_factory_reads_the_key_from_the_environment_and_the_probe_prints_one_reading() {
+    let y = provider();
+    let base = y.serve().await;
+    let mut config = orcha_core::config::Config::default();
+    config.protocols.golem.enabled = true;
+    config.protocols.golem.api_endpoint = base.clone();
+    config.protocols.golem.ya_provider = "/nonexistent/ya-provider".to_owned();
+    let store = orcha_core::secret::MemorySecretStore::default();
+    let env = |k: &str| (k == "ORCHA_GOLEM_APP_KEY").then(|| KEY.to_owned());
+    let ctx = orcha_adapters::AdapterContext {
+        config: &config,
+        secrets: &store,
+        env: &env,
+        timeout: Duration::from_secs(2),
+    };
+    let node = config.nodes().remove(0);
+    let a = orcha_adapters::build_adapter(&node, &ctx).unwrap();
+    let p = orcha_adapters::probe::probe(a.as_ref()).await;
+    assert_eq!(p["node"], "golem:main");
+    assert_eq!(p["node_info"]["version"], "0.16.0");
+    assert_eq!(
+        p["node_info"]["remote_id"],
+        "0x2a14f8ae0272bd4c38ed1b40c66e88ed719dab69"
+    );
+    let figures = p["earnings"]["figures"].as_array().unwrap();
+    let settled = figures.iter().find(|f| f["kind"] == "settled").unwrap();
+    assert_eq!(settled["base_units"], "6944444444444445");
+    assert_eq!(settled["decimals"], 18);
+    assert_eq!(settled["decimal"], "0.006944444444444445");
+    assert_eq!(p["health"]["state"], "degraded");
+    assert_eq!(p["capabilities"].as_array().unwrap().len(), 3);
+    assert!(
+        !p.to_string().contains(KEY),
+        "the probe output never holds the key"
+    );
+}
