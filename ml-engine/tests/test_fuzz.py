@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 from orcha_ml.main import create_app
 from tests.conftest import tiny_settings
 
-FUZZ_DIR = Path(__file__).resolve().parent / ".fuzz-models"
+FUZZ_DIR = Path(tempfile.mkdtemp(prefix="orcha-fuzz-"))
 
 
 def _app() -> FastAPI:

@@ -114,7 +114,15 @@ def list_models(state: State) -> ModelsResponse:
 
     series: list[SeriesModels] = []
     for series_id, versions in sorted(state.store.metadata().items()):
-        infos = [_model_info(meta, state.store) for meta in versions]
+        infos: list[LstmModelInfo] = []
+        for meta in versions:
+            try:
+                infos.append(_model_info(meta, state.store))
+            except (KeyError, ValueError, TypeError):
+                # Metadata written by another version or edited by hand is skipped, not fatal.
+                continue
+        if not infos:
+            continue
         series.append(
             SeriesModels(series_id=series_id, latest_version=infos[-1].version, versions=infos)
         )
