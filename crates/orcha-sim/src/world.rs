@@ -1,0 +1,917 @@
+//! The simulated machine: four nodes whose state moves minute by minute under the market model,
+//! the faults and the allocation read from the nodes' real knobs.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use orcha_core::ProtocolId;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::faults::{FaultBook, FaultKind, OfflineMode, StorjShape, SurfaceFaults};
+use crate::knobs::{self, HardwareProfile, KnobPaths, StorjKnob};
+use crate::model::{Allocation, Market, GB_PER_GIB};
+use crate::scenario::Scenario;
+
+/// How long a Golem activity (job) runs before it is invoiced, in simulated minutes.
+pub const JOB_MINUTES: u64 = 30;
+/// How long an issued invoice waits before it is accepted, and an accepted one before it settles.
+const INVOICE_ACCEPT_MINUTES: u64 = 5;
+const INVOICE_SETTLE_MINUTES: u64 = 60;
+/// Storj earnings split between storage, customer egress and repair/audit egress.
+const STORJ_SPLIT: (f64, f64, f64) = (0.6, 0.3, 0.1);
+/// Storj prices in cents per TB (egress, repair/audit) and per TB-month (storage).
+pub const STORJ_PRICE_EGRESS: f64 = 2000.0;
+pub const STORJ_PRICE_REPAIR: f64 = 1000.0;
+pub const STORJ_PRICE_DISK: f64 = 150.0;
+
+pub fn index(p: ProtocolId) -> usize {
+    match p {
+        ProtocolId::Storj => 0,
+        ProtocolId::Golem => 1,
+        ProtocolId::Streamr => 2,
+        ProtocolId::Grass => 3,
+    }
+}
+
+/// One allocation the simulator observed through a knob (or set at start).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct AllocationChange {
+    pub minute: u64,
+    pub at: DateTime<Utc>,
+    pub allocation: Allocation,
+    pub cause: String,
+}
+
+/// Bandwidth and CPU of the nodes that have no knob of their own (what cgroups/tc would set).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalAllocation {
+    pub streamr_cpu_threads: Option<f64>,
+    pub streamr_bandwidth_mbps: Option<f64>,
+    pub grass_bandwidth_mbps: Option<f64>,
+}
+
+/// The truth: what each node really earned, in US dollars.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Ledger {
+    pub usd_by_node: BTreeMap<String, f64>,
+    pub total_usd: f64,
+    /// Earnings lost to restarts and interrupted jobs.
+    pub switching_loss_usd: f64,
+    /// Total earnings at the end of every completed cycle.
+    pub cycle_totals_usd: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StorjDay {
+    pub date: NaiveDate,
+    pub at_rest_byte_hours: f64,
+    pub egress_usage: f64,
+    pub egress_repair: f64,
+    pub egress_audit: f64,
+    pub ingress_usage: f64,
+    pub ingress_repair: f64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StorjMonth {
+    pub year: i32,
+    pub month: u32,
+    pub storage_cents: f64,
+    pub egress_cents: f64,
+    pub repair_audit_cents: f64,
+    pub egress_bytes: f64,
+    pub repair_audit_bytes: f64,
+    pub byte_hours: f64,
+    pub ingress_bytes: f64,
+}
+
+impl StorjMonth {
+    pub fn period(&self) -> String {
+        format!("{:04}-{:02}", self.year, self.month)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct StorjState {
+    pub allocated_bytes: f64,
+    pub used_bytes: f64,
+    pub online_score: f64,
+    pub started_at: DateTime<Utc>,
+    pub last_pinged: DateTime<Utc>,
+    pub days: Vec<StorjDay>,
+    pub months: Vec<StorjMonth>,
+    pub restarts: u32,
+    pub config_error: Option<String>,
+    pub down_until: u64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Activity {
+    pub id: String,
+    pub agreement_id: String,
+    pub start_minute: u64,
+    pub usd: f64,
+    pub cpu_sec: f64,
+    pub duration_sec: f64,
+    pub state: &'static str,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Agreement {
+    pub id: String,
+    pub timestamp: DateTime<Utc>,
+    pub approved: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Invoice {
+    pub id: String,
+    pub agreement_id: String,
+    pub activity_ids: Vec<String>,
+    pub amount: String,
+    pub amount_glm: f64,
+    pub created: DateTime<Utc>,
+    pub created_minute: u64,
+    pub status: &'static str,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Payment {
+    pub id: String,
+    pub agreement_id: String,
+    pub amount: String,
+    pub timestamp: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct GolemState {
+    pub profile: HardwareProfile,
+    pub config_error: Option<String>,
+    pub running: Vec<Activity>,
+    pub finished: VecDeque<Activity>,
+    pub agreements: Vec<Agreement>,
+    pub invoices: Vec<Invoice>,
+    pub first_open_invoice: usize,
+    pub payments: Vec<Payment>,
+    pub created_total: u64,
+    pub terminated_total: u64,
+    pub lost_total: u64,
+    pub received_glm: f64,
+    pub last_activity: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StreamrState {
+    pub bytes_sent: f64,
+    pub bytes_received: f64,
+    pub messages_sent: f64,
+    pub messages_received: f64,
+    pub messages_propagated: f64,
+    pub earnings_data: f64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct GrassEpoch {
+    pub index: u64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub points: f64,
+    pub uptime_s: f64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct GrassState {
+    pub total_uptime_s: f64,
+    pub settled_points: f64,
+    pub epochs: Vec<GrassEpoch>,
+}
+
+/// The whole simulated machine.
+#[derive(Debug)]
+pub struct World {
+    pub(crate) scenario: Scenario,
+    pub(crate) market: Market,
+    pub(crate) faults: FaultBook,
+    pub(crate) knobs: Option<KnobPaths>,
+    pub(crate) minute: u64,
+    pub(crate) alloc: Allocation,
+    knob_texts: (Option<String>, Option<String>),
+    pub(crate) storj: StorjState,
+    pub(crate) golem: GolemState,
+    pub(crate) streamr: StreamrState,
+    pub(crate) grass: GrassState,
+    pub(crate) ledger: Ledger,
+    usd: [f64; 4],
+    cycle_acc: f64,
+    pub(crate) history: Vec<AllocationChange>,
+    rng: ChaCha8Rng,
+    signals: Option<[watch::Sender<SurfaceFaults>; 4]>,
+}
+
+impl World {
+    /// A world without files or HTTP signals (benchmarks, oracle checks, unit tests).
+    pub fn new(scenario: Scenario) -> Self {
+        let market = Market::new(scenario.market.clone(), scenario.seed);
+        let mut faults = FaultBook::default();
+        for f in &scenario.faults {
+            faults.add(f.target, f.kind.clone(), f.start_minute, f.end_minute);
+        }
+        let start = scenario.start;
+        let alloc = scenario.initial;
+        let profile = HardwareProfile {
+            cpu_threads: alloc.golem_cpu_threads.max(1.0) as u32,
+            mem_gib: alloc.golem_mem_gib,
+            storage_gib: alloc.golem_storage_gib,
+        };
+        let storj = StorjState {
+            allocated_bytes: alloc.storj_disk_gb * 1e9,
+            used_bytes: scenario.storj_used_gb * 1e9,
+            online_score: 0.9995,
+            started_at: start - Duration::hours(30),
+            last_pinged: start,
+            days: Vec::new(),
+            months: Vec::new(),
+            restarts: 0,
+            config_error: None,
+            down_until: 0,
+        };
+        let golem = GolemState {
+            profile,
+            config_error: None,
+            running: Vec::new(),
+            finished: VecDeque::new(),
+            agreements: Vec::new(),
+            invoices: Vec::new(),
+            first_open_invoice: 0,
+            payments: Vec::new(),
+            created_total: 0,
+            terminated_total: 0,
+            lost_total: 0,
+            received_glm: 0.0,
+            last_activity: None,
+        };
+        let history = vec![AllocationChange {
+            minute: 0,
+            at: start,
+            allocation: alloc,
+            cause: "start".into(),
+        }];
+        let rng = ChaCha8Rng::seed_from_u64(scenario.seed.wrapping_add(0xA11C_E5ED));
+        World {
+            scenario,
+            market,
+            faults,
+            knobs: None,
+            minute: 0,
+            alloc,
+            knob_texts: (None, None),
+            storj,
+            golem,
+            streamr: StreamrState::default(),
+            grass: GrassState::default(),
+            ledger: Ledger::default(),
+            usd: [0.0; 4],
+            cycle_acc: 0.0,
+            history,
+            rng,
+            signals: None,
+        }
+    }
+
+    /// Connects the world to knob files (already written) and the surfaces' fault signals.
+    pub(crate) fn attach(&mut self, knobs: KnobPaths, signals: [watch::Sender<SurfaceFaults>; 4]) {
+        self.knob_texts = (
+            std::fs::read_to_string(&knobs.storj_config).ok(),
+            std::fs::read_to_string(&knobs.hardware_json).ok(),
+        );
+        self.knobs = Some(knobs);
+        self.signals = Some(signals);
+        self.publish();
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn minute(&self) -> u64 {
+        self.minute
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.time_of(self.minute)
+    }
+
+    pub fn time_of(&self, minute: u64) -> DateTime<Utc> {
+        self.scenario.start + Duration::minutes(i64::try_from(minute).unwrap_or(i64::MAX / 120))
+    }
+
+    pub fn allocation(&self) -> Allocation {
+        self.alloc
+    }
+
+    pub fn history(&self) -> &[AllocationChange] {
+        &self.history
+    }
+
+    pub fn faults(&self) -> &FaultBook {
+        &self.faults
+    }
+
+    pub fn market(&self) -> &Market {
+        &self.market
+    }
+
+    /// The truth ledger so far.
+    pub fn ledger(&self) -> Ledger {
+        let mut l = self.ledger.clone();
+        l.usd_by_node = ProtocolId::ALL
+            .into_iter()
+            .map(|p| (p.as_str().to_owned(), self.usd[index(p)]))
+            .collect();
+        l.total_usd = self.usd.iter().sum();
+        l
+    }
+
+    /// Moves the world to `now` (whole minutes), first picking up any knob change.
+    pub fn advance_to(&mut self, now: DateTime<Utc>) {
+        let target = (now - self.scenario.start).num_minutes().max(0) as u64;
+        self.read_knobs();
+        let before = self.minute;
+        while self.minute < target {
+            self.tick();
+        }
+        if self.minute != before {
+            self.publish();
+        }
+    }
+
+    /// Advances by a number of minutes (benchmarks and tests without a clock).
+    pub fn advance_minutes(&mut self, minutes: u64) {
+        self.read_knobs();
+        for _ in 0..minutes {
+            self.tick();
+        }
+        self.publish();
+    }
+
+    /// Adds a fault starting now (or `start_in` minutes from now).
+    pub fn inject_fault(
+        &mut self,
+        target: ProtocolId,
+        kind: FaultKind,
+        start_in: u64,
+        duration: Option<u64>,
+    ) -> u64 {
+        let start = self.minute + start_in;
+        let id = self
+            .faults
+            .add(target, kind, start, duration.map(|d| start + d.max(1)));
+        self.publish();
+        id
+    }
+
+    pub fn clear_fault(&mut self, id: u64) -> bool {
+        let ok = self.faults.clear(id, self.minute);
+        self.publish();
+        ok
+    }
+
+    /// Applies CPU and bandwidth of the nodes without knobs (cgroup/tc emulation).
+    pub fn set_external(&mut self, ext: ExternalAllocation) -> Result<Allocation, String> {
+        let mut next = self.alloc;
+        let check = |v: f64, name: &str| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(v)
+            } else {
+                Err(format!("{name} must be a non-negative number"))
+            }
+        };
+        if let Some(v) = ext.streamr_cpu_threads {
+            next.streamr_cpu_threads = check(v, "streamr_cpu_threads")?;
+        }
+        if let Some(v) = ext.streamr_bandwidth_mbps {
+            next.streamr_bandwidth_mbps = check(v, "streamr_bandwidth_mbps")?;
+        }
+        if let Some(v) = ext.grass_bandwidth_mbps {
+            next.grass_bandwidth_mbps = check(v, "grass_bandwidth_mbps")?;
+        }
+        self.apply(next, "control");
+        Ok(next)
+    }
+
+    /// Applies a Storj allocation as if config.yaml had changed (library use without files).
+    pub fn set_storj_disk_gb(&mut self, gb: f64) {
+        let mut next = self.alloc;
+        next.storj_disk_gb = gb.max(0.0);
+        self.apply(next, "config.yaml");
+    }
+
+    /// Applies a Golem profile as if hardware.json had changed (library use without files).
+    pub fn set_golem_profile(&mut self, profile: HardwareProfile) {
+        let mut next = self.alloc;
+        next.golem_cpu_threads = f64::from(profile.cpu_threads);
+        next.golem_mem_gib = profile.mem_gib;
+        next.golem_storage_gib = profile.storage_gib;
+        self.golem.profile = profile;
+        self.apply(next, "hardware.json");
+    }
+
+    /// Restarts the Storj node (control endpoint): downtime without an allocation change.
+    pub fn restart_storj(&mut self) {
+        self.storj.down_until = self.minute + self.scenario.costs.storj_restart_minutes;
+        self.storj.restarts += 1;
+        self.storj.started_at = self.time_of(self.storj.down_until);
+        self.publish();
+    }
+
+    fn read_knobs(&mut self) {
+        let Some(paths) = self.knobs.clone() else {
+            return;
+        };
+        let storj_text = std::fs::read_to_string(&paths.storj_config).ok();
+        if storj_text != self.knob_texts.0 {
+            self.knob_texts.0 = storj_text.clone();
+            match storj_text.as_deref().map(knobs::read_storj_allocation) {
+                Some(StorjKnob::Allocated(bytes)) => {
+                    let gb = bytes / 1e9;
+                    if gb < self.scenario.costs.storj_min_disk_gb {
+                        // The real node refuses to start below the minimum ("disk space
+                        // requirement not met"); the simulator keeps it down until fixed.
+                        self.storj.config_error = Some(format!(
+                            "disk space requirement not met: {gb:.0} GB < {:.0} GB",
+                            self.scenario.costs.storj_min_disk_gb
+                        ));
+                    } else {
+                        self.storj.config_error = None;
+                        let mut next = self.alloc;
+                        next.storj_disk_gb = gb;
+                        self.apply(next, "config.yaml");
+                    }
+                }
+                Some(StorjKnob::Invalid(e)) => self.storj.config_error = Some(e),
+                None => self.storj.config_error = Some("config.yaml is missing".into()),
+            }
+            self.publish();
+        }
+        let hw_text = std::fs::read_to_string(&paths.hardware_json).ok();
+        if hw_text != self.knob_texts.1 {
+            self.knob_texts.1 = hw_text.clone();
+            match hw_text.as_deref().map(knobs::read_hardware) {
+                Some(Ok(profile)) => {
+                    self.golem.config_error = None;
+                    self.set_golem_profile(profile);
+                }
+                // A broken hardware.json makes the real ya-provider keep its last profile.
+                Some(Err(e)) => self.golem.config_error = Some(e),
+                None => self.golem.config_error = Some("hardware.json is missing".into()),
+            }
+        }
+    }
+
+    /// Switches to a new allocation, charging the switching costs of the nodes that changed.
+    fn apply(&mut self, next: Allocation, cause: &str) {
+        if next == self.alloc {
+            return;
+        }
+        let m = self.minute;
+        let prev = self.alloc;
+        if next.storj_disk_gb != prev.storj_disk_gb {
+            self.storj.allocated_bytes = next.storj_disk_gb * 1e9;
+            self.storj.down_until = m + self.scenario.costs.storj_restart_minutes;
+            self.storj.restarts += 1;
+            self.storj.started_at = self.time_of(self.storj.down_until);
+        }
+        if next.golem_profile_differs(&prev) {
+            let loss = golem_switch_loss(&mut self.market, &self.faults, &self.scenario, m, &prev);
+            if loss > 0.0 {
+                self.usd[index(ProtocolId::Golem)] -= loss;
+                self.cycle_acc -= loss;
+                self.ledger.switching_loss_usd += loss;
+            }
+            // Running activities are lost whenever jobs run; their value is never invoiced.
+            let now = self.time_of(m);
+            for mut a in std::mem::take(&mut self.golem.running) {
+                a.state = "Terminated";
+                a.reason = Some("hardware profile changed".into());
+                self.golem.lost_total += 1;
+                self.golem.terminated_total += 1;
+                self.golem.last_activity = Some(now);
+                push_finished(&mut self.golem.finished, a);
+            }
+        }
+        self.alloc = next;
+        self.history.push(AllocationChange {
+            minute: m,
+            at: self.time_of(m),
+            allocation: next,
+            cause: cause.into(),
+        });
+    }
+
+    fn publish(&self) {
+        let Some(signals) = &self.signals else { return };
+        for p in ProtocolId::ALL {
+            let mut s = self.faults.surface(p, self.minute);
+            if p == ProtocolId::Storj
+                && (self.storj.config_error.is_some() || self.minute < self.storj.down_until)
+                && s.offline.is_none()
+            {
+                s.offline = Some(OfflineMode::Refused);
+            }
+            signals[index(p)].send_if_modified(|cur| {
+                if *cur != s {
+                    *cur = s;
+                    true
+                } else {
+                    false
+                }
+            });
+        }
+    }
+
+    /// The Storj shape served now (a version-drift fault overrides the configured one).
+    pub fn storj_shape(&self) -> StorjShape {
+        self.faults
+            .surface(ProtocolId::Storj, self.minute)
+            .storj_shape
+            .unwrap_or(self.scenario.storj_shape)
+    }
+
+    fn random_hex(&mut self, len: usize) -> String {
+        const HEX: &[u8] = b"0123456789abcdef";
+        (0..len)
+            .map(|_| char::from(HEX[self.rng.random_range(0..16)]))
+            .collect()
+    }
+
+    fn random_uuid(&mut self) -> String {
+        let h = self.random_hex(32);
+        format!(
+            "{}-{}-4{}-8{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[13..16],
+            &h[17..20],
+            &h[20..32]
+        )
+    }
+
+    /// One simulated minute.
+    fn tick(&mut self) {
+        let m = self.minute;
+        let now = self.time_of(m);
+        for p in ProtocolId::ALL {
+            let up = self.node_up(p, m);
+            let factor = if up {
+                self.faults.earnings_factor(p, m)
+            } else {
+                0.0
+            };
+            let usd = if factor > 0.0 {
+                self.market.rate_usd_per_hour(p, m, &self.alloc) * factor / 60.0
+            } else {
+                0.0
+            };
+            self.usd[index(p)] += usd;
+            self.cycle_acc += usd;
+            match p {
+                ProtocolId::Storj => self.tick_storj(m, now, usd, factor > 0.0),
+                ProtocolId::Golem => self.tick_golem(m, now, usd, factor > 0.0),
+                ProtocolId::Streamr => self.tick_streamr(m, usd, factor > 0.0),
+                ProtocolId::Grass => self.tick_grass(m, now, usd, factor > 0.0),
+            }
+        }
+        self.minute += 1;
+        if self.minute.is_multiple_of(self.scenario.cycle_minutes) {
+            let total =
+                self.ledger.cycle_totals_usd.last().copied().unwrap_or(0.0) + self.cycle_acc;
+            self.ledger.cycle_totals_usd.push(total);
+            self.cycle_acc = 0.0;
+        }
+    }
+
+    fn node_up(&self, p: ProtocolId, m: u64) -> bool {
+        match p {
+            ProtocolId::Storj => self.storj.config_error.is_none() && m >= self.storj.down_until,
+            _ => true,
+        }
+    }
+
+    fn tick_storj(&mut self, m: u64, now: DateTime<Utc>, usd: f64, up: bool) {
+        let s = &mut self.storj;
+        // The online score is a 30-day moving average of being reachable.
+        let window = 30.0 * 1440.0;
+        s.online_score += ((if up { 1.0 } else { 0.0 }) - s.online_score) / window;
+        if up {
+            s.last_pinged = now;
+        }
+        let demand = self.market.demand(ProtocolId::Storj, m);
+        let ingress = if up && s.used_bytes < s.allocated_bytes {
+            2.0e9 / 60.0 * demand
+        } else {
+            0.0
+        };
+        let filling = self.faults.disk_filling_gb_per_hour(ProtocolId::Storj, m) * 1e9 / 60.0;
+        s.used_bytes += ingress + filling;
+        let date = now.date_naive();
+        if s.days.last().is_none_or(|d| d.date != date) {
+            s.days.push(StorjDay {
+                date,
+                ..StorjDay::default()
+            });
+            // Keep two months of days: enough for "month to date" after any month boundary.
+            if s.days.len() > 62 {
+                s.days.remove(0);
+            }
+        }
+        let (year, month) = (now.year(), now.month());
+        if s.months
+            .last()
+            .is_none_or(|mo| (mo.year, mo.month) != (year, month))
+        {
+            s.months.push(StorjMonth {
+                year,
+                month,
+                ..StorjMonth::default()
+            });
+        }
+        let cents = usd * 100.0;
+        let (fs, fe, fr) = STORJ_SPLIT;
+        let egress_bytes = cents * fe / STORJ_PRICE_EGRESS * 1e12;
+        let repair_bytes = cents * fr / STORJ_PRICE_REPAIR * 1e12;
+        let byte_hours = cents * fs / STORJ_PRICE_DISK * 1e12 * 720.0;
+        if let Some(d) = s.days.last_mut() {
+            d.at_rest_byte_hours += byte_hours;
+            d.egress_usage += egress_bytes;
+            d.egress_repair += repair_bytes * 0.99;
+            d.egress_audit += repair_bytes * 0.01;
+            d.ingress_usage += ingress;
+            d.ingress_repair += ingress * 0.2;
+        }
+        if let Some(mo) = s.months.last_mut() {
+            mo.storage_cents += cents * fs;
+            mo.egress_cents += cents * fe;
+            mo.repair_audit_cents += cents * fr;
+            mo.egress_bytes += egress_bytes;
+            mo.repair_audit_bytes += repair_bytes;
+            mo.byte_hours += byte_hours;
+            mo.ingress_bytes += ingress * 1.2;
+        }
+    }
+
+    fn tick_golem(&mut self, m: u64, now: DateTime<Utc>, usd: f64, up: bool) {
+        let jobs = up && self.alloc.golem_cpu_threads > 0.0 && self.market.golem_jobs_arrive(m);
+        // Finish activities that ran their course, or whose jobs stopped arriving.
+        let mut i = 0;
+        while i < self.golem.running.len() {
+            let done = !jobs || m >= self.golem.running[i].start_minute + JOB_MINUTES;
+            if done {
+                let mut a = self.golem.running.swap_remove(i);
+                a.state = "Terminated";
+                a.reason = Some("Agreement terminated".into());
+                self.golem.terminated_total += 1;
+                self.golem.last_activity = Some(now);
+                if a.usd > 0.0 {
+                    let glm = self.scenario.usd_to_token(ProtocolId::Golem, a.usd);
+                    let id = self.random_uuid();
+                    self.golem.invoices.push(Invoice {
+                        id,
+                        agreement_id: a.agreement_id.clone(),
+                        activity_ids: vec![a.id.clone()],
+                        amount: format_units(to_units(glm, 18), 18),
+                        amount_glm: glm,
+                        created: now,
+                        created_minute: m,
+                        status: "ISSUED",
+                    });
+                }
+                push_finished(&mut self.golem.finished, a);
+            } else {
+                i += 1;
+            }
+        }
+        if jobs && self.golem.running.is_empty() {
+            let d = self.market.demand(ProtocolId::Golem, m);
+            let theta = self.scenario.market.golem_job_threshold.max(1e-9);
+            let threads = self.alloc.golem_cpu_threads.max(1.0);
+            let n = (threads * (d / (2.0 * theta)).min(1.0))
+                .round()
+                .clamp(1.0, threads) as usize;
+            for _ in 0..n {
+                let id = self.random_hex(64);
+                let agreement_id = self.random_hex(64);
+                self.golem.agreements.push(Agreement {
+                    id: agreement_id.clone(),
+                    timestamp: now,
+                    approved: now + Duration::milliseconds(1250),
+                });
+                self.golem.running.push(Activity {
+                    id,
+                    agreement_id,
+                    start_minute: m,
+                    usd: 0.0,
+                    cpu_sec: 0.0,
+                    duration_sec: 0.0,
+                    state: "Ready",
+                    reason: None,
+                });
+                self.golem.created_total += 1;
+            }
+            self.golem.last_activity = Some(now);
+        }
+        let n = self.golem.running.len();
+        if n > 0 {
+            let share = usd / n as f64;
+            for a in &mut self.golem.running {
+                a.usd += share;
+                a.duration_sec += 60.0;
+                a.cpu_sec += 60.0 * 0.9;
+            }
+        }
+        // Invoices move ISSUED -> ACCEPTED -> SETTLED, and settling creates a payment.
+        let mut k = self.golem.first_open_invoice;
+        while k < self.golem.invoices.len() {
+            let inv = &self.golem.invoices[k];
+            let age = m.saturating_sub(inv.created_minute);
+            if inv.status == "ISSUED" && age >= INVOICE_ACCEPT_MINUTES {
+                self.golem.invoices[k].status = "ACCEPTED";
+            } else if inv.status == "ACCEPTED" && age >= INVOICE_SETTLE_MINUTES {
+                let (agreement_id, amount, glm) =
+                    (inv.agreement_id.clone(), inv.amount.clone(), inv.amount_glm);
+                self.golem.invoices[k].status = "SETTLED";
+                let id = self.random_uuid();
+                self.golem.payments.push(Payment {
+                    id,
+                    agreement_id,
+                    amount,
+                    timestamp: now,
+                });
+                self.golem.received_glm += glm;
+            }
+            k += 1;
+        }
+        while self.golem.first_open_invoice < self.golem.invoices.len()
+            && self.golem.invoices[self.golem.first_open_invoice].status == "SETTLED"
+        {
+            self.golem.first_open_invoice += 1;
+        }
+    }
+
+    fn tick_streamr(&mut self, m: u64, usd: f64, up: bool) {
+        if !up {
+            return;
+        }
+        let d = self.market.demand(ProtocolId::Streamr, m);
+        let bw = self.alloc.streamr_bandwidth_mbps;
+        let s = &mut self.streamr;
+        // Traffic uses about a fifth of the granted bandwidth at demand 1.
+        let bytes = bw * 1e6 / 8.0 * 60.0 * 0.2 * d.min(5.0);
+        s.bytes_sent += bytes;
+        s.bytes_received += bytes * 0.5;
+        s.messages_sent += bytes / 1000.0;
+        s.messages_received += bytes / 2000.0;
+        s.messages_propagated += bytes / 1000.0;
+        s.earnings_data += self.scenario.usd_to_token(ProtocolId::Streamr, usd);
+    }
+
+    fn tick_grass(&mut self, m: u64, now: DateTime<Utc>, usd: f64, up: bool) {
+        let epoch = self.market.grass_epoch(m);
+        let hours = self.scenario.market.grass_epoch_hours.max(1);
+        if self.grass.epochs.last().is_none_or(|e| e.index != epoch) {
+            // Points of an epoch are settled (show in totalPoints) only once the epoch ends.
+            if let Some(prev) = self.grass.epochs.last() {
+                self.grass.settled_points += prev.points;
+            }
+            let start = self.time_of(epoch * hours * 60);
+            self.grass.epochs.push(GrassEpoch {
+                index: epoch,
+                start,
+                end: start + Duration::hours(i64::try_from(hours).unwrap_or(1))
+                    - Duration::seconds(1),
+                points: 0.0,
+                uptime_s: 0.0,
+            });
+        }
+        let _ = now;
+        if up {
+            self.grass.total_uptime_s += 60.0;
+        }
+        let points = self.scenario.usd_to_token(ProtocolId::Grass, usd);
+        if let Some(e) = self.grass.epochs.last_mut() {
+            e.points += points;
+            if up {
+                e.uptime_s += 60.0;
+            }
+        }
+    }
+}
+
+/// The Golem earnings lost by a profile change at minute `m` away from `prev`.
+///
+/// `loss = L/60 · rate_golem(m, prev) · f(m)` when jobs arrive at `m`, else 0; the oracle uses
+/// the same function so the world and the oracle charge identical switching costs.
+pub fn golem_switch_loss(
+    market: &mut Market,
+    faults: &FaultBook,
+    scenario: &Scenario,
+    m: u64,
+    prev: &Allocation,
+) -> f64 {
+    if prev.golem_cpu_threads <= 0.0 || !market.golem_jobs_arrive(m) {
+        return 0.0;
+    }
+    let factor = faults.earnings_factor(ProtocolId::Golem, m);
+    scenario.costs.golem_job_loss_minutes / 60.0
+        * market.rate_usd_per_hour(ProtocolId::Golem, m, prev)
+        * factor
+}
+
+fn push_finished(list: &mut VecDeque<Activity>, a: Activity) {
+    list.push_back(a);
+    while list.len() > 200 {
+        list.pop_front();
+    }
+}
+
+/// A non-negative amount in base units (e.g. GLM with 18 decimals), never from a NaN.
+pub fn to_units(value: f64, decimals: u32) -> u128 {
+    if !(value.is_finite() && value > 0.0) {
+        return 0;
+    }
+    // Round to 12 significant digits first so the decimal string has no float noise tail.
+    let scaled = value * 10f64.powi(i32::try_from(decimals).unwrap_or(18));
+    let magnitude = scaled.log10().floor() as i32;
+    let keep = 12 - magnitude - 1;
+    let rounded = if keep < 0 {
+        let f = 10f64.powi(-keep);
+        (scaled / f).round() * f
+    } else {
+        scaled.round()
+    };
+    rounded.min(1e37) as u128
+}
+
+/// Formats base units as a decimal string without trailing zeros ("0.0021", "12").
+pub fn format_units(units: u128, decimals: u32) -> String {
+    let base = 10u128.pow(decimals.min(38));
+    let int = units / base;
+    let frac = units % base;
+    if frac == 0 {
+        return int.to_string();
+    }
+    let digits = format!("{:0width$}", frac, width = decimals as usize);
+    format!("{int}.{}", digits.trim_end_matches('0'))
+}
+
+/// Total GB of disk the allocation uses (Storj + Golem storage).
+pub fn disk_used_gb(a: &Allocation) -> f64 {
+    a.storj_disk_gb + a.golem_storage_gib * GB_PER_GIB
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_format_exactly() {
+        assert_eq!(format_units(2_100_000_000_000_000, 18), "0.0021");
+        assert_eq!(format_units(12 * 10u128.pow(18), 18), "12");
+        assert_eq!(
+            format_units(to_units(0.006944444444444445, 18), 18),
+            "0.00694444444444"
+        );
+        assert_eq!(to_units(f64::NAN, 18), 0);
+        assert_eq!(to_units(-1.0, 18), 0);
+    }
+
+    #[test]
+    fn world_earns_and_invoices_over_a_day() {
+        let mut w = World::new(Scenario::minimal());
+        w.advance_minutes(1440);
+        let l = w.ledger();
+        assert!(l.total_usd > 0.0);
+        assert_eq!(l.cycle_totals_usd.len(), 24);
+        assert!((l.cycle_totals_usd[23] - l.total_usd).abs() < 1e-9);
+        assert!(!w.golem.invoices.is_empty());
+        assert!(w.storj.months.last().unwrap().storage_cents > 0.0);
+    }
+
+    #[test]
+    fn storj_change_restarts_the_node_and_costs_earnings() {
+        let mut a = World::new(Scenario::minimal());
+        let mut b = World::new(Scenario::minimal());
+        a.advance_minutes(600);
+        b.advance_minutes(600);
+        b.set_storj_disk_gb(a.allocation().storj_disk_gb);
+        assert_eq!(b.storj.restarts, 0, "an unchanged value is not a restart");
+        b.restart_storj();
+        a.advance_minutes(30);
+        b.advance_minutes(30);
+        assert!(b.ledger().usd_by_node["storj"] < a.ledger().usd_by_node["storj"]);
+    }
+}
