@@ -3,20 +3,21 @@
 //! Each node is polled by its own task on its own interval, with a timeout around every adapter
 //! call, so one slow or broken node never stalls another. The cycle (collect → predict →
 //! optimize → evaluate → apply → monitor) runs every `optimization_interval` or on demand; every
-//! step is recorded in the store and emitted as an event. Shutdown is two-phase: cancel, wait
+//! step is recorded in the store and emitted as an event (the steps live in `crate::cycle`). Shutdown is two-phase: cancel, wait
 //! for the tasks up to a deadline, then abort what is left.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use orcha_core::event::{CycleStep, DomainEvent, StepOutcome};
+use orcha_core::event::DomainEvent;
 use orcha_core::{AdapterError, EarningsData, HealthStatus, ResourceMetrics};
-use orcha_store::{to_ms, CycleStepRow, DecisionRow, Retention, Sample};
+use orcha_store::Sample;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::dto::{ApiError, DecisionDto, Event, PollDto};
+pub use crate::cycle::run_cycle;
+use crate::dto::PollDto;
 use crate::state::{AppState, NodeRuntime};
 
 /// Runs an adapter call with the orchestrator's outer timeout.
@@ -239,169 +240,6 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
         samples_written,
         health,
     }
-}
-
-/// Runs one optimization cycle and returns its id. Every step is recorded and emitted.
-pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, ApiError> {
-    let started_at = state.clock.now();
-    let cycle = state.db(move |s| s.begin_cycle(started_at)).await?;
-    state.metrics.cycles.with_label_values(&[trigger]).inc();
-    tracing::info!(cycle, trigger, "Optimization cycle started.");
-
-    // 1. Collect: every node in parallel; each poll is bounded by its own timeouts.
-    let t = Instant::now();
-    let polls = futures::future::join_all(state.nodes.iter().map(|n| poll_node(state, n))).await;
-    let ok = polls.iter().filter(|p| p.ok).count();
-    let collect = if state.nodes.is_empty() {
-        StepOutcome::Skipped("no node is configured".to_owned())
-    } else if ok == 0 {
-        StepOutcome::Failed(format!("no node answered (0 of {})", polls.len()))
-    } else {
-        StepOutcome::Done(format!("{ok} of {} nodes answered", polls.len()))
-    };
-    record_step(state, cycle, CycleStep::Collect, collect, t).await;
-
-    // 2–3. Predict and optimize need the ML engine; without it nothing is invented.
-    let t = Instant::now();
-    let ml = state.ml.health().await;
-    let available = ml.is_ok();
-    let detail = match &ml {
-        Ok(h) => format!(
-            "ML engine {} ({})",
-            h.status,
-            h.version
-                .clone()
-                .unwrap_or_else(|| "unknown version".into())
-        ),
-        Err(e) => format!("ML engine unavailable: {e}"),
-    };
-    if state.set_ml_status(available, detail.clone()) {
-        state.publish_domain(&DomainEvent::MlStatus {
-            available,
-            detail: detail.clone(),
-            at: state.clock.now(),
-        });
-    }
-    let (predict, optimize, verdict_reason) = if available {
-        // The forecast and allocation calls land with the ML engine integration; until then the
-        // cycle says so instead of pretending.
-        let why = "forecasting is not connected to the ML engine in this build".to_owned();
-        (
-            StepOutcome::Skipped(why.clone()),
-            StepOutcome::Skipped(why.clone()),
-            why,
-        )
-    } else {
-        (
-            StepOutcome::Skipped(detail.clone()),
-            StepOutcome::Skipped(detail.clone()),
-            detail.clone(),
-        )
-    };
-    record_step(state, cycle, CycleStep::Predict, predict, t).await;
-    let t = Instant::now();
-    record_step(state, cycle, CycleStep::Optimize, optimize, t).await;
-
-    // 4. Evaluate: with no plan the verdict is "skip", stored with its reason.
-    let t = Instant::now();
-    let reason = format!("no allocation plan: {verdict_reason}; nothing applied");
-    let row = DecisionRow {
-        cycle: Some(cycle),
-        created_at: to_ms(state.clock.now()),
-        verdict: "skip".to_owned(),
-        reason: reason.clone(),
-        ..Default::default()
-    };
-    let decision_id = state
-        .db({
-            let row = row.clone();
-            move |s| s.insert_decision(&row)
-        })
-        .await?;
-    state.metrics.decisions.with_label_values(&["skip"]).inc();
-    state.publish(Event::Decision(DecisionDto {
-        id: decision_id,
-        cycle: Some(cycle),
-        created_at: state.clock.now(),
-        verdict: row.verdict,
-        reason: reason.clone(),
-        proposed_plan: None,
-        expected_gain: None,
-        switching_cost: None,
-        applied_result: None,
-        rollback: None,
-    }));
-    record_step(
-        state,
-        cycle,
-        CycleStep::Evaluate,
-        StepOutcome::Done(format!("skip: {reason}")),
-        t,
-    )
-    .await;
-
-    // 5. Apply: never without a plan that passed evaluation.
-    let t = Instant::now();
-    let apply = if state.paused() {
-        StepOutcome::Skipped("automation is paused by the operator".to_owned())
-    } else {
-        StepOutcome::Skipped("nothing to apply".to_owned())
-    };
-    record_step(state, cycle, CycleStep::Apply, apply, t).await;
-
-    // 6. Monitor: rollups and retention keep the database bounded.
-    let t = Instant::now();
-    let now = state.clock.now();
-    let st = &state.config.storage;
-    let retention = Retention {
-        raw_days: st.retention_raw_days,
-        minute_days: st.retention_minute_days,
-        hour_days: st.retention_hour_days,
-    };
-    let monitor = match state.db(move |s| s.rollup_and_retain(now, retention)).await {
-        Ok(r) => StepOutcome::Done(format!(
-            "rolled up {} minute and {} hour buckets; expired {} raw samples",
-            r.minute_buckets, r.hour_buckets, r.raw_deleted
-        )),
-        Err(e) => StepOutcome::Failed(format!("rollup failed: {}", e.message)),
-    };
-    record_step(state, cycle, CycleStep::Monitor, monitor, t).await;
-
-    let finished = state.clock.now();
-    state.db(move |s| s.finish_cycle(cycle, finished)).await?;
-    tracing::info!(cycle, "Optimization cycle finished.");
-    Ok(cycle)
-}
-
-async fn record_step(
-    state: &AppState,
-    cycle: i64,
-    step: CycleStep,
-    outcome: StepOutcome,
-    started: Instant,
-) {
-    state
-        .metrics
-        .cycle_step_duration
-        .with_label_values(&[step.as_str()])
-        .observe(started.elapsed().as_secs_f64());
-    let at = state.clock.now();
-    let row = CycleStepRow {
-        cycle,
-        step: step.as_str().to_owned(),
-        status: outcome.status().to_owned(),
-        detail: outcome.detail().to_owned(),
-        finished_at: to_ms(at),
-    };
-    if let Err(e) = state.db(move |s| s.record_cycle_step(&row)).await {
-        tracing::error!(cycle, step = step.as_str(), error = %e.message, "Could not record a cycle step.");
-    }
-    state.publish_domain(&DomainEvent::CycleStep {
-        cycle,
-        step,
-        outcome,
-        at,
-    });
 }
 
 /// The running loop's tasks; dropping it does not stop them, `shutdown` does.
