@@ -21,11 +21,12 @@ pub async fn run(
     state: &AppState,
     cycle: i64,
     plan: Option<Plan>,
+    why_no_plan: &str,
 ) -> Result<(StepOutcome, Evaluation), ApiError> {
     let (verdict, reason) = match &plan {
         None => (
             "skip",
-            "no allocation plan this cycle; nothing applied".to_owned(),
+            format!("no allocation plan: {why_no_plan}; nothing applied"),
         ),
         Some(_) => (
             "skip",

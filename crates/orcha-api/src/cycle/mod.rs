@@ -42,14 +42,16 @@ pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, ApiE
 
     let t = Instant::now();
     let (outcome, forecasts) = predict::run(state, cycle).await;
+    let why = outcome.detail().to_owned();
     record_step(state, cycle, CycleStep::Predict, outcome, t).await;
 
     let t = Instant::now();
-    let (outcome, plan) = optimize::run(state, cycle, forecasts.as_ref()).await;
+    let (outcome, plan) = optimize::run(state, cycle, forecasts.as_ref(), &why).await;
+    let why = outcome.detail().to_owned();
     record_step(state, cycle, CycleStep::Optimize, outcome, t).await;
 
     let t = Instant::now();
-    let (outcome, evaluation) = evaluate::run(state, cycle, plan).await?;
+    let (outcome, evaluation) = evaluate::run(state, cycle, plan, &why).await?;
     record_step(state, cycle, CycleStep::Evaluate, outcome, t).await;
 
     let t = Instant::now();

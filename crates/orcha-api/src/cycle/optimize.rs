@@ -19,10 +19,11 @@ pub async fn run(
     _state: &AppState,
     _cycle: i64,
     forecasts: Option<&Forecasts>,
+    why_no_forecast: &str,
 ) -> (StepOutcome, Option<Plan>) {
     match forecasts {
         None => (
-            StepOutcome::Skipped("no forecast to optimize over".to_owned()),
+            StepOutcome::Skipped(format!("no forecast to optimize over ({why_no_forecast})")),
             None,
         ),
         Some(_) => (
