@@ -1,25 +1,199 @@
-//! The ML engine client: where the engine is, and whether it answers.
+//! The ML engine client: typed requests to the sidecar (forecast, allocate, anomalies, train).
 //!
 //! "ML engine unavailable" is a first-class state: it is shown in the status, emitted as an event
-//! and makes the cycle skip predict, optimize and apply instead of inventing numbers.
+//! and makes the cycle skip predict, optimize and apply instead of inventing numbers. The types
+//! mirror `ml-engine/openapi.json`; `tests/ml_contract.rs` fails when they drift apart.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// The engine's answer to `GET /health`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct MlHealth {
     pub status: String,
     #[serde(default)]
     pub version: Option<String>,
+    #[serde(default)]
+    pub models_loaded: Option<u32>,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesInput {
+    pub id: String,
+    /// RFC 3339, hourly, ascending.
+    pub timestamps: Vec<String>,
+    pub values: Vec<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<BTreeMap<String, Vec<f64>>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ForecastRequest {
+    pub series: Vec<SeriesInput>,
+    pub horizon: u32,
+    pub quantiles: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Backtest {
+    pub mase: f64,
+    pub baseline_mase: f64,
+    pub origins: u32,
+    pub horizon: u32,
+    pub candidates: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesForecast {
+    pub id: String,
+    pub model: String,
+    /// True when the answer is a baseline because the history was too short for a model.
+    pub baseline: bool,
+    #[serde(default)]
+    pub estimate: bool,
+    pub timestamps: Vec<String>,
+    pub point: Vec<f64>,
+    /// Keyed by the quantile as a string ("0.1", "0.5", "0.9").
+    pub quantiles: BTreeMap<String, Vec<f64>>,
+    pub backtest: Option<Backtest>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ForecastResponse {
+    pub forecasts: Vec<SeriesForecast>,
+}
+
+/// Earnings per hour contributed by `x` units of a resource: `a·log(1 + b·x)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResponseCurve {
+    pub a: f64,
+    pub b: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeSpec {
+    pub id: String,
+    pub current: BTreeMap<String, f64>,
+    pub min: BTreeMap<String, f64>,
+    pub max: BTreeMap<String, f64>,
+    /// Fiat cost per unit of change of each resource.
+    pub switching_cost: BTreeMap<String, f64>,
+    pub response: BTreeMap<String, ResponseCurve>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AllocateRequest {
+    pub resources: Vec<String>,
+    pub budget: BTreeMap<String, f64>,
+    pub nodes: Vec<NodeSpec>,
+    pub horizon_hours: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodePlan {
+    pub id: String,
+    pub allocation: BTreeMap<String, f64>,
+    pub change: BTreeMap<String, f64>,
+    pub earnings_per_hour: f64,
+    pub switching_cost: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AllocateResponse {
+    pub plan: Vec<NodePlan>,
+    pub expected_earnings_per_hour: f64,
+    pub switching_cost: f64,
+    pub objective: f64,
+    pub horizon_hours: f64,
+    pub solver: String,
+    pub status: String,
+    pub solve_time_ms: f64,
+    pub problem_reused: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnomalyRow {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    pub features: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnomalyRequest {
+    pub rows: Vec<AnomalyRow>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<AnomalyRow>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contamination: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub z_threshold: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub save_as: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeatureContribution {
+    pub feature: String,
+    pub value: f64,
+    pub zscore: f64,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnomalyResult {
+    pub id: String,
+    pub timestamp: Option<String>,
+    pub score: f64,
+    pub anomaly: bool,
+    pub reasons: Vec<String>,
+    pub drivers: Vec<FeatureContribution>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnomalyResponse {
+    pub results: Vec<AnomalyResult>,
+    pub threshold: f64,
+    pub z_threshold: f64,
+    pub contamination: String,
+    pub fitted_rows: u64,
+    pub feature_names: Vec<String>,
+    pub model: Option<String>,
+}
+
+/// Why a call to the engine failed; callers branch on it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MlError {
+    #[error("ML engine unavailable: {0}")]
+    Unavailable(String),
+    #[error("ML engine did not answer {endpoint} within {} s", after.as_secs())]
+    Timeout { endpoint: String, after: Duration },
+    /// The engine refused the input (HTTP 422/400); `message` names the field.
+    #[error("ML engine rejected the request to {endpoint}: {message}")]
+    Rejected { endpoint: String, message: String },
+    #[error("ML engine answered {endpoint} with something unreadable: {what}")]
+    Malformed { endpoint: String, what: String },
+}
+
+/// A client whose base URL can change while the app runs (the supervised sidecar picks a new
+/// port every time it restarts).
 #[derive(Debug, Clone)]
 pub struct MlClient {
-    base: Option<String>,
+    base: Arc<RwLock<Option<String>>>,
     client: reqwest::Client,
+    timeout: Duration,
 }
+
+/// Transient failures are retried this many times, with doubling back-off.
+const RETRIES: u32 = 2;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
 impl MlClient {
     /// `base` is `None` while no engine is configured or running.
@@ -29,26 +203,34 @@ impl MlClient {
             .connect_timeout(Duration::from_secs(2))
             .build()
             .unwrap_or_default();
+        let base = base.map(|b| b.trim_end_matches('/').to_owned());
         MlClient {
-            base: base.map(|b| b.trim_end_matches('/').to_owned()),
+            base: Arc::new(RwLock::new(base)),
             client,
+            timeout,
         }
     }
 
-    pub fn base(&self) -> Option<&str> {
-        self.base.as_deref()
+    pub fn base(&self) -> Option<String> {
+        self.base.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Checks the engine; the error is a sentence for the operator.
+    /// Points the client at a (re)started engine, or at nothing.
+    pub fn set_base(&self, base: Option<String>) {
+        *self.base.write().unwrap_or_else(|e| e.into_inner()) =
+            base.map(|b| b.trim_end_matches('/').to_owned());
+    }
+
+    /// Checks the engine once, without retries; the error is a sentence for the operator.
     pub async fn health(&self) -> Result<MlHealth, String> {
         let base = self
-            .base
-            .as_deref()
+            .base()
             .ok_or_else(|| "no ML engine is configured or running".to_owned())?;
         let url = format!("{base}/health");
         let resp = self
             .client
             .get(&url)
+            .timeout(self.timeout.min(Duration::from_secs(5)))
             .send()
             .await
             .map_err(|e| format!("{url} is unreachable: {}", root_cause(&e)))?;
@@ -58,6 +240,85 @@ impl MlClient {
         resp.json::<MlHealth>()
             .await
             .map_err(|e| format!("{url} answered something unreadable: {e}"))
+    }
+
+    pub async fn forecast(&self, req: &ForecastRequest) -> Result<ForecastResponse, MlError> {
+        self.post("/v1/forecast", req).await
+    }
+
+    pub async fn allocate(&self, req: &AllocateRequest) -> Result<AllocateResponse, MlError> {
+        self.post("/v1/allocate", req).await
+    }
+
+    pub async fn anomalies(&self, req: &AnomalyRequest) -> Result<AnomalyResponse, MlError> {
+        self.post("/v1/anomalies", req).await
+    }
+
+    async fn post<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        req: &Req,
+    ) -> Result<Resp, MlError> {
+        let base = self
+            .base()
+            .ok_or_else(|| MlError::Unavailable("no ML engine is configured or running".into()))?;
+        let url = format!("{base}{path}");
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 0;
+        loop {
+            match self.post_once(&url, req).await {
+                // Only transient failures are worth another try; a rejected input stays rejected.
+                Err(MlError::Unavailable(_) | MlError::Timeout { .. }) if attempt < RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn post_once<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        url: &str,
+        req: &Req,
+    ) -> Result<Resp, MlError> {
+        let resp = self.client.post(url).json(req).send().await.map_err(|e| {
+            if e.is_timeout() {
+                MlError::Timeout {
+                    endpoint: url.to_owned(),
+                    after: self.timeout,
+                }
+            } else {
+                MlError::Unavailable(format!("{url}: {}", root_cause(&e)))
+            }
+        })?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| MlError::Unavailable(format!("{url}: {}", root_cause(&e))))?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| MlError::Malformed {
+                endpoint: url.to_owned(),
+                what: e.to_string(),
+            });
+        }
+        let message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+        if status.is_server_error() {
+            Err(MlError::Unavailable(format!(
+                "{url} answered HTTP {}: {message}",
+                status.as_u16()
+            )))
+        } else {
+            Err(MlError::Rejected {
+                endpoint: url.to_owned(),
+                message,
+            })
+        }
     }
 }
 

@@ -104,7 +104,7 @@ impl AppState {
         Arc::new(AppState {
             ml_status: Mutex::new(MlStatusDto {
                 available: false,
-                url: parts.ml.base().map(str::to_owned),
+                url: parts.ml.base(),
                 detail: ml_detail.to_owned(),
             }),
             config: parts.config,
