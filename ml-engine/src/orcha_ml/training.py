@@ -232,6 +232,10 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     fit_n = n - holdout
     if fit_n < settings.min_history_hours:
         raise ValueError(f"{series.id}: need {min_training_hours(settings)} values, got {n}")
+    # Create the target directory first: an unwritable model dir should fail the job at once,
+    # not after minutes of training.
+    directory = series_dir(settings.lstm_dir, series.id)
+    directory.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     result = train(
         series.values[:fit_n],
@@ -271,8 +275,6 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     lstm_score = outcome.scores.get("lstm")
     base_score = outcome.scores.get("seasonal_naive_24")
 
-    directory = series_dir(settings.lstm_dir, series.id)
-    directory.mkdir(parents=True, exist_ok=True)
     version = next_version(settings.lstm_dir, series.id)
     keras_name = f"v{version}.keras"
     result.model.save(str(directory / keras_name))
