@@ -46,6 +46,20 @@ enum Command {
         #[arg(long)]
         log_text: bool,
     },
+    /// Read one node once and print the normalized reading as JSON (the operator's diagnostic).
+    Probe {
+        /// storj, golem, streamr or grass.
+        protocol: String,
+        /// The node's API, e.g. http://127.0.0.1:14002 (default: the protocol's default).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Name of an environment variable holding the node's credential (instead of the keyring).
+        #[arg(long)]
+        token_env: Option<String>,
+        /// Local node name, for the keyring entry `<protocol>:<name>/<kind>`.
+        #[arg(long, default_value = "main")]
+        name: String,
+    },
     /// Check the configuration file and print the effective settings.
     CheckConfig,
     /// Print the committed default configuration.
@@ -126,7 +140,72 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Secret { action } => secret(action),
+        Command::Probe {
+            protocol,
+            endpoint,
+            token_env,
+            name,
+        } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let reading =
+                runtime.block_on(probe(cli.config, &protocol, endpoint, token_env, &name))?;
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", serde_json::to_string_pretty(&reading)?)?;
+            Ok(())
+        }
     }
+}
+
+async fn probe(
+    config_file: Option<PathBuf>,
+    protocol: &str,
+    endpoint: Option<String>,
+    token_env: Option<String>,
+    name: &str,
+) -> Result<serde_json::Value> {
+    let protocol: orcha_core::ProtocolId = protocol.parse()?;
+    let (config, _) = startup::load_config(config_file.as_deref(), &env)?;
+    let id = orcha_core::NodeId::new(protocol, name)?;
+    let endpoint = endpoint.unwrap_or_else(|| {
+        config
+            .protocols
+            .tables()
+            .iter()
+            .find(|t| t.protocol == protocol)
+            .map(|t| t.api_endpoint.to_owned())
+            .unwrap_or_default()
+    });
+    let token = match &token_env {
+        Some(var) => Some(
+            std::env::var(var)
+                .with_context(|| format!("--token-env {var}: the variable is not set"))?,
+        ),
+        None => None,
+    };
+    // A token from --token-env stands in for every credential of this protocol.
+    let prefix = format!("ORCHA_{}_", protocol.as_str().to_ascii_uppercase());
+    let lookup = move |k: &str| match &token {
+        Some(t) if k.starts_with(&prefix) => Some(t.clone()),
+        _ => std::env::var(k).ok(),
+    };
+    let node = orcha_core::config::NodeConfig {
+        id,
+        api_endpoint: endpoint,
+        poll_interval: Duration::from_secs(config.orchestrator.poll_interval),
+        auto_apply: false,
+    };
+    let keyring = OsKeyring::new();
+    let ctx = orcha_adapters::AdapterContext {
+        config: &config,
+        secrets: &keyring,
+        env: &lookup,
+        timeout: Duration::from_secs(config.orchestrator.poll_timeout),
+    };
+    let adapter = orcha_adapters::build_adapter(&node, &ctx)?;
+    Ok(orcha_adapters::probe::probe(adapter.as_ref()).await)
 }
 
 fn secret(action: SecretAction) -> Result<()> {
