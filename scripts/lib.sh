@@ -47,5 +47,5 @@ install_project_deps() {
   echo "==> ML engine venv"
   bash ml-engine/scripts/install.sh
   echo "==> cargo fetch"
-  cargo fetch --locked
+  cargo fetch
 }

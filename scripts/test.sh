@@ -48,8 +48,8 @@ stage "ui lint" npm run lint
 stage "ui unit tests" npm test
 stage "ui build" npm run build
 stage "rust format" cargo fmt --all --check
-stage "rust lint" cargo clippy --workspace --all-targets --locked -- -D warnings
-stage "rust tests" in_keyring_session cargo test --workspace --locked
+stage "rust lint" cargo clippy --workspace --all-targets -- -D warnings
+stage "rust tests" in_keyring_session cargo test --workspace
 if [ -f ml-engine/scripts/test.sh ]; then
   stage "ml-engine install" bash ml-engine/scripts/install.sh
   stage "ml-engine tests" bash ml-engine/scripts/test.sh
