@@ -4,6 +4,7 @@
 //! rather than a setting silently ignored. Credentials are never read from here (see
 //! `crate::secret`): a key that looks like one gets its own error message.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub ml: MlConfig,
     pub protocols: ProtocolsConfig,
+    pub allocation: AllocationConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -86,6 +88,9 @@ pub struct MlConfig {
     /// Base URL of an external ML engine; empty means Orcha starts its own. `ML_API_URL`
     /// overrides it.
     pub url: String,
+    /// The `orcha-ml` executable to start when `url` is empty; empty means search the bundled
+    /// engine, `ml-engine/.venv` and `PATH`.
+    pub command: String,
     /// Seconds one ML engine request may take.
     pub request_timeout: u64,
 }
@@ -94,6 +99,7 @@ impl Default for MlConfig {
     fn default() -> Self {
         MlConfig {
             url: String::new(),
+            command: String::new(),
             request_timeout: 30,
         }
     }
@@ -294,6 +300,91 @@ impl Default for GrassConfig {
     }
 }
 
+/// What the operator grants Orcha to divide between nodes, and the rules for changing it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AllocationConfig {
+    /// Logical CPUs kept back for the desktop (the rest of the machine's cores is the budget).
+    pub reserve_cpu_cores: f64,
+    /// Memory kept back for the desktop, in MiB.
+    pub reserve_memory_mib: u64,
+    /// Free disk space kept back on every disk, in GiB.
+    pub reserve_disk_gib: u64,
+    /// The uplink Orcha may hand out, in Mbit/s; 0 means bandwidth is not allocated.
+    pub bandwidth_up_mbps: u64,
+    /// The downlink, in Mbit/s (recorded in the budget; only egress is shaped).
+    pub bandwidth_down_mbps: u64,
+    /// Hours a plan's gain is counted over.
+    pub horizon_hours: u32,
+    /// Fiat a plan must earn on top of its switching cost over the horizon (decimal string, USD).
+    pub margin_usd: String,
+    /// Fixed fiat cost of changing one node at all (decimal string, USD): the hysteresis step.
+    pub change_cost_usd: String,
+    /// Seconds a node must run after a restart before Orcha changes it again.
+    pub min_dwell_secs: u64,
+    /// Let a plan from the Rust fallback optimizer (ML engine down) be applied; otherwise it is
+    /// only recommended.
+    pub fallback_auto_apply: bool,
+    /// Fiat (USD) per token for tokens without a price feed, as decimal strings, e.g.
+    /// `{ glm = "0.25" }`. Nodes whose token has no price are held at their allocation.
+    pub fiat_per_token: BTreeMap<String, String>,
+    /// How each node runs, keyed by node id (`"storj:main"`); absent means `knob-only`.
+    pub nodes: BTreeMap<String, NodeEnforcement>,
+}
+
+impl Default for AllocationConfig {
+    fn default() -> Self {
+        AllocationConfig {
+            reserve_cpu_cores: 1.0,
+            reserve_memory_mib: 2048,
+            reserve_disk_gib: 20,
+            bandwidth_up_mbps: 0,
+            bandwidth_down_mbps: 0,
+            horizon_hours: 24,
+            margin_usd: "0.05".to_owned(),
+            change_cost_usd: "0.01".to_owned(),
+            min_dwell_secs: 6 * 3600,
+            fallback_auto_apply: false,
+            fiat_per_token: BTreeMap::new(),
+            nodes: BTreeMap::new(),
+        }
+    }
+}
+
+/// How a node's process runs, which decides the enforcement backend for CPU, memory and egress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunsAs {
+    /// Only the protocol's own knobs (Golem profile, Storj allocated disk).
+    #[default]
+    KnobOnly,
+    /// A native process in a cgroup Orcha may write (`cgroup`).
+    Native,
+    /// A systemd unit (`unit`); limits go through `systemctl set-property`.
+    Systemd,
+    /// A Docker container (`container`), limited through the Engine API.
+    Docker,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeEnforcement {
+    pub runs_as: RunsAs,
+    /// The node's cgroup, relative to the cgroup root (`native`).
+    pub cgroup: String,
+    /// The systemd unit (`systemd`), e.g. `storagenode.service`.
+    pub unit: String,
+    /// Container id or name (`docker`).
+    pub container: String,
+    /// The Docker Engine socket; empty means `/var/run/docker.sock`.
+    pub docker_socket: String,
+    /// Network device whose egress carries only this node (e.g. the container's veth); empty
+    /// means egress is not shaped.
+    pub egress_device: String,
+    /// Let this node's changes be applied without asking (overrides the protocol's `auto_apply`).
+    pub auto_apply: Option<bool>,
+}
+
 /// One configured node, flattened out of the per-protocol tables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeConfig {
@@ -419,6 +510,46 @@ impl Config {
                 o.bind
             ));
         }
+        let a = &self.allocation;
+        if !(a.reserve_cpu_cores.is_finite() && a.reserve_cpu_cores >= 0.0) {
+            return Err(
+                "`allocation.reserve_cpu_cores` must be a number of cores, 0 or more".to_owned(),
+            );
+        }
+        if a.horizon_hours == 0 {
+            return Err("`allocation.horizon_hours` must be at least 1".to_owned());
+        }
+        for (key, v) in [
+            ("allocation.margin_usd", &a.margin_usd),
+            ("allocation.change_cost_usd", &a.change_cost_usd),
+        ] {
+            if !is_decimal(v) {
+                return Err(format!(
+                    "`{key}` = {v:?} must be a non-negative decimal string like \"0.05\""
+                ));
+            }
+        }
+        for (token, v) in &a.fiat_per_token {
+            if !is_decimal(v) {
+                return Err(format!("`allocation.fiat_per_token.{token}` = {v:?} must be a non-negative decimal string"));
+            }
+        }
+        for (id, n) in &a.nodes {
+            id.parse::<NodeId>()
+                .map_err(|e| format!("`allocation.nodes.{id}`: {e}"))?;
+            let missing = match n.runs_as {
+                RunsAs::Native if n.cgroup.is_empty() => Some("cgroup"),
+                RunsAs::Systemd if n.unit.is_empty() => Some("unit"),
+                RunsAs::Docker if n.container.is_empty() => Some("container"),
+                _ => None,
+            };
+            if let Some(key) = missing {
+                return Err(format!(
+                    "`allocation.nodes.\"{id}\"` runs as {:?} and needs `{key}`",
+                    n.runs_as
+                ));
+            }
+        }
         if self.storage.retention_raw_days == 0 {
             return Err("`storage.retention_raw_days` must be at least 1".to_owned());
         }
@@ -444,6 +575,15 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// A plain non-negative decimal (`12`, `0.05`); money in the config is never a float.
+fn is_decimal(s: &str) -> bool {
+    let (int, frac) = s.split_once('.').unwrap_or((s, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Turns a toml error into one line naming the file, the line and the dotted key.
@@ -589,6 +729,25 @@ mod tests {
                 .to_string()
                 .contains("300")
         );
+    }
+
+    #[test]
+    fn allocation_keys_are_checked() {
+        let c = parse("[allocation]\nfiat_per_token = { glm = \"0.25\" }\n[allocation.nodes.\"golem:main\"]\nruns_as = \"docker\"\ncontainer = \"golem\"\n").unwrap();
+        assert_eq!(c.allocation.nodes["golem:main"].runs_as, RunsAs::Docker);
+        assert_eq!(c.allocation.fiat_per_token["glm"], "0.25");
+        let e = parse("[allocation.nodes.\"golem:main\"]\nruns_as = \"native\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cgroup"), "{e}");
+        let e = parse("[allocation]\nmargin_usd = \"1e3\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("allocation.margin_usd"), "{e}");
+        let e = parse("[allocation.nodes.\"nope\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("allocation.nodes.nope"), "{e}");
     }
 
     #[test]
