@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from orcha_ml.forecast.registry import next_version, read_all_metadata, series_dir
 from orcha_ml.main import create_app
 from orcha_ml.settings import Settings
 from tests.helpers import series
@@ -27,6 +28,7 @@ def _wait(client: TestClient, job_id: str, timeout: float = 120.0) -> dict[str, 
 def test_train_job_saves_model_and_forecast_uses_it(client: TestClient, settings: Settings) -> None:
     n = 24 * 12
     history = series(n, "golem:main")
+    history["features"] = {"cpu": [0.5 + 0.1 * ((i % 24) > 12) for i in range(n)]}
     started = time.monotonic()
     response = client.post("/v1/train", json={"series": [history]})
     assert response.status_code == 202, response.text
@@ -42,6 +44,7 @@ def test_train_job_saves_model_and_forecast_uses_it(client: TestClient, settings
     assert files == ["v1.json", "v1.keras"]
     meta = json.loads(next(settings.lstm_dir.glob("*/v1.json")).read_text())
     assert meta["series_id"] == "golem:main" and meta["epochs"] == 2 and meta["units"] == 4
+    assert meta["feature_names"] == ["cpu"]
 
     listed = client.get("/v1/models").json()["series"]
     assert len(listed) == 1
@@ -61,10 +64,36 @@ def test_train_job_saves_model_and_forecast_uses_it(client: TestClient, settings
     assert candidates["lstm"] == model["metrics"]["holdout_mase"]
     assert client.get("/health").json()["models_loaded"] == 1
 
-    again = client.post("/v1/train", json={"series": [history], "epochs": 1}).json()
-    assert _wait(client, again["job_id"])["state"] == "succeeded"
-    versions = client.get("/v1/models").json()["series"][0]["versions"]
-    assert [v["version"] for v in versions] == [1, 2] and versions[1]["epochs"] == 1
+    # Without the feature the model was trained on, the LSTM is skipped and the note says why.
+    plain = {key: value for key, value in history.items() if key != "features"}
+    without = client.post("/v1/forecast", json={"series": [plain], "horizon": 24}).json()
+    assert "lstm" not in without["forecasts"][0]["backtest"]["candidates"]
+    assert "skipped" in without["forecasts"][0]["note"]
+
+    # A second job for the same series must save version 2 next to version 1.
+    assert next_version(settings.lstm_dir, "golem:main") == 2
+
+
+def test_versions_are_listed_in_order(tmp_path: Path) -> None:
+    lstm_dir = tmp_path / "lstm"
+    directory = series_dir(lstm_dir, "storj:a")
+    directory.mkdir(parents=True)
+    for version in (2, 10, 1):
+        (directory / f"v{version}.keras").write_bytes(b"")
+        meta = {
+            "format": 1,
+            "series_id": "storj:a",
+            "version": version,
+            "keras_file": f"v{version}.keras",
+        }
+        (directory / f"v{version}.json").write_text(json.dumps(meta))
+    # A JSON without its .keras file (a save in progress) is not listed.
+    (directory / "v11.json").write_text(
+        json.dumps(meta | {"version": 11, "keras_file": "v11.keras"})
+    )
+    listed = read_all_metadata(lstm_dir)["storj:a"]
+    assert [m["version"] for m in listed] == [1, 2, 10]
+    assert next_version(lstm_dir, "storj:a") == 12
 
 
 def test_failed_job_is_recorded_and_server_survives(tmp_path: Path) -> None:
