@@ -120,7 +120,7 @@ def install(app: FastAPI) -> None:
                 errors=[FieldError(field="body", message=str(exc.detail), type="body_decode")],
             )
             return JSONResponse(status_code=422, content=body.model_dump())
-        body = ApiError(code=f"http_{exc.status_code}", message=str(exc.detail))
+        body = ApiError(code=f"http_{exc.status_code}", message=str(exc.detail), errors=[])
         return JSONResponse(
             status_code=exc.status_code, content=body.model_dump(), headers=exc.headers
         )
@@ -128,7 +128,9 @@ def install(app: FastAPI) -> None:
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Last resort: log the trace for us, give the client a stable body without internals.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = ApiError(code="internal_error", message=f"internal error ({type(exc).__name__})")
+        body = ApiError(
+            code="internal_error", message=f"internal error ({type(exc).__name__})", errors=[]
+        )
         return JSONResponse(status_code=500, content=body.model_dump())
 
     app.add_exception_handler(RequestValidationError, on_validation)

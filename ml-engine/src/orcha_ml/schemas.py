@@ -73,7 +73,7 @@ class ApiError(BaseModel):
 
     code: str = Field(description="Stable machine-readable code, e.g. `validation_error`.")
     message: str = Field(description="Human-readable summary naming the field when there is one.")
-    errors: list[FieldError] = Field(default_factory=list)
+    errors: list[FieldError] = Field(description="Per-field problems; empty when not about input.")
 
 
 # --------------------------------------------------------------------------- health
@@ -198,7 +198,7 @@ class SeriesForecast(BaseModel):
         description="Keyed by the requested quantile, e.g. `0.1`; non-decreasing in the level."
     )
     backtest: Backtest | None
-    estimate: Literal[True] = True
+    estimate: Literal[True] = Field(description="Always true: forecasts are estimates.")
     note: str
 
 

@@ -309,5 +309,6 @@ def forecast_series(
         point=point.tolist(),
         quantiles=paths,
         backtest=backtest_out,
+        estimate=True,
         note=note,
     )
