@@ -951,6 +951,8 @@ struct PayoutState {
     fetched_at: Option<tokio::time::Instant>,
     refreshing: bool,
     last_error: Option<AdapterError>,
+    /// When the last read failed; a failing node is not asked again on every poll.
+    failed_at: Option<tokio::time::Instant>,
 }
 
 struct PayoutCache {
@@ -1194,6 +1196,22 @@ impl StorjAdapter {
             if let (true, Some(s)) = (fresh, &st.snapshot) {
                 return Ok(s.clone());
             }
+            // After a failure, wait before reading the slow endpoints again (at most 5 minutes,
+            // or the payout interval if shorter), answering with what we have meanwhile.
+            let retry_after = self
+                .settings
+                .payout_poll_interval
+                .min(Duration::from_secs(300));
+            if !st.refreshing && st.failed_at.is_some_and(|t| t.elapsed() < retry_after) {
+                return match (&st.snapshot, &st.last_error) {
+                    (Some(s), _) => Ok(s.clone()),
+                    (None, Some(e)) => Err(e.clone()),
+                    (None, None) => Err(AdapterError::Unreachable {
+                        endpoint: self.payout_client.url("/api/sno/estimated-payout"),
+                        reason: "the last payout read failed".to_owned(),
+                    }),
+                };
+            }
             let spawn = !st.refreshing;
             st.refreshing = true;
             (st.snapshot.clone(), spawn)
@@ -1211,10 +1229,12 @@ impl StorjAdapter {
                             st.snapshot = Some(Arc::new(s));
                             st.fetched_at = Some(tokio::time::Instant::now());
                             st.last_error = None;
+                            st.failed_at = None;
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, "storj payout endpoints could not be read");
                             st.last_error = Some(e);
+                            st.failed_at = Some(tokio::time::Instant::now());
                         }
                     }
                     st.refreshing = false;

@@ -348,6 +348,39 @@ async fn payout_endpoints_are_cached_and_read_rarely() {
 }
 
 #[tokio::test]
+async fn a_failing_payout_read_is_retried_after_a_back_off_not_on_every_poll() {
+    let r = current_node();
+    r.set(
+        "/api/sno/estimated-payout",
+        raw(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "application/json",
+            r#"{"error":"database is locked"}"#,
+        ),
+    );
+    let base = r.serve().await;
+    let mut s = StorjSettings::new(&base, at("2026-08-21T11:30:00Z"));
+    s.payout_poll_interval = Duration::from_millis(300);
+    let a = StorjAdapter::new("storj:main".parse().unwrap(), s).unwrap();
+    for _ in 0..3 {
+        let e = a.get_current_earnings().await.unwrap_err();
+        assert!(e.to_string().contains("HTTP 500"), "{e}");
+    }
+    assert_eq!(
+        r.hits("/api/sno/estimated-payout"),
+        1,
+        "no new read inside the back-off"
+    );
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    r.set(
+        "/api/sno/estimated-payout",
+        fixture("api_sno_estimated_payout.json"),
+    );
+    a.get_current_earnings().await.unwrap();
+    assert_eq!(r.hits("/api/sno/estimated-payout"), 2);
+}
+
+#[tokio::test]
 async fn a_slow_payout_read_survives_the_poll_timeout() {
     let r = current_node();
     let mut slow = fixture("api_sno_estimated_payout.json");
