@@ -33,6 +33,7 @@ DEFAULT_SOLVER = "CLARABEL"
 _FEASIBILITY_SLACK = 1e-9
 _MIN_B_SHARE = 1e-3
 _MAX_B_SHARE = 1e6
+_MAX_CACHED_SHAPES = 32
 
 
 class AllocationError(ValueError):
@@ -100,6 +101,9 @@ def cached_problem(n: int, m: int) -> tuple[ParametrisedProblem, bool]:
         if existing is not None:
             return existing, True
         built = _build(n, m)
+        if len(_cache) >= _MAX_CACHED_SHAPES:
+            # The app uses one or two shapes; the bound only stops odd callers growing memory.
+            del _cache[next(iter(_cache))]
         _cache[(n, m)] = built
         return built, False
 
