@@ -1,0 +1,137 @@
+//! The tc backend for real, inside two network namespaces this test creates and a veth pair
+//! between them (10.x addresses exist only inside those namespaces, so the traffic never leaves
+//! them). A bounded local transfer is timed before and after capping the sender's egress.
+
+// Test helpers outside #[test] functions unwrap too: a failure there is a broken test setup.
+#![allow(clippy::unwrap_used)]
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use nix::sched::{setns, CloneFlags};
+use orcha_adapters::enforce::tc::TrafficBackend;
+use orcha_adapters::enforce::{EnforcementBackend, Limits, UNLIMITED};
+use orcha_core::ResourceKind;
+
+/// Deletes the namespaces (and with them the veth pair) even when the test fails.
+struct Namespaces(Vec<String>);
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for ns in &self.0 {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+fn ip(args: &[&str]) {
+    let st = Command::new("ip").args(args).status().expect("run ip");
+    assert!(st.success(), "ip {}", args.join(" "));
+}
+
+/// Runs `f` on a thread that has entered network namespace `ns`.
+fn in_ns<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    let path = format!("/var/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let fd = File::open(&path).expect("open netns");
+        setns(fd, CloneFlags::CLONE_NEWNET).expect("setns");
+        f()
+    })
+}
+
+/// Sends `bytes` from namespace a to b and returns the receiver's throughput in bit/s.
+fn transfer(a: &str, b: &str, port: u16, bytes: usize) -> f64 {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let receiver = in_ns(b, move || {
+        let l = TcpListener::bind(("10.77.0.2", port)).expect("bind");
+        ready_tx.send(()).unwrap();
+        let (mut s, _) = l.accept().expect("accept");
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut buf = vec![0u8; 64 * 1024];
+        let (mut got, mut first) = (0usize, None);
+        while got < bytes {
+            let n = s.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            first.get_or_insert_with(Instant::now);
+            got += n;
+        }
+        let secs = first.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        got as f64 * 8.0 / secs.max(1e-6)
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("receiver ready");
+    let sender = in_ns(a, move || {
+        let to = std::net::SocketAddr::from(([10, 77, 0, 2], port));
+        let mut s = TcpStream::connect_timeout(&to, Duration::from_secs(5)).expect("connect");
+        s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+        let chunk = vec![7u8; 64 * 1024];
+        let mut sent = 0;
+        while sent < bytes {
+            let n = chunk.len().min(bytes - sent);
+            s.write_all(&chunk[..n]).expect("write");
+            sent += n;
+        }
+    });
+    sender.join().unwrap();
+    receiver.join().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capped_egress_is_measured_within_20_percent() {
+    let pid = std::process::id();
+    let (a, b) = (format!("orcha-tca-{pid}"), format!("orcha-tcb-{pid}"));
+    let _guard = Namespaces(vec![a.clone(), b.clone()]);
+    ip(&["netns", "add", &a]);
+    ip(&["netns", "add", &b]);
+    ip(&[
+        "link", "add", "otc0", "netns", &a, "type", "veth", "peer", "name", "otc1", "netns", &b,
+    ]);
+    ip(&["-n", &a, "addr", "add", "10.77.0.1/30", "dev", "otc0"]);
+    ip(&["-n", &b, "addr", "add", "10.77.0.2/30", "dev", "otc1"]);
+    for (ns, dev) in [(&a, "otc0"), (&b, "otc1")] {
+        ip(&["-n", ns, "link", "set", dev, "up"]);
+        ip(&["-n", ns, "link", "set", "lo", "up"]);
+    }
+
+    let backend = TrafficBackend::new("otc0", Some(&a));
+    assert_eq!(
+        backend.read().await.unwrap()[&ResourceKind::Bandwidth],
+        UNLIMITED
+    );
+    let before = transfer(&a, &b, 5201, 4 * 1024 * 1024);
+
+    let cap = 8_000_000;
+    let read = backend
+        .apply(&Limits::from([(ResourceKind::Bandwidth, cap)]))
+        .await
+        .unwrap();
+    assert_eq!(read[&ResourceKind::Bandwidth], cap);
+    let after = transfer(&a, &b, 5202, 3 * 1024 * 1024);
+    println!(
+        "egress before the cap {:.0} Mbit/s, with an 8 Mbit/s cap {:.2} Mbit/s",
+        before / 1e6,
+        after / 1e6
+    );
+    assert!(before > 2.0 * cap as f64, "uncapped veth is fast: {before}");
+    let ratio = after / cap as f64;
+    assert!(
+        (0.8..=1.2).contains(&ratio),
+        "capped throughput {after} is {ratio:.2} x the cap"
+    );
+
+    // Lifting the cap removes the qdisc and reads back as unlimited.
+    let read = backend
+        .apply(&Limits::from([(ResourceKind::Bandwidth, UNLIMITED)]))
+        .await
+        .unwrap();
+    assert_eq!(read[&ResourceKind::Bandwidth], UNLIMITED);
+}
