@@ -2,6 +2,7 @@
 //!
 //! Each adapter implements `orcha_core::ProtocolAdapter` and follows `docs/adapter-contract.md`.
 
+pub mod enforce;
 mod factory;
 pub mod golem;
 pub mod grass;
