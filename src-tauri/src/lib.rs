@@ -265,9 +265,14 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let (handle, st, c) = (app.handle().clone(), Arc::clone(&state), cancel.clone());
     let task = tauri::async_runtime::spawn(async move {
+        let ml_engine = startup::start_ml_engine(&st, &env, c.child_token());
         let orchestrator = orcha_api::orchestrator::spawn(Arc::clone(&st), c.child_token());
         bridge(handle, st, c.clone()).await;
         orchestrator.shutdown(deadline).await;
+        if let Some(ml) = ml_engine {
+            // The supervisor stops and reaps the engine once cancelled.
+            let _ = tokio::time::timeout(deadline + Duration::from_secs(5), ml).await;
+        }
     });
     app.manage(Running {
         cancel,

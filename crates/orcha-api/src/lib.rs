@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod ml;
 pub mod ops;
 pub mod orchestrator;
+pub mod sidecar;
 pub mod state;
 
 pub use dto::{ApiError, ErrorCode};

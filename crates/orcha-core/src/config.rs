@@ -251,6 +251,12 @@ pub struct StreamrConfig {
     pub subgraph_url: String,
     /// Polygon JSON-RPC endpoint.
     pub rpc_url: String,
+    /// Below this POL balance (a decimal string) a node wallet is reported as low on gas.
+    pub min_pol_balance: String,
+    /// Names of the nodes whose bandwidth may be shaped despite the slashing risk.
+    pub allow_bandwidth_shaping: Vec<String>,
+    /// A file with the node's stdout, for `consoleMetrics` bandwidth reports; empty means none.
+    pub console_log: String,
     pub nodes: Vec<ExtraNode>,
 }
 
@@ -265,6 +271,9 @@ impl Default for StreamrConfig {
             operator_address: String::new(),
             subgraph_url: String::new(),
             rpc_url: String::new(),
+            min_pol_balance: "1".to_owned(),
+            allow_bandwidth_shaping: Vec::new(),
+            console_log: String::new(),
             nodes: Vec::new(),
         }
     }
@@ -555,6 +564,12 @@ impl Config {
         }
         if self.protocols.grass.enabled && self.protocols.grass.poll_interval < 300 {
             return Err("`protocols.grass.poll_interval` must be at least 300 seconds: the Grass cloud API rate-limits".to_owned());
+        }
+        if !is_decimal(&self.protocols.streamr.min_pol_balance) {
+            return Err(format!(
+                "`protocols.streamr.min_pol_balance` = {:?} must be a non-negative decimal string",
+                self.protocols.streamr.min_pol_balance
+            ));
         }
         for t in self.protocols.tables() {
             let protocol = t.protocol;

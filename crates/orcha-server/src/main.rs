@@ -306,6 +306,7 @@ async fn serve(
     tracing::info!(%addr, "API listening.");
 
     let cancel = CancellationToken::new();
+    let ml_engine = startup::start_ml_engine(&state, &env, cancel.child_token());
     let orchestrator = orcha_api::orchestrator::spawn(Arc::clone(&state), cancel.child_token());
     let server = tokio::spawn(orcha_server::serve(listener, router, cancel.child_token()));
 
@@ -313,6 +314,15 @@ async fn serve(
     tracing::info!("Shutting down.");
     cancel.cancel();
     orchestrator.shutdown(deadline).await;
+    if let Some(ml) = ml_engine {
+        // The supervisor kills and reaps the engine once cancelled; give it the deadline.
+        if tokio::time::timeout(deadline + Duration::from_secs(5), ml)
+            .await
+            .is_err()
+        {
+            tracing::warn!("The ML engine supervisor did not stop in time.");
+        }
+    }
     match tokio::time::timeout(deadline, server).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => tracing::error!(error = %e, "The API server failed."),

@@ -116,6 +116,36 @@ pub fn assemble(
     Ok(Assembly { state, database })
 }
 
+/// Starts and supervises the ML engine unless an external one is configured (`ml.url`).
+/// Returns the supervisor's task, which ends after `cancel` fires and the engine is stopped.
+pub fn start_ml_engine(
+    state: &Arc<AppState>,
+    env: &dyn Fn(&str) -> Option<String>,
+    cancel: tokio_util::sync::CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if !state.config.ml.url.is_empty() {
+        tracing::info!(url = %state.config.ml.url, "Using an external ML engine.");
+        return None;
+    }
+    match orcha_api::sidecar::locate_engine(&state.config.ml.command, env) {
+        Ok(command) => {
+            let model_dir = data_dir(&state.config, env).join("models");
+            tracing::info!(command = %command.display(), "Starting the ML engine.");
+            let config = orcha_api::sidecar::SidecarConfig::new(command, model_dir);
+            Some(tokio::spawn(orcha_api::sidecar::supervise(
+                Arc::clone(state),
+                config,
+                cancel,
+            )))
+        }
+        Err(reason) => {
+            tracing::warn!(%reason, "No ML engine; predictions and allocation stay off.");
+            state.set_ml_status(false, reason);
+            None
+        }
+    }
+}
+
 /// The system clock as the shared trait object.
 pub fn system_clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
