@@ -49,7 +49,9 @@ pub fn build_adapter(node: &NodeConfig, ctx: &AdapterContext<'_>) -> Result<Arc<
                 settings.ya_provider = golem.ya_provider.clone().into();
             }
             // ya-provider's own DATA_DIR, else its default on Linux (~/.local/share/ya-provider).
-            settings.data_dir = (ctx.env)("ORCHA_GOLEM_DATA_DIR")
+            // Not an ORCHA_GOLEM_* name: `orcha probe --token-env` answers every such lookup
+            // with the token, which must never become a path in a message.
+            settings.data_dir = (ctx.env)("ORCHA_YA_PROVIDER_DATA_DIR")
                 .or_else(|| (ctx.env)("DATA_DIR"))
                 .filter(|d| !d.is_empty())
                 .map(Into::into)
