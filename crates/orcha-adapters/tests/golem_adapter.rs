@@ -596,7 +596,8 @@ async fn the_factory_reads_the_key_from_the_environment_and_the_probe_prints_one
     config.protocols.golem.api_endpoint = base.clone();
     config.protocols.golem.ya_provider = "/nonexistent/ya-provider".to_owned();
     let store = orcha_core::secret::MemorySecretStore::default();
-    let env = |k: &str| (k == "ORCHA_GOLEM_APP_KEY").then(|| KEY.to_owned());
+    // As `orcha probe --token-env` does: the token answers every ORCHA_GOLEM_* lookup.
+    let env = |k: &str| k.starts_with("ORCHA_GOLEM_").then(|| KEY.to_owned());
     let ctx = orcha_adapters::AdapterContext {
         config: &config,
         secrets: &store,
