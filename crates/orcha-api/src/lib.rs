@@ -3,13 +3,16 @@
 //! Both front doors — the Tauri commands in `src-tauri` and the REST routes in `orcha-server` —
 //! are one-line wrappers over `ops`; events reach both as `dto::Event`.
 
+pub mod budget;
 pub mod cycle;
 pub mod dto;
+pub mod fallback;
 pub mod keyring;
 pub mod metrics;
 pub mod ml;
 pub mod ops;
 pub mod orchestrator;
+pub mod policy;
 pub mod sidecar;
 pub mod state;
 
