@@ -154,6 +154,31 @@ impl Verdict {
     }
 }
 
+/// Switches the operator flips while the app runs; they override the config until restart and
+/// every flip is written to the audit log by the operation that makes it.
+#[derive(Debug, Default)]
+pub struct Controls {
+    auto_apply: std::sync::Mutex<BTreeMap<NodeId, bool>>,
+}
+
+impl Controls {
+    pub fn auto_apply(&self, node: &NodeId) -> Option<bool> {
+        self.auto_apply
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(node)
+            .copied()
+    }
+
+    /// Returns the previous override.
+    pub fn set_auto_apply(&self, node: &NodeId, on: bool) -> Option<bool> {
+        self.auto_apply
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(node.clone(), on)
+    }
+}
+
 /// Amounts as JSON (`{"cpu": 2000, …}`), for the decision log and the API.
 pub fn amounts_json(a: &Amounts) -> serde_json::Value {
     serde_json::Value::Object(

@@ -70,6 +70,8 @@ pub struct AppState {
     next_cycle_at: Mutex<Option<DateTime<Utc>>>,
     /// Wakes the orchestrator to run a cycle now.
     pub cycle_now: Notify,
+    /// The operator's allocation switches (per-node auto-apply) set while the app runs.
+    pub allocation: crate::policy::Controls,
 }
 
 impl std::fmt::Debug for AppState {
@@ -119,6 +121,7 @@ impl AppState {
             paused: AtomicBool::new(false),
             next_cycle_at: Mutex::new(None),
             cycle_now: Notify::new(),
+            allocation: crate::policy::Controls::default(),
         })
     }
 

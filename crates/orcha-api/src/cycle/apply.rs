@@ -1,12 +1,443 @@
 //! Apply: change the nodes' knobs for a plan that passed evaluation — never otherwise.
+//!
+//! One transaction per plan: an audit row for every node is written before anything changes;
+//! nodes are changed one by one through their enforcement backends, each write read back; on
+//! any failure the nodes already changed (the failing one included) are rolled back to the
+//! allocation they had, the rollback is recorded and an alert raised, so no node is left
+//! half-configured. Restarts go through the node's own mechanism and its health is checked after.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use orcha_adapters::enforce::cgroup::{CgroupBackend, CgroupVersion};
+use orcha_adapters::enforce::docker::DockerBackend;
+use orcha_adapters::enforce::knob::KnobBackend;
+use orcha_adapters::enforce::tc::TrafficBackend;
+use orcha_adapters::enforce::{EnforceError, EnforcementBackend, Limits};
+use orcha_core::config::RunsAs;
 use orcha_core::event::StepOutcome;
+use orcha_core::{HealthStatus, NodeId, ResourceKind};
+use serde_json::{json, Value};
 
 use super::evaluate::Evaluation;
-use crate::state::AppState;
+use crate::dto::{AlertDto, Event};
+use crate::policy::{amounts_json, Amounts, KnobRule};
+use crate::state::{AppState, NodeRuntime};
 
-// Steps share one async shape so `run_cycle` drives them alike, even one that awaits nothing yet.
-#[allow(clippy::unused_async)]
+/// Outer bound of one backend call; restarts bring their own, longer ones.
+const BACKEND_TIMEOUT: Duration = Duration::from_secs(30);
+const RESTART_TIMEOUT: Duration = Duration::from_secs(360);
+
+/// Which backend enforces which of a node's resources, and the rules of each knob.
+pub struct Routes {
+    pub backends: Vec<(Box<dyn EnforcementBackend>, Vec<ResourceKind>)>,
+    pub knobs: BTreeMap<ResourceKind, KnobRule>,
+    /// The backend that restarts the node (systemd unit or container), when there is one.
+    pub restarter: Option<Box<dyn EnforcementBackend>>,
+}
+
+/// Routes every resource of a node to exactly one backend: the protocol's own knob when it has
+/// one (it changes what the node offers), else the runtime's (cgroup, Docker), and `tc` for
+/// egress when the node has its own device.
+pub fn routes(state: &AppState, node: &NodeRuntime) -> Routes {
+    let id = node.config.id.to_string();
+    let how = state
+        .config
+        .allocation
+        .nodes
+        .get(&id)
+        .cloned()
+        .unwrap_or_default();
+    let mut knobs = BTreeMap::new();
+    let mut backends: Vec<(Box<dyn EnforcementBackend>, Vec<ResourceKind>)> = Vec::new();
+    let caps = node.adapter.capabilities();
+    let protocol: Vec<ResourceKind> = caps.iter().map(|c| c.resource).collect();
+    for c in &caps {
+        knobs.insert(
+            c.resource,
+            KnobRule {
+                min: c.min,
+                max: c.max,
+                step: c.step.max(1),
+                restart_required: c.restart_required,
+                restart_downtime_secs: c.restart_cost.downtime.as_secs(),
+                loses_jobs: c.restart_cost.loses_jobs,
+            },
+        );
+    }
+    if !protocol.is_empty() {
+        backends.push((
+            Box::new(KnobBackend::new(Arc::clone(&node.adapter))),
+            protocol.clone(),
+        ));
+    }
+    let runtime: Option<Box<dyn EnforcementBackend>> = match how.runs_as {
+        RunsAs::KnobOnly => None,
+        RunsAs::Native => CgroupVersion::detect()
+            .ok()
+            .map(|v| Box::new(CgroupBackend::new(v, &how.cgroup)) as Box<dyn EnforcementBackend>),
+        RunsAs::Systemd => CgroupVersion::detect().ok().map(|v| {
+            let path = (!how.cgroup.is_empty()).then_some(how.cgroup.as_str());
+            Box::new(CgroupBackend::for_unit(v, &how.unit, path)) as Box<dyn EnforcementBackend>
+        }),
+        RunsAs::Docker => Some(Box::new(DockerBackend::new(
+            &how.docker_socket,
+            &how.container,
+        ))),
+    };
+    let restarter: Option<Box<dyn EnforcementBackend>> = match how.runs_as {
+        RunsAs::Systemd => CgroupVersion::detect().ok().map(|v| {
+            let path = (!how.cgroup.is_empty()).then_some(how.cgroup.as_str());
+            Box::new(CgroupBackend::for_unit(v, &how.unit, path)) as Box<dyn EnforcementBackend>
+        }),
+        RunsAs::Docker => Some(Box::new(DockerBackend::new(
+            &how.docker_socket,
+            &how.container,
+        ))),
+        _ => None,
+    };
+    if let Some(rt) = runtime {
+        let mine: Vec<ResourceKind> = rt
+            .resources()
+            .into_iter()
+            .filter(|k| !protocol.contains(k))
+            .collect();
+        for k in &mine {
+            knobs.insert(*k, super::optimize::backend_rule(*k));
+        }
+        if !mine.is_empty() {
+            backends.push((rt, mine));
+        }
+    }
+    if !how.egress_device.is_empty() && !protocol.contains(&ResourceKind::Bandwidth) {
+        knobs.insert(
+            ResourceKind::Bandwidth,
+            super::optimize::backend_rule(ResourceKind::Bandwidth),
+        );
+        backends.push((
+            Box::new(TrafficBackend::new(&how.egress_device, None)),
+            vec![ResourceKind::Bandwidth],
+        ));
+    }
+    Routes {
+        backends,
+        knobs,
+        restarter,
+    }
+}
+
+/// One node's part of a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeChange {
+    pub node: NodeId,
+    /// The last good allocation, restored on rollback.
+    pub before: Amounts,
+    pub after: Amounts,
+    pub restart: bool,
+}
+
+/// How a transaction ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplyReport {
+    /// `applied` or `rolled_back`.
+    pub status: &'static str,
+    pub detail: String,
+    pub applied_result: Value,
+    pub rollback: Option<Value>,
+}
+
+async fn bounded<T>(
+    limit: Duration,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, EnforceError>>,
+) -> Result<T, EnforceError> {
+    tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
+        Err(EnforceError::Timeout {
+            what: what.to_owned(),
+            after: limit,
+        })
+    })
+}
+
+/// Writes `amounts` to a node through its backends; returns what was read back and whether the
+/// node was restarted.
+async fn enforce(
+    state: &AppState,
+    node: &NodeRuntime,
+    amounts: &Amounts,
+    restart: bool,
+) -> Result<(Limits, bool), String> {
+    let routes = routes(state, node);
+    let mut read = Limits::new();
+    for (backend, resources) in &routes.backends {
+        let part: Limits = amounts
+            .iter()
+            .filter(|(k, _)| resources.contains(k))
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        if part.is_empty() {
+            continue;
+        }
+        let got = bounded(BACKEND_TIMEOUT, backend.name(), backend.apply(&part))
+            .await
+            .map_err(|e| format!("{} via {}: {e}", node.config.id, backend.name()))?;
+        read.extend(part.keys().filter_map(|k| got.get(k).map(|v| (*k, *v))));
+    }
+    let unrouted: Vec<&str> = amounts
+        .keys()
+        .filter(|k| !routes.backends.iter().any(|(_, r)| r.contains(k)))
+        .map(|k| k.as_str())
+        .collect();
+    if !unrouted.is_empty() {
+        return Err(format!(
+            "{}: no backend enforces {}",
+            node.config.id,
+            unrouted.join(", ")
+        ));
+    }
+    if !restart {
+        return Ok((read, false));
+    }
+    let Some(r) = &routes.restarter else {
+        // Knob-only and native nodes are restarted by their operator; the value is in place.
+        return Ok((read, false));
+    };
+    bounded(RESTART_TIMEOUT, "restart", r.restart())
+        .await
+        .map_err(|e| format!("{}: restart failed: {e}", node.config.id))?;
+    let health = tokio::time::timeout(BACKEND_TIMEOUT, node.adapter.health_check())
+        .await
+        .unwrap_or_else(|_| HealthStatus::Unreachable("no answer after the restart".to_owned()));
+    if let HealthStatus::Unreachable(why) = health {
+        return Err(format!(
+            "{}: unreachable after the restart: {why}",
+            node.config.id
+        ));
+    }
+    Ok((read, true))
+}
+
+async fn audit(
+    state: &AppState,
+    actor: &str,
+    node: &NodeId,
+    old: &Amounts,
+    new: &Amounts,
+) -> Result<(), String> {
+    let at = state.clock.now();
+    let (key, old, new) = (
+        format!("allocation:{node}"),
+        amounts_json(old).to_string(),
+        amounts_json(new).to_string(),
+    );
+    let actor = actor.to_owned();
+    state
+        .db(move |s| s.audit_config(at, &actor, &key, Some(&old), Some(&new)))
+        .await
+        .map_err(|e| format!("audit log not writable: {}", e.message))
+}
+
+/// Applies `changes` node by node as one transaction (see the module docs).
+pub async fn transact(
+    state: &AppState,
+    decision_id: i64,
+    actor: &str,
+    changes: &[NodeChange],
+) -> ApplyReport {
+    let started = state.clock.now();
+    // The audit rows come first: if they cannot be written, nothing is touched.
+    for c in changes {
+        if let Err(e) = audit(state, actor, &c.node, &c.before, &c.after).await {
+            return finish(
+                state,
+                decision_id,
+                ApplyReport {
+                    status: "refused",
+                    detail: e.clone(),
+                    applied_result: json!({ "status": "refused", "error": e }),
+                    rollback: None,
+                },
+            )
+            .await;
+        }
+    }
+    let mut done: Vec<(&NodeChange, Value)> = Vec::new();
+    let mut failure: Option<(usize, String)> = None;
+    for (i, c) in changes.iter().enumerate() {
+        let Some(node) = state.node(&c.node.to_string()) else {
+            failure = Some((i, format!("{} is not configured any more", c.node)));
+            break;
+        };
+        match enforce(state, node, &c.after, c.restart).await {
+            Ok((read, restarted)) => done.push((
+                c,
+                json!({
+                    "before": amounts_json(&c.before),
+                    "after": amounts_json(&read),
+                    "restarted": restarted,
+                    "restart_pending": c.restart && !restarted,
+                }),
+            )),
+            Err(e) => {
+                failure = Some((i, e));
+                break;
+            }
+        }
+    }
+    let mut nodes = serde_json::Map::new();
+    for (c, v) in &done {
+        nodes.insert(c.node.to_string(), v.clone());
+    }
+    let Some((failed_at, error)) = failure else {
+        let detail = format!("applied to {} nodes", done.len());
+        return finish(
+            state,
+            decision_id,
+            ApplyReport {
+                status: "applied",
+                detail,
+                applied_result: json!({
+                    "status": "applied",
+                    "at": started.to_rfc3339(),
+                    "actor": actor,
+                    "nodes": nodes,
+                }),
+                rollback: None,
+            },
+        )
+        .await;
+    };
+    // Roll back, newest first, every node touched — the failing one too, since some of its
+    // backends may have written before another failed.
+    let failed = &changes[failed_at];
+    let mut restored = serde_json::Map::new();
+    let mut restore_errors = Vec::new();
+    let touched: Vec<&NodeChange> = done
+        .iter()
+        .map(|(c, _)| *c)
+        .chain(std::iter::once(failed))
+        .collect();
+    for c in touched.iter().rev() {
+        let _ = audit(state, "rollback", &c.node, &c.after, &c.before).await;
+        let Some(node) = state.node(&c.node.to_string()) else {
+            continue;
+        };
+        let was_restarted = done
+            .iter()
+            .any(|(d, v)| d.node == c.node && v["restarted"] == json!(true));
+        match enforce(state, node, &c.before, was_restarted).await {
+            Ok((read, _)) => {
+                restored.insert(c.node.to_string(), amounts_json(&read));
+            }
+            Err(e) => restore_errors.push(e),
+        }
+    }
+    let message = if restore_errors.is_empty() {
+        format!(
+            "applying the allocation failed ({error}); rolled back {} node(s) to their last good allocation",
+            restored.len()
+        )
+    } else {
+        format!(
+            "applying the allocation failed ({error}) and the rollback failed too: {}; check these nodes by hand",
+            restore_errors.join("; ")
+        )
+    };
+    raise_alert(
+        state,
+        &failed.node,
+        if restore_errors.is_empty() {
+            "warning"
+        } else {
+            "critical"
+        },
+        &message,
+    )
+    .await;
+    finish(
+        state,
+        decision_id,
+        ApplyReport {
+            status: "rolled_back",
+            detail: message,
+            applied_result: json!({
+                "status": "rolled_back",
+                "at": started.to_rfc3339(),
+                "actor": actor,
+                "nodes": nodes,
+                "failed_node": failed.node.to_string(),
+                "error": error,
+            }),
+            rollback: Some(json!({
+                "restored": restored,
+                "errors": restore_errors,
+            })),
+        },
+    )
+    .await
+}
+
+async fn raise_alert(state: &AppState, node: &NodeId, severity: &str, message: &str) {
+    let at = state.clock.now();
+    let (n, sev, msg) = (node.to_string(), severity.to_owned(), message.to_owned());
+    let opened = state
+        .db(move |s| s.open_alert(Some(&n), "allocation_rollback", &sev, &msg, at))
+        .await;
+    match opened {
+        Ok(Some(id)) => state.publish(Event::Alert(AlertDto {
+            id,
+            node: Some(node.to_string()),
+            rule: "allocation_rollback".to_owned(),
+            severity: severity.to_owned(),
+            message: message.to_owned(),
+            opened_at: at,
+            cleared_at: None,
+            acknowledged_at: None,
+        })),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e.message, "Could not open the rollback alert."),
+    }
+    tracing::warn!(node = %node, "{message}");
+}
+
+async fn finish(state: &AppState, decision_id: i64, report: ApplyReport) -> ApplyReport {
+    let applied = report.applied_result.to_string();
+    let rollback = report.rollback.as_ref().map(Value::to_string);
+    if let Err(e) = state
+        .db(move |s| s.update_decision_result(decision_id, Some(&applied), rollback.as_deref()))
+        .await
+    {
+        tracing::error!(error = %e.message, "Could not record the apply result.");
+    }
+    report
+}
+
+/// The changes of an evaluated plan, ready for `transact`.
+pub fn changes_of(evaluation: &Evaluation) -> Vec<NodeChange> {
+    evaluation
+        .verdict_detail
+        .as_ref()
+        .map(|v| {
+            v.changed()
+                .filter_map(|n| {
+                    Some(NodeChange {
+                        node: n.node.parse().ok()?,
+                        before: n
+                            .current
+                            .iter()
+                            .filter(|(k, _)| n.changes.contains_key(k))
+                            .map(|(k, v)| (*k, *v))
+                            .collect(),
+                        after: n.changes.clone(),
+                        restart: n.restart,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub async fn run(state: &AppState, _cycle: i64, evaluation: &Evaluation) -> StepOutcome {
     if state.paused() {
         return StepOutcome::Skipped("automation is paused by the operator".to_owned());
@@ -17,5 +448,13 @@ pub async fn run(state: &AppState, _cycle: i64, evaluation: &Evaluation) -> Step
             evaluation.verdict
         ));
     }
-    StepOutcome::Skipped("applying plans is not connected in this build".to_owned())
+    let changes = changes_of(evaluation);
+    if changes.is_empty() {
+        return StepOutcome::Skipped("the plan changes nothing".to_owned());
+    }
+    let report = transact(state, evaluation.decision_id, "orchestrator", &changes).await;
+    match report.status {
+        "applied" => StepOutcome::Done(report.detail),
+        _ => StepOutcome::Failed(report.detail),
+    }
 }

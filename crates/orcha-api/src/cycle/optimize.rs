@@ -1,34 +1,528 @@
 //! Optimize: turn forecasts into a proposed allocation of the machine budget.
+//!
+//! The facts about every node (what it has now, which knobs it has, what its token is worth) are
+//! gathered here; the ML engine's allocator proposes the plan, and when it cannot, the Rust
+//! fallback optimizer does (a fallback plan is only recommended unless the operator allows more).
+//!
+//! Earnings curves are anchored, not fitted: each node's expected fiat rate (forecast p50, or the
+//! realized rate of the last 24 h without a forecast) is split over the resources its protocol
+//! earns with, and each share becomes `a·ln(1 + b·x)` through the node's current amount, with
+//! `b` set so returns diminish over the scale of the budget. A surge in a node's forecast raises
+//! its curve and so its marginal value, which moves resources to it.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::Duration as ChronoDuration;
 use orcha_core::event::StepOutcome;
+use orcha_core::{EarningsKind, HealthStatus, NodeId, ProtocolId, ResourceKind};
 
 use super::predict::Forecasts;
+use crate::fallback::{self, Curve, NodeProblem, Problem, Terms};
+use crate::ml::{AllocateRequest, NodeSpec, ResponseCurve};
+use crate::policy::{Amounts, KnobRule, NodeFacts, PlanSource};
 use crate::state::AppState;
 
-/// A proposed allocation; filled in by the optimizer integration.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A proposed allocation with everything evaluation needs to judge it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
-    /// Per node, the proposed resource amounts.
-    pub allocations: std::collections::BTreeMap<orcha_core::NodeId, orcha_core::ResourceVector>,
+    pub source: PlanSource,
+    /// The solver that produced it (`clarabel`, `greedy-fallback`, …).
+    pub solver: String,
+    /// Why the fallback was used, when it was.
+    pub note: Option<String>,
+    pub budget: Amounts,
+    /// Per node: current, proposed, knobs, curves and the node's situation.
+    pub nodes: Vec<NodeFacts>,
 }
 
-/// Without forecasts there is nothing to optimize over.
-// Steps share one async shape so `run_cycle` drives them alike, even one that awaits nothing yet.
-#[allow(clippy::unused_async)]
+impl Plan {
+    pub fn proposed(&self, node: &NodeId) -> Option<&Amounts> {
+        self.nodes
+            .iter()
+            .find(|n| &n.id == node)
+            .map(|n| &n.proposed)
+    }
+}
+
+/// How much of a node's earnings each resource accounts for, by protocol.
+fn weights(p: ProtocolId) -> &'static [(ResourceKind, f64)] {
+    match p {
+        ProtocolId::Storj => &[(ResourceKind::Disk, 1.0)],
+        ProtocolId::Golem => &[
+            (ResourceKind::Cpu, 0.6),
+            (ResourceKind::Memory, 0.3),
+            (ResourceKind::Disk, 0.1),
+        ],
+        ProtocolId::Streamr => &[(ResourceKind::Bandwidth, 0.7), (ResourceKind::Cpu, 0.3)],
+        ProtocolId::Grass => &[(ResourceKind::Bandwidth, 1.0)],
+    }
+}
+
+/// The token a protocol earns in, by its stable name.
+fn token(p: ProtocolId) -> &'static str {
+    match p {
+        ProtocolId::Storj => "usd",
+        ProtocolId::Golem => "glm",
+        ProtocolId::Streamr => "data",
+        ProtocolId::Grass => "points",
+    }
+}
+
+/// USD per unit of the node's token, or why there is none. The price feed is not wired into the
+/// app state yet, so only USD (Storj), operator-set prices (`allocation.fiat_per_token`) and the
+/// operator's value per Grass point count; every other token is unpriced.
+pub fn fiat_price(state: &AppState, p: ProtocolId) -> Result<f64, String> {
+    let t = token(p);
+    if t == "usd" {
+        return Ok(1.0);
+    }
+    let configured =
+        if p == ProtocolId::Grass && !state.config.protocols.grass.points_value.is_empty() {
+            Some(state.config.protocols.grass.points_value.as_str())
+        } else {
+            state
+                .config
+                .allocation
+                .fiat_per_token
+                .get(t)
+                .map(String::as_str)
+        };
+    match configured.and_then(|v| v.parse::<f64>().ok()) {
+        Some(v) if v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "{p} earns {}, which has no fiat price (set allocation.fiat_per_token.{t}); held at its current allocation",
+            t.to_uppercase()
+        )),
+    }
+}
+
+/// The node's expected earnings rate in its own token per hour: the forecast's mean p50, else
+/// the lifetime earnings gained over the last 24 hours.
+async fn anchor_rate(state: &AppState, id: &NodeId, forecasts: Option<&Forecasts>) -> Option<f64> {
+    if let Some(f) = forecasts.and_then(|f| f.per_node.get(id)) {
+        if !f.p50.is_empty() {
+            return Some(f.p50.iter().sum::<f64>() / f.p50.len() as f64);
+        }
+    }
+    let now = state.clock.now();
+    let from = now - ChronoDuration::hours(24);
+    let node = id.clone();
+    let points = state
+        .db(move |s| s.earnings_history(&node, EarningsKind::Lifetime, from, now))
+        .await
+        .ok()?;
+    let (first, last) = (points.first()?, points.last()?);
+    let hours = (last.0 - first.0).num_seconds() as f64 / 3600.0;
+    if hours < 1.0 {
+        return None;
+    }
+    let delta = last.1.to_f64_lossy() - first.1.to_f64_lossy();
+    // A drop is a payout, not negative earnings; it tells nothing about the rate.
+    (delta >= 0.0).then(|| delta / hours)
+}
+
+/// What Orcha last applied to each node and when each node was last restarted by Orcha, from the
+/// decision log (newest first), so both survive an app restart.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub applied: BTreeMap<NodeId, Amounts>,
+    pub last_restart: BTreeMap<NodeId, chrono::DateTime<chrono::Utc>>,
+}
+
+pub async fn history(state: &AppState) -> History {
+    let rows = state.db(|s| s.decisions(500)).await.unwrap_or_default();
+    let mut h = History::default();
+    for row in rows {
+        let Some(result) = row
+            .applied_result
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+        else {
+            continue;
+        };
+        if result.get("status").and_then(|s| s.as_str()) != Some("applied") {
+            continue;
+        }
+        let Some(nodes) = result.get("nodes").and_then(|n| n.as_object()) else {
+            continue;
+        };
+        for (id, n) in nodes {
+            let Ok(id) = id.parse::<NodeId>() else {
+                continue;
+            };
+            if let Some(after) = n
+                .get("after")
+                .and_then(|a| crate::policy::amounts_from_json(a).ok())
+            {
+                let known = h.applied.entry(id.clone()).or_default();
+                for (k, v) in after {
+                    known.entry(k).or_insert(v);
+                }
+            }
+            if n.get("restarted").and_then(|r| r.as_bool()) == Some(true) {
+                h.last_restart
+                    .entry(id)
+                    .or_insert_with(|| orcha_store::from_ms(row.created_at));
+            }
+        }
+    }
+    h
+}
+
+/// Gathers the facts about every node: knobs, the amounts in force, prices and anchors.
+/// `proposed` starts equal to `current`; the optimizer fills it in.
+pub async fn gather(
+    state: &AppState,
+    forecasts: Option<&Forecasts>,
+) -> (Amounts, Vec<NodeFacts>, BTreeMap<NodeId, f64>) {
+    let machine = tokio::task::spawn_blocking(crate::budget::detect)
+        .await
+        .unwrap_or_default();
+    let mut budget = crate::budget::budget(&machine, &state.config.allocation);
+    let hist = history(state).await;
+    let mut facts = Vec::new();
+    let mut anchors = BTreeMap::new();
+    for node in &state.nodes {
+        let id = node.config.id.clone();
+        let routes = super::apply::routes(state, node);
+        let mut current = Amounts::new();
+        for (backend, resources) in &routes.backends {
+            let read = tokio::time::timeout(Duration::from_secs(10), backend.read()).await;
+            match read {
+                Ok(Ok(limits)) => {
+                    for k in resources {
+                        if let Some(v) = limits.get(k) {
+                            let cap = budget.get(k).copied().unwrap_or(*v);
+                            current.insert(*k, (*v).min(cap));
+                        }
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(node = %id, backend = backend.name(), error = %e, "Could not read the node's limits.")
+                }
+                Err(_) => {
+                    tracing::warn!(node = %id, backend = backend.name(), "Reading the node's limits timed out.")
+                }
+            }
+        }
+        for (k, v) in hist.applied.get(&id).into_iter().flatten() {
+            if routes.knobs.contains_key(k) {
+                current.entry(*k).or_insert(*v);
+            }
+        }
+        let live = node.live();
+        let price = fiat_price(state, id.protocol());
+        let rate = anchor_rate(state, &id, forecasts).await;
+        let held_because = match (&price, rate) {
+            (Err(why), _) => Some(why.clone()),
+            (Ok(_), None) => Some(format!(
+                "{id} has no forecast and no earnings history of the last 24 h to value resources by; held"
+            )),
+            _ => None,
+        };
+        if let (Ok(p), Some(r)) = (&price, rate) {
+            anchors.insert(id.clone(), p * r);
+        }
+        let overrides = state.config.allocation.nodes.get(&id.to_string());
+        let auto_apply = state
+            .allocation
+            .auto_apply(&id)
+            .or(overrides.and_then(|o| o.auto_apply))
+            .unwrap_or(node.config.auto_apply);
+        facts.push(NodeFacts {
+            id: id.clone(),
+            proposed: current.clone(),
+            current,
+            knobs: routes.knobs,
+            curves: None,
+            held_because,
+            auto_apply,
+            last_restart: hist.last_restart.get(&id).copied(),
+            running_activities: None,
+            allow_interrupt: id.protocol() == ProtocolId::Golem
+                && state.config.protocols.golem.allow_interrupt,
+            disk_used: live.metrics.disk_used_bytes.map(|d| d.max(0.0) as u64),
+            reachable: !matches!(live.health, Some((HealthStatus::Unreachable(_), _))),
+        });
+    }
+    // Disk already used by the nodes is theirs to keep: it counts in the budget.
+    let used: u64 = facts.iter().filter_map(|f| f.disk_used).sum();
+    if let Some(d) = budget.get_mut(&ResourceKind::Disk) {
+        *d = d.saturating_add(used);
+    }
+    for f in &mut facts {
+        if let Some(rate) = anchors.get(&f.id) {
+            f.curves = Some(curves(f, *rate, &budget));
+        }
+    }
+    (budget, facts, anchors)
+}
+
+/// Splits `rate` (USD/h) over the node's resources and anchors a curve through each current
+/// amount.
+fn curves(f: &NodeFacts, rate: f64, budget: &Amounts) -> BTreeMap<ResourceKind, Curve> {
+    weights(f.id.protocol())
+        .iter()
+        .filter_map(|(k, w)| {
+            let scale = *budget.get(k)? as f64;
+            let x0 = (*f.current.get(k)?).max(f.knobs.get(k).map_or(1, |r| r.step.max(1)));
+            if scale <= 0.0 {
+                return None;
+            }
+            let b = 4.0 / scale;
+            let a = w * rate / (b * x0 as f64).ln_1p();
+            (a.is_finite() && a >= 0.0).then_some((*k, Curve { a, b }))
+        })
+        .collect()
+}
+
+/// The optimization problem over the nodes that can move; the others keep what they have and
+/// their amounts come off the budget.
+pub fn problem(
+    budget: &Amounts,
+    facts: &[NodeFacts],
+    settings: &crate::policy::PolicySettings,
+) -> Problem {
+    let mut left = budget.clone();
+    let mut nodes = Vec::new();
+    for f in facts {
+        let movable = f.held_because.is_none() && f.reachable;
+        let mut terms = BTreeMap::new();
+        for (k, cur) in &f.current {
+            let curve = f.curves.as_ref().and_then(|c| c.get(k)).copied();
+            match (movable, f.knobs.get(k), curve, budget.get(k)) {
+                (true, Some(rule), Some(curve), Some(b)) => {
+                    let max = rule.max.min(*b);
+                    let min = rule.min.min(max);
+                    terms.insert(
+                        *k,
+                        Terms {
+                            current: (*cur).clamp(min, max),
+                            min,
+                            max,
+                            step: rule.step.max(1),
+                            curve,
+                            cost_per_unit: settings.change_cost / (*b).max(1) as f64,
+                        },
+                    );
+                }
+                _ => {
+                    if let Some(l) = left.get_mut(k) {
+                        *l = l.saturating_sub(*cur);
+                    }
+                }
+            }
+        }
+        if !terms.is_empty() {
+            nodes.push(NodeProblem {
+                id: f.id.clone(),
+                terms,
+            });
+        }
+    }
+    Problem {
+        budget: left,
+        nodes,
+        horizon_hours: settings.horizon_hours,
+    }
+}
+
+/// The same problem in the ML engine's terms.
+fn allocate_request(p: &Problem) -> AllocateRequest {
+    let name = |k: &ResourceKind| k.as_str().to_owned();
+    AllocateRequest {
+        resources: p.budget.keys().map(name).collect(),
+        budget: p.budget.iter().map(|(k, v)| (name(k), *v as f64)).collect(),
+        nodes: p
+            .nodes
+            .iter()
+            .map(|n| NodeSpec {
+                id: n.id.to_string(),
+                current: n
+                    .terms
+                    .iter()
+                    .map(|(k, t)| (name(k), t.current as f64))
+                    .collect(),
+                min: n
+                    .terms
+                    .iter()
+                    .map(|(k, t)| (name(k), t.min as f64))
+                    .collect(),
+                max: n
+                    .terms
+                    .iter()
+                    .map(|(k, t)| (name(k), t.max as f64))
+                    .collect(),
+                switching_cost: n
+                    .terms
+                    .iter()
+                    .map(|(k, t)| (name(k), t.cost_per_unit))
+                    .collect(),
+                response: n
+                    .terms
+                    .iter()
+                    .map(|(k, t)| {
+                        (
+                            name(k),
+                            ResponseCurve {
+                                a: t.curve.a,
+                                b: t.curve.b,
+                            },
+                        )
+                    })
+                    .collect(),
+            })
+            .collect(),
+        horizon_hours: p.horizon_hours,
+    }
+}
+
+/// Rounds the engine's continuous answer to each knob's step, within its range.
+fn on_grid(t: &Terms, x: f64) -> u64 {
+    let x = if x.is_finite() {
+        x.max(0.0)
+    } else {
+        t.current as f64
+    };
+    let steps = ((x - t.min as f64) / t.step as f64).round().max(0.0) as u64;
+    (t.min + steps * t.step).clamp(t.min, t.max)
+}
+
+pub fn settings(state: &AppState) -> crate::policy::PolicySettings {
+    let a = &state.config.allocation;
+    crate::policy::PolicySettings {
+        horizon_hours: f64::from(a.horizon_hours),
+        margin: a.margin_usd.parse().unwrap_or(0.05),
+        change_cost: a.change_cost_usd.parse().unwrap_or(0.01),
+        min_dwell: ChronoDuration::seconds(
+            i64::try_from(a.min_dwell_secs).unwrap_or(i64::MAX / 1000),
+        ),
+        fallback_auto_apply: a.fallback_auto_apply,
+    }
+}
+
 pub async fn run(
-    _state: &AppState,
+    state: &AppState,
     _cycle: i64,
     forecasts: Option<&Forecasts>,
     why_no_forecast: &str,
 ) -> (StepOutcome, Option<Plan>) {
-    match forecasts {
-        None => (
-            StepOutcome::Skipped(format!("no forecast to optimize over ({why_no_forecast})")),
+    if state.nodes.is_empty() {
+        return (
+            StepOutcome::Skipped("no node is configured".to_owned()),
             None,
-        ),
-        Some(_) => (
-            StepOutcome::Skipped("the optimizer is not connected in this build".to_owned()),
+        );
+    }
+    let (budget, mut facts, _) = gather(state, forecasts).await;
+    let s = settings(state);
+    let p = problem(&budget, &facts, &s);
+    if p.nodes.is_empty() {
+        let held: Vec<String> = facts
+            .iter()
+            .filter_map(|f| f.held_because.clone())
+            .collect();
+        let why = if held.is_empty() {
+            "no node has a knob Orcha can read back and change".to_owned()
+        } else {
+            held.join("; ")
+        };
+        let forecast = if forecasts.is_none() {
+            format!("; no forecast ({why_no_forecast})")
+        } else {
+            String::new()
+        };
+        return (
+            StepOutcome::Skipped(format!("nothing can be moved: {why}{forecast}")),
             None,
-        ),
+        );
+    }
+    // The engine allocates only with forecasts; without them the fallback recommends.
+    let engine = if forecasts.is_some() {
+        Some(state.ml.allocate(&allocate_request(&p)).await)
+    } else {
+        None
+    };
+    let (source, solver, note, proposed) = match engine {
+        Some(Ok(resp)) => {
+            let mut out: BTreeMap<NodeId, Amounts> = BTreeMap::new();
+            for np in &resp.plan {
+                let Some(n) = p.nodes.iter().find(|n| n.id.to_string() == np.id) else {
+                    continue;
+                };
+                for (k, t) in &n.terms {
+                    if let Some(x) = np.allocation.get(k.as_str()) {
+                        out.entry(n.id.clone())
+                            .or_default()
+                            .insert(*k, on_grid(t, *x));
+                    }
+                }
+            }
+            (PlanSource::Engine, resp.solver.clone(), None, Ok(out))
+        }
+        other => {
+            let note = match other {
+                Some(Err(e)) => format!("ML engine allocate failed ({e}); fallback optimizer used"),
+                _ => format!("no forecast ({why_no_forecast}); fallback optimizer used"),
+            };
+            let solved = fallback::solve(&p)
+                .map(|s| s.allocation)
+                .map_err(|e| e.to_string());
+            (
+                PlanSource::Fallback,
+                "greedy-fallback".to_owned(),
+                Some(note),
+                solved,
+            )
+        }
+    };
+    let proposed = match proposed {
+        Ok(p) => p,
+        Err(e) => {
+            return (
+                StepOutcome::Failed(format!("the fallback optimizer found no plan: {e}")),
+                None,
+            )
+        }
+    };
+    for f in &mut facts {
+        if let Some(a) = proposed.get(&f.id) {
+            f.proposed.extend(a.iter().map(|(k, v)| (*k, *v)));
+        }
+    }
+    let moved = facts.iter().filter(|f| f.proposed != f.current).count();
+    let detail = format!(
+        "{} plan ({solver}) over {} nodes, {moved} with changes{}",
+        source.as_str(),
+        p.nodes.len(),
+        note.as_ref().map(|n| format!("; {n}")).unwrap_or_default()
+    );
+    (
+        StepOutcome::Done(detail),
+        Some(Plan {
+            source,
+            solver,
+            note,
+            budget,
+            nodes: facts,
+        }),
+    )
+}
+
+/// Knob rules for resources an enforcement backend (not the protocol) controls.
+pub fn backend_rule(kind: ResourceKind) -> KnobRule {
+    let (min, step) = match kind {
+        ResourceKind::Cpu => (100, 100),
+        ResourceKind::Memory => (256 << 20, 64 << 20),
+        ResourceKind::Disk => (1 << 30, 1 << 30),
+        ResourceKind::Bandwidth => (1_000_000, 1_000_000),
+    };
+    KnobRule {
+        min,
+        max: u64::MAX,
+        step,
+        restart_required: false,
+        restart_downtime_secs: 0,
+        loses_jobs: false,
     }
 }

@@ -1,0 +1,329 @@
+//! The apply transaction: audit before any change, node by node, rollback of every node already
+//! changed when one fails, an alert, and the whole story in the decision and the audit log.
+//! Also one optimize → evaluate pass on the same fakes (fallback optimizer, dry-run default).
+
+// Test helpers outside #[test] functions unwrap too: a failure there is a broken test setup.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::DateTime;
+use orcha_api::cycle::apply::{transact, NodeChange};
+use orcha_api::cycle::predict::{Forecasts, NodeForecast};
+use orcha_api::cycle::{evaluate, optimize};
+use orcha_api::dto::Event;
+use orcha_api::metrics::Metrics;
+use orcha_api::ml::MlClient;
+use orcha_api::policy::Amounts;
+use orcha_api::state::AppParts;
+use orcha_api::{AppState, NodeRuntime};
+use orcha_core::config::{Config, NodeConfig};
+use orcha_core::secret::MemorySecretStore;
+use orcha_core::*;
+use orcha_store::Store;
+
+/// A node with one CPU knob whose writes are recorded; asking for `fail_at` fails.
+struct FakeNode {
+    id: NodeId,
+    cpu: Mutex<u64>,
+    writes: Mutex<Vec<u64>>,
+    fail_at: Option<u64>,
+}
+
+#[async_trait]
+impl ProtocolAdapter for FakeNode {
+    fn protocol_name(&self) -> ProtocolId {
+        self.id.protocol()
+    }
+    fn node_id(&self) -> &NodeId {
+        &self.id
+    }
+    async fn connect(&self) -> Result<NodeInfo, AdapterError> {
+        Ok(NodeInfo::default())
+    }
+    async fn disconnect(&self) -> Result<(), AdapterError> {
+        Ok(())
+    }
+    async fn get_current_earnings(&self) -> Result<EarningsData, AdapterError> {
+        Err(AdapterError::Unsupported {
+            what: "fake".into(),
+        })
+    }
+    async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {
+        Ok(ResourceMetrics::default())
+    }
+    async fn apply_allocation(
+        &self,
+        allocation: &ResourceVector,
+    ) -> Result<AppliedAllocation, AdapterError> {
+        let want = allocation.cpu_millicores;
+        self.writes.lock().unwrap().push(want);
+        if Some(want) == self.fail_at {
+            return Err(AdapterError::Unreachable {
+                endpoint: "ya-provider profile update".into(),
+                reason: "connection refused".into(),
+            });
+        }
+        *self.cpu.lock().unwrap() = want;
+        Ok(AppliedAllocation {
+            node: self.id.clone(),
+            read_back: BTreeMap::from([(ResourceKind::Cpu, want)]),
+            restarted: false,
+        })
+    }
+    async fn health_check(&self) -> HealthStatus {
+        HealthStatus::Healthy
+    }
+    fn capabilities(&self) -> Vec<Capability> {
+        vec![Capability {
+            resource: ResourceKind::Cpu,
+            knob: Knob::ProtocolSetting("ya-provider profile cpu_threads".into()),
+            min: 100,
+            max: 8000,
+            step: 100,
+            restart_required: false,
+            restart_cost: RestartCost::default(),
+            preconditions: vec![],
+        }]
+    }
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    state: Arc<AppState>,
+    nodes: Vec<Arc<FakeNode>>,
+}
+
+fn world(names: &[&str], fail: &str, config: Config) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("orcha.db");
+    let mut nodes = Vec::new();
+    let mut runtimes = Vec::new();
+    for name in names {
+        let id: NodeId = format!("golem:{name}").parse().unwrap();
+        let fake = Arc::new(FakeNode {
+            id: id.clone(),
+            cpu: Mutex::new(2000),
+            writes: Mutex::new(Vec::new()),
+            fail_at: (*name == fail).then_some(5000),
+        });
+        runtimes.push(Arc::new(NodeRuntime::new(
+            NodeConfig {
+                id,
+                api_endpoint: "http://127.0.0.1:9".into(),
+                poll_interval: Duration::from_secs(60),
+                auto_apply: false,
+            },
+            Arc::clone(&fake) as Arc<dyn ProtocolAdapter>,
+        )));
+        nodes.push(fake);
+    }
+    let clock = ManualClock::new(
+        DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+            .unwrap()
+            .to_utc(),
+    );
+    let state = AppState::new(AppParts {
+        config,
+        store: Store::open(&db).unwrap(),
+        secrets: Arc::new(MemorySecretStore::default()),
+        clock: Arc::new(clock),
+        metrics: Metrics::new(),
+        nodes: runtimes,
+        ml: MlClient::new(None, Duration::from_secs(1)),
+        demo: false,
+    });
+    World {
+        _dir: dir,
+        db,
+        state,
+        nodes,
+    }
+}
+
+fn change(name: &str, before: u64, after: u64) -> NodeChange {
+    NodeChange {
+        node: format!("golem:{name}").parse().unwrap(),
+        before: Amounts::from([(ResourceKind::Cpu, before)]),
+        after: Amounts::from([(ResourceKind::Cpu, after)]),
+        restart: false,
+    }
+}
+
+/// (actor, key, old, new) of every audit row, oldest first.
+fn audit_rows(db: &std::path::Path) -> Vec<(String, String, String, String)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT actor, key, old_value, new_value FROM config_audit ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn second_of_three_fails_first_is_restored_audited_and_alerted() {
+    let w = world(&["a", "b", "c"], "b", Config::default());
+    let mut events = w.state.subscribe();
+    let id = evaluate::record(&w.state, None, "apply", "test plan", None)
+        .await
+        .unwrap();
+    let report = transact(
+        &w.state,
+        id,
+        "orchestrator",
+        &[
+            change("a", 2000, 4000),
+            change("b", 2000, 5000),
+            change("c", 2000, 3000),
+        ],
+    )
+    .await;
+
+    assert_eq!(report.status, "rolled_back", "{}", report.detail);
+    assert!(report.detail.contains("golem:b"), "{}", report.detail);
+    // a was changed, then restored; b failed and was written back; c was never touched.
+    assert_eq!(*w.nodes[0].writes.lock().unwrap(), vec![4000, 2000]);
+    assert_eq!(*w.nodes[0].cpu.lock().unwrap(), 2000);
+    assert_eq!(*w.nodes[1].writes.lock().unwrap(), vec![5000, 2000]);
+    assert!(w.nodes[2].writes.lock().unwrap().is_empty());
+
+    // Audit: all three changes before anything happened, then the rollbacks.
+    let rows = audit_rows(&w.db);
+    let keys: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|(actor, key, _, _)| (actor.as_str(), key.as_str()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("orchestrator", "allocation:golem:a"),
+            ("orchestrator", "allocation:golem:b"),
+            ("orchestrator", "allocation:golem:c"),
+            ("rollback", "allocation:golem:b"),
+            ("rollback", "allocation:golem:a"),
+        ]
+    );
+    assert_eq!(rows[0].2, r#"{"cpu":2000}"#);
+    assert_eq!(rows[0].3, r#"{"cpu":4000}"#);
+    assert_eq!(rows[4].3, r#"{"cpu":2000}"#);
+
+    // The decision tells the story.
+    let d = w.state.db(|s| s.decisions(1)).await.unwrap().remove(0);
+    let applied: serde_json::Value =
+        serde_json::from_str(d.applied_result.as_deref().unwrap()).unwrap();
+    assert_eq!(applied["status"], "rolled_back");
+    assert_eq!(applied["failed_node"], "golem:b");
+    let rollback: serde_json::Value = serde_json::from_str(d.rollback.as_deref().unwrap()).unwrap();
+    assert_eq!(rollback["restored"]["golem:a"]["cpu"], 2000);
+
+    // An alert is stored and emitted.
+    let alerts = w.state.db(|s| s.alerts(false, 10)).await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].rule, "allocation_rollback");
+    let mut saw_alert = false;
+    while let Ok(e) = events.try_recv() {
+        if let Event::Alert(a) = e {
+            saw_alert = a.rule == "allocation_rollback" && a.node.as_deref() == Some("golem:b");
+        }
+    }
+    assert!(saw_alert, "an alert event is emitted");
+}
+
+#[tokio::test]
+async fn a_clean_apply_is_recorded_and_becomes_the_known_allocation() {
+    let w = world(&["a", "b"], "none", Config::default());
+    let id = evaluate::record(&w.state, None, "apply", "test plan", None)
+        .await
+        .unwrap();
+    let report = transact(
+        &w.state,
+        id,
+        "operator",
+        &[change("a", 2000, 3000), change("b", 2000, 1000)],
+    )
+    .await;
+    assert_eq!(report.status, "applied", "{}", report.detail);
+    assert_eq!(*w.nodes[1].cpu.lock().unwrap(), 1000);
+    let h = optimize::history(&w.state).await;
+    let a: NodeId = "golem:a".parse().unwrap();
+    assert_eq!(h.applied[&a][&ResourceKind::Cpu], 3000);
+    assert!(w
+        .state
+        .db(|s| s.alerts(false, 10))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_surge_in_one_nodes_forecast_proposes_moving_cores_to_it_in_dry_run() {
+    let mut config = Config::default();
+    config
+        .allocation
+        .fiat_per_token
+        .insert("glm".into(), "0.25".into());
+    // The whole machine (at least two cores here) is Orcha's, so the test does not depend on
+    // how many cores it has beyond that.
+    config.allocation.reserve_cpu_cores = 0.0;
+    let w = world(&["a", "b"], "none", config);
+    // Orcha learns the allocation in force from what it applied.
+    let id = evaluate::record(&w.state, None, "apply", "setup", None)
+        .await
+        .unwrap();
+    transact(
+        &w.state,
+        id,
+        "operator",
+        &[change("a", 2000, 1000), change("b", 2000, 1000)],
+    )
+    .await;
+
+    let forecast = |rate: f64| NodeForecast {
+        model: "test".into(),
+        p10: vec![rate; 24],
+        p50: vec![rate; 24],
+        p90: vec![rate; 24],
+        mase: None,
+        baseline_mase: None,
+    };
+    let forecasts = Forecasts {
+        per_node: BTreeMap::from([
+            ("golem:a".parse().unwrap(), forecast(8.0)),
+            ("golem:b".parse().unwrap(), forecast(0.2)),
+        ]),
+    };
+    let now = w.state.clock.now();
+    let cycle = w.state.db(move |s| s.begin_cycle(now)).await.unwrap();
+    let (outcome, plan) = optimize::run(&w.state, cycle, Some(&forecasts), "").await;
+    let plan = plan.unwrap_or_else(|| panic!("a plan: {outcome:?}"));
+    assert_eq!(
+        plan.source,
+        orcha_api::policy::PlanSource::Fallback,
+        "the ML engine is down"
+    );
+    let a: NodeId = "golem:a".parse().unwrap();
+    let b: NodeId = "golem:b".parse().unwrap();
+    let (pa, pb) = (
+        plan.proposed(&a).unwrap()[&ResourceKind::Cpu],
+        plan.proposed(&b).unwrap()[&ResourceKind::Cpu],
+    );
+    assert!(
+        pa > 1000 && pb < 1000,
+        "cores move to the surging node: a {pa}, b {pb}"
+    );
+
+    let (_, ev) = evaluate::run(&w.state, cycle, Some(plan), "")
+        .await
+        .unwrap();
+    assert_eq!(ev.verdict, "recommend", "{}", ev.reason);
+    assert!(ev.reason.contains("fallback"), "{}", ev.reason);
+    let d = w.state.db(|s| s.decisions(1)).await.unwrap().remove(0);
+    assert!(d.expected_gain.unwrap().ends_with(" USD"));
+    assert!(d.proposed_plan.unwrap().contains("\"golem:a\""));
+}
