@@ -69,6 +69,28 @@ pub mod commands {
         ops::set_paused(&s, req).await
     }
     #[tauri::command]
+    pub async fn allocation(s: S<'_>) -> Result<AllocationDto, ApiError> {
+        ops::allocation(&s).await
+    }
+    #[tauri::command]
+    pub async fn approve_plan(
+        s: S<'_>,
+        req: ApprovePlanRequest,
+    ) -> Result<ApplyResultDto, ApiError> {
+        ops::approve_plan(&s, req).await
+    }
+    #[tauri::command]
+    pub async fn set_auto_apply(
+        s: S<'_>,
+        req: AutoApplyRequest,
+    ) -> Result<AutoApplyRequest, ApiError> {
+        ops::set_auto_apply(&s, req).await
+    }
+    #[tauri::command]
+    pub async fn what_if(s: S<'_>, req: WhatIfRequest) -> Result<WhatIfDto, ApiError> {
+        ops::what_if(&s, req).await
+    }
+    #[tauri::command]
     pub async fn secret_status(s: S<'_>, key: String) -> Result<SecretStatusDto, ApiError> {
         ops::secret_status(&s, key).await
     }
@@ -95,6 +117,10 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         commands::acknowledge_alert,
         commands::run_cycle_now,
         commands::set_paused,
+        commands::allocation,
+        commands::approve_plan,
+        commands::set_auto_apply,
+        commands::what_if,
         commands::secret_status,
         commands::set_secret,
         commands::delete_secret,

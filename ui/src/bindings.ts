@@ -112,4 +112,59 @@ export type PollFailedEventDto = { node: string, error_kind: string, message: st
 
 export type AutomationEventDto = { paused: boolean, at: string, };
 
+export type ResourceAmountDto = { 
+/**
+ * `cpu`, `memory`, `disk` or `bandwidth`.
+ */
+resource: string, amount: string, };
+
+export type NodeAllocationDto = { node: string, auto_apply: boolean, current: Array<ResourceAmountDto>, proposed: Array<ResourceAmountDto>, changes: Array<ResourceAmountDto>, restart: boolean, reasons: Array<string>, 
+/**
+ * Fiat per hour as a decimal string with its currency ("0.120000 USD"); absent when the
+ * node's earnings cannot be valued.
+ */
+earnings_now_per_hour: string | null, earnings_after_per_hour: string | null, };
+
+export type AllocationDto = { 
+/**
+ * The decision holding the newest plan; absent before the first plan.
+ */
+decision_id: number | null, created_at: string | null, 
+/**
+ * `apply`, `recommend` or `skip`.
+ */
+verdict: string | null, reason: string | null, 
+/**
+ * `engine`, `fallback` or `operator`.
+ */
+source: string | null, expected_gain: string | null, switching_cost: string | null, budget: Array<ResourceAmountDto>, nodes: Array<NodeAllocationDto>, };
+
+export type ApprovePlanRequest = { 
+/**
+ * A decision whose verdict is `recommend`.
+ */
+decision_id: number, };
+
+export type ApplyResultDto = { 
+/**
+ * The decision recording the approval and its result.
+ */
+decision_id: number, 
+/**
+ * `applied`, `rolled_back` or `refused`.
+ */
+status: string, detail: string, };
+
+export type AutoApplyRequest = { node: string, enabled: boolean, };
+
+export type NodeAmountsDto = { node: string, amounts: Array<ResourceAmountDto>, };
+
+export type WhatIfRequest = { nodes: Array<NodeAmountsDto>, };
+
+export type WhatIfDto = { 
+/**
+ * What the policy would say if the operator approved it: `apply` or `skip`.
+ */
+verdict: string, reason: string, horizon_hours: number, expected_gain: string, switching_cost: string, nodes: Array<NodeAllocationDto>, };
+
 export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };

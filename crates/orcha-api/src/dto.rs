@@ -385,6 +385,96 @@ pub struct AutomationEventDto {
     pub at: DateTime<Utc>,
 }
 
+/// An amount of one resource in base units (millicores, bytes, bytes, bits per second), as a
+/// string because bytes exceed JavaScript's safe integers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ResourceAmountDto {
+    /// `cpu`, `memory`, `disk` or `bandwidth`.
+    pub resource: String,
+    pub amount: String,
+}
+
+/// One node's allocation: in force, proposed, what survives the policy, and why not the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NodeAllocationDto {
+    pub node: String,
+    pub auto_apply: bool,
+    pub current: Vec<ResourceAmountDto>,
+    pub proposed: Vec<ResourceAmountDto>,
+    pub changes: Vec<ResourceAmountDto>,
+    pub restart: bool,
+    pub reasons: Vec<String>,
+    /// Fiat per hour as a decimal string with its currency ("0.120000 USD"); absent when the
+    /// node's earnings cannot be valued.
+    pub earnings_now_per_hour: Option<String>,
+    pub earnings_after_per_hour: Option<String>,
+}
+
+/// Current vs proposed allocation of every node, from the newest plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AllocationDto {
+    /// The decision holding the newest plan; absent before the first plan.
+    #[ts(type = "number | null")]
+    pub decision_id: Option<i64>,
+    pub created_at: Option<DateTime<Utc>>,
+    /// `apply`, `recommend` or `skip`.
+    pub verdict: Option<String>,
+    pub reason: Option<String>,
+    /// `engine`, `fallback` or `operator`.
+    pub source: Option<String>,
+    pub expected_gain: Option<String>,
+    pub switching_cost: Option<String>,
+    pub budget: Vec<ResourceAmountDto>,
+    pub nodes: Vec<NodeAllocationDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ApprovePlanRequest {
+    /// A decision whose verdict is `recommend`.
+    #[ts(type = "number")]
+    pub decision_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ApplyResultDto {
+    /// The decision recording the approval and its result.
+    #[ts(type = "number")]
+    pub decision_id: i64,
+    /// `applied`, `rolled_back` or `refused`.
+    pub status: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AutoApplyRequest {
+    pub node: String,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NodeAmountsDto {
+    pub node: String,
+    pub amounts: Vec<ResourceAmountDto>,
+}
+
+/// An allocation the operator edited, to be valued without applying it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct WhatIfRequest {
+    pub nodes: Vec<NodeAmountsDto>,
+}
+
+/// What an edited allocation would earn and whether the policy would let it through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct WhatIfDto {
+    /// What the policy would say if the operator approved it: `apply` or `skip`.
+    pub verdict: String,
+    pub reason: String,
+    pub horizon_hours: u32,
+    pub expected_gain: String,
+    pub switching_cost: String,
+    pub nodes: Vec<NodeAllocationDto>,
+}
+
 /// Every event, with the same name and payload on the WebSocket and as a Tauri event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "event", content = "payload", rename_all = "kebab-case")]
@@ -522,6 +612,15 @@ pub fn typescript_bindings() -> String {
         HealthEventDto::decl(),
         PollFailedEventDto::decl(),
         AutomationEventDto::decl(),
+        ResourceAmountDto::decl(),
+        NodeAllocationDto::decl(),
+        AllocationDto::decl(),
+        ApprovePlanRequest::decl(),
+        ApplyResultDto::decl(),
+        AutoApplyRequest::decl(),
+        NodeAmountsDto::decl(),
+        WhatIfRequest::decl(),
+        WhatIfDto::decl(),
         Event::decl(),
     ];
     let mut out = String::from(

@@ -327,3 +327,153 @@ async fn a_surge_in_one_nodes_forecast_proposes_moving_cores_to_it_in_dry_run() 
     assert!(d.expected_gain.unwrap().ends_with(" USD"));
     assert!(d.proposed_plan.unwrap().contains("\"golem:a\""));
 }
+
+/// Two hours of lifetime earnings, so nodes can be valued without a forecast.
+async fn earn(w: &World, name: &str, from: &str, to: &str) {
+    let id: NodeId = format!("golem:{name}").parse().unwrap();
+    let now = w.state.clock.now();
+    for (at, amount) in [(now - chrono::Duration::hours(2), from), (now, to)] {
+        let data = EarningsData {
+            observed_at: at,
+            figures: vec![(
+                EarningsKind::Lifetime,
+                Money::parse_decimal(amount, Token::Glm, 18).unwrap(),
+            )],
+        };
+        let id = id.clone();
+        w.state
+            .db(move |s| s.insert_earnings(&id, &data))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn operator_controls_what_if_auto_apply_and_approval() {
+    use orcha_api::dto::*;
+    use orcha_api::ops;
+    let mut config = Config::default();
+    config
+        .allocation
+        .fiat_per_token
+        .insert("glm".into(), "0.25".into());
+    config.allocation.reserve_cpu_cores = 0.0;
+    let w = world(&["a", "b"], "none", config);
+    let id = evaluate::record(&w.state, None, "apply", "setup", None)
+        .await
+        .unwrap();
+    transact(
+        &w.state,
+        id,
+        "operator",
+        &[change("a", 2000, 1000), change("b", 2000, 1000)],
+    )
+    .await;
+    earn(&w, "a", "1.0", "17.0").await; // 8 GLM/h
+    earn(&w, "b", "1.0", "1.4").await; // 0.2 GLM/h
+
+    // What-if: moving cores to the node that earns more is worth it; the answer names the gain.
+    let amounts = |cpu: &str| {
+        vec![ResourceAmountDto {
+            resource: "cpu".into(),
+            amount: cpu.into(),
+        }]
+    };
+    let answer = ops::what_if(
+        &w.state,
+        WhatIfRequest {
+            nodes: vec![
+                NodeAmountsDto {
+                    node: "golem:a".into(),
+                    amounts: amounts("1800"),
+                },
+                NodeAmountsDto {
+                    node: "golem:b".into(),
+                    amounts: amounts("200"),
+                },
+            ],
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.verdict, "apply", "{}", answer.reason);
+    assert!(answer.expected_gain.ends_with(" USD"));
+    assert!(answer.nodes[0].earnings_after_per_hour.is_some());
+    let bad = ops::what_if(
+        &w.state,
+        WhatIfRequest {
+            nodes: vec![NodeAmountsDto {
+                node: "golem:a".into(),
+                amounts: vec![ResourceAmountDto {
+                    resource: "gpu".into(),
+                    amount: "1".into(),
+                }],
+            }],
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bad.field.as_deref(), Some("nodes"));
+
+    // A cycle's plan is only recommended (dry-run default) and shows up as the allocation.
+    let now = w.state.clock.now();
+    let cycle = w.state.db(move |s| s.begin_cycle(now)).await.unwrap();
+    let (_, plan) = optimize::run(&w.state, cycle, None, "ML engine unavailable").await;
+    let (_, ev) = evaluate::run(&w.state, cycle, plan, "").await.unwrap();
+    assert_eq!(ev.verdict, "recommend", "{}", ev.reason);
+    let shown = ops::allocation(&w.state).await.unwrap();
+    assert_eq!(shown.decision_id, Some(ev.decision_id));
+    assert_eq!(shown.source.as_deref(), Some("fallback"));
+    assert_eq!(shown.nodes.len(), 2);
+    assert!(!shown.nodes[0].changes.is_empty());
+
+    // The operator approves it by hand: it is applied and recorded as a new decision.
+    let done = ops::approve_plan(
+        &w.state,
+        ApprovePlanRequest {
+            decision_id: ev.decision_id,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.status, "applied", "{}", done.detail);
+    assert!(*w.nodes[0].cpu.lock().unwrap() > 1000);
+    // Approving a decision that is not a recommendation is a conflict.
+    let again = ops::approve_plan(
+        &w.state,
+        ApprovePlanRequest {
+            decision_id: done.decision_id,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(again.code, orcha_api::ErrorCode::Conflict);
+
+    // Per-node auto-apply switch, audited; unknown nodes are refused.
+    ops::set_auto_apply(
+        &w.state,
+        AutoApplyRequest {
+            node: "golem:a".into(),
+            enabled: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        w.state.allocation.auto_apply(&"golem:a".parse().unwrap()),
+        Some(true)
+    );
+    assert!(audit_rows(&w.db)
+        .iter()
+        .any(|(_, k, o, n)| k == "auto_apply:golem:a" && o == "false" && n == "true"));
+    let err = ops::set_auto_apply(
+        &w.state,
+        AutoApplyRequest {
+            node: "golem:zz".into(),
+            enabled: true,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, orcha_api::ErrorCode::NotFound);
+}

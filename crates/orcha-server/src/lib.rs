@@ -195,6 +195,34 @@ pub fn router(state: Arc<AppState>, options: ServerOptions) -> Router {
             ),
         )
         .route(
+            "/allocation",
+            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::allocation(&s).await) }),
+        )
+        .route(
+            "/allocation/approve",
+            post(
+                |State(s): State<Arc<AppState>>, Json(r): Json<ApprovePlanRequest>| async move {
+                    wrap(ops::approve_plan(&s, r).await)
+                },
+            ),
+        )
+        .route(
+            "/allocation/auto-apply",
+            put(
+                |State(s): State<Arc<AppState>>, Json(r): Json<AutoApplyRequest>| async move {
+                    wrap(ops::set_auto_apply(&s, r).await)
+                },
+            ),
+        )
+        .route(
+            "/allocation/what-if",
+            post(
+                |State(s): State<Arc<AppState>>, Json(r): Json<WhatIfRequest>| async move {
+                    wrap(ops::what_if(&s, r).await)
+                },
+            ),
+        )
+        .route(
             "/secrets/{key}",
             get(
                 |State(s): State<Arc<AppState>>, Path(k): Path<String>| async move {

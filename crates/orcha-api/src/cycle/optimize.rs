@@ -105,7 +105,8 @@ async fn anchor_rate(state: &AppState, id: &NodeId, forecasts: Option<&Forecasts
             return Some(f.p50.iter().sum::<f64>() / f.p50.len() as f64);
         }
     }
-    let now = state.clock.now();
+    // The store's range is half-open; a minute past now includes the newest reading.
+    let now = state.clock.now() + ChronoDuration::minutes(1);
     let from = now - ChronoDuration::hours(24);
     let node = id.clone();
     let points = state
