@@ -1292,6 +1292,15 @@ impl ProtocolAdapter for GolemAdapter {
         }
     }
 
+    async fn current_allocation(&self) -> Result<BTreeMap<ResourceKind, u64>, AdapterError> {
+        let p = self.profile().await?;
+        Ok(BTreeMap::from([
+            (ResourceKind::Cpu, p.resources.cpu_threads * 1000),
+            (ResourceKind::Memory, gib_to_bytes(p.resources.mem_gib)),
+            (ResourceKind::Disk, gib_to_bytes(p.resources.storage_gib)),
+        ]))
+    }
+
     fn capabilities(&self) -> Vec<Capability> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
         let cost = RestartCost {

@@ -22,6 +22,9 @@ struct Engine {
     memory: i64,
     /// When set, the engine "accepts" updates but keeps this memory value (a mismatch).
     stuck_memory: Option<i64>,
+    restarts: u32,
+    /// `State.Health.Status` after a restart.
+    health: Option<&'static str>,
 }
 
 type Shared = Arc<Mutex<Engine>>;
@@ -68,13 +71,27 @@ async fn inspect(State(s): State<Shared>, Path(id): Path<String>) -> (StatusCode
         Json(json!({
             "Id": "4fa6e0f0c678",
             "Name": "/storagenode",
-            "State": { "Status": "running", "Running": true },
+            "State": {
+                "Status": "running", "Running": true,
+                "Health": { "Status": e.health.unwrap_or("healthy") }
+            },
             "HostConfig": {
                 "NanoCpus": e.nano_cpus, "CpuQuota": 0, "CpuPeriod": 0,
                 "Memory": e.memory, "MemorySwap": -1
             }
         })),
     )
+}
+
+async fn restart(State(s): State<Shared>, Path(id): Path<String>) -> StatusCode {
+    let mut e = s.lock().unwrap();
+    e.requests.push((
+        "POST".into(),
+        format!("/containers/{id}/restart"),
+        Value::Null,
+    ));
+    e.restarts += 1;
+    StatusCode::NO_CONTENT
 }
 
 fn fake_engine() -> (tempfile::TempDir, String, Shared) {
@@ -84,6 +101,7 @@ fn fake_engine() -> (tempfile::TempDir, String, Shared) {
     let app = Router::new()
         .route("/containers/{id}/update", post(update))
         .route("/containers/{id}/json", get(inspect))
+        .route("/containers/{id}/restart", post(restart))
         .with_state(Arc::clone(&state));
     let listener = tokio::net::UnixListener::bind(&sock).unwrap();
     tokio::spawn(async move {
@@ -162,4 +180,18 @@ async fn a_missing_container_is_not_found_and_a_dead_socket_is_io() {
     let dead = DockerBackend::new("/nonexistent/docker.sock", "storagenode");
     let err = dead.read().await.unwrap_err();
     assert!(matches!(err, EnforceError::Io { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn restart_goes_through_the_engine_and_checks_health_after() {
+    let (_dir, sock, engine) = fake_engine();
+    let b = DockerBackend::new(&sock, "storagenode");
+    b.restart().await.unwrap();
+    assert_eq!(engine.lock().unwrap().restarts, 1);
+    engine.lock().unwrap().health = Some("unhealthy");
+    let err = b.restart().await.unwrap_err();
+    assert!(
+        err.to_string().contains("not healthy after the restart"),
+        "{err}"
+    );
 }

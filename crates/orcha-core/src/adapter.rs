@@ -3,13 +3,14 @@
 //! The rules every implementation follows are written down in `docs/adapter-contract.md`;
 //! `crate::compliance` checks the ones that can be checked mechanically.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::domain::{
     AppliedAllocation, Capability, EarningsData, HealthStatus, NodeId, NodeInfo, ProtocolId,
-    ResourceMetrics, ResourceVector,
+    ResourceKind, ResourceMetrics, ResourceVector,
 };
 
 /// Why a call to a node failed. Callers branch on the variant: retry later, back off, or ask the
@@ -87,6 +88,18 @@ pub trait ProtocolAdapter: Send + Sync {
         &self,
         allocation: &ResourceVector,
     ) -> Result<AppliedAllocation, AdapterError>;
+
+    /// The values of the node's knobs in force now, as the node reports them (Golem: the active
+    /// hardware profile). Orcha compares plans against these and rolls back to them. The default
+    /// is `Unsupported`: the node cannot tell, and Orcha knows only what it applied itself.
+    async fn current_allocation(&self) -> Result<BTreeMap<ResourceKind, u64>, AdapterError> {
+        Err(AdapterError::Unsupported {
+            what: format!(
+                "{}: the node does not report its knob values",
+                self.node_id()
+            ),
+        })
+    }
 
     /// Never fails: a node that cannot be reached is `HealthStatus::Unreachable`.
     async fn health_check(&self) -> HealthStatus;

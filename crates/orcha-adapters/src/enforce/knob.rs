@@ -32,9 +32,20 @@ impl EnforcementBackend for KnobBackend {
             .collect()
     }
 
-    /// The adapters have no read of their knobs besides the allocated disk they report as
-    /// usage; everything else is known only from what Orcha applied (kept by the caller).
+    /// The node's own report of its knobs when it has one (Golem's active profile); otherwise the
+    /// allocated disk it reports as usage. Anything else is known only from what Orcha applied.
     async fn read(&self) -> Result<Limits, EnforceError> {
+        let knobs = self.resources();
+        match self.adapter.current_allocation().await {
+            Ok(values) => {
+                return Ok(values
+                    .into_iter()
+                    .filter(|(k, _)| knobs.contains(k))
+                    .collect())
+            }
+            Err(orcha_core::AdapterError::Unsupported { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
         let usage = self.adapter.get_resource_usage().await?;
         let mut out = Limits::new();
         if self.resources().contains(&ResourceKind::Disk) {

@@ -1,0 +1,97 @@
+//! The protocol-knob backend over the real Golem adapter and a fake ya-provider editing a real
+//! hardware.json: it reads the active profile, writes through `profile update`, reads it back,
+//! and restores the old values (what a rollback does).
+
+// Test helpers outside #[test] functions unwrap too: a failure there is a broken test setup.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::header;
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use orcha_adapters::enforce::knob::KnobBackend;
+use orcha_adapters::enforce::{EnforceError, EnforcementBackend, Limits};
+use orcha_adapters::golem::{GolemAdapter, GolemSettings};
+use orcha_core::secret::Sensitive;
+use orcha_core::{ManualClock, ResourceKind};
+
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/golem"
+);
+const FAKE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bin/ya-provider");
+
+async fn yagna(events: &'static str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new().route(
+        "/activity-api/v1/_monitor",
+        get(move || async move { ([(header::CONTENT_TYPE, "text/event-stream")], events) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+fn golem(base: &str, dir: &std::path::Path) -> Arc<GolemAdapter> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(FAKE, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let clock = Arc::new(ManualClock::new(
+        DateTime::parse_from_rfc3339("2024-08-21T11:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc),
+    ));
+    let mut s = GolemSettings::new(base, Some(Sensitive::new("k".to_owned())), clock);
+    s.timeout = Duration::from_secs(10);
+    s.ya_provider = FAKE.into();
+    s.data_dir = Some(dir.to_owned());
+    Arc::new(GolemAdapter::new("golem:main".parse().unwrap(), s).unwrap())
+}
+
+#[tokio::test]
+async fn golem_profile_is_read_written_read_back_and_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["hardware.json", "presets.json"] {
+        std::fs::copy(format!("{FIXTURES}/{f}"), dir.path().join(f)).unwrap();
+    }
+    let idle = "data: {\"ts\":\"2024-08-21T10:42:00Z\",\"activities\":[]}\n\n";
+    let backend = KnobBackend::new(golem(&yagna(idle).await, dir.path()));
+    let before = backend.read().await.unwrap();
+    assert!(before.contains_key(&ResourceKind::Cpu), "{before:?}");
+    let cores = before[&ResourceKind::Cpu];
+
+    let wanted = Limits::from([(ResourceKind::Cpu, 1000)]);
+    let read = backend.apply(&wanted).await.unwrap();
+    assert_eq!(read, wanted);
+    assert_eq!(backend.read().await.unwrap()[&ResourceKind::Cpu], 1000);
+
+    let restore = Limits::from([(ResourceKind::Cpu, cores)]);
+    assert_eq!(backend.apply(&restore).await.unwrap(), restore);
+
+    // A resource the knob cannot be set to "nothing" is refused, never forced.
+    let err = backend
+        .apply(&Limits::from([(ResourceKind::Cpu, 0)]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EnforceError::Unsupported { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn running_activities_are_a_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["hardware.json", "presets.json"] {
+        std::fs::copy(format!("{FIXTURES}/{f}"), dir.path().join(f)).unwrap();
+    }
+    let busy = "data: {\"ts\":\"2024-08-21T10:41:00Z\",\"activities\":[{\"id\":\"a\",\"state\":\"Ready\",\"usage\":{}}]}\n\n";
+    let backend = KnobBackend::new(golem(&yagna(busy).await, dir.path()));
+    let err = backend
+        .apply(&Limits::from([(ResourceKind::Cpu, 1000)]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EnforceError::Refused { .. }), "{err}");
+}
