@@ -61,6 +61,12 @@ impl ProtocolAdapter for FakeNode {
     ) -> Result<AppliedAllocation, AdapterError> {
         let want = allocation.cpu_millicores;
         self.writes.lock().unwrap().push(want);
+        if Some(want) == self.fail_at && self.id.name().starts_with("busy") {
+            // What the Golem adapter answers when activities run: refused, nothing written.
+            return Err(AdapterError::Unsupported {
+                what: format!("{}: refused: 1 activities are running", self.id),
+            });
+        }
         if Some(want) == self.fail_at {
             return Err(AdapterError::Unreachable {
                 endpoint: "ya-provider profile update".into(),
@@ -233,6 +239,31 @@ async fn second_of_three_fails_first_is_restored_audited_and_alerted() {
         }
     }
     assert!(saw_alert, "an alert event is emitted");
+}
+
+#[tokio::test]
+async fn a_refused_node_is_not_written_back_but_the_others_are() {
+    let w = world(&["a", "busy"], "busy", Config::default());
+    let id = evaluate::record(&w.state, None, "apply", "test plan", None)
+        .await
+        .unwrap();
+    let report = transact(
+        &w.state,
+        id,
+        "orchestrator",
+        &[change("a", 2000, 4000), change("busy", 2000, 5000)],
+    )
+    .await;
+    assert_eq!(report.status, "rolled_back");
+    assert!(report.detail.contains("refused"), "{}", report.detail);
+    assert_eq!(*w.nodes[0].writes.lock().unwrap(), vec![4000, 2000]);
+    // The refusal changed nothing, so nothing is written back to that node.
+    assert_eq!(*w.nodes[1].writes.lock().unwrap(), vec![5000]);
+    let alerts = w.state.db(|s| s.alerts(false, 10)).await.unwrap();
+    assert_eq!(
+        alerts[0].severity, "warning",
+        "a clean rollback is a warning"
+    );
 }
 
 #[tokio::test]

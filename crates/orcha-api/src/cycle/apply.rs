@@ -160,6 +160,21 @@ async fn bounded<T>(
     })
 }
 
+/// Why `enforce` stopped, and which resources it had already written (those need restoring).
+struct Partial {
+    error: String,
+    written: Vec<ResourceKind>,
+}
+
+impl From<String> for Partial {
+    fn from(error: String) -> Self {
+        Partial {
+            error,
+            written: Vec::new(),
+        }
+    }
+}
+
 /// Writes `amounts` to a node through its backends; returns what was read back and whether the
 /// node was restarted.
 async fn enforce(
@@ -167,23 +182,9 @@ async fn enforce(
     node: &NodeRuntime,
     amounts: &Amounts,
     restart: bool,
-) -> Result<(Limits, bool), String> {
+) -> Result<(Limits, bool), Partial> {
     let routes = routes(state, node);
     let mut read = Limits::new();
-    for (backend, resources) in &routes.backends {
-        let part: Limits = amounts
-            .iter()
-            .filter(|(k, _)| resources.contains(k))
-            .map(|(k, v)| (*k, *v))
-            .collect();
-        if part.is_empty() {
-            continue;
-        }
-        let got = bounded(BACKEND_TIMEOUT, backend.name(), backend.apply(&part))
-            .await
-            .map_err(|e| format!("{} via {}: {e}", node.config.id, backend.name()))?;
-        read.extend(part.keys().filter_map(|k| got.get(k).map(|v| (*k, *v))));
-    }
     let unrouted: Vec<&str> = amounts
         .keys()
         .filter(|k| !routes.backends.iter().any(|(_, r)| r.contains(k)))
@@ -194,8 +195,39 @@ async fn enforce(
             "{}: no backend enforces {}",
             node.config.id,
             unrouted.join(", ")
-        ));
+        )
+        .into());
     }
+    for (backend, resources) in &routes.backends {
+        let part: Limits = amounts
+            .iter()
+            .filter(|(k, _)| resources.contains(k))
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        if part.is_empty() {
+            continue;
+        }
+        match bounded(BACKEND_TIMEOUT, backend.name(), backend.apply(&part)).await {
+            Ok(got) => read.extend(part.keys().filter_map(|k| got.get(k).map(|v| (*k, *v)))),
+            Err(e) => {
+                // A refusal or a failed write may still have changed part of this backend's
+                // resources (a mismatch read back is a write that happened), so only a refusal
+                // counts as untouched.
+                let mut written: Vec<ResourceKind> = read.keys().copied().collect();
+                if !matches!(
+                    e,
+                    EnforceError::Refused { .. } | EnforceError::Unsupported { .. }
+                ) {
+                    written.extend(part.keys().copied());
+                }
+                return Err(Partial {
+                    error: format!("{} via {}: {e}", node.config.id, backend.name()),
+                    written,
+                });
+            }
+        }
+    }
+    let all: Vec<ResourceKind> = read.keys().copied().collect();
     if !restart {
         return Ok((read, false));
     }
@@ -205,15 +237,18 @@ async fn enforce(
     };
     bounded(RESTART_TIMEOUT, "restart", r.restart())
         .await
-        .map_err(|e| format!("{}: restart failed: {e}", node.config.id))?;
+        .map_err(|e| Partial {
+            error: format!("{}: restart failed: {e}", node.config.id),
+            written: all.clone(),
+        })?;
     let health = tokio::time::timeout(BACKEND_TIMEOUT, node.adapter.health_check())
         .await
         .unwrap_or_else(|_| HealthStatus::Unreachable("no answer after the restart".to_owned()));
     if let HealthStatus::Unreachable(why) = health {
-        return Err(format!(
-            "{}: unreachable after the restart: {why}",
-            node.config.id
-        ));
+        return Err(Partial {
+            error: format!("{}: unreachable after the restart: {why}", node.config.id),
+            written: all,
+        });
     }
     Ok((read, true))
 }
@@ -263,10 +298,14 @@ pub async fn transact(
         }
     }
     let mut done: Vec<(&NodeChange, Value)> = Vec::new();
-    let mut failure: Option<(usize, String)> = None;
+    let mut failure: Option<(usize, String, Vec<ResourceKind>)> = None;
     for (i, c) in changes.iter().enumerate() {
         let Some(node) = state.node(&c.node.to_string()) else {
-            failure = Some((i, format!("{} is not configured any more", c.node)));
+            failure = Some((
+                i,
+                format!("{} is not configured any more", c.node),
+                Vec::new(),
+            ));
             break;
         };
         match enforce(state, node, &c.after, c.restart).await {
@@ -279,8 +318,8 @@ pub async fn transact(
                     "restart_pending": c.restart && !restarted,
                 }),
             )),
-            Err(e) => {
-                failure = Some((i, e));
+            Err(p) => {
+                failure = Some((i, p.error, p.written));
                 break;
             }
         }
@@ -289,7 +328,7 @@ pub async fn transact(
     for (c, v) in &done {
         nodes.insert(c.node.to_string(), v.clone());
     }
-    let Some((failed_at, error)) = failure else {
+    let Some((failed_at, error, written)) = failure else {
         let detail = format!("applied to {} nodes", done.len());
         return finish(
             state,
@@ -308,15 +347,31 @@ pub async fn transact(
         )
         .await;
     };
-    // Roll back, newest first, every node touched — the failing one too, since some of its
-    // backends may have written before another failed.
+    // Roll back, newest first, every node touched — of the failing node only what it had
+    // written before it failed.
     let failed = &changes[failed_at];
     let mut restored = serde_json::Map::new();
     let mut restore_errors = Vec::new();
+    let failed_part = NodeChange {
+        node: failed.node.clone(),
+        before: failed
+            .before
+            .iter()
+            .filter(|(k, _)| written.contains(k))
+            .map(|(k, v)| (*k, *v))
+            .collect(),
+        after: failed
+            .after
+            .iter()
+            .filter(|(k, _)| written.contains(k))
+            .map(|(k, v)| (*k, *v))
+            .collect(),
+        restart: false,
+    };
     let touched: Vec<&NodeChange> = done
         .iter()
         .map(|(c, _)| *c)
-        .chain(std::iter::once(failed))
+        .chain((!failed_part.before.is_empty()).then_some(&failed_part))
         .collect();
     for c in touched.iter().rev() {
         let _ = audit(state, "rollback", &c.node, &c.after, &c.before).await;
@@ -330,7 +385,7 @@ pub async fn transact(
             Ok((read, _)) => {
                 restored.insert(c.node.to_string(), amounts_json(&read));
             }
-            Err(e) => restore_errors.push(e),
+            Err(p) => restore_errors.push(p.error),
         }
     }
     let message = if restore_errors.is_empty() {
