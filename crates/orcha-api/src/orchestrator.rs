@@ -95,15 +95,20 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
         .find(|e| !matches!(e, AdapterError::Unsupported { .. }))
         .cloned();
     let usage: Option<ResourceMetrics> = usage.ok().map(|mut m| {
-        m.observed_at.get_or_insert(now);
+        // The orchestrator's clock stamps every reading, so history lines up across nodes (and
+        // follows the simulator's clock in demo mode) whatever the adapter's own clock says.
+        m.observed_at = Some(now);
         m
     });
-    let earnings: Option<EarningsData> = earnings.ok();
+    let earnings: Option<EarningsData> = earnings.ok().map(|mut e| {
+        e.observed_at = now;
+        e
+    });
 
     let samples: Vec<Sample> = usage
         .as_ref()
         .map(|m| {
-            let ts = m.observed_at.unwrap_or(now);
+            let ts = now;
             m.measured()
                 .into_iter()
                 .map(|(metric, value)| Sample {

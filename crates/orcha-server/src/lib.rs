@@ -3,6 +3,7 @@
 //! Every `/api/v1` route is a one-line wrapper over `orcha_api::ops`; this crate adds only HTTP
 //! concerns (status codes, query parsing, the API token, static files).
 
+pub mod demo;
 pub mod startup;
 
 use std::net::SocketAddr;

@@ -45,6 +45,9 @@ enum Command {
         /// Log as human-readable text instead of JSON.
         #[arg(long)]
         log_text: bool,
+        /// Run against the built-in simulator (clearly labelled demo data, separate database).
+        #[arg(long)]
+        demo: bool,
     },
     /// Read one node once and print the normalized reading as JSON (the operator's diagnostic).
     Probe {
@@ -104,12 +107,13 @@ fn run(cli: Cli) -> Result<()> {
             port,
             ui_dir,
             log_text,
+            demo,
         } => {
             init_logging(!log_text);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            runtime.block_on(serve(cli.config, bind, port, ui_dir))
+            runtime.block_on(serve(cli.config, bind, port, ui_dir, demo))
         }
         Command::CheckConfig => {
             let (config, path) = startup::load_config(cli.config.as_deref(), &env)?;
@@ -265,6 +269,7 @@ async fn serve(
     bind: Option<IpAddr>,
     port: Option<u16>,
     ui_dir: Option<PathBuf>,
+    demo: bool,
 ) -> Result<()> {
     let (config, config_path) = startup::load_config(config_file.as_deref(), &env)?;
     let bind = match bind {
@@ -276,7 +281,22 @@ async fn serve(
             .context("orchestrator.bind")?,
     };
     let port = port.unwrap_or(config.orchestrator.api_port);
-    let keyring: Arc<dyn SecretStore> = Arc::new(OsKeyring::new());
+    // Demo mode swaps the nodes, database, credentials and clock for the simulator's.
+    let (config, secrets, clock, sim) = if demo {
+        let data_dir = startup::data_dir(&config, &env);
+        let d = orcha_server::demo::start(
+            &config,
+            &data_dir,
+            None,
+            &orcha_server::demo::DemoOptions::default(),
+        )
+        .await?;
+        tracing::info!(database = %d.database.display(), "Demo mode: nodes are simulated.");
+        (d.config, d.secrets, d.clock, Some(d.sim))
+    } else {
+        let keyring: Arc<dyn SecretStore> = Arc::new(OsKeyring::new());
+        (config, keyring, startup::system_clock(), None)
+    };
     // Anything reachable from other machines must be protected by a token.
     let api_token = env("ORCHA_API_TOKEN")
         .filter(|t| !t.is_empty())
@@ -285,7 +305,7 @@ async fn serve(
         bail!("binding {bind} exposes the API to the network; set ORCHA_API_TOKEN (or bind 127.0.0.1)");
     }
     let deadline = Duration::from_secs(config.orchestrator.shutdown_deadline);
-    let assembly = startup::assemble(config, keyring, &env, startup::system_clock(), false)?;
+    let assembly = startup::assemble(config, secrets, &env, clock, demo)?;
     let state = assembly.state;
     tracing::info!(config = %config_path.display(), database = %assembly.database.display(), nodes = state.nodes.len(), "Orcha starting.");
 
@@ -328,6 +348,9 @@ async fn serve(
         Ok(Ok(Err(e))) => tracing::error!(error = %e, "The API server failed."),
         Ok(Err(e)) => tracing::error!(error = %e, "The API server task panicked."),
         Err(_) => tracing::warn!("The API server did not stop in time."),
+    }
+    if let Some(sim) = sim {
+        sim.shutdown().await;
     }
     tracing::info!("Stopped.");
     Ok(())

@@ -230,6 +230,8 @@ pub(crate) async fn run_surface(
                 }
             },
         };
+        // Say the port is open again, so `settle` (and tests stepping the clock) stop waiting.
+        listening.send_replace(true);
         let gated = GatedListener {
             inner: l,
             faults: faults.clone(),

@@ -1,0 +1,115 @@
+//! Demo mode: the simulator runs in-process and Orcha watches it exactly as it would real nodes.
+//!
+//! Demo data never mixes with real data: it has its own database file under `<data_dir>/demo/`,
+//! credentials live in memory (never in the OS keyring), and every status says `demo: true`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use orcha_core::config::Config;
+use orcha_core::secret::{MemorySecretStore, SecretKey, SecretStore, Sensitive};
+use orcha_core::{Clock, NodeId};
+use orcha_sim::{SimConfig, SimHandle, Simulator};
+
+/// The running simulator plus the configuration and secrets that point Orcha at it.
+pub struct Demo {
+    pub sim: SimHandle,
+    pub config: Config,
+    pub secrets: Arc<dyn SecretStore>,
+    pub clock: Arc<dyn Clock>,
+    pub database: PathBuf,
+}
+
+/// How fast the demo runs and polls. The simulator runs one simulated day per real minute, so a
+/// poll every 5 real seconds is one every two simulated hours.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub poll_secs: u64,
+    pub cycle_secs: u64,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            poll_secs: 5,
+            cycle_secs: 30,
+        }
+    }
+}
+
+/// Starts the simulator with `sim_config` (defaults to the built-in demo scenario) and derives
+/// the configuration that points every protocol at it.
+pub async fn start(
+    base: &Config,
+    data_dir: &Path,
+    sim_config: Option<SimConfig>,
+    options: &DemoOptions,
+) -> Result<Demo> {
+    let demo_dir = data_dir.join("demo");
+    std::fs::create_dir_all(&demo_dir)
+        .with_context(|| format!("cannot create {}", demo_dir.display()))?;
+    let sim_config = sim_config.unwrap_or_else(|| {
+        let mut c = SimConfig::demo(demo_dir.join("sim"));
+        // Start the simulated world now, so "last contact" and due dates read naturally.
+        c.start = Some(chrono::Utc::now());
+        c
+    });
+    let sim = Simulator::start(sim_config)
+        .await
+        .context("cannot start the demo simulator")?;
+
+    let mut config = base.clone();
+    let database = demo_dir.join("orcha-demo.db");
+    config.storage.database = database.display().to_string();
+    config.orchestrator.poll_interval = options.poll_secs;
+    config.orchestrator.optimization_interval = options.cycle_secs;
+    let p = &mut config.protocols;
+    p.storj.enabled = true;
+    p.storj.name = "main".into();
+    p.storj.api_endpoint = sim.storj_url().to_owned();
+    p.storj.config_yaml = sim.storj_config_path().display().to_string();
+    p.storj.poll_interval = 0;
+    p.storj.payout_poll_interval = options.cycle_secs;
+    p.storj.nodes.clear();
+    p.golem.enabled = true;
+    p.golem.name = "main".into();
+    p.golem.api_endpoint = sim.golem_url().to_owned();
+    p.golem.ya_provider = sim.ya_provider_path().display().to_string();
+    p.golem.poll_interval = 0;
+    p.golem.nodes.clear();
+    p.streamr.enabled = true;
+    p.streamr.name = "main".into();
+    p.streamr.api_endpoint = sim.streamr_url().to_owned();
+    p.streamr.subgraph_url = sim.streamr_subgraph_url();
+    p.streamr.rpc_url = sim.streamr_rpc_url();
+    p.streamr.operator_address = sim.streamr_operator_address().to_owned();
+    p.streamr.poll_interval = 0;
+    p.streamr.nodes.clear();
+    p.grass.enabled = true;
+    p.grass.name = "main".into();
+    p.grass.api_endpoint = sim.grass_url().to_owned();
+    // The simulated cloud API has no rate limit, and simulated time runs fast.
+    p.grass.poll_interval = options.poll_secs;
+    p.grass.nodes.clear();
+
+    let secrets = Arc::new(MemorySecretStore::default());
+    let put = |node: &str, kind: &str, value: &str| -> Result<()> {
+        let id: NodeId = node.parse()?;
+        secrets.set(
+            &SecretKey::for_node(&id, kind),
+            Sensitive::new(value.to_owned()),
+        )?;
+        Ok(())
+    };
+    put("golem:main", "app_key", sim.golem_app_key())?;
+    put("grass:main", "token", sim.grass_token())?;
+    let clock = sim.core_clock();
+    Ok(Demo {
+        sim,
+        config,
+        secrets,
+        clock,
+        database,
+    })
+}
