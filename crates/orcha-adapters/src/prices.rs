@@ -94,6 +94,22 @@ impl PriceAsset {
     }
 }
 
+impl std::str::FromStr for PriceAsset {
+    type Err = String;
+    /// `glm`, `data` (or `streamr`), `storj`, `pol`, `grass`, `points`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "glm" => Ok(PriceAsset::Glm),
+            "data" | "streamr" => Ok(PriceAsset::Data),
+            "storj" => Ok(PriceAsset::Storj),
+            "pol" | "matic" => Ok(PriceAsset::Pol),
+            "grass" => Ok(PriceAsset::Grass),
+            "points" | "grass_point" => Ok(PriceAsset::GrassPoint),
+            other => Err(format!("unknown priced asset `{other}`")),
+        }
+    }
+}
+
 impl std::fmt::Display for PriceAsset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -488,6 +504,39 @@ impl Default for PriceSettings {
     }
 }
 
+impl PriceSettings {
+    /// The settings the configuration implies today: USD, `allocation.fiat_per_token` as
+    /// fallback prices (used while the market has no fresh price; keys as in
+    /// [`PriceAsset::from_str`], unknown keys skipped with a warning) and
+    /// `protocols.grass.points_value` as the value of a point. `now` stamps the fixed prices.
+    pub fn from_config(config: &orcha_core::config::Config, now: DateTime<Utc>) -> Self {
+        let mut s = PriceSettings::default();
+        for (token, value) in &config.allocation.fiat_per_token {
+            match token.parse::<PriceAsset>() {
+                Ok(PriceAsset::GrassPoint) | Err(_) => {
+                    tracing::warn!(
+                        token,
+                        "allocation.fiat_per_token: not a priced token, ignored"
+                    )
+                }
+                Ok(asset) => {
+                    s.fixed.insert(
+                        asset,
+                        FixedPrice {
+                            value: value.clone(),
+                            mode: FixedMode::Fallback,
+                            entered_at: now,
+                        },
+                    );
+                }
+            }
+        }
+        s.points_value =
+            Some(config.protocols.grass.points_value.trim().to_owned()).filter(|v| !v.is_empty());
+        s
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Cached {
     price: Price,
@@ -772,6 +821,25 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn settings_follow_the_configuration() {
+        let mut c = orcha_core::config::Config::default();
+        c.allocation
+            .fiat_per_token
+            .insert("glm".into(), "0.25".into());
+        c.allocation
+            .fiat_per_token
+            .insert("doge".into(), "1".into());
+        c.protocols.grass.points_value = " 0.001 ".into();
+        let at = Utc.timestamp_opt(0, 0).single().unwrap();
+        let s = PriceSettings::from_config(&c, at);
+        assert_eq!(s.fixed.len(), 1);
+        assert_eq!(s.fixed[&PriceAsset::Glm].mode, FixedMode::Fallback);
+        assert_eq!(s.points_value.as_deref(), Some("0.001"));
+        assert_eq!(s.fiat, "usd");
+        assert_eq!("STREAMR".parse::<PriceAsset>(), Ok(PriceAsset::Data));
     }
 
     #[test]

@@ -173,6 +173,9 @@ pub struct StreamrSettings {
     pub heartbeat_max_age: Duration,
     /// Subgraph data older than this is reported as lagging.
     pub index_max_lag: Duration,
+    /// Subgraph answers are reused for this long: on-chain state changes slowly, and The Graph
+    /// bills per query (a poll reads up to five).
+    pub subgraph_refresh: Duration,
     pub timeout: Duration,
     pub clock: Arc<dyn Clock>,
 }
@@ -192,6 +195,7 @@ impl StreamrSettings {
             console_log: None,
             heartbeat_max_age: Duration::from_secs(25 * 3600),
             index_max_lag: Duration::from_secs(30 * 60),
+            subgraph_refresh: Duration::from_secs(300),
             timeout: Duration::from_secs(10),
             clock,
         }
@@ -1007,6 +1011,8 @@ pub struct StreamrAdapter {
     rpc_shown: String,
     /// Slashings seen at the previous health check, to report new ones once.
     last_slashings: Mutex<Option<u32>>,
+    /// GraphQL `data` by operation and variables, with the time it was read.
+    subgraph_cache: Mutex<BTreeMap<String, (DateTime<Utc>, Value)>>,
 }
 
 impl StreamrAdapter {
@@ -1069,6 +1075,7 @@ impl StreamrAdapter {
             rpc,
             settings,
             last_slashings: Mutex::new(None),
+            subgraph_cache: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -1149,6 +1156,20 @@ impl StreamrAdapter {
     ) -> Result<T, AdapterError> {
         let real = self.subgraph.base().to_owned();
         let endpoint = format!("{} ({op})", self.subgraph_shown);
+        let key = format!("{op} {variables}");
+        let now = self.now();
+        let fresh_for = chrono::Duration::from_std(self.settings.subgraph_refresh)
+            .unwrap_or(chrono::Duration::MAX);
+        let cached = self
+            .subgraph_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .filter(|(at, _)| now - *at < fresh_for)
+            .map(|(_, v)| v.clone());
+        if let Some(data) = cached {
+            return self.typed_data(&endpoint, &data);
+        }
         let body = json!({ "operationName": op, "query": query, "variables": variables });
         let answer = self
             .subgraph
@@ -1179,8 +1200,24 @@ impl StreamrAdapter {
             .get("data")
             .filter(|d| !d.is_null())
             .ok_or_else(|| malformed(&endpoint, "no `data` in the answer".to_owned()))?;
-        let text = serde_json::to_vec(data).map_err(|e| malformed(&endpoint, e.to_string()))?;
-        decode(&endpoint, &text).map_err(|e| match e {
+        // Only answers that decode are kept, so a broken one is asked for again next time.
+        let typed = self.typed_data(&endpoint, data)?;
+        if !self.settings.subgraph_refresh.is_zero() {
+            self.subgraph_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, (now, data.clone()));
+        }
+        Ok(typed)
+    }
+
+    fn typed_data<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        data: &Value,
+    ) -> Result<T, AdapterError> {
+        let text = serde_json::to_vec(data).map_err(|e| malformed(endpoint, e.to_string()))?;
+        decode(endpoint, &text).map_err(|e| match e {
             AdapterError::Malformed { endpoint, what } => AdapterError::Malformed {
                 endpoint,
                 what: what.replacen("field `", "field `data.", 1),

@@ -236,6 +236,8 @@ fn settings(base: &str, now: &str) -> StreamrSettings {
     s.subgraph_url = format!("{base}/subgraph");
     s.subgraph_key = Some(Sensitive::new(GRAPH_KEY.to_owned()));
     s.rpc_url = Some(format!("{base}/rpc"));
+    // Most tests change the fake's answers between calls; caching is tested on its own.
+    s.subgraph_refresh = Duration::ZERO;
     s
 }
 
@@ -806,6 +808,42 @@ async fn the_factory_reads_keys_from_the_environment_and_the_probe_prints_one_re
     assert_eq!(unpaid["decimal"], "1291.280000000000000000");
     assert_eq!(unpaid["token"], "data");
     assert_eq!(p["capabilities"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        f.hits("OperatorOverview"),
+        1,
+        "earnings and health share one read"
+    );
     let text = p.to_string();
     assert!(!text.contains(INFO_KEY) && !text.contains(GRAPH_KEY));
+}
+
+#[tokio::test]
+async fn subgraph_answers_are_reused_for_a_while_but_errors_are_not() {
+    let f = Fake::default();
+    let base = f.serve().await;
+    let clock = clock(NOW);
+    let mut s = settings(&base, NOW);
+    s.clock = clock.clone();
+    s.subgraph_refresh = Duration::from_secs(300);
+    let a = adapter_with(s);
+    f.set(
+        "OperatorOverview",
+        fixture("subgraph_error.response.constructed.json"),
+    );
+    assert!(a.overview().await.is_err());
+    f.routes.lock().unwrap().remove("OperatorOverview");
+    a.overview().await.unwrap();
+    a.get_current_earnings().await.unwrap();
+    a.health_check().await;
+    assert_eq!(
+        f.hits("OperatorOverview"),
+        2,
+        "the error was not cached, the answer was"
+    );
+    assert_eq!(f.hits("NetworkParams"), 1);
+    clock.advance(chrono::Duration::minutes(5));
+    a.overview().await.unwrap();
+    assert_eq!(f.hits("OperatorOverview"), 3);
+    // The exact figure is read from the chain on every call.
+    assert_eq!(f.hits("rpc"), 2);
 }
