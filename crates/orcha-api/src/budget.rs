@@ -49,23 +49,36 @@ pub fn budget(machine: &Machine, cfg: &AllocationConfig) -> Amounts {
     let reserve_cpu = (cfg.reserve_cpu_cores.max(0.0) * 1000.0).round() as u64;
     let reserve_disk = cfg.reserve_disk_gib.saturating_mul(1 << 30);
     let mut b = Amounts::new();
+    // An explicit grant replaces what is detected; the reserves apply only to detected amounts.
     b.insert(
         ResourceKind::Cpu,
-        (machine.logical_cores * 1000).saturating_sub(reserve_cpu),
+        if cfg.grant_cpu_cores > 0.0 {
+            (cfg.grant_cpu_cores * 1000.0).round() as u64
+        } else {
+            (machine.logical_cores * 1000).saturating_sub(reserve_cpu)
+        },
     );
     b.insert(
         ResourceKind::Memory,
-        machine
-            .memory_bytes
-            .saturating_sub(cfg.reserve_memory_mib.saturating_mul(1 << 20)),
+        if cfg.grant_memory_mib > 0 {
+            cfg.grant_memory_mib.saturating_mul(1 << 20)
+        } else {
+            machine
+                .memory_bytes
+                .saturating_sub(cfg.reserve_memory_mib.saturating_mul(1 << 20))
+        },
     );
     b.insert(
         ResourceKind::Disk,
-        machine
-            .disks
-            .iter()
-            .map(|(_, free)| free.saturating_sub(reserve_disk))
-            .sum(),
+        if cfg.grant_disk_gib > 0 {
+            cfg.grant_disk_gib.saturating_mul(1 << 30)
+        } else {
+            machine
+                .disks
+                .iter()
+                .map(|(_, free)| free.saturating_sub(reserve_disk))
+                .sum()
+        },
     );
     if cfg.bandwidth_up_mbps > 0 {
         b.insert(
@@ -106,6 +119,15 @@ mod tests {
             0,
             "a reserve above the machine leaves nothing, never wraps"
         );
+        let cfg = AllocationConfig {
+            grant_cpu_cores: 12.5,
+            grant_disk_gib: 4000,
+            ..AllocationConfig::default()
+        };
+        let b = budget(&m, &cfg);
+        assert_eq!(b[&ResourceKind::Cpu], 12_500, "a grant replaces detection");
+        assert_eq!(b[&ResourceKind::Disk], 4000 << 30);
+        assert_eq!(b[&ResourceKind::Memory], 14 << 30);
     }
 
     #[test]

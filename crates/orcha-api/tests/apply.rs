@@ -299,9 +299,8 @@ async fn a_surge_in_one_nodes_forecast_proposes_moving_cores_to_it_in_dry_run() 
         .allocation
         .fiat_per_token
         .insert("glm".into(), "0.25".into());
-    // The whole machine (at least two cores here) is Orcha's, so the test does not depend on
-    // how many cores it has beyond that.
-    config.allocation.reserve_cpu_cores = 0.0;
+    // Two cores granted outright, so the test does not depend on the machine.
+    config.allocation.grant_cpu_cores = 2.0;
     let w = world(&["a", "b"], "none", config);
     // Orcha learns the allocation in force from what it applied.
     let id = evaluate::record(&w.state, None, "apply", "setup", None)
@@ -388,7 +387,7 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
         .allocation
         .fiat_per_token
         .insert("glm".into(), "0.25".into());
-    config.allocation.reserve_cpu_cores = 0.0;
+    config.allocation.grant_cpu_cores = 2.0;
     let w = world(&["a", "b"], "none", config);
     let id = evaluate::record(&w.state, None, "apply", "setup", None)
         .await

@@ -313,6 +313,12 @@ impl Default for GrassConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AllocationConfig {
+    /// Cores granted to Orcha outright; 0 means the detected cores minus `reserve_cpu_cores`.
+    pub grant_cpu_cores: f64,
+    /// Memory granted outright, in MiB; 0 means detected memory minus the reserve.
+    pub grant_memory_mib: u64,
+    /// Disk granted outright, in GiB; 0 means free space of every disk minus the reserve.
+    pub grant_disk_gib: u64,
     /// Logical CPUs kept back for the desktop (the rest of the machine's cores is the budget).
     pub reserve_cpu_cores: f64,
     /// Memory kept back for the desktop, in MiB.
@@ -344,6 +350,9 @@ pub struct AllocationConfig {
 impl Default for AllocationConfig {
     fn default() -> Self {
         AllocationConfig {
+            grant_cpu_cores: 0.0,
+            grant_memory_mib: 0,
+            grant_disk_gib: 0,
             reserve_cpu_cores: 1.0,
             reserve_memory_mib: 2048,
             reserve_disk_gib: 20,
@@ -520,10 +529,13 @@ impl Config {
             ));
         }
         let a = &self.allocation;
-        if !(a.reserve_cpu_cores.is_finite() && a.reserve_cpu_cores >= 0.0) {
-            return Err(
-                "`allocation.reserve_cpu_cores` must be a number of cores, 0 or more".to_owned(),
-            );
+        for (key, v) in [
+            ("allocation.reserve_cpu_cores", a.reserve_cpu_cores),
+            ("allocation.grant_cpu_cores", a.grant_cpu_cores),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("`{key}` must be a number of cores, 0 or more"));
+            }
         }
         if a.horizon_hours == 0 {
             return Err("`allocation.horizon_hours` must be at least 1".to_owned());
