@@ -3,6 +3,7 @@
 //! Both front doors — the Tauri commands in `src-tauri` and the REST routes in `orcha-server` —
 //! are one-line wrappers over `ops`; events reach both as `dto::Event`.
 
+pub mod alerts;
 pub mod budget;
 pub mod cycle;
 pub mod dto;

@@ -240,11 +240,13 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
             l.metrics = m;
         }
     });
-    PollOutcome {
+    let outcome = PollOutcome {
         ok,
         samples_written,
         health,
-    }
+    };
+    crate::alerts::after_poll(state, node, &outcome).await;
+    outcome
 }
 
 /// The running loop's tasks; dropping it does not stop them, `shutdown` does.

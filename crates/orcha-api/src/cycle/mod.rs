@@ -64,6 +64,7 @@ pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, ApiE
 
     let finished = state.clock.now();
     state.db(move |s| s.finish_cycle(cycle, finished)).await?;
+    crate::alerts::after_cycle(state, cycle).await;
     tracing::info!(cycle, "Optimization cycle finished.");
     Ok(cycle)
 }
