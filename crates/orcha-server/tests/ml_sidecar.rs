@@ -184,3 +184,145 @@ async fn sigterm_to_orcha_leaves_no_engine_behind() {
         engines[0]
     );
 }
+
+/// A node that is never polled in this test; predict reads only its stored history.
+struct QuietNode(orcha_core::NodeId);
+
+#[async_trait::async_trait]
+impl orcha_core::ProtocolAdapter for QuietNode {
+    fn protocol_name(&self) -> orcha_core::ProtocolId {
+        self.0.protocol()
+    }
+    fn node_id(&self) -> &orcha_core::NodeId {
+        &self.0
+    }
+    async fn connect(&self) -> Result<orcha_core::NodeInfo, orcha_core::AdapterError> {
+        Ok(orcha_core::NodeInfo::default())
+    }
+    async fn disconnect(&self) -> Result<(), orcha_core::AdapterError> {
+        Ok(())
+    }
+    async fn get_current_earnings(
+        &self,
+    ) -> Result<orcha_core::EarningsData, orcha_core::AdapterError> {
+        Err(orcha_core::AdapterError::Unsupported {
+            what: "quiet".into(),
+        })
+    }
+    async fn get_resource_usage(
+        &self,
+    ) -> Result<orcha_core::ResourceMetrics, orcha_core::AdapterError> {
+        Err(orcha_core::AdapterError::Unsupported {
+            what: "quiet".into(),
+        })
+    }
+    async fn apply_allocation(
+        &self,
+        _: &orcha_core::ResourceVector,
+    ) -> Result<orcha_core::AppliedAllocation, orcha_core::AdapterError> {
+        Err(orcha_core::AdapterError::Unsupported {
+            what: "quiet".into(),
+        })
+    }
+    async fn health_check(&self) -> orcha_core::HealthStatus {
+        orcha_core::HealthStatus::Unknown
+    }
+    fn capabilities(&self) -> Vec<orcha_core::Capability> {
+        Vec::new()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn predict_forecasts_stored_history_through_the_real_engine() {
+    use orcha_core::{EarningsData, EarningsKind, Money, Token};
+    let dir = tempfile::tempdir().unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let clock = orcha_core::ManualClock::new(start + chrono::Duration::days(5));
+    let rich: orcha_core::NodeId = "golem:main".parse().unwrap();
+    let young: orcha_core::NodeId = "storj:main".parse().unwrap();
+    let node = |id: &orcha_core::NodeId| {
+        Arc::new(orcha_api::NodeRuntime::new(
+            orcha_core::config::NodeConfig {
+                id: id.clone(),
+                api_endpoint: "http://127.0.0.1:1".into(),
+                poll_interval: Duration::from_secs(60),
+                auto_apply: false,
+            },
+            Arc::new(QuietNode(id.clone())),
+        ))
+    };
+    let state = AppState::new(AppParts {
+        config: Config::default(),
+        store: Store::open(&dir.path().join("orcha.db")).unwrap(),
+        secrets: Arc::new(MemorySecretStore::default()),
+        clock: Arc::new(clock.clone()),
+        metrics: Metrics::new(),
+        nodes: vec![node(&rich), node(&young)],
+        ml: MlClient::new(None, Duration::from_secs(30)),
+        demo: false,
+    });
+    // Five days of hourly lifetime GLM with a daily cycle for one node, ten hours for the other.
+    let mut total = 0i128;
+    for h in 0..(5 * 24) {
+        let hour_of_day = h % 24;
+        total += 1_000_000_000_000_000 * (1 + i128::from(hour_of_day >= 8 && hour_of_day < 20) * 3);
+        let e = EarningsData {
+            observed_at: start + chrono::Duration::hours(h),
+            figures: vec![(EarningsKind::Lifetime, Money::new(Token::Glm, total, 18))],
+        };
+        let id = rich.clone();
+        state.db(move |s| s.insert_earnings(&id, &e)).await.unwrap();
+    }
+    for h in 0..10 {
+        let e = EarningsData {
+            observed_at: start + chrono::Duration::days(5) - chrono::Duration::hours(10 - h),
+            figures: vec![(
+                EarningsKind::Lifetime,
+                Money::new(Token::Usd, 100 * i128::from(h as i32), 6),
+            )],
+        };
+        let id = young.clone();
+        state.db(move |s| s.insert_earnings(&id, &e)).await.unwrap();
+    }
+
+    let mut config = SidecarConfig::new(engine(), dir.path().join("models"));
+    config.health_interval = Duration::from_secs(5);
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(supervise(Arc::clone(&state), config, cancel.clone()));
+    wait_for(
+        "the engine to become healthy",
+        Duration::from_secs(60),
+        || state.ml_status().available,
+    )
+    .await;
+
+    let (outcome, forecasts) = orcha_api::cycle::predict::run(&state, 1).await;
+    let detail = outcome.detail().to_owned();
+    assert_eq!(outcome.status(), "done", "{detail}");
+    assert!(
+        detail.contains("storj:main: 9 h of history, 24 h needed"),
+        "{detail}"
+    );
+    let forecasts = forecasts.unwrap();
+    assert!(!forecasts.per_node.contains_key(&young));
+    let f = &forecasts.per_node[&rich];
+    assert_eq!(f.p50.len(), 24);
+    assert!(!f.model.is_empty() && detail.contains(&f.model), "{detail}");
+    for i in 0..24 {
+        assert!(
+            f.p10[i] <= f.p50[i] + 1e-9 && f.p50[i] <= f.p90[i] + 1e-9,
+            "quantiles out of order at {i}"
+        );
+    }
+    // The daily pattern (4 GLM/h by day, 1 GLM/h by night) must show in the median forecast.
+    let day: f64 = f.p50.iter().skip(8).take(12).sum::<f64>() / 12.0;
+    let night: f64 = f.p50.iter().take(8).sum::<f64>() / 8.0;
+    assert!(day > night * 2.0, "day {day} vs night {night}: {:?}", f.p50);
+    cancel.cancel();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .unwrap()
+        .unwrap();
+}
