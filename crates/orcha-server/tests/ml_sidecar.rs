@@ -267,7 +267,7 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
     let mut total = 0i128;
     for h in 0..(5 * 24) {
         let hour_of_day = h % 24;
-        total += 1_000_000_000_000_000 * (1 + i128::from(hour_of_day >= 8 && hour_of_day < 20) * 3);
+        total += 1_000_000_000_000_000 * (1 + i128::from((8..20).contains(&hour_of_day)) * 3);
         let e = EarningsData {
             observed_at: start + chrono::Duration::hours(h),
             figures: vec![(EarningsKind::Lifetime, Money::new(Token::Glm, total, 18))],
