@@ -54,6 +54,7 @@ stage "rust lint" cargo clippy --workspace --all-targets -- -D warnings
 stage "rust tests" in_keyring_session cargo test --workspace
 stage "ml-engine tests" bash ml-engine/scripts/test.sh
 stage "browser e2e" bash scripts/e2e-browser.sh
+stage "desktop e2e" bash scripts/e2e-desktop.sh
 
 echo
 if [ "$failed" -gt 0 ]; then

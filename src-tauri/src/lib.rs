@@ -277,13 +277,21 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
         config.orchestrator.data_dir = app.path().app_data_dir()?.display().to_string();
     }
     let deadline = Duration::from_secs(config.orchestrator.shutdown_deadline);
-    let assembly = startup::assemble(
-        config,
-        Arc::new(OsKeyring::new()),
-        &env,
-        startup::system_clock(),
-        false,
-    )?;
+    // `--demo` (or ORCHA_DEMO=1) runs against the built-in simulator with its own database.
+    let demo =
+        std::env::args().any(|a| a == "--demo") || env("ORCHA_DEMO").is_some_and(|v| v == "1");
+    let (config, secrets, clock, sim) = if demo {
+        let data_dir = std::path::PathBuf::from(&config.orchestrator.data_dir);
+        let options = orcha_server::demo::DemoOptions::default();
+        let d = tauri::async_runtime::block_on(orcha_server::demo::start(
+            &config, &data_dir, None, &options,
+        ))?;
+        (d.config, d.secrets, d.clock, Some(d.sim))
+    } else {
+        let keyring: Arc<dyn orcha_core::secret::SecretStore> = Arc::new(OsKeyring::new());
+        (config, keyring, startup::system_clock(), None)
+    };
+    let assembly = startup::assemble(config, secrets, &env, clock, demo)?;
     let state = assembly.state;
     tracing::info!(database = %assembly.database.display(), nodes = state.nodes.len(), "Desktop app starting.");
     app.manage(Arc::clone(&state));
@@ -298,6 +306,9 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
         if let Some(ml) = ml_engine {
             // The supervisor stops and reaps the engine once cancelled.
             let _ = tokio::time::timeout(deadline + Duration::from_secs(5), ml).await;
+        }
+        if let Some(sim) = sim {
+            sim.shutdown().await;
         }
     });
     app.manage(Running {
