@@ -38,13 +38,20 @@ pub struct JsonClient {
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
 impl JsonClient {
-    pub fn new(base: &str, timeout: Duration, auth: Auth, unauthorized_hint: &str) -> Result<Self, AdapterError> {
+    pub fn new(
+        base: &str,
+        timeout: Duration,
+        auth: Auth,
+        unauthorized_hint: &str,
+    ) -> Result<Self, AdapterError> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("depin-orcha/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| AdapterError::Unsupported { what: format!("HTTP client: {e}") })?;
+            .map_err(|e| AdapterError::Unsupported {
+                what: format!("HTTP client: {e}"),
+            })?;
         Ok(JsonClient {
             base: base.trim_end_matches('/').to_owned(),
             client,
@@ -92,7 +99,11 @@ impl JsonClient {
     }
 
     /// POSTs a JSON body to `path` and returns the raw answer.
-    pub async fn post_bytes(&self, path: &str, body: &serde_json::Value) -> Result<Vec<u8>, AdapterError> {
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<Vec<u8>, AdapterError> {
         let url = self.url(path);
         let req = self.client.post(&url).headers(self.headers()).json(body);
         self.send(req, &url).await
@@ -105,13 +116,20 @@ impl JsonClient {
     }
 
     /// POSTs a JSON body and parses the answer as `T`.
-    pub async fn post_json<T: DeserializeOwned>(&self, path: &str, body: &serde_json::Value) -> Result<T, AdapterError> {
+    pub async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, AdapterError> {
         let answer = self.post_bytes(path, body).await?;
         parse_json(&self.url(path), &answer)
     }
 
     async fn send(&self, req: reqwest::RequestBuilder, url: &str) -> Result<Vec<u8>, AdapterError> {
-        let resp = req.send().await.map_err(|e| classify(url, self.timeout, &e))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| classify(url, self.timeout, &e))?;
         let status = resp.status();
         let retry_after = resp
             .headers()
@@ -126,12 +144,21 @@ impl JsonClient {
             .is_some_and(|v| v.contains("text/html"));
         if let Some(len) = resp.content_length() {
             if len as usize > MAX_BODY {
-                return Err(AdapterError::Malformed { endpoint: url.to_owned(), what: format!("body of {len} bytes is too large") });
+                return Err(AdapterError::Malformed {
+                    endpoint: url.to_owned(),
+                    what: format!("body of {len} bytes is too large"),
+                });
             }
         }
-        let body = resp.bytes().await.map_err(|e| classify(url, self.timeout, &e))?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| classify(url, self.timeout, &e))?;
         if body.len() > MAX_BODY {
-            return Err(AdapterError::Malformed { endpoint: url.to_owned(), what: format!("body of {} bytes is too large", body.len()) });
+            return Err(AdapterError::Malformed {
+                endpoint: url.to_owned(),
+                what: format!("body of {} bytes is too large", body.len()),
+            });
         }
         match status {
             s if s.is_success() => Ok(body.to_vec()),
@@ -139,9 +166,15 @@ impl JsonClient {
                 endpoint: url.to_owned(),
                 hint: format!("HTTP {}; {}", status.as_u16(), self.unauthorized_hint),
             }),
-            StatusCode::TOO_MANY_REQUESTS => Err(AdapterError::RateLimited { endpoint: url.to_owned(), retry_after }),
+            StatusCode::TOO_MANY_REQUESTS => Err(AdapterError::RateLimited {
+                endpoint: url.to_owned(),
+                retry_after,
+            }),
             // Cloudflare answers a challenge page with 403/503 and HTML when it throttles.
-            StatusCode::SERVICE_UNAVAILABLE if is_html => Err(AdapterError::RateLimited { endpoint: url.to_owned(), retry_after }),
+            StatusCode::SERVICE_UNAVAILABLE if is_html => Err(AdapterError::RateLimited {
+                endpoint: url.to_owned(),
+                retry_after,
+            }),
             s => Err(AdapterError::Malformed {
                 endpoint: url.to_owned(),
                 what: format!("HTTP {} {}", s.as_u16(), snippet(&body)),
@@ -167,7 +200,10 @@ pub fn parse_json<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T,
             } else {
                 format!("field `{path}`: {e}")
             };
-            Err(AdapterError::Malformed { endpoint: endpoint.to_owned(), what })
+            Err(AdapterError::Malformed {
+                endpoint: endpoint.to_owned(),
+                what,
+            })
         }
     }
 }
@@ -181,7 +217,8 @@ mod serde_path {
     pub fn deserialize<T: DeserializeOwned>(
         de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
     ) -> Result<T, (String, serde_json::Error)> {
-        let value: serde_json::Value = serde::Deserialize::deserialize(&mut *de).map_err(|e| (String::new(), e))?;
+        let value: serde_json::Value =
+            serde::Deserialize::deserialize(&mut *de).map_err(|e| (String::new(), e))?;
         de.end().map_err(|e| (String::new(), e))?;
         match serde_json::from_value::<T>(value.clone()) {
             Ok(v) => Ok(v),
@@ -203,7 +240,10 @@ mod serde_path {
 
 fn classify(url: &str, timeout: Duration, e: &reqwest::Error) -> AdapterError {
     if e.is_timeout() {
-        return AdapterError::Timeout { endpoint: url.to_owned(), after: timeout };
+        return AdapterError::Timeout {
+            endpoint: url.to_owned(),
+            after: timeout,
+        };
     }
     // Walk the source chain for the root cause ("Connection refused"), without the URL that
     // reqwest repeats in its own message.
@@ -214,12 +254,21 @@ fn classify(url: &str, timeout: Duration, e: &reqwest::Error) -> AdapterError {
         source = s.source();
     }
     if e.is_connect() || e.is_request() {
-        return AdapterError::Unreachable { endpoint: url.to_owned(), reason };
+        return AdapterError::Unreachable {
+            endpoint: url.to_owned(),
+            reason,
+        };
     }
     if e.is_body() || e.is_decode() {
-        return AdapterError::Malformed { endpoint: url.to_owned(), what: format!("body could not be read: {reason}") };
+        return AdapterError::Malformed {
+            endpoint: url.to_owned(),
+            what: format!("body could not be read: {reason}"),
+        };
     }
-    AdapterError::Unreachable { endpoint: url.to_owned(), reason }
+    AdapterError::Unreachable {
+        endpoint: url.to_owned(),
+        reason,
+    }
 }
 
 fn snippet(body: &[u8]) -> String {
@@ -255,7 +304,13 @@ mod tests {
     }
 
     fn client(base: &str, timeout_ms: u64) -> JsonClient {
-        JsonClient::new(base, Duration::from_millis(timeout_ms), Auth::Bearer(Sensitive::new("s3cret-key".into())), "create an app key").unwrap()
+        JsonClient::new(
+            base,
+            Duration::from_millis(timeout_ms),
+            Auth::Bearer(Sensitive::new("s3cret-key".into())),
+            "create an app key",
+        )
+        .unwrap()
     }
 
     #[tokio::test]
@@ -264,16 +319,40 @@ mod tests {
             Router::new()
                 .route("/ok", get(|| async { r#"{"diskSpace": 5}"# }))
                 .route("/auth", get(|| async { S::UNAUTHORIZED }))
-                .route("/limit", get(|| async { (S::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "30")], "slow down") }))
-                .route("/boom", get(|| async { (S::INTERNAL_SERVER_ERROR, "database is locked") }))
-                .route("/html", get(|| async { ([(header::CONTENT_TYPE, "text/html")], "<html><body>hi</body></html>").into_response() }))
+                .route(
+                    "/limit",
+                    get(|| async {
+                        (
+                            S::TOO_MANY_REQUESTS,
+                            [(header::RETRY_AFTER, "30")],
+                            "slow down",
+                        )
+                    }),
+                )
+                .route(
+                    "/boom",
+                    get(|| async { (S::INTERNAL_SERVER_ERROR, "database is locked") }),
+                )
+                .route(
+                    "/html",
+                    get(|| async {
+                        (
+                            [(header::CONTENT_TYPE, "text/html")],
+                            "<html><body>hi</body></html>",
+                        )
+                            .into_response()
+                    }),
+                )
                 .route("/truncated", get(|| async { r#"{"diskSpace": 5"# }))
                 .route("/wrongtype", get(|| async { r#"{"diskSpace": "lots"}"# }))
                 .route("/missing", get(|| async { r#"{"other": 1}"# }))
-                .route("/slow", get(|| async {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    "{}"
-                })),
+                .route(
+                    "/slow",
+                    get(|| async {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        "{}"
+                    }),
+                ),
         )
         .await;
         let c = client(&base, 300);
@@ -281,17 +360,32 @@ mod tests {
         let e = c.get_json::<Reading>("/auth").await.unwrap_err();
         assert!(matches!(e, AdapterError::Unauthorized { .. }), "{e}");
         assert!(e.to_string().contains("create an app key"));
-        assert!(!e.to_string().contains("s3cret-key"), "no credential in messages: {e}");
+        assert!(
+            !e.to_string().contains("s3cret-key"),
+            "no credential in messages: {e}"
+        );
         let e = c.get_json::<Reading>("/limit").await.unwrap_err();
-        assert_eq!(e, AdapterError::RateLimited { endpoint: format!("{base}/limit"), retry_after: Some(Duration::from_secs(30)) });
+        assert_eq!(
+            e,
+            AdapterError::RateLimited {
+                endpoint: format!("{base}/limit"),
+                retry_after: Some(Duration::from_secs(30))
+            }
+        );
         let e = c.get_json::<Reading>("/boom").await.unwrap_err();
-        assert!(matches!(e, AdapterError::Malformed { .. }) && e.to_string().contains("HTTP 500"), "{e}");
+        assert!(
+            matches!(e, AdapterError::Malformed { .. }) && e.to_string().contains("HTTP 500"),
+            "{e}"
+        );
         let e = c.get_json::<Reading>("/html").await.unwrap_err();
         assert!(e.to_string().contains("HTML page instead of JSON"), "{e}");
         let e = c.get_json::<Reading>("/truncated").await.unwrap_err();
         assert!(e.to_string().contains("invalid JSON"), "{e}");
         let e = c.get_json::<Reading>("/wrongtype").await.unwrap_err();
-        assert!(matches!(e, AdapterError::Malformed { .. }) && e.to_string().contains("/wrongtype"), "{e}");
+        assert!(
+            matches!(e, AdapterError::Malformed { .. }) && e.to_string().contains("/wrongtype"),
+            "{e}"
+        );
         let e = c.get_json::<Reading>("/missing").await.unwrap_err();
         assert!(e.to_string().contains("field `diskSpace`"), "{e}");
         let e = c.get_json::<Reading>("/slow").await.unwrap_err();
@@ -306,6 +400,10 @@ mod tests {
         let c = client(&format!("http://127.0.0.1:{port}"), 500);
         let e = c.get_json::<Reading>("/api/sno/").await.unwrap_err();
         assert!(matches!(e, AdapterError::Unreachable { .. }), "{e}");
-        assert!(e.to_string().contains(&format!("127.0.0.1:{port}/api/sno/")), "{e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("127.0.0.1:{port}/api/sno/")),
+            "{e}"
+        );
     }
 }
