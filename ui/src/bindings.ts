@@ -88,6 +88,18 @@ severity: string, message: string, opened_at: string, cleared_at: string | null,
 
 export type AlertQuery = { include_cleared: boolean, };
 
+export type AlertChannelDto = { 
+/**
+ * `ntfy`, `webhook`, `discord`, `telegram` or `email`.
+ */
+channel: string, configured: boolean, last_sent_at: string | null, last_error: string | null, last_error_at: string | null, };
+
+export type AlertNotificationDto = { 
+/**
+ * `open`, `cleared` or `test`.
+ */
+state: string, id: number | null, rule: string, severity: string, node: string | null, message: string, at: string, };
+
 export type SecretStatusDto = { 
 /**
  * The keyring entry, e.g. `golem:main/app_key`.

@@ -333,6 +333,32 @@ pub struct AlertQuery {
     pub include_cleared: bool,
 }
 
+/// One notification channel: whether it is configured and how its last send went. Never
+/// carries a credential or a URL (webhook URLs may embed one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AlertChannelDto {
+    /// `ntfy`, `webhook`, `discord`, `telegram` or `email`.
+    pub channel: String,
+    pub configured: bool,
+    pub last_sent_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+}
+
+/// The JSON body the generic webhook channel posts for every notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AlertNotificationDto {
+    /// `open`, `cleared` or `test`.
+    pub state: String,
+    #[ts(type = "number | null")]
+    pub id: Option<i64>,
+    pub rule: String,
+    pub severity: String,
+    pub node: Option<String>,
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SecretStatusDto {
     /// The keyring entry, e.g. `golem:main/app_key`.
@@ -604,6 +630,8 @@ pub fn typescript_bindings() -> String {
         DecisionDto::decl(),
         AlertDto::decl(),
         AlertQuery::decl(),
+        AlertChannelDto::decl(),
+        AlertNotificationDto::decl(),
         SecretStatusDto::decl(),
         SetSecretRequest::decl(),
         PauseRequest::decl(),

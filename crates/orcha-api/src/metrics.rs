@@ -2,8 +2,8 @@
 //! and small closed enums), never a secret or free-form string.
 
 use prometheus::{
-    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// Every metric Orcha exports. Created once per process (or per test) and passed around.
@@ -23,6 +23,15 @@ pub struct Metrics {
     pub ml_up: IntGauge,
     pub automation_paused: IntGauge,
     pub api_request_duration: HistogramVec,
+    pub node_allocation: GaugeVec,
+    pub applies: IntCounterVec,
+    pub rollbacks: IntCounter,
+    pub ml_request_duration: HistogramVec,
+    pub forecast_error: GaugeVec,
+    pub alerts_opened: IntCounterVec,
+    pub alerts_cleared: IntCounterVec,
+    pub alerts_open: IntGauge,
+    pub alert_notifications: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -121,8 +130,78 @@ impl Metrics {
             ),
             &["route"],
         ));
+        let node_allocation = must(GaugeVec::new(
+            Opts::new(
+                "orcha_node_allocation",
+                "Resources currently allocated to a node (read back from its knobs), in base units.",
+            ),
+            &["protocol", "node", "resource"],
+        ));
+        let applies = must(IntCounterVec::new(
+            Opts::new(
+                "orcha_applies_total",
+                "Allocation applies, by result (ok or failed).",
+            ),
+            &["result"],
+        ));
+        let rollbacks = must(IntCounter::new(
+            "orcha_rollbacks_total",
+            "Allocation applies that were rolled back.",
+        ));
+        let ml_request_duration = must(HistogramVec::new(
+            HistogramOpts::new(
+                "orcha_ml_request_duration_seconds",
+                "Latency of ML engine requests by endpoint.",
+            )
+            .buckets(vec![
+                0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 30.0,
+            ]),
+            &["endpoint"],
+        ));
+        // Stays absent until forecasts are stored and can be compared with what was realized.
+        let forecast_error = must(GaugeVec::new(
+            Opts::new(
+                "orcha_forecast_error_ratio",
+                "Relative error of the last forecast: |realized - p50| / p50.",
+            ),
+            node,
+        ));
+        let alerts_opened = must(IntCounterVec::new(
+            Opts::new(
+                "orcha_alerts_opened_total",
+                "Alerts opened, by rule and severity.",
+            ),
+            &["rule", "severity"],
+        ));
+        let alerts_cleared = must(IntCounterVec::new(
+            Opts::new(
+                "orcha_alerts_cleared_total",
+                "Alerts cleared on recovery, by rule.",
+            ),
+            &["rule"],
+        ));
+        let alerts_open = must(IntGauge::new(
+            "orcha_alerts_open",
+            "Alerts open now (not yet cleared).",
+        ));
+        let alert_notifications = must(IntCounterVec::new(
+            Opts::new(
+                "orcha_alert_notifications_total",
+                "Alert notifications by channel and result (ok, error, rate_limited).",
+            ),
+            &["channel", "result"],
+        ));
         for c in [
             Box::new(poll_duration.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(node_allocation.clone()),
+            Box::new(applies.clone()),
+            Box::new(rollbacks.clone()),
+            Box::new(ml_request_duration.clone()),
+            Box::new(forecast_error.clone()),
+            Box::new(alerts_opened.clone()),
+            Box::new(alerts_cleared.clone()),
+            Box::new(alerts_open.clone()),
+            Box::new(alert_notifications.clone()),
             Box::new(poll_errors.clone()),
             Box::new(polls.clone()),
             Box::new(node_health.clone()),
@@ -157,6 +236,15 @@ impl Metrics {
             ml_up,
             automation_paused,
             api_request_duration,
+            node_allocation,
+            applies,
+            rollbacks,
+            ml_request_duration,
+            forecast_error,
+            alerts_opened,
+            alerts_cleared,
+            alerts_open,
+            alert_notifications,
         }
     }
 

@@ -693,3 +693,88 @@ pub async fn what_if(state: &Arc<AppState>, req: WhatIfRequest) -> Result<WhatIf
             .collect(),
     })
 }
+
+/// Every alert channel: configured or not, last success and last error (never a credential).
+pub async fn alert_channels(state: &Arc<AppState>) -> Result<Vec<AlertChannelDto>, ApiError> {
+    Ok(crate::alerts::channel_status(state).await)
+}
+
+/// Sends a test alert to every configured channel and reports how each one did.
+pub async fn send_test_alert(state: &Arc<AppState>) -> Result<Vec<AlertChannelDto>, ApiError> {
+    crate::alerts::send_test(state).await
+}
+
+/// Channel credentials are named `alerts:<channel>/<kind>` (e.g. `alerts:telegram/token`).
+fn alert_secret_key(key: &str) -> Result<SecretKey, ApiError> {
+    crate::alerts::channels::secret_key(key).ok_or_else(|| {
+        ApiError::bad_field(
+            "key",
+            format!(
+                "`{key}` is not an alert channel credential (expected alerts:<{}>)",
+                crate::alerts::channels::CHANNEL_SECRETS.join("|")
+            ),
+        )
+    })
+}
+
+/// Stores an alert channel credential in the keyring; audited without its value.
+pub async fn set_alert_secret(
+    state: &Arc<AppState>,
+    req: SetSecretRequest,
+) -> Result<SecretStatusDto, ApiError> {
+    let k = alert_secret_key(&req.key)?;
+    let value = req.value.trim().to_owned();
+    if value.is_empty() || value.len() > 4096 || value.chars().any(char::is_control) {
+        return Err(ApiError::bad_field(
+            "value",
+            "the credential must be 1 to 4096 printable characters",
+        ));
+    }
+    let secrets = Arc::clone(&state.secrets);
+    tokio::task::spawn_blocking(move || secrets.set(&k, Sensitive::new(value)))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
+    let (at, key) = (state.clock.now(), req.key.clone());
+    state
+        .db(move |s| {
+            s.audit_config(
+                at,
+                "operator",
+                &format!("secret:{key}"),
+                None,
+                Some("(set)"),
+            )
+        })
+        .await?;
+    Ok(SecretStatusDto {
+        key: req.key,
+        stored: true,
+    })
+}
+
+/// Removes an alert channel credential from the keyring; audited.
+pub async fn delete_alert_secret(
+    state: &Arc<AppState>,
+    key: String,
+) -> Result<SecretStatusDto, ApiError> {
+    let k = alert_secret_key(&key)?;
+    let secrets = Arc::clone(&state.secrets);
+    tokio::task::spawn_blocking(move || secrets.delete(&k))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
+    let (at, audit_key) = (state.clock.now(), key.clone());
+    state
+        .db(move |s| {
+            s.audit_config(
+                at,
+                "operator",
+                &format!("secret:{audit_key}"),
+                None,
+                Some("(deleted)"),
+            )
+        })
+        .await?;
+    Ok(SecretStatusDto { key, stored: false })
+}

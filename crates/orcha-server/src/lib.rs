@@ -182,6 +182,30 @@ pub fn router(state: Arc<AppState>, options: ServerOptions) -> Router {
             ),
         )
         .route(
+            "/alerts/channels",
+            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::alert_channels(&s).await) }),
+        )
+        .route(
+            "/alerts/test",
+            post(|State(s): State<Arc<AppState>>| async move { wrap(ops::send_test_alert(&s).await) }),
+        )
+        .route(
+            "/alerts/secrets",
+            put(
+                |State(s): State<Arc<AppState>>, Json(r): Json<SetSecretRequest>| async move {
+                    wrap(ops::set_alert_secret(&s, r).await)
+                },
+            ),
+        )
+        .route(
+            "/alerts/secrets/{key}",
+            axum::routing::delete(
+                |State(s): State<Arc<AppState>>, Path(k): Path<String>| async move {
+                    wrap(ops::delete_alert_secret(&s, k).await)
+                },
+            ),
+        )
+        .route(
             "/cycle",
             post(
                 |State(s): State<Arc<AppState>>| async move { wrap(ops::run_cycle_now(&s).await) },

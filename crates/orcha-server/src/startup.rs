@@ -150,3 +150,29 @@ pub fn start_ml_engine(
 pub fn system_clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
+
+/// Desktop logging: JSON lines (key/value fields) to `<data_dir>/logs/orcha.log.<date>`, rotated
+/// daily with the last 7 files kept, level from `RUST_LOG` (default `info`). Keep the returned
+/// guard alive for the life of the app: dropping it flushes and stops the writer thread.
+pub fn init_file_logging(data_dir: &Path) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = data_dir.join("logs");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("orcha.log")
+        .max_log_files(7)
+        .build(&dir)
+        .with_context(|| format!("cannot open a log file in {}", dir.display()))?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .json()
+        .flatten_event(true)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("logging is already set up: {e}"))?;
+    Ok(guard)
+}
