@@ -132,8 +132,49 @@ async fn subgraph(State(sh): State<Arc<Shared>>, body: Option<Json<Value>>) -> R
     if query.contains("flags") {
         return Json(json!({ "data": { "flags": [] } })).into_response();
     }
+    if query.contains("operatorDailyBuckets") {
+        return Json(json!({ "data": { "operatorDailyBuckets": [] } })).into_response();
+    }
+    if query.contains("operator(") {
+        return Json(operator_overview(&w)).into_response();
+    }
     Json(json!({ "errors": [{ "message": "orcha-sim: this query is not simulated", "locations": [{ "line": 1, "column": 1 }] }] }))
         .into_response()
+}
+
+/// The `OperatorOverview` answer: the fixture's shape for our operator, with the heartbeat at
+/// the simulated now. Earnings stay uncollected in the simulation (they come from the JSON-RPC
+/// `getSponsorshipsAndEarnings` call), so nothing has been collected yet.
+fn operator_overview(w: &World) -> Value {
+    const FIXTURE: &str =
+        include_str!("../tests/fixtures/streamr/subgraph_operator.response.constructed.json");
+    let mut v: Value =
+        serde_json::from_str(FIXTURE).unwrap_or_else(|_| json!({ "data": { "operator": null } }));
+    if let Some(op) = v
+        .pointer_mut("/data/operator")
+        .and_then(Value::as_object_mut)
+    {
+        op.insert("id".into(), json!(OPERATOR));
+        op.insert(
+            "latestHeartbeatTimestamp".into(),
+            json!(w.now().timestamp().to_string()),
+        );
+        op.insert(
+            "valueUpdateTimestamp".into(),
+            json!(w.now().timestamp().to_string()),
+        );
+        op.insert("cumulativeEarningsWei".into(), json!("0"));
+        op.insert("slashingEvents".into(), json!([]));
+        // Both simulated sponsorships pay (the RPC answer splits earnings between them).
+        if let Some(stakes) = op.get_mut("stakes").and_then(Value::as_array_mut) {
+            for stake in stakes {
+                if let Some(sp) = stake.get_mut("sponsorship").and_then(Value::as_object_mut) {
+                    sp.insert("isRunning".into(), json!(true));
+                }
+            }
+        }
+    }
+    v
 }
 
 fn word(v: u128) -> String {
