@@ -168,6 +168,20 @@ pub struct AnomalyResponse {
     pub model: Option<String>,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainRequest {
+    pub series: Vec<SeriesInput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainAccepted {
+    pub job_id: String,
+    pub state: String,
+    pub series_ids: Vec<String>,
+}
+
 /// Why a call to the engine failed; callers branch on it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MlError {
@@ -248,6 +262,11 @@ impl MlClient {
 
     pub async fn allocate(&self, req: &AllocateRequest) -> Result<AllocateResponse, MlError> {
         self.post("/v1/allocate", req).await
+    }
+
+    /// Starts a background training job in the engine; progress shows in `GET /v1/models`.
+    pub async fn train(&self, req: &TrainRequest) -> Result<TrainAccepted, MlError> {
+        self.post("/v1/train", req).await
     }
 
     pub async fn anomalies(&self, req: &AnomalyRequest) -> Result<AnomalyResponse, MlError> {

@@ -68,6 +68,8 @@ pub struct AppState {
     paused: AtomicBool,
     ml_status: Mutex<MlStatusDto>,
     next_cycle_at: Mutex<Option<DateTime<Utc>>>,
+    /// When each series was last sent to the ML engine for training.
+    last_training: Mutex<std::collections::BTreeMap<String, DateTime<Utc>>>,
     /// Wakes the orchestrator to run a cycle now.
     pub cycle_now: Notify,
     /// The operator's allocation switches (per-node auto-apply) set while the app runs.
@@ -120,6 +122,7 @@ impl AppState {
             events,
             paused: AtomicBool::new(false),
             next_cycle_at: Mutex::new(None),
+            last_training: Mutex::new(std::collections::BTreeMap::new()),
             cycle_now: Notify::new(),
             allocation: crate::policy::Controls::default(),
         })
@@ -183,6 +186,21 @@ impl AppState {
         s.detail = detail;
         self.metrics.ml_up.set(i64::from(available));
         changed
+    }
+
+    pub fn last_training(&self, series: &str) -> Option<DateTime<Utc>> {
+        self.last_training
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(series)
+            .copied()
+    }
+
+    pub fn set_last_training(&self, series: &str, at: DateTime<Utc>) {
+        self.last_training
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(series.to_owned(), at);
     }
 
     pub fn next_cycle_at(&self) -> Option<DateTime<Utc>> {

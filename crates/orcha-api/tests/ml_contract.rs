@@ -119,6 +119,18 @@ fn request_and_response_types_match_the_engine() {
         "AnomalyResponse",
         serde_json::to_value(AnomalyResponse::default()).unwrap(),
     );
+    check(
+        "TrainRequest",
+        serde_json::to_value(TrainRequest {
+            series: vec![],
+            epochs: Some(5),
+        })
+        .unwrap(),
+    );
+    check(
+        "TrainAccepted",
+        serde_json::to_value(TrainAccepted::default()).unwrap(),
+    );
 }
 
 #[test]

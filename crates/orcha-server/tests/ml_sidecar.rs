@@ -239,7 +239,7 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
     let start = chrono::DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
         .unwrap()
         .to_utc();
-    let clock = orcha_core::ManualClock::new(start + chrono::Duration::days(5));
+    let clock = orcha_core::ManualClock::new(start + chrono::Duration::days(11));
     let rich: orcha_core::NodeId = "golem:main".parse().unwrap();
     let young: orcha_core::NodeId = "storj:main".parse().unwrap();
     let node = |id: &orcha_core::NodeId| {
@@ -263,9 +263,9 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
         ml: MlClient::new(None, Duration::from_secs(30)),
         demo: false,
     });
-    // Five days of hourly lifetime GLM with a daily cycle for one node, ten hours for the other.
+    // Eleven days of hourly lifetime GLM with a daily cycle for one node, ten hours for the other.
     let mut total = 0i128;
-    for h in 0..(5 * 24) {
+    for h in 0..(11 * 24) {
         let hour_of_day = h % 24;
         total += 1_000_000_000_000_000 * (1 + i128::from((8..20).contains(&hour_of_day)) * 3);
         let e = EarningsData {
@@ -277,7 +277,7 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
     }
     for h in 0..10 {
         let e = EarningsData {
-            observed_at: start + chrono::Duration::days(5) - chrono::Duration::hours(10 - h),
+            observed_at: start + chrono::Duration::days(11) - chrono::Duration::hours(10 - h),
             figures: vec![(
                 EarningsKind::Lifetime,
                 Money::new(Token::Usd, 100 * i128::from(h as i32), 6),
@@ -317,6 +317,17 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
         );
     }
     // The daily pattern (4 GLM/h by day, 1 GLM/h by night) must show in the median forecast.
+    // Enough history (≥ 240 h) starts a background LSTM training job, at most once a day.
+    assert!(
+        detail.contains("training job") && detail.contains("golem:main"),
+        "{detail}"
+    );
+    let (again, _) = orcha_api::cycle::predict::run(&state, 2).await;
+    assert!(
+        !again.detail().contains("training job"),
+        "retrained within a day: {}",
+        again.detail()
+    );
     let day: f64 = f.p50.iter().skip(8).take(12).sum::<f64>() / 12.0;
     let night: f64 = f.p50.iter().take(8).sum::<f64>() / 8.0;
     assert!(day > night * 2.0, "day {day} vs night {night}: {:?}", f.p50);

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use orcha_core::event::{DomainEvent, StepOutcome};
 use orcha_core::{EarningsKind, Money, NodeId};
 
-use crate::ml::{ForecastRequest, SeriesInput};
+use crate::ml::{ForecastRequest, SeriesInput, TrainRequest};
 use crate::state::AppState;
 
 /// One node's forecast of its earnings rate, in the node's own token per hour.
@@ -38,6 +38,10 @@ pub struct Forecasts {
 const HISTORY_HOURS: i64 = 14 * 24;
 const MIN_HOURS: usize = 24;
 const HORIZON: u32 = 24;
+/// The engine needs 72 h to fit and 168 h held out before an LSTM can be trained and scored.
+const TRAIN_MIN_HOURS: usize = 240;
+/// How often a node's LSTM is retrained on fresh history.
+const RETRAIN_EVERY_HOURS: i64 = 24;
 
 /// Turns observations of a cumulative figure into hourly increases, oldest first.
 ///
@@ -153,6 +157,7 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
             None,
         );
     }
+    let training = start_training(state, &series, now).await;
     let request = ForecastRequest {
         series,
         horizon: HORIZON,
@@ -199,10 +204,56 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
         );
     }
     summary.extend(notes);
+    summary.extend(training);
     (
         StepOutcome::Done(format!("forecast {}", summary.join("; "))),
         Some(forecasts),
     )
+}
+
+/// Asks the engine to (re)train the LSTM of every series with enough history that was not sent
+/// for training in the last day. Training runs in the engine's background; the forecast of this
+/// cycle still uses whatever models exist. Returns a note for the step's detail.
+async fn start_training(
+    state: &AppState,
+    series: &[SeriesInput],
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let due: Vec<SeriesInput> = series
+        .iter()
+        .filter(|s| s.values.len() >= TRAIN_MIN_HOURS)
+        .filter(|s| {
+            state
+                .last_training(&s.id)
+                .is_none_or(|at| now - at >= Duration::hours(RETRAIN_EVERY_HOURS))
+        })
+        .take(16)
+        .cloned()
+        .collect();
+    if due.is_empty() {
+        return None;
+    }
+    let ids: Vec<String> = due.iter().map(|s| s.id.clone()).collect();
+    match state
+        .ml
+        .train(&TrainRequest {
+            series: due,
+            epochs: None,
+        })
+        .await
+    {
+        Ok(job) => {
+            for id in &ids {
+                state.set_last_training(id, now);
+            }
+            Some(format!(
+                "training job {} started for {}",
+                job.job_id,
+                ids.join(", ")
+            ))
+        }
+        Err(e) => Some(format!("training could not start: {e}")),
+    }
 }
 
 #[cfg(test)]
