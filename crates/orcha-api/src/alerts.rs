@@ -204,6 +204,7 @@ async fn earnings_series(
             EarningsKind::Settled,
         ],
     ];
+    let mut fallback = None;
     for group in kinds {
         let (id, g) = (id.clone(), group.clone());
         let rows = state
@@ -225,21 +226,21 @@ async fn earnings_series(
             .next()
             .map(|(_, m)| m.token.as_str().to_owned())
             .unwrap_or_default();
-        if rows.len() == 1 {
-            let series = rows[0]
-                .iter()
-                .map(|(t, m)| (*t, m.to_f64_lossy()))
-                .collect();
-            return Some((series, token));
-        }
         // Several figures: sum them at every observation time (they are written together).
         let mut by_time: BTreeMap<DateTime<Utc>, f64> = BTreeMap::new();
         for (t, m) in rows.iter().flatten() {
             *by_time.entry(*t).or_default() += m.to_f64_lossy();
         }
-        return Some((by_time.into_iter().collect(), token));
+        let series: Vec<(DateTime<Utc>, f64)> = by_time.into_iter().collect();
+        // A figure that never moves here (Storj's lifetime only grows with monthly paystubs)
+        // says nothing about the rate; try the next one.
+        let moves = series.windows(2).any(|w| w[1].1 > w[0].1);
+        if moves {
+            return Some((series, token));
+        }
+        fallback.get_or_insert((series, token));
     }
-    None
+    fallback
 }
 
 async fn earnings_rules(
