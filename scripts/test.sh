@@ -51,7 +51,7 @@ stage "ui unit tests" npm test
 stage "ui build" npm run build
 stage "rust format" cargo fmt --all --check
 stage "rust lint" cargo clippy --workspace --all-targets -- -D warnings
-stage "rust tests" in_keyring_session cargo test --workspace
+stage "rust tests" in_keyring_session cargo test --workspace --no-fail-fast
 stage "ml-engine tests" bash ml-engine/scripts/test.sh
 stage "browser e2e" bash scripts/e2e-browser.sh
 stage "desktop e2e" bash scripts/e2e-desktop.sh
