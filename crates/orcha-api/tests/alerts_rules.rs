@@ -465,3 +465,96 @@ async fn earnings_drop_opens_after_a_cycle_and_clears_when_earnings_recover() {
     assert_eq!(all.len(), 1, "exactly one incident: {all:?}");
     assert!(all[0].message.contains("% below"), "{}", all[0].message);
 }
+
+/// A stand-in ML engine whose `/v1/anomalies` flags every row it is sent once `flag` is set.
+async fn fake_engine(flag: Arc<std::sync::atomic::AtomicBool>) -> String {
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/v1/anomalies",
+        post(move |axum::Json(req): axum::Json<serde_json::Value>| {
+            let flag = Arc::clone(&flag);
+            async move {
+                let on = flag.load(std::sync::atomic::Ordering::SeqCst);
+                let results: Vec<serde_json::Value> = req["rows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "id": r["id"], "timestamp": r["timestamp"], "score": if on { 0.9 } else { 0.1 },
+                            "anomaly": on, "reasons": if on { vec!["disk_used_bytes spiked"] } else { vec![] },
+                            "drivers": []
+                        })
+                    })
+                    .collect();
+                axum::Json(serde_json::json!({
+                    "results": results, "threshold": 0.5, "z_threshold": 3.0, "contamination": "auto",
+                    "fitted_rows": 5, "feature_names": ["disk_used_bytes"], "model": null
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ml_anomaly_scores_become_alerts_only_while_the_engine_is_up() {
+    let w = world();
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    w.state
+        .ml
+        .set_base(Some(fake_engine(Arc::clone(&flag)).await));
+    for _ in 0..6 {
+        w.clock.advance(chrono::Duration::hours(1));
+        poll_node(&w.state, &w.node).await;
+    }
+    let now = w.clock.now();
+    w.state
+        .db(move |s| {
+            s.rollup_and_retain(
+                now,
+                orcha_store::Retention {
+                    raw_days: 7,
+                    minute_days: 90,
+                    hour_days: 1825,
+                },
+            )
+        })
+        .await
+        .unwrap();
+    let open = |s: Arc<AppState>| async move {
+        s.db(|s| s.alerts(false, 10))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.rule, r.node))
+            .collect::<Vec<_>>()
+    };
+    // Engine unavailable: skipped, nothing concluded.
+    alerts::after_cycle(&w.state, 1).await;
+    assert!(open(Arc::clone(&w.state)).await.is_empty());
+    w.state.set_ml_status(true, "ok".into());
+    alerts::after_cycle(&w.state, 2).await;
+    assert_eq!(
+        open(Arc::clone(&w.state)).await,
+        [("anomaly".to_owned(), Some("storj:main".to_owned()))]
+    );
+    let all = w.state.db(|s| s.alerts(true, 10)).await.unwrap();
+    assert!(
+        all[0].message.contains("disk_used_bytes spiked"),
+        "{}",
+        all[0].message
+    );
+    assert_eq!(all[0].severity, "info");
+    flag.store(false, std::sync::atomic::Ordering::SeqCst);
+    alerts::after_cycle(&w.state, 3).await;
+    assert!(open(Arc::clone(&w.state)).await.is_empty());
+    let text = w.state.metrics.render();
+    assert!(
+        text.contains("orcha_ml_request_duration_seconds_count{endpoint=\"anomalies\"} 2"),
+        "{text}"
+    );
+}
