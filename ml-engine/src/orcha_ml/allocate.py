@@ -242,10 +242,25 @@ def _solver_values(
     return values, b_share
 
 
-def solve(request: AllocateRequest, solver: str = DEFAULT_SOLVER) -> AllocateResponse:
-    """Solve one allocation request; raises AllocationError instead of returning garbage."""
+_FALLBACK_SOLVER = "SCS"
+
+
+def _attempt(entry: ParametrisedProblem, solver: str) -> tuple[str, Any, str | None]:
+    """One solve with ``solver``: its status, the share variable's value and any failure."""
     import cvxpy as cp
 
+    try:
+        with warnings.catch_warnings():
+            # cvxpy warns on "optimal_inaccurate"; the status is returned to the caller.
+            warnings.simplefilter("ignore", UserWarning)
+            entry.problem.solve(solver=solver)
+    except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
+        return "error", None, f"solver {solver} failed: {exc}"
+    return str(entry.problem.status), entry.y.value, None
+
+
+def solve(request: AllocateRequest, solver: str = DEFAULT_SOLVER) -> AllocateResponse:
+    """Solve one allocation request; raises AllocationError instead of returning garbage."""
     arrays = to_arrays(request)
     check_feasible(request, arrays)
     n, m = arrays.a.shape
@@ -256,16 +271,20 @@ def solve(request: AllocateRequest, solver: str = DEFAULT_SOLVER) -> AllocateRes
         for name, value in values.items():
             getattr(entry, name).value = value
         started = time.perf_counter()
-        try:
-            with warnings.catch_warnings():
-                # cvxpy warns on "optimal_inaccurate"; the status is returned to the caller.
-                warnings.simplefilter("ignore", UserWarning)
-                entry.problem.solve(solver=solver)
-        except (cp.error.SolverError, ValueError, ArithmeticError) as exc:
-            raise AllocationError("solver_failed", f"solver {solver} failed: {exc}") from None
+        used = solver
+        status, y, failure = _attempt(entry, solver)
+        if failure is not None or status not in ("optimal", "optimal_inaccurate") or y is None:
+            # Badly scaled corner cases (budgets of 1e-6 with b of 1e6) can trip one interior-
+            # point solver; SCS (first-order, bundled with cvxpy) is the second opinion before
+            # the request is refused.
+            used = _FALLBACK_SOLVER
+            status, y, second = _attempt(entry, _FALLBACK_SOLVER)
+            if second is not None:
+                raise AllocationError(
+                    "solver_failed", f"solver {solver} failed ({failure}); {second}"
+                ) from None
+        solver = used
         elapsed_ms = (time.perf_counter() - started) * 1000.0
-        status = str(entry.problem.status)
-        y = entry.y.value
     if status not in ("optimal", "optimal_inaccurate") or y is None:
         raise AllocationError("solver_failed", f"solver {solver} returned status {status}")
     x = repair(np.asarray(y, dtype=np.float64) / b_share * scale, arrays)
