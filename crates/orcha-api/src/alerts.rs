@@ -3,8 +3,9 @@
 //!
 //! The rules are pure (`rules`); this module turns their verdicts into store writes
 //! (`open_alert` de-duplicates per rule and node), `Event::Alert`s, metrics and notifications.
-//! Notifications run in spawned tasks with a timeout each, so a failing channel never delays
-//! collection or the other channels; each channel's last error is kept for the API.
+//! Notifications run in spawned tasks, in order, with a timeout per channel, so a failing
+//! channel never delays collection or the other channels; each channel's last error is kept
+//! for the API.
 
 pub mod channels;
 pub mod rules;
@@ -28,10 +29,12 @@ use rules::{RuleId, Severity, Verdict};
 struct Runtime {
     limiter: Mutex<RateLimiter>,
     channels: Mutex<BTreeMap<ChannelKind, AlertChannelDto>>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// The newest send task; each task waits for the one before it, so notifications leave in
+    /// the order the alerts changed ("Resolved" never overtakes "Alert").
+    last_send: Mutex<Option<JoinHandle<()>>>,
     /// Highest alert id already handled, so alerts opened elsewhere (the apply step) are
-    /// notified once.
-    seen_id: Mutex<i64>,
+    /// notified once. Starts at the newest stored alert, so a restart does not re-notify.
+    seen_id: Mutex<Option<i64>>,
 }
 
 // Keyed by the state's address: `AppState` is shared and its fields are owned elsewhere, and
@@ -85,6 +88,21 @@ impl RateLimiter {
     }
 }
 
+/// Sets the watermark to the newest stored alert the first time this state is seen.
+async fn ensure_watermark(state: &AppState, rt: &Runtime) {
+    if lock(&rt.seen_id).is_some() {
+        return;
+    }
+    let newest = state
+        .db(|s| s.alerts(true, 1))
+        .await
+        .map(|rows| rows.first().map_or(0, |a| a.id));
+    if let Ok(id) = newest {
+        let mut seen = lock(&rt.seen_id);
+        *seen = Some(seen.unwrap_or(0).max(id));
+    }
+}
+
 fn send_context(state: &AppState) -> SendContext {
     SendContext {
         config: state.config.alerts.clone(),
@@ -99,6 +117,7 @@ pub async fn after_poll(state: &AppState, node: &NodeRuntime, outcome: &PollOutc
     if !cfg.enabled {
         return;
     }
+    ensure_watermark(state, &runtime(state)).await;
     let live = node.live();
     let (failures, error) = live.last_poll.as_ref().map_or((0, String::new()), |p| {
         (p.consecutive_failures, p.error.clone().unwrap_or_default())
@@ -416,13 +435,14 @@ async fn observe_allocations(state: &AppState) {
 /// get their metrics and notifications here, once.
 async fn notify_foreign(state: &AppState) {
     let rt = runtime(state);
+    ensure_watermark(state, &rt).await;
     let Ok(rows) = state.db(|s| s.alerts(false, 100)).await else {
         return;
     };
-    let seen = *lock(&rt.seen_id);
+    let seen = lock(&rt.seen_id).unwrap_or(i64::MAX);
     let fresh: Vec<AlertRow> = rows.into_iter().filter(|a| a.id > seen).collect();
     if let Some(max) = fresh.iter().map(|a| a.id).max() {
-        *lock(&rt.seen_id) = max;
+        *lock(&rt.seen_id) = Some(max);
     }
     for a in fresh {
         state
@@ -518,9 +538,9 @@ pub async fn apply_verdicts(state: &AppState, changes: Vec<(RuleId, Option<Strin
     for (row, what) in changed {
         let rule = bounded_rule(&row.rule);
         if what == "open" {
-            let mut seen = lock(&rt.seen_id);
-            *seen = (*seen).max(row.id);
-            drop(seen);
+            if let Some(seen) = lock(&rt.seen_id).as_mut() {
+                *seen = (*seen).max(row.id);
+            }
             state
                 .metrics
                 .alerts_opened
@@ -570,7 +590,12 @@ fn notify(state: &AppState, rt: &Arc<Runtime>, note: AlertNotificationDto) {
     let metrics = state.metrics.clone();
     let clock = Arc::clone(&state.clock);
     let rt2 = Arc::clone(rt);
-    let handle = tokio::spawn(async move {
+    let mut last = lock(&rt.last_send);
+    let previous = last.take();
+    *last = Some(tokio::spawn(async move {
+        if let Some(p) = previous {
+            let _ = p.await;
+        }
         let sends = ChannelKind::ALL.into_iter().map(|ch| {
             let (ctx, note, metrics, clock, rt) = (&ctx, &note, &metrics, &clock, &rt2);
             async move {
@@ -589,10 +614,7 @@ fn notify(state: &AppState, rt: &Arc<Runtime>, note: AlertNotificationDto) {
             }
         });
         futures::future::join_all(sends).await;
-    });
-    let mut tasks = lock(&rt.tasks);
-    tasks.retain(|t| !t.is_finished());
-    tasks.push(handle);
+    }));
 }
 
 fn record(
@@ -631,8 +653,9 @@ fn empty_status(ch: ChannelKind) -> AlertChannelDto {
 /// Waits for every notification in flight (tests, and shutdown when it wants them delivered).
 pub async fn flush(state: &AppState) {
     let rt = runtime(state);
-    let tasks: Vec<_> = lock(&rt.tasks).drain(..).collect();
-    for t in tasks {
+    // The newest task waits for all earlier ones.
+    let last = lock(&rt.last_send).take();
+    if let Some(t) = last {
         let _ = t.await;
     }
 }

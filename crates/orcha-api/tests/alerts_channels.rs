@@ -33,7 +33,7 @@ struct Seen {
     body: Vec<u8>,
 }
 
-/// An HTTP receiver recording every request; `/fail…` answers 500 and `/slow…` waits 5 s.
+/// An HTTP receiver recording every request; `/fail…` answers 500 and `/slow…` waits 10 s.
 async fn receiver() -> (String, Arc<Mutex<Vec<Seen>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
@@ -49,7 +49,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Seen>>>) {
                     body: body.to_vec(),
                 });
                 if path.starts_with("/slow") {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    tokio::time::sleep(Duration::from_secs(10)).await;
                 }
                 if path.starts_with("/fail") {
                     (StatusCode::INTERNAL_SERVER_ERROR, "receiver is down")
@@ -118,6 +118,11 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
 
 fn state_with(config: Config, secrets: &[(&str, &str)]) -> (tempfile::TempDir, Arc<AppState>) {
     let dir = tempfile::tempdir().unwrap();
+    let state = state_at(&dir.path().join("orcha.db"), config, secrets);
+    (dir, state)
+}
+
+fn state_at(db: &std::path::Path, config: Config, secrets: &[(&str, &str)]) -> Arc<AppState> {
     let store = MemorySecretStore::default();
     for (k, v) in secrets {
         store
@@ -129,17 +134,16 @@ fn state_with(config: Config, secrets: &[(&str, &str)]) -> (tempfile::TempDir, A
             .unwrap()
             .to_utc(),
     );
-    let state = AppState::new(AppParts {
+    AppState::new(AppParts {
         config,
-        store: Store::open(&dir.path().join("orcha.db")).unwrap(),
+        store: Store::open(db).unwrap(),
         secrets: Arc::new(store),
         clock: Arc::new(clock),
         metrics: Metrics::new(),
         nodes: Vec::new(),
         ml: MlClient::new(None, Duration::from_secs(1)),
         demo: false,
-    });
-    (dir, state)
+    })
 }
 
 fn header<'a>(s: &'a Seen, name: &str) -> &'a str {
@@ -278,7 +282,8 @@ async fn a_failing_or_slow_channel_blocks_nothing_and_its_error_is_visible() {
     };
     let mut config = Config::default();
     let a = &mut config.alerts;
-    a.send_timeout_secs = 1;
+    // Long enough for a loaded CI machine to connect, far shorter than the slow receiver.
+    a.send_timeout_secs = 2;
     a.ntfy_url = format!("{base}/ntfy/ok");
     a.webhook_url = format!("{base}/fail/hook");
     a.discord = true;
@@ -303,7 +308,7 @@ async fn a_failing_or_slow_channel_blocks_nothing_and_its_error_is_visible() {
     let err = |ch: &str| status(&result, ch).last_error.clone().unwrap_or_default();
     assert!(err("webhook").contains("HTTP 500"), "{}", err("webhook"));
     assert!(
-        err("discord").contains("no answer within 1 s"),
+        err("discord").contains("no answer within 2 s"),
         "{}",
         err("discord")
     );
@@ -413,4 +418,45 @@ async fn channel_credentials_have_their_own_validated_names() {
     // Without any channel, a test alert is a clear error.
     let e = orcha_api::ops::send_test_alert(&state).await.unwrap_err();
     assert!(e.message.contains("no alert channel"), "{}", e.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_opened_elsewhere_are_notified_once_and_not_again_after_a_restart() {
+    let (base, seen) = receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("orcha.db");
+    let mut config = Config::default();
+    config.alerts.webhook_url = format!("{base}/hook");
+    let state = state_at(&db, config.clone(), &[]);
+    alerts::after_cycle(&state, 1).await;
+    // What the apply step does on a rollback: it opens the alert in the store itself.
+    let at = state.clock.now();
+    state
+        .db(move |s| {
+            s.open_alert(
+                Some("golem:main"),
+                "allocation_rollback",
+                "critical",
+                "applying failed; rolled back",
+                at,
+            )
+        })
+        .await
+        .unwrap();
+    alerts::after_cycle(&state, 2).await;
+    alerts::after_cycle(&state, 3).await;
+    alerts::flush(&state).await;
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    let body: AlertNotificationDto = serde_json::from_slice(&seen.lock().unwrap()[0].body).unwrap();
+    assert_eq!(
+        (body.rule.as_str(), body.state.as_str()),
+        ("allocation_rollback", "open")
+    );
+    drop(state);
+    // A restart on the same database does not notify the still-open alert again.
+    let again = state_at(&db, config, &[]);
+    alerts::after_cycle(&again, 4).await;
+    alerts::after_cycle(&again, 5).await;
+    alerts::flush(&again).await;
+    assert_eq!(seen.lock().unwrap().len(), 1);
 }
