@@ -92,8 +92,9 @@ async fn earnings_drop_and_offline_faults_each_raise_one_alert_that_clears() {
         })
     };
 
-    // Two days of normal operation build the earnings baseline.
-    for i in 0..(2 * 48) {
+    // A day and a half of normal operation builds the earnings baseline (the same hours of the
+    // previous day must be covered).
+    for i in 0..72 {
         step(&state, &sim, i % 24 == 0).await;
     }
     alerts::after_cycle(&state, 0).await;
