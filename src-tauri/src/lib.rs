@@ -242,6 +242,32 @@ fn show_main(app: &AppHandle) {
     }
 }
 
+/// Shows a desktop notification for a newly opened alert (not for clears or acknowledgements).
+fn notify(app: &AppHandle, alert: &orcha_api::dto::AlertDto) {
+    use tauri_plugin_notification::NotificationExt;
+    if alert.cleared_at.is_some() || alert.acknowledged_at.is_some() {
+        return;
+    }
+    let node = alert
+        .node
+        .as_deref()
+        .map(|n| format!(" on {n}"))
+        .unwrap_or_default();
+    let shown = app
+        .notification()
+        .builder()
+        .title(format!(
+            "DePIN Orcha: {}{node}",
+            alert.rule.replace('_', " ")
+        ))
+        .body(alert.message.clone())
+        .show();
+    // Without a notification daemon (a headless box) the alert is still in the app and the log.
+    if let Err(e) = shown {
+        tracing::debug!(error = %e, "Could not show a desktop notification.");
+    }
+}
+
 /// Forwards every event to the window and keeps the tray in step with the nodes.
 async fn bridge(app: AppHandle, state: Arc<AppState>, cancel: CancellationToken) {
     let mut rx = state.subscribe();
@@ -251,6 +277,9 @@ async fn bridge(app: AppHandle, state: Arc<AppState>, cancel: CancellationToken)
             _ = cancel.cancelled() => break,
             msg = rx.recv() => match msg {
                 Ok(event) => {
+                    if let Event::Alert(alert) = &event {
+                        notify(&app, alert);
+                    }
                     if let Err(e) = app.emit(event.name(), event_payload(&event)) {
                         tracing::warn!(error = %e, "Could not forward an event to the window.");
                     }
@@ -326,7 +355,13 @@ pub fn run() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    // A second launch focuses the running window instead of starting another orchestrator on
+    // the same database.
     let app = configure(tauri::Builder::default())
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main(app)
+        }))
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| start(app).map_err(|e| format!("{e:#}").into()))
         .on_window_event(|window, event| {
             // Closing the window keeps Orcha running in the tray; Quit in the tray menu exits.
