@@ -33,7 +33,7 @@ struct Seen {
     body: Vec<u8>,
 }
 
-/// An HTTP receiver recording every request; `/fail…` answers 500 and `/slow…` waits 10 s.
+/// An HTTP receiver recording every request; `/fail…` answers 500 and `/slow…` waits 20 s.
 async fn receiver() -> (String, Arc<Mutex<Vec<Seen>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
@@ -49,7 +49,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Seen>>>) {
                     body: body.to_vec(),
                 });
                 if path.starts_with("/slow") {
-                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    tokio::time::sleep(Duration::from_secs(20)).await;
                 }
                 if path.starts_with("/fail") {
                     (StatusCode::INTERNAL_SERVER_ERROR, "receiver is down")
@@ -275,21 +275,20 @@ async fn every_channel_sends_exactly_the_expected_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_or_slow_channel_blocks_nothing_and_its_error_is_visible() {
     let (base, seen) = receiver().await;
-    // A port nobody listens on.
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (slow_base, _slow_seen) = receiver().await;
+    // Port 1: nothing listens there, and unlike a freed ephemeral port it is never handed
+    // out as the source port of another connection of this test (which breaks that one).
+    let closed = 1;
     let mut config = Config::default();
     let a = &mut config.alerts;
     // Long enough for a loaded CI machine to connect, far shorter than the slow receiver.
-    a.send_timeout_secs = 2;
+    a.send_timeout_secs = 4;
     a.ntfy_url = format!("{base}/ntfy/ok");
     a.webhook_url = format!("{base}/fail/hook");
     a.discord = true;
     a.telegram_chat_id = "1".into();
     a.telegram_api_url = format!("http://127.0.0.1:{closed}");
-    let slow = format!("{base}/slow/discord");
+    let slow = format!("{slow_base}/slow/discord");
     let (_dir, state) = state_with(
         config,
         &[
@@ -300,7 +299,7 @@ async fn a_failing_or_slow_channel_blocks_nothing_and_its_error_is_visible() {
     let started = Instant::now();
     let result = orcha_api::ops::send_test_alert(&state).await.unwrap();
     assert!(
-        started.elapsed() < Duration::from_secs(4),
+        started.elapsed() < Duration::from_secs(8),
         "{:?}",
         started.elapsed()
     );
@@ -308,7 +307,7 @@ async fn a_failing_or_slow_channel_blocks_nothing_and_its_error_is_visible() {
     let err = |ch: &str| status(&result, ch).last_error.clone().unwrap_or_default();
     assert!(err("webhook").contains("HTTP 500"), "{}", err("webhook"));
     assert!(
-        err("discord").contains("no answer within 2 s"),
+        err("discord").contains("no answer within 4 s"),
         "{}",
         err("discord")
     );

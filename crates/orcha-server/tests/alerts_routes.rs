@@ -22,11 +22,8 @@ async fn alert_routes_and_the_log_file() {
     let secrets = Arc::new(MemorySecretStore::default());
     let mut config = Config::default();
     // A webhook nobody listens on: the test alert reports its error, it does not hang.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Port 1: nothing listens there (a freed ephemeral port could be reused as a source port).
+    let closed = 1;
     config.alerts.webhook_url = format!("http://127.0.0.1:{closed}/hook");
     config.alerts.send_timeout_secs = 1;
     let state = AppState::new(AppParts {

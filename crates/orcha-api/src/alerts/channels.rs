@@ -152,11 +152,12 @@ impl SendContext {
         note: &AlertNotificationDto,
     ) -> Result<(), ChannelError> {
         let timeout = Duration::from_secs(self.config.send_timeout_secs.max(1));
+        // The whole send is bounded by `send` (one timeout, one clear error); the client only
+        // bounds connecting.
         let http = reqwest::Client::builder()
-            .timeout(timeout)
             .connect_timeout(timeout)
             .build()
-            .map_err(|e| ChannelError::Transport(e.without_url().to_string()))?;
+            .map_err(transport)?;
         let c = &self.config;
         match channel {
             ChannelKind::Ntfy => {
@@ -282,9 +283,22 @@ impl SendContext {
     }
 }
 
+/// An HTTP failure with its causes ("connection refused"), but without the URL.
+fn transport(e: reqwest::Error) -> ChannelError {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    ChannelError::Transport(text)
+}
+
 /// Turns a response into Ok for 2xx, else an error with a short, URL-free description.
 async fn check(r: reqwest::Result<reqwest::Response>) -> Result<(), ChannelError> {
-    let resp = r.map_err(|e| ChannelError::Transport(e.without_url().to_string()))?;
+    let resp = r.map_err(transport)?;
     let status = resp.status();
     if status.is_success() {
         return Ok(());
