@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use orcha_core::event::DomainEvent;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
@@ -98,16 +97,6 @@ pub fn locate_engine(
         .ok_or_else(|| "the ML engine is not installed (no orcha-ml found; run ml-engine/scripts/install.sh or set ml.command)".to_owned())
 }
 
-fn report(state: &AppState, available: bool, detail: String) {
-    if state.set_ml_status(available, detail.clone()) {
-        state.publish_domain(&DomainEvent::MlStatus {
-            available,
-            detail,
-            at: state.clock.now(),
-        });
-    }
-}
-
 /// Runs the engine until `cancel` fires, restarting it with back-off whenever it stops or hangs.
 pub async fn supervise(state: Arc<AppState>, config: SidecarConfig, cancel: CancellationToken) {
     let mut backoff = config.first_backoff;
@@ -124,8 +113,7 @@ pub async fn supervise(state: Arc<AppState>, config: SidecarConfig, cancel: Canc
             backoff = config.first_backoff;
         }
         restarts += 1;
-        report(
-            &state,
+        state.report_ml_status(
             false,
             format!(
                 "ML engine stopped; restart #{restarts} in {} s",
@@ -139,7 +127,7 @@ pub async fn supervise(state: Arc<AppState>, config: SidecarConfig, cancel: Canc
         backoff = (backoff * 2).min(config.max_backoff);
     }
     state.ml.set_base(None);
-    report(&state, false, "ML engine stopped with the app".to_owned());
+    state.report_ml_status(false, "ML engine stopped with the app".to_owned());
 }
 
 /// Starts one engine process and watches it; returns whether it ever became healthy. The child
@@ -156,8 +144,7 @@ async fn run_once(state: &AppState, config: &SidecarConfig, cancel: &Cancellatio
     {
         Ok(c) => c,
         Err(e) => {
-            report(
-                state,
+            state.report_ml_status(
                 false,
                 format!(
                     "cannot start the ML engine {}: {e}",
@@ -193,11 +180,7 @@ async fn run_once(state: &AppState, config: &SidecarConfig, cancel: &Cancellatio
         _ => None,
     };
     let Some(port) = port else {
-        report(
-            state,
-            false,
-            "the ML engine did not announce its port".to_owned(),
-        );
+        state.report_ml_status(false, "the ML engine did not announce its port".to_owned());
         stop(&mut child).await;
         stderr_task.abort();
         return false;
@@ -213,8 +196,7 @@ async fn run_once(state: &AppState, config: &SidecarConfig, cancel: &Cancellatio
     let mut healthy = false;
     while tokio::time::Instant::now() < deadline && !cancel.is_cancelled() {
         if let Ok(h) = state.ml.health().await {
-            report(
-                state,
+            state.report_ml_status(
                 true,
                 format!(
                     "ML engine {} ({}) at {base}",
@@ -247,7 +229,7 @@ async fn run_once(state: &AppState, config: &SidecarConfig, cancel: &Cancellatio
                         failed += 1;
                         tracing::warn!(pid, failed, error = %e, "ML engine health check failed.");
                         if failed >= config.max_failed_checks {
-                            report(state, false, format!("ML engine hung ({failed} failed health checks): {e}"));
+                            state.report_ml_status(false, format!("ML engine hung ({failed} failed health checks): {e}"));
                             break;
                         }
                     }

@@ -188,6 +188,17 @@ impl AppState {
         changed
     }
 
+    /// Records the engine's state and, when it changed, tells every subscriber.
+    pub fn report_ml_status(&self, available: bool, detail: String) {
+        if self.set_ml_status(available, detail.clone()) {
+            self.publish_domain(&DomainEvent::MlStatus {
+                available,
+                detail,
+                at: self.clock.now(),
+            });
+        }
+    }
+
     pub fn last_training(&self, series: &str) -> Option<DateTime<Utc>> {
         self.last_training
             .lock()

@@ -368,13 +368,11 @@ impl Store {
         for row in rows {
             let (kind, token, amount, decimals, ts) = row.ctx("reading earnings")?;
             let kind: EarningsKind = kind.parse().map_err(StoreError::InvalidRow)?;
-            let token: Token = token
-                .parse()
-                .map_err(|e: orcha_core::MoneyError| StoreError::InvalidRow(e.to_string()))?;
-            let amount: i128 = amount
-                .parse()
-                .map_err(|_| StoreError::InvalidRow(format!("earnings amount `{amount}`")))?;
-            out.push((kind, Money::new(token, amount, decimals), from_ms(ts)));
+            out.push((
+                kind,
+                money_from_row(&token, &amount, decimals)?,
+                from_ms(ts),
+            ));
         }
         Ok(out)
     }
@@ -409,13 +407,7 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (ts, token, amount, decimals) = row.ctx("reading earnings history")?;
-            let token: Token = token
-                .parse()
-                .map_err(|e: orcha_core::MoneyError| StoreError::InvalidRow(e.to_string()))?;
-            let amount: i128 = amount
-                .parse()
-                .map_err(|_| StoreError::InvalidRow(format!("earnings amount `{amount}`")))?;
-            out.push((from_ms(ts), Money::new(token, amount, decimals)));
+            out.push((from_ms(ts), money_from_row(&token, &amount, decimals)?));
         }
         Ok(out)
     }
@@ -842,6 +834,17 @@ impl Store {
             .ctx("inserting a price")?;
         Ok(())
     }
+}
+
+/// Rebuilds an exact amount from the `earnings` columns, refusing a row that does not parse.
+fn money_from_row(token: &str, amount: &str, decimals: u8) -> Result<Money> {
+    let token: Token = token
+        .parse()
+        .map_err(|e: orcha_core::MoneyError| StoreError::InvalidRow(e.to_string()))?;
+    let amount: i128 = amount
+        .parse()
+        .map_err(|_| StoreError::InvalidRow(format!("earnings amount `{amount}`")))?;
+    Ok(Money::new(token, amount, decimals))
 }
 
 /// Refuses a non-empty file that does not start with the SQLite header, before SQLite touches it.

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use orcha_core::event::{DomainEvent, StepOutcome};
+use orcha_core::event::StepOutcome;
 use orcha_core::{EarningsKind, Money, NodeId};
 
 use crate::ml::{ForecastRequest, SeriesInput, TrainRequest};
@@ -90,13 +90,7 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
         ),
         Err(e) => format!("ML engine unavailable: {e}"),
     };
-    if state.set_ml_status(available, detail.clone()) {
-        state.publish_domain(&DomainEvent::MlStatus {
-            available,
-            detail: detail.clone(),
-            at: state.clock.now(),
-        });
-    }
+    state.report_ml_status(available, detail.clone());
     if !available {
         return (StepOutcome::Skipped(detail), None);
     }
