@@ -3,7 +3,11 @@
 import type {
   AlertDto,
   AlertQuery,
+  AllocationDto,
   ApiError,
+  ApplyResultDto,
+  ApprovePlanRequest,
+  AutoApplyRequest,
   CycleDto,
   DecisionDto,
   EarningsHistoryDto,
@@ -17,6 +21,8 @@ import type {
   SeriesQuery,
   SetSecretRequest,
   StatusDto,
+  WhatIfDto,
+  WhatIfRequest,
 } from "../bindings";
 
 /** Whether live events are flowing: `connecting` before the first open, `reconnecting` after a drop. */
@@ -59,6 +65,13 @@ export interface Backend {
   secretStatus(key: string): Promise<SecretStatusDto>;
   setSecret(req: SetSecretRequest): Promise<SecretStatusDto>;
   deleteSecret(key: string): Promise<SecretStatusDto>;
+  /** Current vs proposed allocation per node, from the newest plan. */
+  allocation(): Promise<AllocationDto>;
+  /** Applies a recommended (dry-run) plan now, through the nodes' enforcement backends. */
+  approvePlan(req: ApprovePlanRequest): Promise<ApplyResultDto>;
+  setAutoApply(req: AutoApplyRequest): Promise<AutoApplyRequest>;
+  /** Values an edited allocation without applying anything. */
+  whatIf(req: WhatIfRequest): Promise<WhatIfDto>;
   /** Starts delivering events until the returned function is called. */
   subscribe(handlers: EventHandlers): Unsubscribe;
 }
@@ -155,6 +168,10 @@ export class TauriBackend implements Backend {
   secretStatus = (key: string) => this.#call<SecretStatusDto>("secret_status", { key });
   setSecret = (req: SetSecretRequest) => this.#call<SecretStatusDto>("set_secret", { req });
   deleteSecret = (key: string) => this.#call<SecretStatusDto>("delete_secret", { key });
+  allocation = () => this.#call<AllocationDto>("allocation");
+  approvePlan = (req: ApprovePlanRequest) => this.#call<ApplyResultDto>("approve_plan", { req });
+  setAutoApply = (req: AutoApplyRequest) => this.#call<AutoApplyRequest>("set_auto_apply", { req });
+  whatIf = (req: WhatIfRequest) => this.#call<WhatIfDto>("what_if", { req });
 
   subscribe({ onEvent, onConnection }: EventHandlers): Unsubscribe {
     let stopped = false;
@@ -293,6 +310,12 @@ export class HttpBackend implements Backend {
   setSecret = (req: SetSecretRequest) => this.#request<SecretStatusDto>("PUT", "/secrets", req);
   deleteSecret = (key: string) =>
     this.#request<SecretStatusDto>("DELETE", `/secrets/${encodeURIComponent(key)}`);
+  allocation = () => this.#request<AllocationDto>("GET", "/allocation");
+  approvePlan = (req: ApprovePlanRequest) =>
+    this.#request<ApplyResultDto>("POST", "/allocation/approve", req);
+  setAutoApply = (req: AutoApplyRequest) =>
+    this.#request<AutoApplyRequest>("PUT", "/allocation/auto-apply", req);
+  whatIf = (req: WhatIfRequest) => this.#request<WhatIfDto>("POST", "/allocation/what-if", req);
 
   /** The WebSocket URL of the event stream, derived from the base URL or the page's origin. */
   eventsUrl(): string {

@@ -61,6 +61,8 @@ function hoursOf(key: readonly unknown[], index: number): number {
   return typeof v === "number" ? v : 24;
 }
 
+const ALLOCATION_STEPS: ReadonlySet<string> = new Set(["evaluate", "apply", "monitor"]);
+
 export function applyEvent(client: QueryClient, event: Event): void {
   switch (event.event) {
     case "sample": {
@@ -125,6 +127,8 @@ export function applyEvent(client: QueryClient, event: Event): void {
         (s) => s && { ...s, last_cycle: applyStep(s.last_cycle, step) },
       );
       if (step.step === "monitor") void client.invalidateQueries({ queryKey: queryKeys.status });
+      // A new plan (evaluate) or changed knobs (apply) change the allocation view.
+      if (ALLOCATION_STEPS.has(step.step)) void client.invalidateQueries({ queryKey: queryKeys.allocation });
       return;
     }
     case "ml-status": {
@@ -133,6 +137,7 @@ export function applyEvent(client: QueryClient, event: Event): void {
     }
     case "automation": {
       client.setQueryData<StatusDto>(queryKeys.status, (s) => s && { ...s, paused: event.payload.paused });
+      void client.invalidateQueries({ queryKey: queryKeys.allocation });
       return;
     }
     case "decision": {
@@ -143,6 +148,7 @@ export function applyEvent(client: QueryClient, event: Event): void {
         const next = [decision, ...data.filter((d) => d.id !== decision.id)].slice(0, limit);
         client.setQueryData<DecisionDto[]>(key, next);
       }
+      void client.invalidateQueries({ queryKey: queryKeys.allocation });
       return;
     }
     case "alert": {

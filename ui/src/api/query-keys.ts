@@ -12,6 +12,7 @@ export const queryKeys = {
   decisionsAll: ["decisions"] as const,
   decisions: (limit: number) => ["decisions", limit] as const,
   latestCycle: ["latest-cycle"] as const,
+  allocation: ["allocation"] as const,
   alertsAll: ["alerts"] as const,
   alerts: (q: AlertQuery) => ["alerts", q.include_cleared] as const,
   secret: (key: string) => ["secret", key] as const,

@@ -4,7 +4,11 @@ import { BackendError } from "../api/backend";
 import type {
   AlertDto,
   AlertQuery,
+  AllocationDto,
   ApiError,
+  ApplyResultDto,
+  ApprovePlanRequest,
+  AutoApplyRequest,
   CycleDto,
   DecisionDto,
   EarningsHistoryDto,
@@ -17,8 +21,10 @@ import type {
   SeriesQuery,
   SetSecretRequest,
   StatusDto,
+  WhatIfDto,
+  WhatIfRequest,
 } from "../bindings";
-import { makeStatus } from "./fixtures";
+import { makeAllocation, makeStatus, makeWhatIf } from "./fixtures";
 
 export interface FakeData {
   status: StatusDto;
@@ -29,6 +35,9 @@ export interface FakeData {
   cycle: CycleDto | null;
   alerts: AlertDto[];
   secrets: Map<string, boolean>;
+  allocation: AllocationDto;
+  approve: (req: ApprovePlanRequest) => ApplyResultDto;
+  whatIf: (req: WhatIfRequest) => WhatIfDto;
 }
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
@@ -51,6 +60,13 @@ export class FakeBackend implements Backend {
       cycle: null,
       alerts: [],
       secrets: new Map(),
+      allocation: makeAllocation(),
+      approve: (req) => ({
+        decision_id: req.decision_id + 1,
+        status: "applied",
+        detail: "applied to 1 nodes",
+      }),
+      whatIf: () => makeWhatIf(),
       ...data,
     };
   }
@@ -104,6 +120,20 @@ export class FakeBackend implements Backend {
       this.data.secrets.set(key, false);
       return { key, stored: false };
     });
+
+  allocation = () => this.#answer("allocation", [], () => this.data.allocation);
+  approvePlan = (req: ApprovePlanRequest) => this.#answer("approvePlan", [req], () => this.data.approve(req));
+  setAutoApply = (req: AutoApplyRequest) =>
+    this.#answer("setAutoApply", [req], (): AutoApplyRequest => {
+      this.data.allocation = {
+        ...this.data.allocation,
+        nodes: this.data.allocation.nodes.map((n) =>
+          n.node === req.node ? { ...n, auto_apply: req.enabled } : n,
+        ),
+      };
+      return req;
+    });
+  whatIf = (req: WhatIfRequest) => this.#answer("whatIf", [req], () => this.data.whatIf(req));
 
   subscribe(handlers: EventHandlers): Unsubscribe {
     this.handlers.add(handlers);

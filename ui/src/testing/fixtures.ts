@@ -1,5 +1,16 @@
 // Builders of DTOs for tests; every field is typed by bindings.ts so the fixtures follow the backend.
-import type { AlertDto, CycleDto, DecisionDto, MoneyDto, NodeDto, StatusDto, StepDto } from "../bindings";
+import type {
+  AlertDto,
+  AllocationDto,
+  CycleDto,
+  DecisionDto,
+  MoneyDto,
+  NodeAllocationDto,
+  NodeDto,
+  StatusDto,
+  StepDto,
+  WhatIfDto,
+} from "../bindings";
 
 export const NOW = "2025-06-01T12:00:00Z";
 
@@ -139,6 +150,105 @@ export function makeAlert(over: Partial<AlertDto> = {}): AlertDto {
     opened_at: "2025-06-01T11:50:00Z",
     cleared_at: null,
     acknowledged_at: null,
+    ...over,
+  };
+}
+
+export function makeNodeAllocation(over: Partial<NodeAllocationDto> = {}): NodeAllocationDto {
+  return {
+    node: "storj:main",
+    auto_apply: false,
+    current: [{ resource: "disk", amount: "2000000000000" }],
+    proposed: [{ resource: "disk", amount: "1500000000000" }],
+    changes: [{ resource: "disk", amount: "1500000000000" }],
+    restart: true,
+    reasons: [],
+    earnings_now_per_hour: "0.040000 USD",
+    earnings_after_per_hour: "0.038000 USD",
+    ...over,
+  };
+}
+
+/** A recommended (dry-run) plan over a Storj, a Golem and an unpriced Grass node. */
+export function makeAllocation(over: Partial<AllocationDto> = {}): AllocationDto {
+  return {
+    decision_id: 12,
+    created_at: "2025-06-01T11:45:03Z",
+    verdict: "recommend",
+    reason:
+      "dry-run: storj:main, golem:main not opted into auto-apply; recommended only: gain 2.92 USD over 24 h",
+    source: "engine",
+    expected_gain: "2.921838 USD",
+    switching_cost: "0.020000 USD",
+    budget: [
+      { resource: "cpu", amount: "4000" },
+      { resource: "memory", amount: "17179869184" },
+      { resource: "disk", amount: "5000000000000" },
+    ],
+    nodes: [
+      makeNodeAllocation(),
+      makeNodeAllocation({
+        node: "golem:main",
+        current: [
+          { resource: "cpu", amount: "4000" },
+          { resource: "memory", amount: "8589934592" },
+        ],
+        proposed: [
+          { resource: "cpu", amount: "2000" },
+          { resource: "memory", amount: "17179869184" },
+        ],
+        changes: [
+          { resource: "cpu", amount: "2000" },
+          { resource: "memory", amount: "17179869184" },
+        ],
+        restart: false,
+        earnings_now_per_hour: "0.033586 USD",
+        earnings_after_per_hour: "0.155329 USD",
+      }),
+      makeNodeAllocation({
+        node: "grass:main",
+        current: [],
+        proposed: [],
+        changes: [],
+        restart: false,
+        reasons: [
+          "grass earns POINTS, which has no fiat price (set allocation.fiat_per_token.points); held at its current allocation",
+        ],
+        earnings_now_per_hour: null,
+        earnings_after_per_hour: null,
+      }),
+    ],
+    ...over,
+  };
+}
+
+export function makeWhatIf(over: Partial<WhatIfDto> = {}): WhatIfDto {
+  return {
+    verdict: "apply",
+    reason: "gain 0.96 USD over 24 h >= switching cost 0.01 USD + margin 0.05 USD",
+    horizon_hours: 24,
+    expected_gain: "0.960000 USD",
+    switching_cost: "0.010000 USD",
+    nodes: [
+      makeNodeAllocation({
+        node: "golem:main",
+        current: [{ resource: "cpu", amount: "4000" }],
+        proposed: [{ resource: "cpu", amount: "3000" }],
+        changes: [{ resource: "cpu", amount: "3000" }],
+        restart: false,
+        earnings_now_per_hour: "0.033586 USD",
+        earnings_after_per_hour: "0.073586 USD",
+      }),
+      makeNodeAllocation({
+        node: "grass:main",
+        current: [],
+        proposed: [],
+        changes: [],
+        restart: false,
+        earnings_now_per_hour: null,
+        earnings_after_per_hour: null,
+      }),
+    ],
     ...over,
   };
 }

@@ -1,17 +1,28 @@
+import { useNodes } from "../../../api/use-nodes";
+import { useStatus } from "../../../api/use-status";
 import { Card } from "../../../components/card";
 import { PageHeader } from "../../../components/page-header";
 import { StaleNotice } from "../../../components/stale-notice";
-import { ErrorState, LoadingState, NotAvailable } from "../../../components/state-views";
+import { ErrorState, LoadingState } from "../../../components/state-views";
 import { useNow } from "../../../lib/use-now";
+import { useAllocation, useSetAutoApply } from "../api/use-allocation";
 import { useDecisions, useLatestCycle, useRunCycle } from "../api/use-decisions";
+import { AllocationNodes } from "./allocation-nodes";
 import { CycleSteps } from "./cycle-steps";
 import { DecisionList } from "./decision-list";
+import { PlanCard } from "./plan-card";
+import { WhatIfCard } from "./what-if-card";
 
 export function AllocationScreen() {
+  const allocation = useAllocation();
   const decisions = useDecisions();
   const cycle = useLatestCycle();
+  const status = useStatus();
+  const nodes = useNodes();
   const run = useRunCycle();
+  const autoApply = useSetAutoApply();
   const now = useNow(5000);
+  const paused = status.data?.paused ?? false;
 
   return (
     <div className="screen">
@@ -35,17 +46,48 @@ export function AllocationScreen() {
           A cycle was started; its steps appear below as they finish.
         </p>
       )}
+      {paused && (
+        <p className="notice" role="status" data-testid="automation-paused">
+          Automation is paused: the loop proposes plans but applies none, not even for auto-apply nodes.
+          Resume it in Settings.
+        </p>
+      )}
 
-      <div className="card-grid card-grid-2">
-        <NotAvailable title="Current and proposed allocation">
-          Per node resource shares, the plan the optimizer proposes and its expected gain will appear here
-          once the backend serves the allocation endpoints.
-        </NotAvailable>
-        <NotAvailable title="Approve plan · What-if">
-          Approving a recommended plan and trying what-if budgets need the approve and what-if endpoints.
-          Until then plans are applied by the loop (auto-apply nodes) or shown as recommendations below.
-        </NotAvailable>
-      </div>
+      {allocation.isPending ? (
+        <Card title="Plan">
+          <LoadingState label="Loading the allocation…" />
+        </Card>
+      ) : !allocation.data ? (
+        <Card title="Plan">
+          <ErrorState error={allocation.error} onRetry={() => void allocation.refetch()} />
+        </Card>
+      ) : (
+        <>
+          <Card title="Plan" subtitle="The newest plan the optimizer proposed and what became of it.">
+            <StaleNotice updatedAt={allocation.dataUpdatedAt} isError={allocation.isError} />
+            <PlanCard allocation={allocation.data} decisions={decisions.data} paused={paused} now={now} />
+          </Card>
+          <Card
+            title="Current and proposed allocation"
+            subtitle="Per node: what it has now, what the plan gives it, and why. Auto-apply lasts until Orcha restarts."
+          >
+            {autoApply.isError && <ErrorState error={autoApply.error} compact />}
+            <AllocationNodes
+              allocation={allocation.data}
+              nodes={nodes.data ?? []}
+              paused={paused}
+              busyNode={autoApply.isPending ? (autoApply.variables?.node ?? null) : null}
+              onAutoApply={(node, enabled) => autoApply.mutate({ node, enabled })}
+            />
+          </Card>
+          <Card
+            title="What-if"
+            subtitle="Expected earnings of an allocation you edit, against the current one."
+          >
+            <WhatIfCard allocation={allocation.data} nodes={nodes.data ?? []} />
+          </Card>
+        </>
+      )}
 
       <Card title="Latest cycle" subtitle="collect → predict → optimize → evaluate → apply → monitor">
         <StaleNotice updatedAt={cycle.dataUpdatedAt} isError={cycle.isError} />
