@@ -261,6 +261,8 @@ export function makeWorld(now = Date.now()) {
     },
   ];
 
+  const allocation = makeAllocation(now);
+
   const status = {
     version: "0.1.0",
     demo: true,
@@ -325,6 +327,7 @@ export function makeWorld(now = Date.now()) {
     nodes,
     cycle,
     decisions,
+    allocation,
     alerts,
     series,
     earningsHistory,
@@ -339,11 +342,173 @@ function toDecimal(units, decimals) {
   return `${s.slice(0, -decimals)}${frac ? `.${frac}` : ""}`;
 }
 
-/** Answers one API request from the world; returns [status, body]. */
-export function answer(world, method, url) {
+// Allocation: a recommended (dry-run) plan for decision 12 that moves Storj bandwidth and Golem
+// CPU/memory; Streamr is unreachable, Grass earns points (no price) and has zero upload allocated.
+function makeAllocation(now) {
+  const a = (resource, amount) => ({ resource, amount: String(amount) });
+  return {
+    decision_id: 12,
+    created_at: iso(now - 237_700),
+    verdict: "recommend",
+    reason:
+      "dry-run: storj:main, golem:main not opted into auto-apply; recommended only: gain 0.31 USD over 24 h >= switching cost 0.05 USD + margin 0.05 USD",
+    source: "engine",
+    expected_gain: "0.310000 USD",
+    switching_cost: "0.050000 USD",
+    budget: [
+      a("cpu", 6000),
+      a("memory", 16_000_000_000),
+      a("disk", 3_600_000_000_000),
+      a("bandwidth", 100_000_000),
+    ],
+    nodes: [
+      {
+        node: "storj:main",
+        auto_apply: false,
+        current: [a("disk", 2_000_000_000_000), a("bandwidth", 80_000_000)],
+        proposed: [a("disk", 2_000_000_000_000), a("bandwidth", 60_000_000)],
+        changes: [a("bandwidth", 60_000_000)],
+        restart: false,
+        reasons: [],
+        earnings_now_per_hour: "0.041200 USD",
+        earnings_after_per_hour: "0.039800 USD",
+      },
+      {
+        node: "golem:main",
+        auto_apply: false,
+        current: [a("cpu", 3000), a("memory", 4_000_000_000)],
+        proposed: [a("cpu", 4000), a("memory", 6_000_000_000), a("disk", 50_000_000_000)],
+        changes: [a("cpu", 4000), a("memory", 6_000_000_000), a("disk", 50_000_000_000)],
+        restart: false,
+        reasons: [],
+        earnings_now_per_hour: "0.018000 USD",
+        earnings_after_per_hour: "0.030100 USD",
+      },
+      {
+        node: "streamr:node1",
+        auto_apply: false,
+        current: [a("memory", 1_000_000_000)],
+        proposed: [a("memory", 1_000_000_000)],
+        changes: [],
+        restart: false,
+        reasons: ["streamr:node1 is unreachable; held at its last known allocation"],
+        earnings_now_per_hour: null,
+        earnings_after_per_hour: null,
+      },
+      {
+        node: "grass:laptop",
+        auto_apply: false,
+        current: [a("bandwidth", 0)],
+        proposed: [a("bandwidth", 0)],
+        changes: [],
+        restart: false,
+        reasons: [
+          "grass earns POINTS, which has no fiat price (set allocation.fiat_per_token.points); held at its current allocation",
+        ],
+        earnings_now_per_hour: null,
+        earnings_after_per_hour: null,
+      },
+    ],
+  };
+}
+
+function usd(v) {
+  return `${v.toFixed(6)} USD`;
+}
+
+/** Approving: a new `apply` decision recording the result, as the server's apply transaction does. */
+function approvePlan(world, body) {
+  const plan = world.allocation;
+  if (body?.decision_id !== plan.decision_id || plan.verdict !== "recommend")
+    return [
+      409,
+      { code: "conflict", message: `decision ${body?.decision_id} is not a recommended plan`, field: null },
+    ];
+  const id = Math.max(...world.decisions.map((d) => d.id)) + 1;
+  const changed = plan.nodes.filter((n) => n.changes.length > 0);
+  const amounts = (list) => Object.fromEntries(list.map((x) => [x.resource, Number(x.amount)]));
+  const reason = `decision ${plan.decision_id} approved by the operator; gain 0.31 USD over 24 h >= switching cost 0.05 USD + margin 0.05 USD`;
+  const applied = {
+    status: "applied",
+    at: new Date().toISOString(),
+    actor: "operator",
+    nodes: Object.fromEntries(
+      changed.map((n) => [
+        n.node,
+        { before: amounts(n.current), after: amounts(n.changes), restarted: false, restart_pending: false },
+      ]),
+    ),
+  };
+  world.decisions.unshift({
+    id,
+    cycle: null,
+    created_at: new Date().toISOString(),
+    verdict: "apply",
+    reason,
+    proposed_plan: null,
+    expected_gain: plan.expected_gain,
+    switching_cost: plan.switching_cost,
+    applied_result: JSON.stringify(applied),
+    rollback: null,
+  });
+  world.allocation = {
+    ...plan,
+    decision_id: id,
+    verdict: "apply",
+    source: "operator",
+    reason,
+    created_at: new Date().toISOString(),
+  };
+  return [200, { decision_id: id, status: "applied", detail: `applied to ${changed.length} nodes` }];
+}
+
+/** What-if: earnings grow with the square root of the first resource (diminishing returns). */
+function whatIf(world, body) {
+  let gain = 0;
+  const nodes = world.allocation.nodes.map((n) => {
+    const edited = body?.nodes?.find((x) => x.node === n.node);
+    const proposed = edited ? edited.amounts : n.current;
+    const now = n.earnings_now_per_hour === null ? null : Number.parseFloat(n.earnings_now_per_hour);
+    let after = now;
+    const base = Number(n.current[0]?.amount ?? 0);
+    const next = Number(proposed.find((x) => x.resource === n.current[0]?.resource)?.amount ?? base);
+    if (now !== null && base > 0) after = now * Math.sqrt(next / base);
+    if (now !== null) gain += (after - now) * 24;
+    return {
+      ...n,
+      proposed,
+      changes: proposed.filter((p) => n.current.find((c) => c.resource === p.resource)?.amount !== p.amount),
+      earnings_now_per_hour: now === null ? null : usd(now),
+      earnings_after_per_hour: after === null ? null : usd(after),
+    };
+  });
+  const cost = 0.01 * nodes.filter((n) => n.changes.length > 0).length;
+  const pays = gain >= cost + 0.05;
+  return {
+    verdict: pays ? "apply" : "skip",
+    reason: `${pays ? "" : "gain below cost: "}gain ${gain.toFixed(2)} USD over 24 h ${pays ? ">=" : "<"} switching cost ${cost.toFixed(2)} USD + margin 0.05 USD`,
+    horizon_hours: 24,
+    expected_gain: usd(gain),
+    switching_cost: usd(cost),
+    nodes,
+  };
+}
+
+/** Answers one API request (with its JSON body, if any) from the world; returns [status, body]. */
+export function answer(world, method, url, body = null) {
   const u = new URL(url);
   const path = u.pathname.replace(/^.*\/api\/v1/, "");
   const q = Object.fromEntries(u.searchParams);
+  if (method === "GET" && path === "/allocation") return [200, world.allocation];
+  if (method === "POST" && path === "/allocation/approve") return approvePlan(world, body);
+  if (method === "POST" && path === "/allocation/what-if") return [200, whatIf(world, body)];
+  if (method === "PUT" && path === "/allocation/auto-apply") {
+    const n = world.allocation.nodes.find((x) => x.node === body?.node);
+    if (!n)
+      return [404, { code: "not_found", message: `no node \`${body?.node}\` is configured`, field: "node" }];
+    n.auto_apply = body.enabled === true;
+    return [200, { node: n.node, enabled: n.auto_apply }];
+  }
   if (method === "GET" && path === "/status") return [200, world.status];
   if (method === "GET" && path === "/nodes") return [200, world.nodes];
   if (method === "GET" && path === "/series") return [200, world.series(q.node, q.metric, q.from, q.to)];

@@ -53,7 +53,13 @@ async function installFixtures(page, world) {
   await page.route(/\/api\/v1\/(?!events)/, async (route) => {
     const req = route.request();
     const url = req.url();
-    let [status, body] = answer(world, req.method(), url);
+    let requestBody = null;
+    try {
+      requestBody = req.postDataJSON();
+    } catch {
+      // Not JSON; the fixtures answer without a body.
+    }
+    let [status, body] = answer(world, req.method(), url, requestBody);
     if (req.method() === "PUT" && url.endsWith("/api/v1/secrets")) {
       const { key, value } = req.postDataJSON();
       if (typeof value !== "string" || value.trim() === "") {
@@ -158,16 +164,36 @@ async function main() {
 
     await check("allocation", async () => {
       await open(page, "allocation");
-      await shot(page, "allocation");
-      assert(
-        (await page.getByTestId("not-available").count()) >= 2,
-        "proposed plan / approve / what-if marked as not available",
-      );
-      if (mode === "offline") return;
+      if (mode === "offline") {
+        await shot(page, "allocation");
+        return assert(await page.getByRole("alert").first().isVisible(), "the error state");
+      }
       assert(await page.getByText("Latest cycle").isVisible(), "the latest cycle card");
       assert(await page.getByText("Decision history").isVisible(), "the decision history card");
+      assert((await page.getByTestId("not-available").count()) === 0, "no placeholder for the plan tools");
       if (FIXTURES) {
-        assert((await page.getByTestId("decision").count()) === 3, "three decisions");
+        const plan = page.getByTestId("plan");
+        await plan.waitFor({ timeout: TIMEOUT });
+        assert((await plan.getAttribute("data-verdict")) === "recommend", "a recommended plan");
+        assert((await page.getByTestId("alloc-node").count()) === 4, "one allocation block per node");
+        for (const state of ["not-measured", "unreachable", "zero", "no-price"])
+          assert((await page.locator(`.alloc-node [data-state=${state}]`).count()) >= 1, `a ${state} value`);
+        // What-if: move Golem's CPU and read the expected earnings.
+        const cpu = page.getByRole("slider", { name: "CPU for golem:main" });
+        await cpu.fill("6000");
+        const whatIf = page.getByTestId("what-if-result");
+        await whatIf.waitFor({ timeout: TIMEOUT });
+        await whatIf.getByTestId("what-if-gain").waitFor({ timeout: TIMEOUT });
+        assert(
+          (await whatIf.locator("[data-node='grass:laptop'] [data-state=no-price]").count()) === 1,
+          "grass shown as no price in the what-if",
+        );
+        // Auto-apply switch.
+        const toggle = page.getByRole("switch", { name: "Auto-apply storj:main" });
+        await toggle.check();
+        assert(world.allocation.nodes[0].auto_apply === true, "the auto-apply switch reached the API");
+        await shot(page, "allocation");
+        // Live: a decision from the event stream appears in the history.
         sockets[0]?.send(
           JSON.stringify({
             event: "decision",
@@ -175,7 +201,64 @@ async function main() {
           }),
         );
         await page.getByText("Live decision from the event stream").waitFor({ timeout: TIMEOUT });
+        // Approve: confirm, then the result per node and the view of the applied plan.
+        await plan.getByRole("button", { name: "Approve plan" }).click();
+        await plan.getByRole("button", { name: "Apply to 2 nodes now" }).click();
+        const result = page.getByTestId("apply-result");
+        await result.getByText("Applied", { exact: true }).waitFor({ timeout: TIMEOUT });
+        await result.getByTestId("node-result").first().waitFor({ timeout: TIMEOUT });
+        assert((await result.locator("[data-outcome=applied]").count()) === 2, "two nodes applied");
+        await page.locator("[data-testid=plan][data-verdict=apply]").waitFor({ timeout: TIMEOUT });
+        assert(
+          (await plan.getByRole("button", { name: "Approve plan" }).count()) === 0,
+          "no second approval",
+        );
+        await shot(page, "allocation-approved");
+        return;
       }
+      // Live (`orcha serve --demo`): start a cycle, wait for its decision, and approve its plan if
+      // the demo proposed one. What the demo really produced is printed either way.
+      const nodesBlocks = page.getByTestId("alloc-node");
+      await nodesBlocks.first().waitFor({ timeout: TIMEOUT });
+      assert((await nodesBlocks.count()) === status.nodes_total, "one allocation block per node");
+      const decisionsBefore = await page.getByTestId("decision").count();
+      await page.getByRole("button", { name: "Run cycle now" }).click();
+      await page
+        .waitForFunction(
+          (n) => document.querySelectorAll("[data-testid=decision]").length > n,
+          decisionsBefore,
+          { timeout: 45_000 },
+        )
+        .catch(() => {});
+      await page.waitForTimeout(1000);
+      const plan = page.getByTestId("plan");
+      if ((await plan.count()) === 0) {
+        const why =
+          (await page
+            .getByTestId("latest-reason")
+            .textContent()
+            .catch(() => null)) ?? "no decision";
+        await shot(page, "allocation");
+        console.log(`note: the demo proposed no plan, so there is nothing to approve. ${why}`);
+        assert(await page.getByText("No plan yet").isVisible(), "the designed no-plan state");
+        return;
+      }
+      await shot(page, "allocation");
+      const verdict = await plan.getAttribute("data-verdict");
+      console.log(`note: the demo's newest plan is \`${verdict}\``);
+      if (verdict !== "recommend") return;
+      await plan.getByRole("button", { name: "Approve plan" }).click();
+      await plan.getByRole("button", { name: /^Apply to \d+ nodes? now$/ }).click();
+      const outcome = page.locator("[data-testid=apply-result], [data-testid=plan] [role=alert]");
+      await outcome.first().waitFor({ timeout: TIMEOUT });
+      await page.waitForTimeout(1000);
+      await shot(page, "allocation-approved");
+      const refused = await page.locator("[data-testid=plan] [role=alert]").count();
+      if (refused > 0)
+        console.log(
+          `note: the server refused the approval: ${await page.locator("[data-testid=plan] [role=alert] .state-detail").textContent()}`,
+        );
+      else await page.locator("[data-testid=plan][data-verdict=apply]").waitFor({ timeout: TIMEOUT });
     });
 
     await check("nodes", async () => {

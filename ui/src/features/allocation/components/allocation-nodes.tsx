@@ -2,6 +2,7 @@ import type { AllocationDto, HealthState, NodeAllocationDto, NodeDto } from "../
 import { HealthBadge } from "../../../components/health-badge";
 import { EmptyState } from "../../../components/state-views";
 import { protocolName } from "../../../utils/format";
+import type { NodeResult } from "../utils/apply-result";
 import { amountOf, formatAmount, resourceLabel, resourcesOf } from "../utils/resources";
 import { RateChange } from "./earnings-rate";
 
@@ -106,9 +107,17 @@ function AutoApplySwitch({
   );
 }
 
+const RESULT_TAGS: Record<NodeResult["outcome"], [string, string]> = {
+  applied: ["tag-ok", "applied"],
+  rolled_back: ["tag-warn", "rolled back"],
+  failed: ["tag-danger", "apply failed"],
+  not_changed: ["tag-muted", "not changed"],
+};
+
 function NodeBlock({
   n,
   node,
+  result,
   hasPlan,
   paused,
   busy,
@@ -116,6 +125,8 @@ function NodeBlock({
 }: {
   n: NodeAllocationDto;
   node: NodeDto | undefined;
+  /** What applying the plan did to this node, once it was applied. */
+  result: NodeResult | undefined;
   hasPlan: boolean;
   paused: boolean;
   busy: boolean;
@@ -131,7 +142,11 @@ function NodeBlock({
         <h3>{nodeTitle(n.node)}</h3>
         {node && <HealthBadge state={node.health.state} />}
         {hasPlan &&
-          (changed ? (
+          (result ? (
+            <span className={`tag ${RESULT_TAGS[result.outcome][0]}`} title={result.detail}>
+              {RESULT_TAGS[result.outcome][1]}
+            </span>
+          ) : changed ? (
             <span className="tag tag-accent">changes proposed</span>
           ) : n.reasons.length > 0 ? (
             <span className="tag tag-warn">held</span>
@@ -209,12 +224,14 @@ function NodeBlock({
 export function AllocationNodes({
   allocation,
   nodes,
+  results,
   paused,
   busyNode,
   onAutoApply,
 }: {
   allocation: AllocationDto;
   nodes: readonly NodeDto[];
+  results: readonly NodeResult[];
   paused: boolean;
   busyNode: string | null;
   onAutoApply: (node: string, enabled: boolean) => void;
@@ -241,6 +258,7 @@ export function AllocationNodes({
             key={n.node}
             n={n}
             node={nodes.find((x) => x.id === n.node)}
+            result={results.find((r) => r.node === n.node)}
             hasPlan={hasPlan}
             paused={paused}
             busy={busyNode === n.node}

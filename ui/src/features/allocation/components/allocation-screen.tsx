@@ -7,6 +7,7 @@ import { ErrorState, LoadingState } from "../../../components/state-views";
 import { useNow } from "../../../lib/use-now";
 import { useAllocation, useSetAutoApply } from "../api/use-allocation";
 import { useDecisions, useLatestCycle, useRunCycle } from "../api/use-decisions";
+import { readApplyOutcome } from "../utils/apply-result";
 import { AllocationNodes } from "./allocation-nodes";
 import { CycleSteps } from "./cycle-steps";
 import { DecisionList } from "./decision-list";
@@ -23,6 +24,15 @@ export function AllocationScreen() {
   const autoApply = useSetAutoApply();
   const now = useNow(5000);
   const paused = status.data?.paused ?? false;
+  const plan = allocation.data;
+  // Once the newest plan was applied (by the loop or by approval), each node shows its outcome.
+  const applied =
+    plan?.verdict === "apply"
+      ? readApplyOutcome(
+          decisions.data?.find((d) => d.id === plan.decision_id),
+          plan.nodes.filter((n) => n.changes.length > 0).map((n) => n.node),
+        )
+      : null;
 
   return (
     <div className="screen">
@@ -65,7 +75,7 @@ export function AllocationScreen() {
         <>
           <Card title="Plan" subtitle="The newest plan the optimizer proposed and what became of it.">
             <StaleNotice updatedAt={allocation.dataUpdatedAt} isError={allocation.isError} />
-            <PlanCard allocation={allocation.data} decisions={decisions.data} paused={paused} now={now} />
+            <PlanCard allocation={allocation.data} decisions={decisions.data} paused={paused} />
           </Card>
           <Card
             title="Current and proposed allocation"
@@ -75,6 +85,7 @@ export function AllocationScreen() {
             <AllocationNodes
               allocation={allocation.data}
               nodes={nodes.data ?? []}
+              results={applied?.nodes ?? []}
               paused={paused}
               busyNode={autoApply.isPending ? (autoApply.variables?.node ?? null) : null}
               onAutoApply={(node, enabled) => autoApply.mutate({ node, enabled })}

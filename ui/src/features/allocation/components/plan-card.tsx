@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { AllocationDto, ApplyResultDto, DecisionDto } from "../../../bindings";
 import { EmptyState, ErrorState } from "../../../components/state-views";
-import { formatRelative, sentenceCase } from "../../../utils/format";
+import { formatDateTime, sentenceCase } from "../../../utils/format";
 import { useApprovePlan } from "../api/use-allocation";
 import { type ApplyOutcome, type NodeOutcome, readApplyOutcome } from "../utils/apply-result";
 import { formatFiat, parseFiat } from "../utils/fiat";
@@ -75,12 +75,10 @@ export function PlanCard({
   allocation,
   decisions,
   paused,
-  now,
 }: {
   allocation: AllocationDto;
   decisions: readonly DecisionDto[] | undefined;
   paused: boolean;
-  now: number;
 }) {
   const approve = useApprovePlan();
   const [confirming, setConfirming] = useState(false);
@@ -124,7 +122,7 @@ export function PlanCard({
       </div>
       <p className="muted small">
         Decision #{decisionId}
-        {allocation.created_at && <> · {formatRelative(allocation.created_at, now)}</>}
+        {allocation.created_at && <> · {formatDateTime(allocation.created_at)}</>}
         {allocation.source && <> · proposed by {SOURCES[allocation.source] ?? allocation.source}</>}
       </p>
       <dl className="plan-figures">

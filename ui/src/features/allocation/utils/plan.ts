@@ -1,4 +1,5 @@
 // Decision fields are free text from the backend; some are JSON. Render either as readable rows.
+import { formatAmount, resourceLabel } from "./resources";
 
 export interface PlanRow {
   label: string;
@@ -14,12 +15,73 @@ function flatten(value: unknown, prefix: string, out: PlanRow[]): void {
   out.push({ label: prefix || "value", value: text });
 }
 
+function record(v: unknown): Record<string, unknown> | null {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+/** `{cpu: 4000, memory: 6e9}` as "CPU 4 cores, Memory 6 GB" (before → after when both given). */
+function amountsText(after: unknown, before?: unknown): string {
+  const a = record(after) ?? {};
+  const b = record(before) ?? {};
+  const parts = Object.entries(a).map(([k, v]) => {
+    const was = b[k];
+    const now = formatAmount(k, String(v));
+    return `${resourceLabel(k)} ${was === undefined ? now : `${formatAmount(k, String(was))} → ${now}`}`;
+  });
+  return parts.length === 0 ? "no change" : parts.join(", ");
+}
+
+/**
+ * The shapes the server writes: a plan (`nodes` array with current/changes), an apply result
+ * (`status` + `nodes` map) or a rollback (`restored`). Null for anything else.
+ */
+function summarize(value: Record<string, unknown>): PlanRow[] | null {
+  if (Array.isArray(value.nodes)) {
+    const rows: PlanRow[] = [];
+    for (const n of value.nodes.map(record)) {
+      if (!n || typeof n.node !== "string") continue;
+      const changes = record(n.changes) ?? {};
+      if (Object.keys(changes).length === 0) continue;
+      rows.push({ label: n.node, value: amountsText(changes, n.current) });
+    }
+    if (rows.length === 0) rows.push({ label: "nodes", value: "no change" });
+    if (typeof value.source === "string")
+      rows.push({
+        label: "from",
+        value: typeof value.solver === "string" ? `${value.source} (${value.solver})` : value.source,
+      });
+    return rows;
+  }
+  if (typeof value.status === "string") {
+    const rows: PlanRow[] = [{ label: "status", value: value.status.replaceAll("_", " ") }];
+    for (const [node, v] of Object.entries(record(value.nodes) ?? {})) {
+      const r = record(v);
+      rows.push({ label: node, value: r ? amountsText(r.after, r.before) : String(v) });
+    }
+    if (typeof value.failed_node === "string")
+      rows.push({ label: `${value.failed_node} failed`, value: String(value.error ?? "") });
+    else if (typeof value.error === "string") rows.push({ label: "error", value: value.error });
+    return rows;
+  }
+  const restored = record(value.restored);
+  if (restored) {
+    const errors = Array.isArray(value.errors) ? value.errors.map(String) : [];
+    return [
+      { label: "restored", value: Object.keys(restored).join(", ") || "none" },
+      ...(errors.length > 0 ? [{ label: "errors", value: errors.join("; ") }] : []),
+    ];
+  }
+  return null;
+}
+
 /** JSON objects become label/value rows; anything else is one row of text (null when empty). */
 export function readPlan(text: string | null): PlanRow[] | string | null {
   if (!text || text.trim() === "") return null;
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed !== null && typeof parsed === "object") {
+      const known = record(parsed) && summarize(parsed as Record<string, unknown>);
+      if (known) return known;
       const rows: PlanRow[] = [];
       flatten(parsed, "", rows);
       return rows;

@@ -111,6 +111,9 @@ describe("Allocation plan", () => {
     // The view now shows the applied plan, which cannot be approved again.
     await waitFor(() => expect(screen.getByTestId("plan")).toHaveAttribute("data-verdict", "apply"));
     expect(screen.queryByRole("button", { name: "Approve plan" })).not.toBeInTheDocument();
+    const blocks = screen.getAllByTestId("alloc-node");
+    await waitFor(() => expect(within(blocks[0] as HTMLElement).getByText("applied")).toHaveClass("tag-ok"));
+    expect(within(blocks[1] as HTMLElement).getByText("applied")).toBeInTheDocument();
   });
 
   it("shows a rolled back approval: the failing node and the restored ones", async () => {

@@ -71,6 +71,42 @@ describe("AllocationScreen", () => {
     await waitFor(() => expect(backend.callsOf("allocation").length).toBeGreaterThan(1));
   });
 
+  it("summarizes the server's plan, apply result and rollback per node", async () => {
+    const plan = {
+      source: "engine",
+      solver: "clarabel",
+      nodes: [
+        { node: "storj:main", current: { disk: 2e12 }, changes: {} },
+        { node: "golem:main", current: { cpu: 4000, memory: 8e9 }, changes: { cpu: 2000 } },
+      ],
+    };
+    const result = {
+      status: "rolled_back",
+      nodes: { "golem:main": { before: { cpu: 4000 }, after: { cpu: 2000 } } },
+      failed_node: "storj:main",
+      error: "config.yaml is read-only",
+    };
+    const backend = new FakeBackend({
+      decisions: [
+        makeDecision({
+          verdict: "apply",
+          proposed_plan: JSON.stringify(plan),
+          applied_result: JSON.stringify(result),
+          rollback: JSON.stringify({ restored: { "golem:main": { cpu: 4000 } }, errors: [] }),
+        }),
+      ],
+    });
+    renderWithBackend(<AllocationScreen />, backend);
+    const item = await screen.findByTestId("decision");
+    expect(within(item).getAllByText("CPU 4 cores → 2 cores")).toHaveLength(2);
+    expect(within(item).getByText("engine (clarabel)")).toBeInTheDocument();
+    expect(within(item).getByText("rolled back")).toBeInTheDocument();
+    expect(within(item).getByText("storj:main failed")).toBeInTheDocument();
+    expect(within(item).getByText("config.yaml is read-only")).toBeInTheDocument();
+    expect(within(item).getByText("restored")).toBeInTheDocument();
+    expect(within(item).queryByText(/before · cpu/)).not.toBeInTheDocument();
+  });
+
   it("runs a cycle on demand", async () => {
     const backend = new FakeBackend();
     renderWithBackend(<AllocationScreen />, backend);
