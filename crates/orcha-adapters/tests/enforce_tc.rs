@@ -135,3 +135,112 @@ async fn capped_egress_is_measured_within_20_percent() {
         .unwrap();
     assert_eq!(read[&ResourceKind::Bandwidth], UNLIMITED);
 }
+
+/// Serves `bytes` from namespace `a` on `port` (the node's listening port) to a client in `b`
+/// and returns the client's throughput in bit/s: the node's egress leaves from `port`.
+fn serve_download(a: &str, b: &str, port: u16, bytes: usize) -> f64 {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let server = in_ns(a, move || {
+        let l = TcpListener::bind(("10.78.0.1", port)).expect("bind");
+        ready_tx.send(()).unwrap();
+        let (mut s, _) = l.accept().expect("accept");
+        s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+        let chunk = vec![7u8; 64 * 1024];
+        let mut sent = 0;
+        while sent < bytes {
+            let n = chunk.len().min(bytes - sent);
+            s.write_all(&chunk[..n]).expect("write");
+            sent += n;
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("server ready");
+    let client = in_ns(b, move || {
+        let to = std::net::SocketAddr::from(([10, 78, 0, 1], port));
+        let mut s = TcpStream::connect_timeout(&to, Duration::from_secs(5)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut buf = vec![0u8; 64 * 1024];
+        let (mut got, mut first) = (0usize, None);
+        while got < bytes {
+            let n = s.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            first.get_or_insert_with(Instant::now);
+            got += n;
+        }
+        let secs = first.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        got as f64 * 8.0 / secs.max(1e-6)
+    });
+    server.join().unwrap();
+    client.join().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_shared_device_only_the_nodes_ports_are_capped() {
+    let pid = std::process::id();
+    let (a, b) = (format!("orcha-tcsa-{pid}"), format!("orcha-tcsb-{pid}"));
+    let _guard = Namespaces(vec![a.clone(), b.clone()]);
+    ip(&["netns", "add", &a]);
+    ip(&["netns", "add", &b]);
+    ip(&[
+        "link", "add", "ots0", "netns", &a, "type", "veth", "peer", "name", "ots1", "netns", &b,
+    ]);
+    ip(&["-n", &a, "addr", "add", "10.78.0.1/30", "dev", "ots0"]);
+    ip(&["-n", &b, "addr", "add", "10.78.0.2/30", "dev", "ots1"]);
+    for (ns, dev) in [(&a, "ots0"), (&b, "ots1")] {
+        ip(&["-n", ns, "link", "set", dev, "up"]);
+        ip(&["-n", ns, "link", "set", "lo", "up"]);
+    }
+    // Two nodes share the device: a Storj-like node serving from 28967 and another from 32200.
+    let storj = TrafficBackend::on_shared_device("ots0", Some(&a), &[28967]);
+    let streamr = TrafficBackend::on_shared_device("ots0", Some(&a), &[32200]);
+    assert_eq!(
+        storj.read().await.unwrap()[&ResourceKind::Bandwidth],
+        UNLIMITED
+    );
+
+    let cap = 8_000_000;
+    let read = storj
+        .apply(&Limits::from([(ResourceKind::Bandwidth, cap)]))
+        .await
+        .unwrap();
+    assert_eq!(read[&ResourceKind::Bandwidth], cap);
+    // The second node's class joins the first's without disturbing it.
+    streamr
+        .apply(&Limits::from([(ResourceKind::Bandwidth, 40_000_000)]))
+        .await
+        .unwrap();
+    assert_eq!(storj.read().await.unwrap()[&ResourceKind::Bandwidth], cap);
+
+    let capped = serve_download(&a, &b, 28967, 3 * 1024 * 1024);
+    let other = serve_download(&a, &b, 5300, 16 * 1024 * 1024);
+    println!(
+        "shared device: node port capped at 8 Mbit/s {:.2} Mbit/s, unclassified port {:.0} Mbit/s",
+        capped / 1e6,
+        other / 1e6
+    );
+    let ratio = capped / cap as f64;
+    assert!(
+        (0.8..=1.2).contains(&ratio),
+        "the node's port gets {capped} = {ratio:.2} x the cap"
+    );
+    assert!(
+        other > 3.0 * cap as f64,
+        "traffic from other ports is not shaped: {other}"
+    );
+
+    // Lifting one node's cap removes only its class and filters.
+    let read = storj
+        .apply(&Limits::from([(ResourceKind::Bandwidth, UNLIMITED)]))
+        .await
+        .unwrap();
+    assert_eq!(read[&ResourceKind::Bandwidth], UNLIMITED);
+    assert_eq!(
+        streamr.read().await.unwrap()[&ResourceKind::Bandwidth],
+        40_000_000
+    );
+    let free = serve_download(&a, &b, 28967, 16 * 1024 * 1024);
+    assert!(free > 3.0 * cap as f64, "uncapped again: {free}");
+}

@@ -11,8 +11,10 @@
 //! 4. a node restarted less than the minimum dwell time ago is not changed;
 //! 5. the plan that is left must fit the machine budget;
 //! 6. expected gain over the horizon ≥ switching cost + margin;
-//! 7. dry-run is the default: the plan is applied only when automation runs, every changed node
-//!    is opted into auto-apply, and (for a fallback plan) fallback auto-apply is allowed.
+//! 7. dry-run is the default: the plan is applied only when automation runs and (for a fallback
+//!    plan) fallback auto-apply is allowed, and only to nodes opted into auto-apply; the other
+//!    nodes' part is recommended, and the opted-in part goes ahead alone only when it still fits
+//!    the budget and pays for itself.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -442,24 +444,8 @@ pub fn evaluate(input: &PolicyInput) -> Verdict {
         return verdict(VerdictKind::Skip, reason);
     }
     // Rule 5: with some changes held back the rest must still fit the machine.
-    for (k, budget) in &input.budget {
-        let total: u64 = input
-            .nodes
-            .iter()
-            .zip(&nodes)
-            .filter_map(|(n, v)| v.changes.get(k).or_else(|| n.current.get(k)))
-            .sum();
-        let touched = changed.iter().any(|v| v.changes.contains_key(k));
-        if touched && total > *budget {
-            return verdict(
-                VerdictKind::Skip,
-                format!(
-                    "the plan needs {} of {k} but the budget is {}; re-planned next cycle",
-                    human(*k, total),
-                    human(*k, *budget)
-                ),
-            );
-        }
+    if let Some(why) = over_budget(input, &nodes) {
+        return verdict(VerdictKind::Skip, why);
     }
     // Rule 6: hysteresis.
     let h = s.horizon_hours;
@@ -506,14 +492,85 @@ pub fn evaluate(input: &PolicyInput) -> Verdict {
         .filter(|(n, v)| !v.changes.is_empty() && !n.auto_apply)
         .map(|(_, v)| v.node.as_str())
         .collect();
-    if !manual.is_empty() {
-        return verdict(
-            VerdictKind::Recommend,
-            format!(
-                "dry-run: {} not opted into auto-apply; recommended only: {pays}",
-                manual.join(", ")
-            ),
-        );
+    if manual.is_empty() {
+        return verdict(VerdictKind::Apply, pays);
     }
-    verdict(VerdictKind::Apply, pays)
+    let recommended = format!(
+        "dry-run: {} not opted into auto-apply; recommended only: {pays}",
+        manual.join(", ")
+    );
+    // The opted-in nodes' part of the plan goes ahead on its own when it still fits the machine
+    // with the others left as they are, and still pays for itself.
+    match partial(input, &nodes) {
+        Some(part) => {
+            let applied: Vec<&str> = part.changed().map(|v| v.node.as_str()).collect();
+            Verdict {
+                kind: VerdictKind::Apply,
+                reason: format!(
+                    "applied to {} (gain {} over {h:.0} h >= switching cost {} + margin {}); {} not opted into auto-apply, recommended only",
+                    applied.join(", "),
+                    usd2(part.expected_gain),
+                    usd2(part.switching_cost),
+                    usd2(s.margin),
+                    manual.join(", ")
+                ),
+                ..part
+            }
+        }
+        None => verdict(VerdictKind::Recommend, recommended),
+    }
+}
+
+/// Why the changes in `nodes` (others at their current amounts) do not fit the budget, if so.
+fn over_budget(input: &PolicyInput, nodes: &[NodeVerdict]) -> Option<String> {
+    for (k, budget) in &input.budget {
+        let total: u64 = input
+            .nodes
+            .iter()
+            .zip(nodes)
+            .filter_map(|(n, v)| v.changes.get(k).or_else(|| n.current.get(k)))
+            .sum();
+        let touched = nodes.iter().any(|v| v.changes.contains_key(k));
+        if touched && total > *budget {
+            return Some(format!(
+                "the plan needs {} of {k} but the budget is {}; re-planned next cycle",
+                human(*k, total),
+                human(*k, *budget)
+            ));
+        }
+    }
+    None
+}
+
+/// The plan cut down to the nodes opted into auto-apply, when that part fits and pays; the other
+/// nodes keep their amounts and say why.
+fn partial(input: &PolicyInput, nodes: &[NodeVerdict]) -> Option<Verdict> {
+    let s = &input.settings;
+    let mut cut: Vec<NodeVerdict> = nodes.to_vec();
+    for (n, v) in input.nodes.iter().zip(cut.iter_mut()) {
+        if n.auto_apply || v.changes.is_empty() {
+            continue;
+        }
+        v.changes.clear();
+        v.restart = false;
+        v.reasons
+            .push("not opted into auto-apply: its part of the plan is recommended only".to_owned());
+        v.earnings_after = v.earnings_now;
+        v.switching_cost = 0.0;
+    }
+    if !cut.iter().any(|v| !v.changes.is_empty()) || over_budget(input, &cut).is_some() {
+        return None;
+    }
+    let gain: f64 = cut
+        .iter()
+        .map(|v| (v.earnings_after - v.earnings_now) * s.horizon_hours)
+        .sum();
+    let cost: f64 = cut.iter().map(|v| v.switching_cost).sum();
+    (gain >= cost + s.margin).then(|| Verdict {
+        kind: VerdictKind::Apply,
+        reason: String::new(),
+        nodes: cut,
+        expected_gain: gain,
+        switching_cost: cost,
+    })
 }

@@ -277,6 +277,28 @@ fn every_rule() {
             reason: "storj:main restarted 10 min ago",
         },
         Case {
+            name: "only the opted-in node's part is applied when it fits and pays alone",
+            edit: |i, _| {
+                let mut s = storj(1000 * GB, 4000 * GB, Some(900 * GB));
+                s.auto_apply = false;
+                i.nodes.push(s);
+            },
+            verdict: VerdictKind::Apply,
+            reason: "applied to golem:main (gain",
+        },
+        Case {
+            name: "the opted-in part alone is recommended when it needs what a manual node holds",
+            edit: |i, _| {
+                // Golem's 6 cores only fit if the manual node gives 3 of its 5 back.
+                let mut other = golem(5000, 2000);
+                other.id = "golem:second".parse().unwrap();
+                other.auto_apply = false;
+                i.nodes.push(other);
+            },
+            verdict: VerdictKind::Recommend,
+            reason: "dry-run: golem:second not opted into auto-apply",
+        },
+        Case {
             name: "no proposed change at all",
             edit: |i, _| {
                 i.nodes[0].proposed = i.nodes[0].current.clone();
@@ -348,4 +370,29 @@ fn amounts_round_trip_through_json() {
     assert_eq!(amounts_from_json(&amounts_json(&a)).unwrap(), a);
     assert!(amounts_from_json(&serde_json::json!({"gpu": 1})).is_err());
     assert!(amounts_from_json(&serde_json::json!({"cpu": -1})).is_err());
+}
+
+#[test]
+fn a_partial_apply_leaves_the_manual_node_untouched_and_says_why() {
+    let clock = ManualClock::new(start());
+    let mut s = storj(1000 * GB, 4000 * GB, Some(900 * GB));
+    s.auto_apply = false;
+    let v = evaluate(&input(&clock, vec![golem(2000, 6000), s]));
+    assert_eq!(v.kind, VerdictKind::Apply, "{}", v.reason);
+    let changed: Vec<&str> = v.changed().map(|n| n.node.as_str()).collect();
+    assert_eq!(changed, ["golem:main"]);
+    let storj = &v.nodes[1];
+    assert!(!storj.restart, "the manual node is not restarted");
+    assert_eq!(storj.proposed.get(&ResourceKind::Disk), Some(&(4000 * GB)));
+    assert!(
+        storj
+            .reasons
+            .iter()
+            .any(|r| r.contains("not opted into auto-apply")),
+        "{:?}",
+        storj.reasons
+    );
+    assert!(v
+        .reason
+        .contains("storj:main not opted into auto-apply, recommended only"));
 }

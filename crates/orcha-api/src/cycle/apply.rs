@@ -116,7 +116,11 @@ pub fn routes(state: &AppState, node: &NodeRuntime) -> Routes {
             super::optimize::backend_rule(ResourceKind::Bandwidth),
         );
         backends.push((
-            Box::new(TrafficBackend::new(&how.egress_device, None)),
+            Box::new(TrafficBackend::on_shared_device(
+                &how.egress_device,
+                None,
+                &how.egress_ports,
+            )),
             vec![ResourceKind::Bandwidth],
         ));
     }
