@@ -107,7 +107,7 @@ export function AllocationScreen() {
         ) : cycle.data === undefined ? (
           <ErrorState error={cycle.error} onRetry={() => void cycle.refetch()} compact />
         ) : (
-          <CycleSteps cycle={cycle.data} now={now} />
+          <CycleSteps cycle={cycle.data} now={now} demo={status.data?.demo ?? false} />
         )}
       </Card>
 
