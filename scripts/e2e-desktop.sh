@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Desktop end-to-end: the real Tauri window (demo mode) under Xvfb in a private D-Bus session,
-# driven by tauri-driver + WebKitWebDriver. Screenshots go to test-artifacts/desktop/.
+# driven by tauri-driver + WebKitWebDriver. Screenshots go to test-artifacts/desktop/. The .deb
+# is built and checked first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-cargo build -q -p depin-orcha --features custom-protocol
+# One build through the Tauri CLI: the same debug binary the window test drives, plus the .deb
+# (release builds cost several more minutes on two cores; the bundle is the same shape).
+npx tauri build --debug --bundles deb --ci >/dev/null
+bash scripts/check-deb.sh
 command -v tauri-driver >/dev/null 2>&1 || cargo install -q tauri-driver --version '^2' --locked
 data=$(mktemp -d)
 export ORCHA_DEMO=1 XDG_DATA_HOME="$data/share" XDG_CONFIG_HOME="$data/config" RUST_LOG=warn
