@@ -91,6 +91,14 @@ pub mod commands {
         ops::what_if(&s, req).await
     }
     #[tauri::command]
+    pub async fn prices(s: S<'_>) -> Result<PricesDto, ApiError> {
+        ops::prices(&s).await
+    }
+    #[tauri::command]
+    pub async fn earnings_totals(s: S<'_>) -> Result<EarningsTotalsDto, ApiError> {
+        ops::earnings_totals(&s).await
+    }
+    #[tauri::command]
     pub async fn secret_status(s: S<'_>, key: String) -> Result<SecretStatusDto, ApiError> {
         ops::secret_status(&s, key).await
     }
@@ -121,6 +129,8 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         commands::approve_plan,
         commands::set_auto_apply,
         commands::what_if,
+        commands::prices,
+        commands::earnings_totals,
         commands::secret_status,
         commands::set_secret,
         commands::delete_secret,

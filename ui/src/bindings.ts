@@ -179,4 +179,89 @@ export type WhatIfDto = {
  */
 verdict: string, reason: string, horizon_hours: number, expected_gain: string, switching_cost: string, nodes: Array<NodeAllocationDto>, };
 
+export type PriceFreshness = "fresh" | "stale" | "none";
+
+export type PriceDto = { 
+/**
+ * `glm`, `data`, `storj`, `pol`, `grass` (the token), `points` (one Grass point) or `usd`.
+ */
+asset: string, fiat: string, state: PriceFreshness, 
+/**
+ * A decimal string; absent when there is no price.
+ */
+value: string | null, 
+/**
+ * `coingecko`, `operator` (a fixed price), `operator-assumption` (the value of a Grass
+ * point), `demo` or `identity` (US dollars in USD).
+ */
+source: string | null, 
+/**
+ * When the source says the price was valid, or when the operator's value took effect.
+ */
+observed_at: string | null, 
+/**
+ * True for the operator's assumed value of a Grass point: not a market price.
+ */
+assumption: boolean, };
+
+export type PricesDto = { fiat: string, 
+/**
+ * `coingecko`, `fixed-only` or `demo`.
+ */
+source: string, 
+/**
+ * When the market source last answered.
+ */
+last_refresh: string | null, 
+/**
+ * Set while the feed waits after a failure (a 429 doubles the wait each time).
+ */
+backoff_until: string | null, 
+/**
+ * The last failure of the source, while it lasts.
+ */
+last_error: string | null, prices: Array<PriceDto>, };
+
+export type FiatAmountDto = { fiat: string, 
+/**
+ * The exact value as a decimal string.
+ */
+value: string | null, 
+/**
+ * The price the value was computed with.
+ */
+price: PriceDto | null, };
+
+export type WindowEarningsDto = { 
+/**
+ * `today` (since 00:00 UTC), `7d` or `30d`.
+ */
+window: string, from: string, 
+/**
+ * Exact, in the node's own token; absent when fewer than two readings cover the window.
+ */
+amount: MoneyDto | null, 
+/**
+ * Absent when `amount` is.
+ */
+fiat: FiatAmountDto | null, };
+
+export type NodeEarningsTotalsDto = { node: string, windows: Array<WindowEarningsDto>, };
+
+export type OverallEarningsDto = { window: string, from: string, 
+/**
+ * Exact sums per token.
+ */
+amounts: Array<MoneyDto>, 
+/**
+ * The fiat sum of every priced amount; `value` absent when none of them has a price.
+ */
+fiat: FiatAmountDto, 
+/**
+ * Amounts left out of the fiat sum because their token has no price.
+ */
+unpriced: Array<MoneyDto>, };
+
+export type EarningsTotalsDto = { fiat: string, at: string, nodes: Array<NodeEarningsTotalsDto>, overall: Array<OverallEarningsDto>, };
+
 export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };

@@ -190,8 +190,19 @@ pub fn convert(amount: &Money, price: &Price, stale: bool) -> Result<FiatValue, 
             price: price.asset,
         });
     }
+    Ok(FiatValue {
+        fiat: price.fiat.clone(),
+        value: multiply(amount, &price.value)?,
+        price: price.clone(),
+        stale,
+    })
+}
+
+/// `amount` (any token) times the decimal `price`, exactly, as a trimmed decimal string. For
+/// callers that price something that is not a [`PriceAsset`] (US dollars into another fiat).
+pub fn multiply(amount: &Money, price: &str) -> Result<String, PriceError> {
     let (p_digits, p_decimals) =
-        decimal_digits(&price.value).ok_or_else(|| PriceError::BadPrice(price.value.clone()))?;
+        decimal_digits(price).ok_or_else(|| PriceError::BadPrice(price.to_owned()))?;
     let a_digits = amount.amount.unsigned_abs().to_string();
     let product = mul_digits(a_digits.as_bytes(), &p_digits);
     let decimals = usize::from(amount.decimals) + p_decimals;
@@ -199,12 +210,40 @@ pub fn convert(amount: &Money, price: &Price, stale: bool) -> Result<FiatValue, 
     if amount.amount < 0 && value.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
         value.insert(0, '-');
     }
-    Ok(FiatValue {
-        fiat: price.fiat.clone(),
-        value,
-        price: price.clone(),
-        stale,
-    })
+    Ok(value)
+}
+
+/// The exact sum of two non-negative plain decimal strings (`"1.25"` + `"0.005"` = `"1.255"`);
+/// `None` when either is not one. Totals of fiat values are added this way, never as floats.
+pub fn add_decimals(a: &str, b: &str) -> Option<String> {
+    let split = |s: &str| -> Option<(Vec<u8>, Vec<u8>)> {
+        let s = s.trim();
+        let (i, f) = s.split_once('.').unwrap_or((s, ""));
+        let ok = !i.is_empty()
+            && i.bytes().all(|c| c.is_ascii_digit())
+            && f.bytes().all(|c| c.is_ascii_digit());
+        ok.then(|| (i.as_bytes().to_vec(), f.as_bytes().to_vec()))
+    };
+    let ((ai, af), (bi, bf)) = (split(a)?, split(b)?);
+    let frac = af.len().max(bf.len());
+    let int = ai.len().max(bi.len());
+    let digits = |i: &[u8], f: &[u8]| -> Vec<u8> {
+        let mut v = vec![b'0'; int - i.len()];
+        v.extend_from_slice(i);
+        v.extend_from_slice(f);
+        v.resize(int + frac, b'0');
+        v
+    };
+    let (x, y) = (digits(&ai, &af), digits(&bi, &bf));
+    let mut out = vec![0u8; x.len() + 1];
+    let mut carry = 0u8;
+    for k in (0..x.len()).rev() {
+        let d = (x[k] - b'0') + (y[k] - b'0') + carry;
+        out[k + 1] = b'0' + d % 10;
+        carry = d / 10;
+    }
+    out[0] = b'0' + carry;
+    Some(place_point(&out, frac))
 }
 
 /// Converts with whatever the feed knows: a value with the price used, or `NoPrice`.
@@ -486,8 +525,11 @@ pub struct PriceSettings {
     pub backoff_max: Duration,
     /// Operator-entered prices per asset.
     pub fixed: BTreeMap<PriceAsset, FixedPrice>,
-    /// Fiat per Grass point (`protocols.grass.points_value`), an operator assumption.
+    /// Fiat per Grass point (`prices.grass_fiat_per_point`), an operator assumption.
     pub points_value: Option<String>,
+    /// Replaces the source name of every fixed price and of the point value when set: the demo
+    /// labels its simulated prices `demo` so nobody takes them for an operator's.
+    pub fixed_label: Option<String>,
 }
 
 impl Default for PriceSettings {
@@ -500,39 +542,66 @@ impl Default for PriceSettings {
             backoff_max: Duration::from_secs(60 * 60),
             fixed: BTreeMap::new(),
             points_value: None,
+            fixed_label: None,
         }
     }
 }
 
 impl PriceSettings {
-    /// The settings the configuration implies today: USD, `allocation.fiat_per_token` as
-    /// fallback prices (used while the market has no fresh price; keys as in
-    /// [`PriceAsset::from_str`], unknown keys skipped with a warning) and
-    /// `protocols.grass.points_value` as the value of a point. `now` stamps the fixed prices.
+    /// The settings the configuration implies: `[prices]` (fiat, refresh and stale minutes,
+    /// `fixed` in `fixed_mode`, `grass_fiat_per_point`), plus the older keys it supersedes:
+    /// `allocation.fiat_per_token` as fallback prices where `prices.fixed` has none, and
+    /// `protocols.grass.points_value` when `grass_fiat_per_point` is empty. Keys are as in
+    /// [`PriceAsset::from_str`]; `usd` (fiat per US dollar) is not an asset and is left to the
+    /// caller; other unknown keys are skipped with a warning. `now` stamps the fixed prices.
     pub fn from_config(config: &orcha_core::config::Config, now: DateTime<Utc>) -> Self {
-        let mut s = PriceSettings::default();
-        for (token, value) in &config.allocation.fiat_per_token {
+        let p = &config.prices;
+        let mut s = PriceSettings {
+            fiat: p.fiat.trim().to_ascii_lowercase(),
+            refresh_every: Duration::from_secs(p.refresh_minutes.max(1).saturating_mul(60)),
+            stale_after: Duration::from_secs(p.stale_minutes.max(1).saturating_mul(60)),
+            ..PriceSettings::default()
+        };
+        let mode = if p.fixed_mode == "override" {
+            FixedMode::Override
+        } else {
+            FixedMode::Fallback
+        };
+        let older = config
+            .allocation
+            .fiat_per_token
+            .iter()
+            .map(|(t, v)| (t, v, FixedMode::Fallback, "allocation.fiat_per_token"));
+        let newer = p.fixed.iter().map(|(t, v)| (t, v, mode, "prices.fixed"));
+        // The newer section is inserted last, so it wins over the older key for the same token.
+        for (token, value, mode, key) in older.chain(newer) {
+            if token.eq_ignore_ascii_case("usd") {
+                continue;
+            }
             match token.parse::<PriceAsset>() {
                 Ok(PriceAsset::GrassPoint) | Err(_) => {
-                    tracing::warn!(
-                        token,
-                        "allocation.fiat_per_token: not a priced token, ignored"
-                    )
+                    tracing::warn!(token, key, "not a priced token, ignored")
                 }
                 Ok(asset) => {
                     s.fixed.insert(
                         asset,
                         FixedPrice {
-                            value: value.clone(),
-                            mode: FixedMode::Fallback,
+                            value: value.trim().to_owned(),
+                            mode,
                             entered_at: now,
                         },
                     );
                 }
             }
         }
-        s.points_value =
-            Some(config.protocols.grass.points_value.trim().to_owned()).filter(|v| !v.is_empty());
+        s.points_value = [
+            p.grass_fiat_per_point.as_str(),
+            config.protocols.grass.points_value.as_str(),
+        ]
+        .into_iter()
+        .map(str::trim)
+        .find(|v| !v.is_empty())
+        .map(str::to_owned);
         s
     }
 }
@@ -569,6 +638,9 @@ pub struct PriceFeed {
     source: Option<Arc<dyn PriceSource>>,
     settings: PriceSettings,
     clock: Arc<dyn Clock>,
+    /// When the settings took effect: the time of the operator's point value, so the same
+    /// assumption always carries the same timestamp.
+    started_at: DateTime<Utc>,
     state: Mutex<FeedState>,
 }
 
@@ -581,6 +653,7 @@ impl PriceFeed {
         PriceFeed {
             source,
             settings,
+            started_at: clock.now(),
             clock,
             state: Mutex::new(FeedState::default()),
         }
@@ -588,6 +661,16 @@ impl PriceFeed {
 
     pub fn settings(&self) -> &PriceSettings {
         &self.settings
+    }
+
+    /// The market source's name, or `None` when the feed has fixed prices only.
+    pub fn source_name(&self) -> Option<String> {
+        self.source.as_ref().map(|s| s.name().to_owned())
+    }
+
+    /// When the source last answered.
+    pub fn last_success(&self) -> Option<DateTime<Utc>> {
+        self.lock().last_success
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FeedState> {
@@ -693,8 +776,12 @@ impl PriceFeed {
                         asset,
                         fiat,
                         value: v.trim().to_owned(),
-                        source: "operator-assumption".to_owned(),
-                        observed_at: self.clock.now(),
+                        source: self
+                            .settings
+                            .fixed_label
+                            .clone()
+                            .unwrap_or_else(|| "operator-assumption".to_owned()),
+                        observed_at: self.started_at,
                     },
                     stale: false,
                 },
@@ -713,7 +800,11 @@ impl PriceFeed {
                         asset,
                         fiat: fiat.clone(),
                         value: f.value.trim().to_owned(),
-                        source: "operator".to_owned(),
+                        source: self
+                            .settings
+                            .fixed_label
+                            .clone()
+                            .unwrap_or_else(|| "operator".to_owned()),
                         observed_at: f.entered_at,
                     },
                 )
@@ -840,6 +931,39 @@ mod tests {
         assert_eq!(s.points_value.as_deref(), Some("0.001"));
         assert_eq!(s.fiat, "usd");
         assert_eq!("STREAMR".parse::<PriceAsset>(), Ok(PriceAsset::Data));
+
+        // `[prices]` wins over the older keys and sets the mode, fiat and timing.
+        c.prices.fiat = "eur".into();
+        c.prices.refresh_minutes = 5;
+        c.prices.stale_minutes = 10;
+        c.prices.fixed_mode = "override".into();
+        c.prices.fixed.insert("glm".into(), "0.3".into());
+        c.prices.fixed.insert("usd".into(), "0.9".into());
+        c.prices.grass_fiat_per_point = "0.002".into();
+        let s = PriceSettings::from_config(&c, at);
+        assert_eq!(s.fiat, "eur");
+        assert_eq!(s.refresh_every, Duration::from_secs(300));
+        assert_eq!(s.stale_after, Duration::from_secs(600));
+        assert_eq!(s.fixed.len(), 1, "usd is not an asset");
+        assert_eq!(s.fixed[&PriceAsset::Glm].value, "0.3");
+        assert_eq!(s.fixed[&PriceAsset::Glm].mode, FixedMode::Override);
+        assert_eq!(s.points_value.as_deref(), Some("0.002"));
+    }
+
+    #[test]
+    fn decimals_add_exactly() {
+        assert_eq!(add_decimals("1.25", "0.005").as_deref(), Some("1.255"));
+        assert_eq!(add_decimals("999.9", "0.1").as_deref(), Some("1000"));
+        assert_eq!(add_decimals("0", "0").as_deref(), Some("0"));
+        assert_eq!(
+            add_decimals("0.00000000000000000025", "12").as_deref(),
+            Some("12.00000000000000000025")
+        );
+        assert_eq!(add_decimals("-1", "2"), None);
+        assert_eq!(add_decimals("1e3", "2"), None);
+        let usd = Money::new(Token::Usd, 1234, 2);
+        assert_eq!(multiply(&usd, "0.9").unwrap(), "11.106");
+        assert!(multiply(&usd, "0").is_err());
     }
 
     #[test]

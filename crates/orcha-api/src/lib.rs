@@ -14,6 +14,7 @@ pub mod ml;
 pub mod ops;
 pub mod orchestrator;
 pub mod policy;
+pub mod prices;
 pub mod sidecar;
 pub mod state;
 

@@ -74,6 +74,8 @@ pub struct AppState {
     pub cycle_now: Notify,
     /// The operator's allocation switches (per-node auto-apply) set while the app runs.
     pub allocation: crate::policy::Controls,
+    /// Token prices in the operator's fiat (refreshed by `crate::prices::run`).
+    pub prices: crate::prices::PriceBook,
 }
 
 impl std::fmt::Debug for AppState {
@@ -105,7 +107,14 @@ impl AppState {
         } else {
             "no ML engine is configured or running"
         };
+        let prices = crate::prices::PriceBook::from_config(
+            &parts.config,
+            Arc::clone(&parts.secrets),
+            Arc::clone(&parts.clock),
+            parts.demo,
+        );
         Arc::new(AppState {
+            prices,
             ml_status: Mutex::new(MlStatusDto {
                 available: false,
                 url: parts.ml.base(),

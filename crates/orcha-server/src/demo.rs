@@ -55,6 +55,9 @@ pub async fn start(
         c.start = Some(chrono::Utc::now());
         c
     });
+    // The simulator's market values every token at fixed USD prices; the demo uses exactly those
+    // (labelled `demo`) instead of asking CoinGecko: demo mode never reaches the internet.
+    let sim_prices = sim_config.scenario.prices;
     let sim = Simulator::start(sim_config)
         .await
         .context("cannot start the demo simulator")?;
@@ -92,6 +95,16 @@ pub async fn start(
     // The simulated cloud API has no rate limit, and simulated time runs fast.
     p.grass.poll_interval = options.poll_secs;
     p.grass.nodes.clear();
+
+    let decimal = |v: f64| format!("{v}");
+    config.prices.fiat = "usd".into();
+    config.prices.source = "fixed-only".into();
+    config.prices.fixed_mode = "override".into();
+    config.prices.fixed = [("glm", sim_prices.glm_usd), ("data", sim_prices.data_usd)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), decimal(v)))
+        .collect();
+    config.prices.grass_fiat_per_point = decimal(sim_prices.grass_usd_per_point);
 
     let secrets = Arc::new(MemorySecretStore::default());
     let put = |node: &str, kind: &str, value: &str| -> Result<()> {

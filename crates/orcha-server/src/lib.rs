@@ -146,6 +146,16 @@ pub fn router(state: Arc<AppState>, options: ServerOptions) -> Router {
             ),
         )
         .route(
+            "/earnings/totals",
+            get(|State(s): State<Arc<AppState>>| async move {
+                wrap(ops::earnings_totals(&s).await)
+            }),
+        )
+        .route(
+            "/prices",
+            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::prices(&s).await) }),
+        )
+        .route(
             "/decisions",
             get(
                 |State(s): State<Arc<AppState>>, Query(q): Query<LimitQuery>| async move {

@@ -216,6 +216,9 @@ fn secret(action: SecretAction) -> Result<()> {
     use std::io::Write;
     let keyring = OsKeyring::new();
     let check = |key: &str| -> Result<SecretKey> {
+        if key == orcha_api::prices::SECRET_KEY {
+            return Ok(SecretKey(key.to_owned()));
+        }
         let (node, _) = key
             .split_once('/')
             .context("a credential key looks like `golem:main/app_key`")?;

@@ -421,3 +421,34 @@ fn decisions_cycles_and_health_round_trip() {
         .unwrap();
     store.check_writable().unwrap();
 }
+
+#[test]
+fn a_price_is_recorded_once_and_read_back_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("p.db")).unwrap();
+    // GRASS has no `Token`: prices are keyed by the asset's name.
+    assert!(store
+        .record_price("grass", "usd", "1.5", "coingecko", t0())
+        .unwrap());
+    assert!(
+        !store
+            .record_price("grass", "usd", "1.5", "coingecko", t0())
+            .unwrap(),
+        "the identical row is not stored twice"
+    );
+    let later = t0() + Duration::minutes(15);
+    assert!(store
+        .record_price("grass", "usd", "1.6", "coingecko", later)
+        .unwrap());
+    store
+        .record_price("grass", "eur", "1.4", "coingecko", later)
+        .unwrap();
+    let rows = store.price_rows("grass", "usd", 10).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (rows[0].value.as_str(), rows[0].observed_at),
+        ("1.6", later)
+    );
+    assert_eq!(rows[1].value, "1.5");
+    assert_eq!(rows[1].source, "coingecko");
+}

@@ -15,12 +15,13 @@ use std::time::Duration;
 
 use chrono::Duration as ChronoDuration;
 use orcha_core::event::StepOutcome;
-use orcha_core::{EarningsKind, HealthStatus, NodeId, ProtocolId, ResourceKind};
+use orcha_core::{EarningsKind, HealthStatus, NodeId, ProtocolId, ResourceKind, Token};
 
 use super::predict::Forecasts;
 use crate::fallback::{self, Curve, NodeProblem, Problem, Terms};
 use crate::ml::{AllocateRequest, NodeSpec, ResponseCurve};
 use crate::policy::{Amounts, KnobRule, NodeFacts, PlanSource};
+use crate::prices::Quote;
 use crate::state::AppState;
 
 /// A proposed allocation with everything evaluation needs to judge it.
@@ -59,42 +60,30 @@ fn weights(p: ProtocolId) -> &'static [(ResourceKind, f64)] {
     }
 }
 
-/// The token a protocol earns in, by its stable name.
-fn token(p: ProtocolId) -> &'static str {
+/// The token a protocol's earnings are counted in.
+fn token(p: ProtocolId) -> Token {
     match p {
-        ProtocolId::Storj => "usd",
-        ProtocolId::Golem => "glm",
-        ProtocolId::Streamr => "data",
-        ProtocolId::Grass => "points",
+        ProtocolId::Storj => Token::Usd,
+        ProtocolId::Golem => Token::Glm,
+        ProtocolId::Streamr => Token::Data,
+        ProtocolId::Grass => Token::Points,
     }
 }
 
-/// USD per unit of the node's token, or why there is none. The price feed is not wired into the
-/// app state yet, so only USD (Storj), operator-set prices (`allocation.fiat_per_token`) and the
-/// operator's value per Grass point count; every other token is unpriced.
+/// The operator's fiat per unit of the node's token, from the price book (market feed, fixed
+/// prices, the operator's value of a Grass point), with the price used; `Err` says why there is
+/// none, and the node is then held at its current allocation. Grass points are valued only by
+/// the operator's assumption, never by the GRASS token price.
+pub fn fiat_quote(state: &AppState, p: ProtocolId) -> Result<(f64, Quote), String> {
+    state
+        .prices
+        .rate(token(p))
+        .map_err(|why| format!("{p}: {why}; held at its current allocation"))
+}
+
+/// Fiat per unit of the node's token, or why there is none (see [`fiat_quote`]).
 pub fn fiat_price(state: &AppState, p: ProtocolId) -> Result<f64, String> {
-    let t = token(p);
-    if t == "usd" {
-        return Ok(1.0);
-    }
-    let configured =
-        if p == ProtocolId::Grass && !state.config.protocols.grass.points_value.is_empty() {
-            Some(state.config.protocols.grass.points_value.as_str())
-        } else {
-            state
-                .config
-                .allocation
-                .fiat_per_token
-                .get(t)
-                .map(String::as_str)
-        };
-    match configured.and_then(|v| v.parse::<f64>().ok()) {
-        Some(v) if v > 0.0 => Ok(v),
-        _ => Err(format!(
-            "{p} earns {}, which has no fiat price (set allocation.fiat_per_token.{t}); held at its current allocation",
-            t.to_uppercase()
-        )),
-    }
+    fiat_quote(state, p).map(|(v, _)| v)
 }
 
 /// The node's expected earnings rate in its own token per hour: the forecast's mean p50, else
@@ -184,6 +173,8 @@ pub async fn gather(
     let hist = history(state).await;
     let mut facts = Vec::new();
     let mut anchors = BTreeMap::new();
+    // The prices this plan is valued with, recorded so the decision can be traced to them.
+    let mut used = Vec::new();
     for node in &state.nodes {
         let id = node.config.id.clone();
         let routes = super::apply::routes(state, node);
@@ -213,7 +204,10 @@ pub async fn gather(
             }
         }
         let live = node.live();
-        let price = fiat_price(state, id.protocol());
+        let price = fiat_quote(state, id.protocol()).map(|(v, quote)| {
+            used.push(quote);
+            v
+        });
         let rate = anchor_rate(state, &id, forecasts).await;
         let held_because = match (&price, rate) {
             (Err(why), _) => Some(why.clone()),
@@ -247,6 +241,7 @@ pub async fn gather(
             reachable: !matches!(live.health, Some((HealthStatus::Unreachable(_), _))),
         });
     }
+    crate::prices::record(state, used).await;
     // Disk already used by the nodes is theirs to keep: it counts in the budget.
     let used: u64 = facts.iter().filter_map(|f| f.disk_used).sum();
     if let Some(d) = budget.get_mut(&ResourceKind::Disk) {

@@ -9,6 +9,9 @@ use orcha_core::{Capability, EarningsKind, HealthStatus, Knob, Money, ResourceMe
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod prices;
+pub use prices::*;
+
 /// The closed set of error codes the UI may branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -649,6 +652,14 @@ pub fn typescript_bindings() -> String {
         NodeAmountsDto::decl(),
         WhatIfRequest::decl(),
         WhatIfDto::decl(),
+        PriceFreshness::decl(),
+        PriceDto::decl(),
+        PricesDto::decl(),
+        FiatAmountDto::decl(),
+        WindowEarningsDto::decl(),
+        NodeEarningsTotalsDto::decl(),
+        OverallEarningsDto::decl(),
+        EarningsTotalsDto::decl(),
         Event::decl(),
     ];
     let mut out = String::from(

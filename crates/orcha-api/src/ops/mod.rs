@@ -12,6 +12,9 @@ use orcha_store::{from_ms, AlertRow, DecisionRow, Resolution};
 use crate::dto::*;
 use crate::state::AppState;
 
+mod prices;
+pub use prices::{earnings_totals, prices};
+
 fn parse_node(state: &AppState, field: &str, id: &str) -> Result<NodeId, ApiError> {
     let node: NodeId = id
         .parse()
@@ -275,6 +278,10 @@ pub async fn set_paused(state: &Arc<AppState>, req: PauseRequest) -> Result<Stat
 const SECRET_KINDS: [&str; 4] = ["app_key", "token", "api_key", "info_key"];
 
 fn secret_key(state: &AppState, key: &str) -> Result<SecretKey, ApiError> {
+    // The price feed's CoinGecko key is the one credential that belongs to no node.
+    if key == crate::prices::SECRET_KEY {
+        return Ok(SecretKey(key.to_owned()));
+    }
     let (node, kind) = key.split_once('/').ok_or_else(|| {
         ApiError::bad_field(
             "key",
