@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use orcha_core::config::{Config, NodeConfig};
 use orcha_core::secret::SecretStore;
-use orcha_core::{AdapterError, ProtocolAdapter, ProtocolId};
+use orcha_core::{AdapterError, Clock, ProtocolAdapter, ProtocolId};
 
 /// What an adapter may need besides its own node table.
 pub struct AdapterContext<'a> {
@@ -15,6 +15,9 @@ pub struct AdapterContext<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// Timeout of one HTTP call.
     pub timeout: Duration,
+    /// The clock adapters judge "how long ago" and "due" by: the app's, so a simulated or
+    /// test clock reaches every adapter.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Creates the adapter of one configured node.
@@ -22,13 +25,12 @@ pub fn build_adapter(
     node: &NodeConfig,
     ctx: &AdapterContext<'_>,
 ) -> Result<Arc<dyn ProtocolAdapter>, AdapterError> {
-    let _ = ctx;
     match node.id.protocol() {
         ProtocolId::Storj => {
             let storj = &ctx.config.protocols.storj;
             let mut settings = crate::storj::StorjSettings::new(
                 &node.api_endpoint,
-                Arc::new(orcha_core::SystemClock),
+                Arc::clone(&ctx.clock),
             );
             settings.timeout = ctx.timeout;
             settings.payout_timeout = ctx.timeout.max(Duration::from_secs(90));
@@ -55,7 +57,7 @@ pub fn build_adapter(
             let mut settings = crate::golem::GolemSettings::new(
                 &node.api_endpoint,
                 app_key,
-                Arc::new(orcha_core::SystemClock),
+                Arc::clone(&ctx.clock),
             );
             settings.timeout = ctx.timeout;
             settings.allow_interrupt = golem.allow_interrupt;
@@ -83,7 +85,7 @@ pub fn build_adapter(
             let info_endpoint = Some(node.api_endpoint.as_str()).filter(|e| !e.is_empty());
             let mut settings = crate::streamr::StreamrSettings::new(
                 info_endpoint,
-                Arc::new(orcha_core::SystemClock),
+                Arc::clone(&ctx.clock),
             );
             settings.timeout = ctx.timeout;
             settings.info_key = secret(ctx, node, "info_key");
@@ -116,7 +118,7 @@ pub fn build_adapter(
             let mut settings = crate::grass::GrassSettings::new(
                 &node.api_endpoint,
                 secret(ctx, node, "token"),
-                Arc::new(orcha_core::SystemClock),
+                Arc::clone(&ctx.clock),
             );
             settings.timeout = ctx.timeout.max(Duration::from_secs(15));
             settings.process = local_process(ctx, node, "grass");

@@ -603,6 +603,7 @@ async fn the_factory_reads_the_key_from_the_environment_and_the_probe_prints_one
         secrets: &store,
         env: &env,
         timeout: Duration::from_secs(2),
+        clock: std::sync::Arc::new(orcha_core::SystemClock),
     };
     let node = config.nodes().remove(0);
     let a = orcha_adapters::build_adapter(&node, &ctx).unwrap();

@@ -764,6 +764,7 @@ async fn the_factory_builds_storj_nodes_and_the_probe_reads_one() {
         secrets: &store,
         env: &env,
         timeout: Duration::from_secs(2),
+        clock: std::sync::Arc::new(orcha_core::SystemClock),
     };
     let node = config.nodes().remove(0);
     let a = orcha_adapters::build_adapter(&node, &ctx).unwrap();

@@ -792,6 +792,7 @@ async fn the_factory_reads_keys_from_the_environment_and_the_probe_prints_one_re
         secrets: &store,
         env: &env,
         timeout: Duration::from_secs(2),
+        clock: std::sync::Arc::new(orcha_core::SystemClock),
     };
     let node = config
         .nodes()

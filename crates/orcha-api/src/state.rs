@@ -175,6 +175,23 @@ impl AppState {
         self.paused.load(Ordering::SeqCst)
     }
 
+    /// Puts back the switches the operator flipped in an earlier run (pause, per-node
+    /// auto-apply), from the newest audit row of each; unknown nodes and values are ignored.
+    pub fn restore_switches(&self, audited: &[(String, Option<String>)]) {
+        for (key, value) in audited {
+            let Some(on) = value.as_deref().and_then(|v| v.parse::<bool>().ok()) else {
+                continue;
+            };
+            if key == "automation.paused" {
+                self.set_paused(on);
+            } else if let Some(node) = key.strip_prefix("auto_apply:") {
+                if let Some(rt) = self.node(node) {
+                    self.allocation.set_auto_apply(&rt.config.id, on);
+                }
+            }
+        }
+    }
+
     pub fn set_paused(&self, paused: bool) {
         self.paused.store(paused, Ordering::SeqCst);
         self.metrics.automation_paused.set(i64::from(paused));

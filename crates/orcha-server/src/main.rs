@@ -207,6 +207,7 @@ async fn probe(
         secrets: &keyring,
         env: &lookup,
         timeout: Duration::from_secs(config.orchestrator.poll_timeout),
+        clock: std::sync::Arc::new(orcha_core::SystemClock),
     };
     let adapter = orcha_adapters::build_adapter(&node, &ctx)?;
     Ok(orcha_adapters::probe::probe(adapter.as_ref()).await)

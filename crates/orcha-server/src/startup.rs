@@ -84,6 +84,14 @@ pub fn assemble(
     let database = database_path(&config, &dir);
     let store = Store::open(&database)
         .with_context(|| format!("cannot open the database {}", database.display()))?;
+    let mut switches = store
+        .latest_audited("auto_apply:")
+        .context("cannot read the operator's auto-apply switches")?;
+    switches.extend(
+        store
+            .latest_audited("automation.paused")
+            .context("cannot read the operator's pause switch")?,
+    );
     let timeout = Duration::from_secs(config.orchestrator.poll_timeout);
     let mut nodes = Vec::new();
     {
@@ -92,6 +100,7 @@ pub fn assemble(
             secrets: secrets.as_ref(),
             env,
             timeout,
+            clock: Arc::clone(&clock),
         };
         for node in config.nodes() {
             let adapter = build_adapter(&node, &ctx)
@@ -113,6 +122,7 @@ pub fn assemble(
         ml,
         demo,
     });
+    state.restore_switches(&switches);
     Ok(Assembly { state, database })
 }
 

@@ -828,6 +828,26 @@ impl Store {
         Ok(())
     }
 
+    /// The newest audited value of every key starting with `prefix`, so switches the operator
+    /// flipped at run time (pause, per-node auto-apply) survive a restart of the app.
+    pub fn latest_audited(&self, prefix: &str) -> Result<Vec<(String, Option<String>)>> {
+        // `LIKE` would treat `_` and `%` in keys as wildcards; compare the prefix literally.
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT key, new_value FROM config_audit a \
+                 WHERE substr(key, 1, length(?1)) = ?1 \
+                 AND id = (SELECT MAX(id) FROM config_audit b WHERE b.key = a.key) \
+                 ORDER BY key",
+            )
+            .ctx("querying the config audit log")?;
+        let rows = stmt
+            .query_map(params![prefix], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ctx("querying the config audit log")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("reading the config audit log")
+    }
+
     pub fn insert_price(
         &mut self,
         token: Token,

@@ -452,3 +452,65 @@ fn a_price_is_recorded_once_and_read_back_newest_first() {
     assert_eq!(rows[1].value, "1.5");
     assert_eq!(rows[1].source, "coingecko");
 }
+
+#[test]
+fn latest_audited_value_per_key_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orcha.db");
+    let t = chrono::Utc::now();
+    {
+        let mut store = Store::open(&path).unwrap();
+        store
+            .audit_config(
+                t,
+                "operator",
+                "auto_apply:golem:main",
+                Some("false"),
+                Some("true"),
+            )
+            .unwrap();
+        store
+            .audit_config(
+                t,
+                "operator",
+                "automation.paused",
+                Some("false"),
+                Some("true"),
+            )
+            .unwrap();
+        store
+            .audit_config(
+                t,
+                "operator",
+                "auto_apply:golem:main",
+                Some("true"),
+                Some("false"),
+            )
+            .unwrap();
+        store
+            .audit_config(
+                t,
+                "operator",
+                "auto_apply:storj:main",
+                Some("false"),
+                Some("true"),
+            )
+            .unwrap();
+        // `_` must not act as a wildcard: this key does not start with `auto_apply:`.
+        store
+            .audit_config(t, "operator", "autoXapply:x", None, Some("true"))
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.latest_audited("auto_apply:").unwrap(),
+        vec![
+            ("auto_apply:golem:main".to_owned(), Some("false".to_owned())),
+            ("auto_apply:storj:main".to_owned(), Some("true".to_owned())),
+        ]
+    );
+    assert_eq!(
+        store.latest_audited("automation.paused").unwrap(),
+        vec![("automation.paused".to_owned(), Some("true".to_owned()))]
+    );
+}

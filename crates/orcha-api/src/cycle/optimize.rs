@@ -50,11 +50,9 @@ impl Plan {
 fn weights(p: ProtocolId) -> &'static [(ResourceKind, f64)] {
     match p {
         ProtocolId::Storj => &[(ResourceKind::Disk, 1.0)],
-        ProtocolId::Golem => &[
-            (ResourceKind::Cpu, 0.6),
-            (ResourceKind::Memory, 0.3),
-            (ResourceKind::Disk, 0.1),
-        ],
+        // Golem's disk is scratch space for tasks: more of it wins no more tasks once they fit,
+        // so it gets no curve and keeps its amount, instead of outbidding Storj for terabytes.
+        ProtocolId::Golem => &[(ResourceKind::Cpu, 0.65), (ResourceKind::Memory, 0.35)],
         ProtocolId::Streamr => &[(ResourceKind::Bandwidth, 0.7), (ResourceKind::Cpu, 0.3)],
         ProtocolId::Grass => &[(ResourceKind::Bandwidth, 1.0)],
     }
@@ -96,6 +94,9 @@ async fn anchor_rate(state: &AppState, id: &NodeId, forecasts: Option<&Forecasts
     }
     // The store's range is half-open; a minute past now includes the newest reading.
     let now = state.clock.now() + ChronoDuration::minutes(1);
+    if id.protocol() == ProtocolId::Storj {
+        return storj_rate(state, id, now).await;
+    }
     let from = now - ChronoDuration::hours(24);
     let node = id.clone();
     let points = state
@@ -110,6 +111,29 @@ async fn anchor_rate(state: &AppState, id: &NodeId, forecasts: Option<&Forecasts
     let delta = last.1.to_f64_lossy() - first.1.to_f64_lossy();
     // A drop is a payout, not negative earnings; it tells nothing about the rate.
     (delta >= 0.0).then(|| delta / hours)
+}
+
+/// Storj's rate from the node's own estimate for the running month (`currentMonthExpectations`)
+/// spread over the month's hours. Its lifetime figure is the sum of monthly paystubs and only
+/// moves once a month, so a day of it would read as earning nothing.
+async fn storj_rate(
+    state: &AppState,
+    id: &NodeId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<f64> {
+    use chrono::Datelike;
+    let from = now - ChronoDuration::hours(24);
+    let node = id.clone();
+    let points = state
+        .db(move |s| s.earnings_history(&node, EarningsKind::CurrentPeriodEstimate, from, now))
+        .await
+        .ok()?;
+    let (at, estimate) = points.last()?;
+    let month_start = at.date_naive().with_day(1)?;
+    let next = month_start.checked_add_months(chrono::Months::new(1))?;
+    let hours = (next - month_start).num_hours() as f64;
+    let v = estimate.to_f64_lossy();
+    (v >= 0.0 && hours > 0.0).then(|| v / hours)
 }
 
 /// What Orcha last applied to each node and when each node was last restarted by Orcha, from the

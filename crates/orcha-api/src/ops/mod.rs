@@ -261,9 +261,9 @@ pub async fn run_cycle_now(state: &Arc<AppState>) -> Result<(), ApiError> {
 }
 
 pub async fn set_paused(state: &Arc<AppState>, req: PauseRequest) -> Result<StatusDto, ApiError> {
-    state.set_paused(req.paused);
     let at = state.clock.now();
-    let (old, new) = ((!req.paused).to_string(), req.paused.to_string());
+    let (old, new) = (state.paused().to_string(), req.paused.to_string());
+    // Recorded before it takes effect: the audit log is what restores the switch on restart.
     state
         .db(move |s| s.audit_config(at, "operator", "automation.paused", Some(&old), Some(&new)))
         .await?;
@@ -664,6 +664,8 @@ pub async fn set_auto_apply(
         before.to_string(),
         req.enabled.to_string(),
     );
+    // The audit row comes first: it is also what restores the switch after a restart, so a
+    // switch that could not be recorded is not flipped.
     state
         .db(move |s| s.audit_config(at, "operator", &key, Some(&old), Some(&new)))
         .await?;
