@@ -110,6 +110,40 @@ pub mod commands {
     pub async fn delete_secret(s: S<'_>, key: String) -> Result<SecretStatusDto, ApiError> {
         ops::delete_secret(&s, key).await
     }
+    #[tauri::command]
+    pub async fn settings(s: S<'_>) -> Result<SettingsDto, ApiError> {
+        ops::settings(&s).await
+    }
+    #[tauri::command]
+    pub async fn update_settings(
+        s: S<'_>,
+        req: SettingsValuesDto,
+    ) -> Result<SettingsSavedDto, ApiError> {
+        ops::update_settings(&s, req).await
+    }
+    #[tauri::command]
+    pub async fn alert_channels(s: S<'_>) -> Result<Vec<AlertChannelDto>, ApiError> {
+        ops::alert_channels(&s).await
+    }
+    #[tauri::command]
+    pub async fn send_test_alert(s: S<'_>) -> Result<Vec<AlertChannelDto>, ApiError> {
+        ops::send_test_alert(&s).await
+    }
+    #[tauri::command]
+    pub async fn alert_secret_status(s: S<'_>, key: String) -> Result<SecretStatusDto, ApiError> {
+        ops::alert_secret_status(&s, key).await
+    }
+    #[tauri::command]
+    pub async fn set_alert_secret(
+        s: S<'_>,
+        req: SetSecretRequest,
+    ) -> Result<SecretStatusDto, ApiError> {
+        ops::set_alert_secret(&s, req).await
+    }
+    #[tauri::command]
+    pub async fn delete_alert_secret(s: S<'_>, key: String) -> Result<SecretStatusDto, ApiError> {
+        ops::delete_alert_secret(&s, key).await
+    }
 }
 
 /// Registers the commands; shared by the app and the mock-runtime tests.
@@ -134,6 +168,13 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         commands::secret_status,
         commands::set_secret,
         commands::delete_secret,
+        commands::settings,
+        commands::update_settings,
+        commands::alert_channels,
+        commands::send_test_alert,
+        commands::alert_secret_status,
+        commands::set_alert_secret,
+        commands::delete_alert_secret,
     ])
 }
 
@@ -311,7 +352,7 @@ async fn bridge(app: AppHandle, state: Arc<AppState>, cancel: CancellationToken)
 }
 
 fn start(app: &tauri::App) -> anyhow::Result<()> {
-    let (mut config, _) = startup::load_config(None, &env)?;
+    let (mut config, config_path) = startup::load_config(None, &env)?;
     if config.orchestrator.data_dir.is_empty() {
         config.orchestrator.data_dir = app.path().app_data_dir()?.display().to_string();
     }
@@ -319,6 +360,11 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
     // `--demo` (or ORCHA_DEMO=1) runs against the built-in simulator with its own database.
     let demo =
         std::env::args().any(|a| a == "--demo") || env("ORCHA_DEMO").is_some_and(|v| v == "1");
+    let scratch_settings = demo.then(|| {
+        std::path::PathBuf::from(&config.orchestrator.data_dir)
+            .join("demo")
+            .join("settings.toml")
+    });
     let (config, secrets, clock, sim) = if demo {
         let data_dir = std::path::PathBuf::from(&config.orchestrator.data_dir);
         let options = orcha_server::demo::DemoOptions::default();
@@ -332,6 +378,11 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
     };
     let assembly = startup::assemble(config, secrets, &env, clock, demo)?;
     let state = assembly.state;
+    // Settings are saved to the operator's file; the demo, which has none, to a scratch file.
+    match scratch_settings {
+        Some(scratch) => state.settings.use_scratch(scratch)?,
+        None => state.settings.use_file(config_path),
+    }
     tracing::info!(database = %assembly.database.display(), nodes = state.nodes.len(), "Desktop app starting.");
     app.manage(Arc::clone(&state));
     build_tray(app.handle())?;

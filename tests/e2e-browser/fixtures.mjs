@@ -495,10 +495,144 @@ function whatIf(world, body) {
 }
 
 /** Answers one API request (with its JSON body, if any) from the world; returns [status, body]. */
+// ---------------------------------------------------------------------------------------------
+// Settings: the editable values of the world's nodes, saves that say what needs a restart, alert
+// channels and their keyring credentials.
+
+function makeSettings(world) {
+  const byProtocol = new Map();
+  for (const n of world.nodes) {
+    const list = byProtocol.get(n.protocol) ?? [];
+    list.push({ id: n.id, name: n.name, endpoint: n.endpoint });
+    byProtocol.set(n.protocol, list);
+  }
+  return {
+    values: {
+      protocols: ["storj", "golem", "streamr", "grass"].map((protocol) => ({
+        protocol,
+        enabled: byProtocol.has(protocol),
+        auto_apply: false,
+        poll_interval_secs: protocol === "grass" ? 300 : 0,
+        nodes: byProtocol.get(protocol) ?? [
+          { id: `${protocol}:main`, name: "main", endpoint: "http://127.0.0.1:1" },
+        ],
+        urls:
+          protocol === "streamr"
+            ? [
+                { key: "subgraph_url", value: "" },
+                { key: "rpc_url", value: "" },
+              ]
+            : [],
+      })),
+      budget: {
+        grant_cpu_cores: 0,
+        grant_memory_mib: 0,
+        grant_disk_gib: 0,
+        reserve_cpu_cores: 1,
+        reserve_memory_mib: 2048,
+        reserve_disk_gib: 20,
+        bandwidth_up_mbps: 0,
+        bandwidth_down_mbps: 0,
+      },
+      intervals: { optimization_interval_secs: 900, poll_interval_secs: 60, poll_timeout_secs: 10 },
+      alerts: {
+        enabled: true,
+        notify_min_severity: "warning",
+        ntfy_url: "",
+        webhook_url: "",
+        discord: false,
+        telegram_chat_id: "",
+        telegram_api_url: "https://api.telegram.org",
+        smtp_host: "",
+        smtp_port: 587,
+        smtp_security: "starttls",
+        smtp_username: "",
+        smtp_from: "",
+        smtp_to: "",
+      },
+      fiat: "usd",
+    },
+    file: "/home/operator/.config/depin-orcha/config.toml",
+    scratch: false,
+    restart_required: [],
+  };
+}
+
+/** Field names whose values differ, named as the server names them. */
+function changedFields(before, after) {
+  const flat = (v) => {
+    const out = {};
+    for (const p of v.protocols) {
+      for (const k of ["enabled", "auto_apply", "poll_interval_secs"])
+        out[`protocols.${p.protocol}.${k}`] = p[k];
+      for (const n of p.nodes) out[`protocols.${p.protocol}.nodes.${n.name}.endpoint`] = n.endpoint;
+      for (const u of p.urls) out[`protocols.${p.protocol}.${u.key}`] = u.value;
+    }
+    for (const section of ["budget", "intervals", "alerts"])
+      for (const [k, x] of Object.entries(v[section])) out[`${section}.${k}`] = x;
+    out["prices.fiat"] = v.fiat;
+    return out;
+  };
+  const a = flat(before);
+  const b = flat(after);
+  return Object.keys(b)
+    .filter((k) => a[k] !== b[k])
+    .sort();
+}
+
+function answerSettings(world, method, path, body) {
+  world.settings ??= makeSettings(world);
+  if (method === "GET" && path === "/settings") return [200, world.settings];
+  if (method === "PUT" && path === "/settings") {
+    const changed = changedFields(world.settings.values, body);
+    const applied_live = changed.filter((f) => f.endsWith(".auto_apply"));
+    const needs_restart = changed.filter((f) => !applied_live.includes(f));
+    world.settings = {
+      ...world.settings,
+      values: body,
+      restart_required: [...new Set([...world.settings.restart_required, ...needs_restart])].sort(),
+    };
+    return [200, { changed, applied_live, needs_restart, settings: world.settings }];
+  }
+  if (method === "GET" && path === "/alerts/channels")
+    return [
+      200,
+      ["ntfy", "webhook", "discord", "telegram", "email"].map((channel) => ({
+        channel,
+        configured: false,
+        last_sent_at: null,
+        last_error: null,
+        last_error_at: null,
+      })),
+    ];
+  if (method === "POST" && path === "/alerts/test")
+    return [
+      400,
+      {
+        code: "bad_request",
+        message: "no alert channel is configured (see the [alerts] settings)",
+        field: null,
+      },
+    ];
+  const secret = /^\/alerts\/secrets\/(.+)$/.exec(path);
+  if (secret) {
+    const key = decodeURIComponent(secret[1]);
+    if (method === "DELETE") world.secrets.set(key, false);
+    return [200, { key, stored: world.secrets.get(key) ?? false }];
+  }
+  if (method === "PUT" && path === "/alerts/secrets") {
+    world.secrets.set(body?.key, true);
+    return [200, { key: body?.key, stored: true }];
+  }
+  return null;
+}
+
 export function answer(world, method, url, body = null) {
   const u = new URL(url);
   const path = u.pathname.replace(/^.*\/api\/v1/, "");
   const q = Object.fromEntries(u.searchParams);
+  const settings = answerSettings(world, method, path, body);
+  if (settings) return settings;
   if (method === "GET" && path === "/allocation") return [200, world.allocation];
   if (method === "POST" && path === "/allocation/approve") return approvePlan(world, body);
   if (method === "POST" && path === "/allocation/what-if") return [200, whatIf(world, body)];

@@ -318,16 +318,64 @@ async function main() {
       await open(page, "settings");
       await shot(page, "settings");
       assert(await page.getByText("Automation", { exact: true }).isVisible(), "the automation card");
-      assert(await page.getByText("Node credentials").isVisible(), "the credentials card");
       if (mode === "offline") return;
       assert(await page.getByTestId("automation-state").isVisible(), "the automation state");
+
+      // A node's endpoint: a bad URL is refused next to the field before anything is sent...
+      const card = page.getByRole("region", { name: "Storj node settings" });
+      const form = card.getByRole("form", { name: "Storj settings" });
+      const endpoint = form.getByLabel("API endpoint (main)");
+      await endpoint.fill("not a url");
+      await form.getByRole("button", { name: "Save" }).click();
+      await form.getByText("The URL must not contain spaces.").waitFor({ timeout: TIMEOUT });
+      assert((await endpoint.getAttribute("aria-invalid")) === "true", "the endpoint is marked invalid");
+      await card.scrollIntoViewIfNeeded();
+      await page.waitForTimeout(200);
+      await card.screenshot({ path: join(OUT, "settings-validation.png") });
+
+      // ...and the server refuses it too, naming the same field.
+      if (!FIXTURES) {
+        const answer = await page.evaluate(async () => {
+          const settings = await (await fetch("/api/v1/settings")).json();
+          const storj = settings.values.protocols.find((p) => p.protocol === "storj");
+          storj.nodes[0].endpoint = "localhost:14002";
+          const res = await fetch("/api/v1/settings", {
+            method: "PUT",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify(settings.values),
+          });
+          return { status: res.status, body: await res.json() };
+        });
+        assert(answer.status === 400, `the server answers 400, not ${answer.status}`);
+        assert(
+          answer.body.field === "protocols.storj.nodes.main.endpoint",
+          `the server names the field: ${JSON.stringify(answer.body)}`,
+        );
+      }
+
+      // A good URL is saved, with the honest "takes effect after a restart".
+      await endpoint.fill("http://127.0.0.1:14099");
+      await form.getByRole("button", { name: "Save" }).click();
+      await form
+        .getByText(/^Saved — takes effect after a restart|^Saved to the demo.s scratch file/)
+        .waitFor({ timeout: TIMEOUT });
+      await page.getByTestId("restart-required").waitFor({ timeout: TIMEOUT });
+      assert(
+        (await page.getByTestId("restart-required").textContent()).includes(
+          "protocols.storj.nodes.main.endpoint",
+        ),
+        "the pending change is named",
+      );
+      assert((await endpoint.inputValue()) === "http://127.0.0.1:14099", "the saved value is shown");
+      await card.screenshot({ path: join(OUT, "settings-saved.png") });
+
       if (FIXTURES) {
-        const form = page.getByRole("form", { name: "Grass session token for grass:laptop" });
-        await form.getByRole("button", { name: "Save" }).click();
-        await form.getByText("Enter a value before saving.").waitFor({ timeout: TIMEOUT });
-        await form.getByLabel("Grass session token").fill("tok-123");
-        await form.getByRole("button", { name: "Save" }).click();
-        await form.getByTestId("secret-state").getByText("Stored").waitFor({ timeout: TIMEOUT });
+        const cred = page.getByRole("form", { name: "Grass session token for grass:laptop" });
+        await cred.getByRole("button", { name: "Save" }).click();
+        await cred.getByText("Enter a value before saving.").waitFor({ timeout: TIMEOUT });
+        await cred.getByLabel("Grass session token").fill("tok-123");
+        await cred.getByRole("button", { name: "Save" }).click();
+        await cred.getByTestId("secret-state").getByText("Stored").waitFor({ timeout: TIMEOUT });
         assert(!(await page.content()).includes("tok-123"), "the stored value is never shown");
         await shot(page, "settings-after-save");
       }

@@ -56,7 +56,11 @@ export type StatusDto = { version: string,
 /**
  * True when the data comes from the built-in simulator, never from real nodes.
  */
-demo: boolean, paused: boolean, ml: MlStatusDto, nodes_total: number, nodes_healthy: number, nodes_degraded: number, nodes_unreachable: number, next_cycle_at: string | null, last_cycle: CycleDto | null, now: string, };
+demo: boolean, paused: boolean, ml: MlStatusDto, nodes_total: number, nodes_healthy: number, nodes_degraded: number, nodes_unreachable: number, next_cycle_at: string | null, last_cycle: CycleDto | null, now: string, 
+/**
+ * True when saved settings wait for a restart to take effect.
+ */
+restart_required: boolean, };
 
 export type PointDto = { ts: string, value: number, min: number, max: number, };
 
@@ -178,6 +182,126 @@ export type WhatIfDto = {
  * What the policy would say if the operator approved it: `apply` or `skip`.
  */
 verdict: string, reason: string, horizon_hours: number, expected_gain: string, switching_cost: string, nodes: Array<NodeAllocationDto>, };
+
+export type NodeEndpointDto = { 
+/**
+ * The node id, `<protocol>:<name>`; nodes are added and renamed in the config file only.
+ */
+id: string, name: string, 
+/**
+ * Field `protocols.<protocol>.nodes.<name>.endpoint`.
+ */
+endpoint: string, };
+
+export type UrlSettingDto = { 
+/**
+ * The config key, e.g. `subgraph_url`; the field is `protocols.<protocol>.<key>`.
+ */
+key: string, 
+/**
+ * Empty means the protocol's default (or none).
+ */
+value: string, };
+
+export type ProtocolSettingsDto = { 
+/**
+ * `storj`, `golem`, `streamr` or `grass`.
+ */
+protocol: string, 
+/**
+ * Field `protocols.<protocol>.enabled`.
+ */
+enabled: boolean, 
+/**
+ * Field `protocols.<protocol>.auto_apply`: apply allocations without asking (takes effect
+ * at once for the running nodes of this protocol).
+ */
+auto_apply: boolean, 
+/**
+ * Field `protocols.<protocol>.poll_interval_secs`; 0 means `intervals.poll_interval_secs`.
+ */
+poll_interval_secs: number, nodes: Array<NodeEndpointDto>, urls: Array<UrlSettingDto>, };
+
+export type BudgetSettingsDto = { 
+/**
+ * Field `budget.grant_cpu_cores`; 0 means the detected cores minus the reserve.
+ */
+grant_cpu_cores: number, grant_memory_mib: number, grant_disk_gib: number, reserve_cpu_cores: number, reserve_memory_mib: number, reserve_disk_gib: number, 
+/**
+ * Uplink Orcha may hand out, in Mbit/s; 0 means bandwidth is not allocated.
+ */
+bandwidth_up_mbps: number, bandwidth_down_mbps: number, };
+
+export type IntervalSettingsDto = { 
+/**
+ * Field `intervals.optimization_interval_secs`: seconds between optimization cycles.
+ */
+optimization_interval_secs: number, 
+/**
+ * Default seconds between polls of one node.
+ */
+poll_interval_secs: number, 
+/**
+ * Seconds one call to a node may take.
+ */
+poll_timeout_secs: number, };
+
+export type AlertSettingsDto = { enabled: boolean, 
+/**
+ * `info`, `warning` or `critical`.
+ */
+notify_min_severity: string, ntfy_url: string, webhook_url: string, discord: boolean, telegram_chat_id: string, telegram_api_url: string, smtp_host: string, 
+/**
+ * A number so an out-of-range port is reported against `alerts.smtp_port`.
+ */
+smtp_port: number, 
+/**
+ * `starttls`, `tls` or `none`.
+ */
+smtp_security: string, smtp_username: string, smtp_from: string, 
+/**
+ * Recipients, comma-separated.
+ */
+smtp_to: string, };
+
+export type SettingsValuesDto = { protocols: Array<ProtocolSettingsDto>, budget: BudgetSettingsDto, intervals: IntervalSettingsDto, alerts: AlertSettingsDto, 
+/**
+ * Field `prices.fiat`: the fiat currency, a lower-case code such as `usd` or `eur`.
+ */
+fiat: string, };
+
+export type SettingsDto = { 
+/**
+ * The values as saved (the running app may still use older ones: see `restart_required`).
+ */
+values: SettingsValuesDto, 
+/**
+ * The file saves go to; absent when this Orcha was started without one.
+ */
+file: string | null, 
+/**
+ * True in demo mode: saves go to a scratch file the simulated nodes never read, discarded
+ * when the demo starts again.
+ */
+scratch: boolean, 
+/**
+ * Fields saved with a value the running app does not use until it restarts.
+ */
+restart_required: Array<string>, };
+
+export type SettingsSavedDto = { 
+/**
+ * Every field whose value this save changed.
+ */
+changed: Array<string>, 
+/**
+ * The changed fields the running app uses already.
+ */
+applied_live: Array<string>, 
+/**
+ * The changed fields that take effect after a restart.
+ */
+needs_restart: Array<string>, settings: SettingsDto, };
 
 export type PriceFreshness = "fresh" | "stale" | "none";
 

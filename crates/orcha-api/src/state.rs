@@ -76,6 +76,8 @@ pub struct AppState {
     pub allocation: crate::policy::Controls,
     /// Token prices in the operator's fiat (refreshed by `crate::prices::run`).
     pub prices: crate::prices::PriceBook,
+    /// Where settings are saved, and what was saved since the start.
+    pub settings: crate::ops::settings::SettingsFile,
 }
 
 impl std::fmt::Debug for AppState {
@@ -134,6 +136,7 @@ impl AppState {
             last_training: Mutex::new(std::collections::BTreeMap::new()),
             cycle_now: Notify::new(),
             allocation: crate::policy::Controls::default(),
+            settings: crate::ops::settings::SettingsFile::default(),
         })
     }
 

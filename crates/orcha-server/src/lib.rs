@@ -213,6 +213,19 @@ pub fn router(state: Arc<AppState>, options: ServerOptions) -> Router {
                 |State(s): State<Arc<AppState>>, Path(k): Path<String>| async move {
                     wrap(ops::delete_alert_secret(&s, k).await)
                 },
+            )
+            .get(
+                |State(s): State<Arc<AppState>>, Path(k): Path<String>| async move {
+                    wrap(ops::alert_secret_status(&s, k).await)
+                },
+            ),
+        )
+        .route(
+            "/settings",
+            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::settings(&s).await) }).put(
+                |State(s): State<Arc<AppState>>, Json(r): Json<SettingsValuesDto>| async move {
+                    wrap(ops::update_settings(&s, r).await)
+                },
             ),
         )
         .route(

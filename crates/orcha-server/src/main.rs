@@ -285,6 +285,12 @@ async fn serve(
             .context("orchestrator.bind")?,
     };
     let port = port.unwrap_or(config.orchestrator.api_port);
+    // The demo has no operator file to save settings to; it gets a scratch file of its own.
+    let scratch_settings = demo.then(|| {
+        startup::data_dir(&config, &env)
+            .join("demo")
+            .join("settings.toml")
+    });
     // Demo mode swaps the nodes, database, credentials and clock for the simulator's.
     let (config, secrets, clock, sim) = if demo {
         let data_dir = startup::data_dir(&config, &env);
@@ -311,6 +317,13 @@ async fn serve(
     let deadline = Duration::from_secs(config.orchestrator.shutdown_deadline);
     let assembly = startup::assemble(config, secrets, &env, clock, demo)?;
     let state = assembly.state;
+    match scratch_settings {
+        Some(scratch) => state
+            .settings
+            .use_scratch(scratch)
+            .context("cannot prepare the demo settings file")?,
+        None => state.settings.use_file(config_path.clone()),
+    }
     tracing::info!(config = %config_path.display(), database = %assembly.database.display(), nodes = state.nodes.len(), "Orcha starting.");
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(bind, port))

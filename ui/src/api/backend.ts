@@ -1,6 +1,7 @@
 // The one door from the dashboard to the Orcha backend: Tauri commands/events in the desktop app,
 // REST + WebSocket when the same UI is served by `orcha serve`. Every type comes from bindings.ts.
 import type {
+  AlertChannelDto,
   AlertDto,
   AlertQuery,
   AllocationDto,
@@ -20,6 +21,9 @@ import type {
   SeriesDto,
   SeriesQuery,
   SetSecretRequest,
+  SettingsDto,
+  SettingsSavedDto,
+  SettingsValuesDto,
   StatusDto,
   WhatIfDto,
   WhatIfRequest,
@@ -65,6 +69,16 @@ export interface Backend {
   secretStatus(key: string): Promise<SecretStatusDto>;
   setSecret(req: SetSecretRequest): Promise<SecretStatusDto>;
   deleteSecret(key: string): Promise<SecretStatusDto>;
+  /** The editable settings as saved, and which of them wait for a restart. */
+  settings(): Promise<SettingsDto>;
+  /** Checks and saves the settings into the config file; says what took effect and what waits. */
+  updateSettings(req: SettingsValuesDto): Promise<SettingsSavedDto>;
+  alertChannels(): Promise<AlertChannelDto[]>;
+  /** Sends a test alert to every configured channel; answers each channel's result. */
+  sendTestAlert(): Promise<AlertChannelDto[]>;
+  alertSecretStatus(key: string): Promise<SecretStatusDto>;
+  setAlertSecret(req: SetSecretRequest): Promise<SecretStatusDto>;
+  deleteAlertSecret(key: string): Promise<SecretStatusDto>;
   /** Current vs proposed allocation per node, from the newest plan. */
   allocation(): Promise<AllocationDto>;
   /** Applies a recommended (dry-run) plan now, through the nodes' enforcement backends. */
@@ -168,6 +182,13 @@ export class TauriBackend implements Backend {
   secretStatus = (key: string) => this.#call<SecretStatusDto>("secret_status", { key });
   setSecret = (req: SetSecretRequest) => this.#call<SecretStatusDto>("set_secret", { req });
   deleteSecret = (key: string) => this.#call<SecretStatusDto>("delete_secret", { key });
+  settings = () => this.#call<SettingsDto>("settings");
+  updateSettings = (req: SettingsValuesDto) => this.#call<SettingsSavedDto>("update_settings", { req });
+  alertChannels = () => this.#call<AlertChannelDto[]>("alert_channels");
+  sendTestAlert = () => this.#call<AlertChannelDto[]>("send_test_alert");
+  alertSecretStatus = (key: string) => this.#call<SecretStatusDto>("alert_secret_status", { key });
+  setAlertSecret = (req: SetSecretRequest) => this.#call<SecretStatusDto>("set_alert_secret", { req });
+  deleteAlertSecret = (key: string) => this.#call<SecretStatusDto>("delete_alert_secret", { key });
   allocation = () => this.#call<AllocationDto>("allocation");
   approvePlan = (req: ApprovePlanRequest) => this.#call<ApplyResultDto>("approve_plan", { req });
   setAutoApply = (req: AutoApplyRequest) => this.#call<AutoApplyRequest>("set_auto_apply", { req });
@@ -310,6 +331,15 @@ export class HttpBackend implements Backend {
   setSecret = (req: SetSecretRequest) => this.#request<SecretStatusDto>("PUT", "/secrets", req);
   deleteSecret = (key: string) =>
     this.#request<SecretStatusDto>("DELETE", `/secrets/${encodeURIComponent(key)}`);
+  settings = () => this.#request<SettingsDto>("GET", "/settings");
+  updateSettings = (req: SettingsValuesDto) => this.#request<SettingsSavedDto>("PUT", "/settings", req);
+  alertChannels = () => this.#request<AlertChannelDto[]>("GET", "/alerts/channels");
+  sendTestAlert = () => this.#request<AlertChannelDto[]>("POST", "/alerts/test");
+  alertSecretStatus = (key: string) =>
+    this.#request<SecretStatusDto>("GET", `/alerts/secrets/${encodeURIComponent(key)}`);
+  setAlertSecret = (req: SetSecretRequest) => this.#request<SecretStatusDto>("PUT", "/alerts/secrets", req);
+  deleteAlertSecret = (key: string) =>
+    this.#request<SecretStatusDto>("DELETE", `/alerts/secrets/${encodeURIComponent(key)}`);
   allocation = () => this.#request<AllocationDto>("GET", "/allocation");
   approvePlan = (req: ApprovePlanRequest) =>
     this.#request<ApplyResultDto>("POST", "/allocation/approve", req);

@@ -2,6 +2,7 @@
 import type { Backend, ConnectionState, EventHandlers, Unsubscribe } from "../api/backend";
 import { BackendError } from "../api/backend";
 import type {
+  AlertChannelDto,
   AlertDto,
   AlertQuery,
   AllocationDto,
@@ -20,11 +21,14 @@ import type {
   SeriesDto,
   SeriesQuery,
   SetSecretRequest,
+  SettingsDto,
+  SettingsSavedDto,
+  SettingsValuesDto,
   StatusDto,
   WhatIfDto,
   WhatIfRequest,
 } from "../bindings";
-import { makeAllocation, makeStatus, makeWhatIf } from "./fixtures";
+import { makeAlertChannel, makeAllocation, makeSettings, makeStatus, makeWhatIf } from "./fixtures";
 
 export interface FakeData {
   status: StatusDto;
@@ -38,6 +42,10 @@ export interface FakeData {
   allocation: AllocationDto;
   approve: (req: ApprovePlanRequest) => ApplyResultDto;
   whatIf: (req: WhatIfRequest) => WhatIfDto;
+  settings: SettingsDto;
+  /** What a settings save answers (the fake stores the values and adds `needs_restart`). */
+  saveSettings: (req: SettingsValuesDto) => Omit<SettingsSavedDto, "settings">;
+  alertChannels: AlertChannelDto[];
 }
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
@@ -67,6 +75,11 @@ export class FakeBackend implements Backend {
         detail: "applied to 1 nodes",
       }),
       whatIf: () => makeWhatIf(),
+      settings: makeSettings(),
+      saveSettings: () => ({ changed: [], applied_live: [], needs_restart: [] }),
+      alertChannels: ["ntfy", "webhook", "discord", "telegram", "email"].map((channel) =>
+        makeAlertChannel({ channel }),
+      ),
       ...data,
     };
   }
@@ -117,6 +130,38 @@ export class FakeBackend implements Backend {
     });
   deleteSecret = (key: string) =>
     this.#answer("deleteSecret", [key], (): SecretStatusDto => {
+      this.data.secrets.set(key, false);
+      return { key, stored: false };
+    });
+  settings = () => this.#answer("settings", [], () => this.data.settings);
+  updateSettings = (req: SettingsValuesDto) =>
+    this.#answer("updateSettings", [req], (): SettingsSavedDto => {
+      const saved = this.data.saveSettings(req);
+      const pending = new Set([...this.data.settings.restart_required, ...saved.needs_restart]);
+      this.data.settings = { ...this.data.settings, values: req, restart_required: [...pending] };
+      return { ...saved, settings: this.data.settings };
+    });
+  alertChannels = () => this.#answer("alertChannels", [], () => this.data.alertChannels);
+  sendTestAlert = () =>
+    this.#answer("sendTestAlert", [], () => {
+      this.data.alertChannels = this.data.alertChannels.map((c) =>
+        c.configured ? { ...c, last_sent_at: "2025-06-01T12:00:00Z" } : c,
+      );
+      return this.data.alertChannels;
+    });
+  alertSecretStatus = (key: string) =>
+    this.#answer(
+      "alertSecretStatus",
+      [key],
+      (): SecretStatusDto => ({ key, stored: this.data.secrets.get(key) ?? false }),
+    );
+  setAlertSecret = (req: SetSecretRequest) =>
+    this.#answer("setAlertSecret", [req], (): SecretStatusDto => {
+      this.data.secrets.set(req.key, true);
+      return { key: req.key, stored: true };
+    });
+  deleteAlertSecret = (key: string) =>
+    this.#answer("deleteAlertSecret", [key], (): SecretStatusDto => {
       this.data.secrets.set(key, false);
       return { key, stored: false };
     });

@@ -1,5 +1,6 @@
 // Builders of DTOs for tests; every field is typed by bindings.ts so the fixtures follow the backend.
 import type {
+  AlertChannelDto,
   AlertDto,
   AllocationDto,
   CycleDto,
@@ -7,6 +8,7 @@ import type {
   MoneyDto,
   NodeAllocationDto,
   NodeDto,
+  SettingsDto,
   StatusDto,
   StepDto,
   WhatIfDto,
@@ -33,6 +35,7 @@ export function makeStatus(over: Partial<StatusDto> = {}): StatusDto {
     next_cycle_at: "2025-06-01T12:04:10Z",
     last_cycle: null,
     now: NOW,
+    restart_required: false,
     ...over,
   };
 }
@@ -249,6 +252,96 @@ export function makeWhatIf(over: Partial<WhatIfDto> = {}): WhatIfDto {
         earnings_after_per_hour: null,
       }),
     ],
+    ...over,
+  };
+}
+
+/** Settings as the server shows them: Storj with two disks, Golem, Streamr (with its URLs), Grass. */
+export function makeSettings(over: Partial<SettingsDto> = {}): SettingsDto {
+  return {
+    values: {
+      protocols: [
+        {
+          protocol: "storj",
+          enabled: true,
+          auto_apply: false,
+          poll_interval_secs: 0,
+          nodes: [
+            { id: "storj:main", name: "main", endpoint: "http://127.0.0.1:14002" },
+            { id: "storj:disk2", name: "disk2", endpoint: "http://127.0.0.1:14003" },
+          ],
+          urls: [],
+        },
+        {
+          protocol: "golem",
+          enabled: true,
+          auto_apply: false,
+          poll_interval_secs: 0,
+          nodes: [{ id: "golem:main", name: "main", endpoint: "http://127.0.0.1:7465" }],
+          urls: [],
+        },
+        {
+          protocol: "streamr",
+          enabled: false,
+          auto_apply: false,
+          poll_interval_secs: 0,
+          nodes: [{ id: "streamr:main", name: "main", endpoint: "http://127.0.0.1:7171" }],
+          urls: [
+            { key: "subgraph_url", value: "" },
+            { key: "rpc_url", value: "" },
+          ],
+        },
+        {
+          protocol: "grass",
+          enabled: false,
+          auto_apply: false,
+          poll_interval_secs: 300,
+          nodes: [{ id: "grass:main", name: "main", endpoint: "https://api.getgrass.io" }],
+          urls: [],
+        },
+      ],
+      budget: {
+        grant_cpu_cores: 0,
+        grant_memory_mib: 0,
+        grant_disk_gib: 0,
+        reserve_cpu_cores: 1,
+        reserve_memory_mib: 2048,
+        reserve_disk_gib: 20,
+        bandwidth_up_mbps: 0,
+        bandwidth_down_mbps: 0,
+      },
+      intervals: { optimization_interval_secs: 900, poll_interval_secs: 60, poll_timeout_secs: 10 },
+      alerts: {
+        enabled: true,
+        notify_min_severity: "warning",
+        ntfy_url: "",
+        webhook_url: "",
+        discord: false,
+        telegram_chat_id: "",
+        telegram_api_url: "https://api.telegram.org",
+        smtp_host: "",
+        smtp_port: 587,
+        smtp_security: "starttls",
+        smtp_username: "",
+        smtp_from: "",
+        smtp_to: "",
+      },
+      fiat: "usd",
+    },
+    file: "/home/op/.config/depin-orcha/config.toml",
+    scratch: false,
+    restart_required: [],
+    ...over,
+  };
+}
+
+export function makeAlertChannel(over: Partial<AlertChannelDto> = {}): AlertChannelDto {
+  return {
+    channel: "ntfy",
+    configured: false,
+    last_sent_at: null,
+    last_error: null,
+    last_error_at: null,
     ...over,
   };
 }

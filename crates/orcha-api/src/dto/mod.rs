@@ -9,6 +9,8 @@ use orcha_core::{Capability, EarningsKind, HealthStatus, Knob, Money, ResourceMe
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod settings;
+pub use settings::*;
 mod prices;
 pub use prices::*;
 
@@ -252,6 +254,8 @@ pub struct StatusDto {
     pub next_cycle_at: Option<DateTime<Utc>>,
     pub last_cycle: Option<CycleDto>,
     pub now: DateTime<Utc>,
+    /// True when saved settings wait for a restart to take effect.
+    pub restart_required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -652,6 +656,15 @@ pub fn typescript_bindings() -> String {
         NodeAmountsDto::decl(),
         WhatIfRequest::decl(),
         WhatIfDto::decl(),
+        NodeEndpointDto::decl(),
+        UrlSettingDto::decl(),
+        ProtocolSettingsDto::decl(),
+        BudgetSettingsDto::decl(),
+        IntervalSettingsDto::decl(),
+        AlertSettingsDto::decl(),
+        SettingsValuesDto::decl(),
+        SettingsDto::decl(),
+        SettingsSavedDto::decl(),
         PriceFreshness::decl(),
         PriceDto::decl(),
         PricesDto::decl(),

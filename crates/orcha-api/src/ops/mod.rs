@@ -12,6 +12,9 @@ use orcha_store::{from_ms, AlertRow, DecisionRow, Resolution};
 use crate::dto::*;
 use crate::state::AppState;
 
+pub mod settings;
+pub use settings::{alert_secret_status, settings, update_settings};
+
 mod prices;
 pub use prices::{earnings_totals, prices};
 
@@ -64,6 +67,7 @@ pub async fn status(state: &Arc<AppState>) -> Result<StatusDto, ApiError> {
         next_cycle_at: state.next_cycle_at(),
         last_cycle,
         now: state.clock.now(),
+        restart_required: settings::restart_required(state),
     })
 }
 

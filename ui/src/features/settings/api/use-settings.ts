@@ -1,32 +1,51 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useBackend } from "../../../api/backend-context";
 import { queryKeys } from "../../../api/query-keys";
-import type { SecretStatusDto, StatusDto } from "../../../bindings";
+import type {
+  AlertChannelDto,
+  SecretStatusDto,
+  SettingsDto,
+  SettingsValuesDto,
+  StatusDto,
+} from "../../../bindings";
 
-export function useSecretStatus(key: string) {
+const settingsKey = ["settings"] as const;
+const alertChannelsKey = ["alert-channels"] as const;
+
+/** Node credentials (`golem:main/app_key`) or alert channel credentials (`alerts:telegram/token`). */
+export type SecretScope = "node" | "alerts";
+
+export function useSecretStatus(key: string, scope: SecretScope = "node") {
   const backend = useBackend();
   return useQuery({
     queryKey: queryKeys.secret(key),
-    queryFn: () => backend.secretStatus(key),
+    queryFn: () => (scope === "alerts" ? backend.alertSecretStatus(key) : backend.secretStatus(key)),
     staleTime: 60_000,
   });
 }
 
-export function useSetSecret(key: string) {
+export function useSetSecret(key: string, scope: SecretScope = "node") {
   const backend = useBackend();
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (value: string) => backend.setSecret({ key, value }),
-    onSuccess: (s) => client.setQueryData<SecretStatusDto>(queryKeys.secret(key), s),
+    mutationFn: (value: string) =>
+      scope === "alerts" ? backend.setAlertSecret({ key, value }) : backend.setSecret({ key, value }),
+    onSuccess: (s) => {
+      client.setQueryData<SecretStatusDto>(queryKeys.secret(key), s);
+      if (scope === "alerts") void client.invalidateQueries({ queryKey: alertChannelsKey });
+    },
   });
 }
 
-export function useDeleteSecret(key: string) {
+export function useDeleteSecret(key: string, scope: SecretScope = "node") {
   const backend = useBackend();
   const client = useQueryClient();
   return useMutation({
-    mutationFn: () => backend.deleteSecret(key),
-    onSuccess: (s) => client.setQueryData<SecretStatusDto>(queryKeys.secret(key), s),
+    mutationFn: () => (scope === "alerts" ? backend.deleteAlertSecret(key) : backend.deleteSecret(key)),
+    onSuccess: (s) => {
+      client.setQueryData<SecretStatusDto>(queryKeys.secret(key), s);
+      if (scope === "alerts") void client.invalidateQueries({ queryKey: alertChannelsKey });
+    },
   });
 }
 
@@ -45,5 +64,39 @@ export function useRunCycleNow() {
   return useMutation({
     mutationFn: () => backend.runCycleNow(),
     onSuccess: () => void client.invalidateQueries({ queryKey: queryKeys.status }),
+  });
+}
+
+/** `GET /settings`: the values as saved and which of them wait for a restart. */
+export function useSettings() {
+  const backend = useBackend();
+  return useQuery({ queryKey: settingsKey, queryFn: () => backend.settings() });
+}
+
+/** `PUT /settings`; the answer replaces the cached settings, and the status learns of a pending restart. */
+export function useUpdateSettings() {
+  const backend = useBackend();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (req: SettingsValuesDto) => backend.updateSettings(req),
+    onSuccess: (saved) => {
+      client.setQueryData<SettingsDto>(settingsKey, saved.settings);
+      void client.invalidateQueries({ queryKey: queryKeys.status });
+      void client.invalidateQueries({ queryKey: alertChannelsKey });
+    },
+  });
+}
+
+export function useAlertChannels() {
+  const backend = useBackend();
+  return useQuery({ queryKey: alertChannelsKey, queryFn: () => backend.alertChannels() });
+}
+
+export function useSendTestAlert() {
+  const backend = useBackend();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => backend.sendTestAlert(),
+    onSuccess: (channels) => client.setQueryData<AlertChannelDto[]>(alertChannelsKey, channels),
   });
 }

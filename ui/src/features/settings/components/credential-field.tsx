@@ -1,17 +1,35 @@
 import { type FormEvent, useId, useState } from "react";
 import { BackendError } from "../../../api/backend";
-import { useDeleteSecret, useSecretStatus, useSetSecret } from "../api/use-settings";
-import { type CredentialSpec, secretKey, validateCredential } from "../utils/credentials";
+import { type SecretScope, useDeleteSecret, useSecretStatus, useSetSecret } from "../api/use-settings";
+import { validateCredential } from "../utils/credentials";
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export function CredentialField({ nodeId, spec }: { nodeId: string; spec: CredentialSpec }) {
-  const key = secretKey(nodeId, spec.kind);
-  const status = useSecretStatus(key);
-  const save = useSetSecret(key);
-  const remove = useDeleteSecret(key);
+interface CredentialFieldProps {
+  /** The keyring entry, e.g. `golem:main/app_key` or `alerts:telegram/token`. */
+  secretKey: string;
+  label: string;
+  hint?: string;
+  /** The form's accessible name. */
+  formLabel: string;
+  scope?: SecretScope;
+  /** A message about this credential from another form (a settings save that needs it). */
+  externalError?: string | null;
+}
+
+export function CredentialField({
+  secretKey: key,
+  label,
+  hint,
+  formLabel,
+  scope = "node",
+  externalError = null,
+}: CredentialFieldProps) {
+  const status = useSecretStatus(key, scope);
+  const save = useSetSecret(key, scope);
+  const remove = useDeleteSecret(key, scope);
   const [value, setValue] = useState("");
   const [localError, setLocalError] = useState<string | null>(null);
   const [saved, setSaved] = useState<"stored" | "deleted" | null>(null);
@@ -22,6 +40,7 @@ export function CredentialField({ nodeId, spec }: { nodeId: string; spec: Creden
   const serverError = save.error ?? remove.error;
   const fieldError =
     localError ??
+    (save.isSuccess ? null : externalError) ??
     (serverError instanceof BackendError && (serverError.field === "value" || serverError.field === "key")
       ? serverError.message
       : null);
@@ -51,9 +70,9 @@ export function CredentialField({ nodeId, spec }: { nodeId: string; spec: Creden
 
   const stored = status.data?.stored;
   return (
-    <form className="credential" onSubmit={onSubmit} noValidate aria-label={`${spec.label} for ${nodeId}`}>
+    <form className="credential" onSubmit={onSubmit} noValidate aria-label={formLabel}>
       <div className="credential-head">
-        <label htmlFor={inputId}>{spec.label}</label>
+        <label htmlFor={inputId}>{label}</label>
         {status.isPending ? (
           <span className="tag tag-muted">checking…</span>
         ) : status.isError ? (
@@ -121,9 +140,9 @@ export function CredentialField({ nodeId, spec }: { nodeId: string; spec: Creden
           Deleted from the keyring.
         </p>
       )}
-      {spec.hint && (
+      {hint && (
         <p className="muted small">
-          {spec.hint.split("`").map((part, i) =>
+          {hint.split("`").map((part, i) =>
             // Odd parts were between backticks: commands to type.
             // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one fixed string never reorder
             i % 2 === 1 ? <code key={i}>{part}</code> : <span key={i}>{part}</span>,

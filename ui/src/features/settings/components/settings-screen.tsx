@@ -1,12 +1,14 @@
-import { useNodes } from "../../../api/use-nodes";
 import { useStatus } from "../../../api/use-status";
+import type { SettingsDto } from "../../../bindings";
 import { Card } from "../../../components/card";
 import { PageHeader } from "../../../components/page-header";
-import { ErrorState, LoadingState, NoNodesState, NotAvailable } from "../../../components/state-views";
-import { protocolName } from "../../../utils/format";
-import { useRunCycleNow, useSetPaused } from "../api/use-settings";
-import { credentialsFor } from "../utils/credentials";
-import { CredentialField } from "./credential-field";
+import { ErrorState, LoadingState } from "../../../components/state-views";
+import { useRunCycleNow, useSetPaused, useSettings } from "../api/use-settings";
+import "../settings.css";
+import { AlertsCard } from "./alerts-card";
+import { BudgetCard } from "./budget-card";
+import { CurrencyCard, IntervalsCard } from "./intervals-card";
+import { ProtocolCard } from "./protocol-card";
 
 function AutomationCard() {
   const status = useStatus();
@@ -62,55 +64,81 @@ function AutomationCard() {
   );
 }
 
-function CredentialsCard() {
-  const nodes = useNodes();
+function count(n: number): string {
+  return n === 1 ? "1 change" : `${n} changes`;
+}
+
+/** Where saves go, and which saved values the running app does not use yet. */
+function SaveTarget({ settings }: { settings: SettingsDto }) {
+  const pending = settings.restart_required;
   return (
-    <Card
-      title="Node credentials"
-      subtitle="Stored only in the OS keyring. Orcha shows whether a value is stored, never the value."
-    >
-      {nodes.isPending ? (
-        <LoadingState />
-      ) : !nodes.data ? (
-        <ErrorState error={nodes.error} onRetry={() => void nodes.refetch()} compact />
-      ) : nodes.data.length === 0 ? (
-        <NoNodesState />
-      ) : (
-        <div className="credential-nodes">
-          {nodes.data.map((n) => {
-            const specs = credentialsFor(n.protocol);
-            return (
-              <section key={n.id} className="credential-node" aria-label={`Credentials of ${n.id}`}>
-                <h3>
-                  {protocolName(n.protocol)} <span className="muted">· {n.name}</span>
-                </h3>
-                {specs.length === 0 ? (
-                  <p className="muted">
-                    No credential needed: the {protocolName(n.protocol)} node API is read from its local
-                    address.
-                  </p>
-                ) : (
-                  specs.map((spec) => <CredentialField key={spec.kind} nodeId={n.id} spec={spec} />)
-                )}
-              </section>
-            );
-          })}
+    <>
+      {pending.length > 0 && (
+        <div className="notice settings-restart" role="status" data-testid="restart-required">
+          <strong>
+            {settings.scratch
+              ? `${count(pending.length)} saved to the demo's scratch file; a real Orcha would use them after a restart:`
+              : `${count(pending.length)} saved; ${pending.length === 1 ? "it takes" : "they take"} effect after a restart of Orcha:`}
+          </strong>{" "}
+          {pending.map((f, i) => (
+            <span key={f}>
+              {i > 0 && ", "}
+              <code>{f}</code>
+            </span>
+          ))}
+          .
         </div>
       )}
-    </Card>
+      <p className="muted small" data-testid="settings-file">
+        {settings.scratch ? (
+          <>
+            Demo mode: settings are checked as usual and saved to a scratch file (<code>{settings.file}</code>
+            ) that the simulated nodes never read and that is discarded when the demo starts again.
+          </>
+        ) : settings.file ? (
+          <>
+            Saved to <code>{settings.file}</code>, keeping its comments. Only auto-apply takes effect at once;
+            everything else after a restart.
+          </>
+        ) : (
+          <>This Orcha was started without a configuration file, so settings cannot be saved.</>
+        )}
+      </p>
+    </>
   );
 }
 
 export function SettingsScreen() {
+  const settings = useSettings();
   return (
     <div className="screen">
-      <PageHeader title="Settings" description="Credentials, automation and configuration." />
+      <PageHeader
+        title="Settings"
+        description="Nodes, machine budget, intervals, currency, alert channels and credentials."
+      />
       <AutomationCard />
-      <CredentialsCard />
-      <NotAvailable title="Configuration editing">
-        Nodes, endpoints, the machine budget and per protocol auto-apply are set in the config file for now (
-        <code>orcha.toml</code>); editing them here needs the settings endpoints.
-      </NotAvailable>
+      {settings.isPending ? (
+        <Card title="Configuration">
+          <LoadingState label="Loading the settings…" />
+        </Card>
+      ) : !settings.data ? (
+        <Card title="Configuration">
+          <ErrorState error={settings.error} onRetry={() => void settings.refetch()} />
+        </Card>
+      ) : (
+        <>
+          <SaveTarget settings={settings.data} />
+          {settings.data.values.protocols.map((p) => (
+            <ProtocolCard key={p.protocol} protocol={p} settings={settings.data} />
+          ))}
+          <BudgetCard settings={settings.data} />
+          <div className="card-grid card-grid-2">
+            <IntervalsCard settings={settings.data} />
+            <CurrencyCard settings={settings.data} />
+          </div>
+          <AlertsCard settings={settings.data} />
+        </>
+      )}
     </div>
   );
 }
