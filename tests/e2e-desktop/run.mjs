@@ -1,6 +1,7 @@
 // Desktop end-to-end: drives the real Tauri window through tauri-driver + WebKitWebDriver
 // (W3C WebDriver over HTTP, no client library needed) and checks the demo overview renders.
 // Usage: node tests/e2e-desktop/run.mjs <app binary>; tauri-driver must listen on :4444.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 
 const app = process.argv[2];
@@ -41,6 +42,32 @@ async function waitFor(what, fn, timeoutMs) {
   }
 }
 
+const TRAY = "/org/ayatana/NotificationItem/tray_icon_tray_app_main";
+
+function gdbus(args) {
+  return execFileSync("gdbus", args, { encoding: "utf8", timeout: 5000 });
+}
+
+/** The bus name exporting the tray's menu, with the item's properties, or null. */
+function findTray() {
+  const names = gdbus(["call", "--session", "--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.ListNames"]);
+  for (const name of names.match(/:1\.\d+/g) ?? []) {
+    try {
+      const intro = gdbus(["introspect", "--session", "--dest", name, "--object-path", `${TRAY}/Menu`]);
+      if (!intro.includes("com.canonical.dbusmenu")) continue;
+      const props = gdbus(["call", "--session", "--dest", name, "--object-path", TRAY, "--method", "org.freedesktop.DBus.Properties.GetAll", "org.kde.StatusNotifierItem"]);
+      return { name, props };
+    } catch {
+      // Not this connection; keep looking.
+    }
+  }
+  return null;
+}
+
+function trayLayout(tray) {
+  return gdbus(["call", "--session", "--dest", tray.name, "--object-path", `${TRAY}/Menu`, "--method", "com.canonical.dbusmenu.GetLayout", "--", "0", "-1", "[]"]);
+}
+
 const t0 = Date.now();
 const session = await wd("POST", "/session", {
   capabilities: { alwaysMatch: { "tauri:options": { application: app } } },
@@ -68,11 +95,35 @@ try {
     `first render ${firstRender} ms after launch (process + webview ${startup} ms, page + data ${firstRender - startup} ms)`,
   );
   check("all four protocols are shown", ["Storj", "Golem", "Streamr", "Grass"].every((p) => overview.includes(p)));
-  const status = await wd("POST", `${base}/execute/async`, {
-    script: "const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('status').then(done, (e) => done({ error: e }));",
-    args: [],
-  });
+  const invoke = (cmd) =>
+    wd("POST", `${base}/execute/async`, {
+      script: `const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('${cmd}').then(done, (e) => done({ error: e }));`,
+      args: [],
+    });
+  const status = await invoke("status");
   check("the status command answers over IPC", status && status.demo === true && status.nodes_total === 4, JSON.stringify(status).slice(0, 160));
+  // The tray, from outside the app: libayatana-appindicator exports the icon as a
+  // StatusNotifierItem and its menu over com.canonical.dbusmenu on the session bus, which is
+  // what a desktop panel reads. Clicking "Pause automation" through that menu must pause.
+  const tray = findTray();
+  check("the tray icon is exported on D-Bus", tray !== null, tray ? `${tray.name} ${tray.props.slice(0, 120)}` : "no StatusNotifierItem found");
+  if (tray) {
+    const labels = [...trayLayout(tray).matchAll(/'label': <'([^']*)'>/g)].map((m) => m[1]);
+    const wanted = ["Open dashboard", "Pause automation", "Run a cycle now", "Quit DePIN Orcha"];
+    check("the tray menu has open, pause, run-cycle and quit", wanted.every((l) => labels.includes(l)), labels.join(" | "));
+    const pauseId = trayLayout(tray).match(/\((\d+), \{'label': <'Pause automation'>/)?.[1];
+    gdbus(["call", "--session", "--dest", tray.name, "--object-path", `${TRAY}/Menu`, "--method", "com.canonical.dbusmenu.Event", "--", pauseId ?? "0", "clicked", "<int32 0>", "0"]);
+    const paused = await waitFor("automation paused from the tray", async () => {
+      const st = await invoke("status");
+      return st?.paused === true ? st : null;
+    }, 10000).catch(() => null);
+    const relabelled = [...trayLayout(tray).matchAll(/'label': <'([^']*)'>/g)].map((m) => m[1]);
+    check(
+      "clicking Pause automation in the tray menu pauses and relabels it",
+      paused !== null && relabelled.includes("Resume automation"),
+      relabelled.join(" | "),
+    );
+  }
   const shot = await wd("GET", `${base}/screenshot`);
   writeFileSync(`${out}/overview.png`, Buffer.from(shot, "base64"));
   writeFileSync(`${out}/timing.json`, JSON.stringify({ first_render_ms: firstRender, webview_start_ms: startup }));
