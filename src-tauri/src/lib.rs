@@ -91,6 +91,10 @@ pub mod commands {
         ops::what_if(&s, req).await
     }
     #[tauri::command]
+    pub async fn forecast(s: S<'_>, q: ForecastQuery) -> Result<ForecastDto, ApiError> {
+        ops::forecast(&s, &q.node, q.hours).await
+    }
+    #[tauri::command]
     pub async fn prices(s: S<'_>) -> Result<PricesDto, ApiError> {
         ops::prices(&s).await
     }
@@ -163,6 +167,7 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         commands::approve_plan,
         commands::set_auto_apply,
         commands::what_if,
+        commands::forecast,
         commands::prices,
         commands::earnings_totals,
         commands::secret_status,
@@ -195,6 +200,48 @@ struct Running {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+/// The file logger's writer guard, kept in Tauri's state so buffered lines are flushed on exit.
+struct LogGuard<G> {
+    _guard: G,
+}
+
+/// Desktop logs go to rotating JSON files under `<data_dir>/logs` (a desktop user has no
+/// terminal); if that directory cannot be used, to standard error instead.
+fn init_logging(app: &tauri::App, data_dir: &std::path::Path) {
+    match startup::init_file_logging(data_dir) {
+        Ok(guard) => {
+            app.manage(LogGuard { _guard: guard });
+        }
+        Err(e) => {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .try_init();
+            tracing::warn!(error = %format!("{e:#}"), "No log file; logging to standard error.");
+        }
+    }
+}
+
+/// Serves `/metrics` on 127.0.0.1:`port` until `cancel` fires, when the operator set
+/// `orchestrator.metrics_port` (off by default). The desktop app has no other HTTP listener.
+async fn serve_metrics(state: Arc<AppState>, port: u16, cancel: CancellationToken) {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(%addr, error = %e, "Cannot serve /metrics; is the port in use?");
+            return;
+        }
+    };
+    tracing::info!(%addr, "Serving /metrics.");
+    let router = orcha_server::metrics_router(state);
+    if let Err(e) = orcha_server::serve(listener, router, cancel).await {
+        tracing::error!(error = %e, "The /metrics listener failed.");
+    }
 }
 
 /// The overall state the tray icon shows, worst first.
@@ -356,6 +403,8 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
     if config.orchestrator.data_dir.is_empty() {
         config.orchestrator.data_dir = app.path().app_data_dir()?.display().to_string();
     }
+    init_logging(app, std::path::Path::new(&config.orchestrator.data_dir));
+    let metrics_port = config.orchestrator.metrics_port;
     let deadline = Duration::from_secs(config.orchestrator.shutdown_deadline);
     // `--demo` (or ORCHA_DEMO=1) runs against the built-in simulator with its own database.
     let demo =
@@ -391,8 +440,21 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
     let task = tauri::async_runtime::spawn(async move {
         let ml_engine = startup::start_ml_engine(&st, &env, c.child_token());
         let orchestrator = orcha_api::orchestrator::spawn(Arc::clone(&st), c.child_token());
+        let metrics = (metrics_port != 0).then(|| {
+            tokio::spawn(serve_metrics(
+                Arc::clone(&st),
+                metrics_port,
+                c.child_token(),
+            ))
+        });
         bridge(handle, st, c.clone()).await;
         orchestrator.shutdown(deadline).await;
+        if let Some(m) = metrics {
+            // Cancelled with the rest; graceful shutdown waits for open scrapes up to the deadline.
+            if tokio::time::timeout(deadline, m).await.is_err() {
+                tracing::warn!("The /metrics listener did not stop in time.");
+            }
+        }
         if let Some(ml) = ml_engine {
             // The supervisor stops and reaps the engine once cancelled.
             let _ = tokio::time::timeout(deadline + Duration::from_secs(5), ml).await;
@@ -410,12 +472,7 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
 }
 
 pub fn run() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    // Logging starts in `start`, once the data directory (where the log files go) is known.
     // A second launch focuses the running window instead of starting another orchestrator on
     // the same database.
     let app = configure(tauri::Builder::default())

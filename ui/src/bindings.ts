@@ -388,4 +388,38 @@ unpriced: Array<MoneyDto>, };
 
 export type EarningsTotalsDto = { fiat: string, at: string, nodes: Array<NodeEarningsTotalsDto>, overall: Array<OverallEarningsDto>, };
 
+export type ForecastQuery = { node: string, 
+/**
+ * How many coming hours to return (1–168); the engine forecasts 24.
+ */
+hours?: number, };
+
+export type ForecastPointDto = { 
+/**
+ * The start of the hour.
+ */
+hour: string, p10: MoneyDto, p50: MoneyDto, p90: MoneyDto, };
+
+export type ForecastDto = { node: string, 
+/**
+ * When the forecast was made; `None` when there is none.
+ */
+made_at: string | null, 
+/**
+ * The model the ML engine chose (`lstm`, `ets`, `seasonal_naive_24`, …).
+ */
+model: string | null, 
+/**
+ * The saved LSTM's version (`lstm@3`) or the engine's version.
+ */
+model_version: string | null, 
+/**
+ * Always true: forecasts are estimates, never promises.
+ */
+estimate: boolean, points: Array<ForecastPointDto>, 
+/**
+ * Why there are fewer points than asked for, or empty.
+ */
+note: string, };
+
 export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };

@@ -5,28 +5,30 @@
 //! (`open_alert` de-duplicates per rule and node), `Event::Alert`s, metrics and notifications.
 //! Notifications run in spawned tasks, in order, with a timeout per channel, so a failing
 //! channel never delays collection or the other channels; each channel's last error is kept
-//! for the API.
+//! for the API. The bookkeeping (`Notifications`) is a field of `AppState`, not global state.
 
 pub mod channels;
 pub mod rules;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use orcha_core::{EarningsKind, HealthStatus, NodeId, ProtocolId};
 use orcha_store::AlertRow;
 use tokio::task::JoinHandle;
 
+use crate::cycle::predict;
 use crate::dto::{AlertChannelDto, AlertNotificationDto, ApiError, ErrorCode, Event};
 use crate::orchestrator::PollOutcome;
 use crate::state::{AppState, NodeRuntime};
 use channels::{ChannelKind, SendContext};
 use rules::{RuleId, Severity, Verdict};
 
-/// Per-process alert bookkeeping of one `AppState`: rate limiter, channel status, send tasks.
+/// The alert bookkeeping of one `AppState`: rate limiter, channel status, send tasks. Shared by
+/// `Arc` with the send tasks, which record each channel's result when they finish.
 #[derive(Default)]
-struct Runtime {
+pub struct Notifications {
     limiter: Mutex<RateLimiter>,
     channels: Mutex<BTreeMap<ChannelKind, AlertChannelDto>>,
     /// The newest send task; each task waits for the one before it, so notifications leave in
@@ -37,14 +39,8 @@ struct Runtime {
     seen_id: Mutex<Option<i64>>,
 }
 
-// Keyed by the state's address: `AppState` is shared and its fields are owned elsewhere, and
-// tests build several states in one process.
-static RUNTIMES: LazyLock<Mutex<HashMap<usize, Arc<Runtime>>>> = LazyLock::new(Default::default);
-
-fn runtime(state: &AppState) -> Arc<Runtime> {
-    let key = std::ptr::from_ref(state) as usize;
-    let mut map = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());
-    Arc::clone(map.entry(key).or_default())
+fn runtime(state: &AppState) -> Arc<Notifications> {
+    Arc::clone(&state.notifications)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -89,7 +85,7 @@ impl RateLimiter {
 }
 
 /// Sets the watermark to the newest stored alert the first time this state is seen.
-async fn ensure_watermark(state: &AppState, rt: &Runtime) {
+async fn ensure_watermark(state: &AppState, rt: &Notifications) {
     if lock(&rt.seen_id).is_some() {
         return;
     }
@@ -156,8 +152,10 @@ pub async fn after_cycle(state: &Arc<AppState>, cycle: i64) {
         changes.extend(earnings_rules(state, node).await);
     }
     changes.extend(anomaly_rules(state).await);
-    // Forecast error and training failure have no input yet: forecasts are not stored, so
-    // `RuleId::ForecastError` / `TrainingFailed` stay inert until they are.
+    for node in &state.nodes {
+        changes.extend(forecast_rule(state, node).await);
+    }
+    changes.extend(training_rules(state).await);
     apply_verdicts(state, changes).await;
     notify_foreign(state).await;
     observe_ml_latency(state).await;
@@ -396,6 +394,98 @@ async fn anomaly_rules(state: &AppState) -> Vec<(RuleId, Option<String>, Verdict
     }
 }
 
+/// Compares the newest forecast whose hours have all passed with what the node realized over
+/// those hours, sets `orcha_forecast_error_ratio` and decides `forecast_error`.
+async fn forecast_rule(
+    state: &AppState,
+    node: &NodeRuntime,
+) -> Option<(RuleId, Option<String>, Verdict)> {
+    let now = state.clock.now();
+    let id = node.config.id.clone();
+    let run = {
+        let id = id.clone();
+        state
+            .db(move |s| s.latest_complete_forecast(&id, now))
+            .await
+            .ok()?
+    };
+    let (first, last) = (run.first()?.target, run.last()?.target);
+    // The hour before the first target anchors its increase.
+    let points = predict::node_history(
+        state,
+        &id,
+        first - Duration::hours(2),
+        last + Duration::hours(1),
+    )
+    .await
+    .ok()?;
+    let realized: BTreeMap<DateTime<Utc>, f64> =
+        predict::hourly_increases(&points).into_iter().collect();
+    // The figure is cumulative, so only the window's ends must be observed: an hour missing in
+    // between is carried and its earnings land in the next observed hour. An end that was not
+    // observed (the node was down, or Orcha was not running) would count as a collapse of
+    // earnings, so then nothing is concluded.
+    let mut total = 0.0;
+    for r in &run {
+        total += realized.get(&r.target)?;
+    }
+    let p50: f64 = run.iter().map(|r| r.p50.to_f64_lossy()).sum();
+    let token = run[0].p50.token.as_str();
+    let (ratio, verdict) = rules::forecast_error(
+        p50,
+        total,
+        run.len(),
+        state.config.alerts.forecast_error_percent,
+        token,
+    );
+    if let Some(ratio) = ratio {
+        state
+            .metrics
+            .forecast_error
+            .with_label_values(&[id.protocol().as_str(), id.name()])
+            .set(ratio);
+    }
+    let verdict = match verdict {
+        Verdict::Firing(msg) => Verdict::Firing(format!(
+            "{msg}; model {} made at {}",
+            run[0].model,
+            run[0].made_at.format("%Y-%m-%d %H:%M UTC")
+        )),
+        v => v,
+    };
+    Some((RuleId::ForecastError, Some(id.to_string()), verdict))
+}
+
+/// Failed background training jobs of the ML engine become `training_failed` alerts for the
+/// nodes whose series they trained; skipped while the engine is unavailable.
+async fn training_rules(state: &AppState) -> Vec<(RuleId, Option<String>, Verdict)> {
+    if !state.ml_status().available {
+        return Vec::new();
+    }
+    let started = std::time::Instant::now();
+    let models = match state.ml.models().await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::debug!(error = %e, "No training job states this cycle.");
+            return Vec::new();
+        }
+    };
+    state
+        .metrics
+        .ml_request_duration
+        .with_label_values(&["models"])
+        .observe(started.elapsed().as_secs_f64());
+    state
+        .nodes
+        .iter()
+        .map(|n| {
+            let id = n.config.id.to_string();
+            let v = rules::training_failed(&models.jobs, &id);
+            (RuleId::TrainingFailed, Some(id), v)
+        })
+        .collect()
+}
+
 async fn observe_ml_latency(state: &AppState) {
     if state.ml.base().is_none() {
         return;
@@ -573,7 +663,7 @@ async fn refresh_open_gauge(state: &AppState) {
 
 /// Sends a notification to every configured channel in background tasks, subject to the
 /// severity floor and the rate limit.
-fn notify(state: &AppState, rt: &Arc<Runtime>, note: AlertNotificationDto) {
+fn notify(state: &AppState, rt: &Arc<Notifications>, note: AlertNotificationDto) {
     let cfg = &state.config.alerts;
     let floor = Severity::parse(&cfg.notify_min_severity).unwrap_or(Severity::Warning);
     if Severity::parse(&note.severity).unwrap_or(Severity::Info) < floor {
@@ -618,7 +708,7 @@ fn notify(state: &AppState, rt: &Arc<Runtime>, note: AlertNotificationDto) {
 }
 
 fn record(
-    rt: &Runtime,
+    rt: &Notifications,
     metrics: &crate::metrics::Metrics,
     ch: ChannelKind,
     at: DateTime<Utc>,

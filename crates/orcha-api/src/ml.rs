@@ -182,6 +182,40 @@ pub struct TrainAccepted {
     pub series_ids: Vec<String>,
 }
 
+/// One background training job, as `GET /v1/models` lists it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobInfo {
+    pub job_id: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub state: String,
+    pub series_ids: Vec<String>,
+    pub progress: f64,
+    pub message: String,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// `series_id@version` of the models the job saved.
+    pub models: Vec<String>,
+}
+
+/// The saved LSTM versions of one series.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesModels {
+    pub series_id: String,
+    pub latest_version: u32,
+    /// Each version's details; Orcha reads only `latest_version`, so they stay untyped.
+    pub versions: Vec<serde_json::Value>,
+}
+
+/// The engine's answer to `GET /v1/models`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelsResponse {
+    pub series: Vec<SeriesModels>,
+    pub jobs: Vec<JobInfo>,
+    pub anomaly_detectors: Vec<serde_json::Value>,
+}
+
 /// Why a call to the engine failed; callers branch on it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MlError {
@@ -271,6 +305,43 @@ impl MlClient {
 
     pub async fn anomalies(&self, req: &AnomalyRequest) -> Result<AnomalyResponse, MlError> {
         self.post("/v1/anomalies", req).await
+    }
+
+    /// The saved models and the training jobs with their state, once and without retries (it is
+    /// asked again next cycle).
+    pub async fn models(&self) -> Result<ModelsResponse, MlError> {
+        let base = self
+            .base()
+            .ok_or_else(|| MlError::Unavailable("no ML engine is configured or running".into()))?;
+        let url = format!("{base}/v1/models");
+        let resp = self.client.get(&url).send().await.map_err(|e| {
+            if e.is_timeout() {
+                MlError::Timeout {
+                    endpoint: url.clone(),
+                    after: self.timeout,
+                }
+            } else {
+                MlError::Unavailable(format!("{url}: {}", root_cause(&e)))
+            }
+        })?;
+        let status = resp.status();
+        if !status.is_success() {
+            let message = format!("HTTP {}", status.as_u16());
+            return Err(if status.is_server_error() {
+                MlError::Unavailable(format!("{url} answered {message}"))
+            } else {
+                MlError::Rejected {
+                    endpoint: url,
+                    message,
+                }
+            });
+        }
+        resp.json::<ModelsResponse>()
+            .await
+            .map_err(|e| MlError::Malformed {
+                endpoint: url,
+                what: e.to_string(),
+            })
     }
 
     async fn post<Req: Serialize, Resp: DeserializeOwned>(

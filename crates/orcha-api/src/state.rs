@@ -76,6 +76,8 @@ pub struct AppState {
     pub allocation: crate::policy::Controls,
     /// Token prices in the operator's fiat (refreshed by `crate::prices::run`).
     pub prices: crate::prices::PriceBook,
+    /// Alert notification bookkeeping: rate limiter, each channel's last result, send tasks.
+    pub notifications: Arc<crate::alerts::Notifications>,
     /// Where settings are saved, and what was saved since the start.
     pub settings: crate::ops::settings::SettingsFile,
 }
@@ -136,6 +138,7 @@ impl AppState {
             last_training: Mutex::new(std::collections::BTreeMap::new()),
             cycle_now: Notify::new(),
             allocation: crate::policy::Controls::default(),
+            notifications: Arc::default(),
             settings: crate::ops::settings::SettingsFile::default(),
         })
     }

@@ -131,6 +131,15 @@ fn request_and_response_types_match_the_engine() {
         "TrainAccepted",
         serde_json::to_value(TrainAccepted::default()).unwrap(),
     );
+    check("JobInfo", serde_json::to_value(JobInfo::default()).unwrap());
+    check(
+        "SeriesModels",
+        serde_json::to_value(SeriesModels::default()).unwrap(),
+    );
+    check(
+        "ModelsResponse",
+        serde_json::to_value(ModelsResponse::default()).unwrap(),
+    );
 }
 
 #[test]

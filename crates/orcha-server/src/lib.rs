@@ -291,6 +291,14 @@ pub fn router(state: Arc<AppState>, options: ServerOptions) -> Router {
                 },
             ),
         )
+        .route(
+            "/forecast",
+            get(
+                |State(s): State<Arc<AppState>>, Query(q): Query<ForecastQuery>| async move {
+                    wrap(ops::forecast(&s, &q.node, q.hours).await)
+                },
+            ),
+        )
         .route("/events", get(events))
         .fallback(|| async { HttpError(ApiError::not_found("no such API route")) })
         .layer(middleware::from_fn_with_state(
@@ -373,6 +381,14 @@ async fn observe_latency(State(state): State<Arc<AppState>>, req: Request, next:
     resp
 }
 
+/// Only `/metrics`, for a separate loopback listener (the desktop app's `metrics_port`); the same
+/// rendering as the full router's `/metrics`.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     (
         [(
@@ -383,7 +399,8 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     )
 }
 
-/// Readiness: the database is writable, and what each adapter and the ML engine last did.
+/// Readiness: the database is writable, and what each adapter, the ML engine and each alert
+/// channel last did. Only the database decides `ready`; the rest is there to be seen.
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let db = state.db(|s| s.check_writable()).await;
     let nodes: Vec<serde_json::Value> = state
@@ -399,12 +416,23 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
         })
         .collect();
     let ml = state.ml_status();
+    // Whether a channel is configured may ask the keyring, which must not hang the probe.
+    let channels = match tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        orcha_api::alerts::channel_status(&state),
+    )
+    .await
+    {
+        Ok(c) => serde_json::json!(c),
+        Err(_) => serde_json::json!("unknown: the keyring did not answer within 5 s"),
+    };
     let ready = db.is_ok();
     let body = serde_json::json!({
         "ready": ready,
         "database": match &db { Ok(()) => "writable".to_owned(), Err(e) => e.message.clone() },
         "ml_engine": ml,
         "nodes": nodes,
+        "alert_channels": channels,
         "demo": state.demo,
     });
     let status = if ready {

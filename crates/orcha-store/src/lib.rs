@@ -4,6 +4,7 @@
 //! mode with `synchronous = NORMAL`, so a committed transaction survives the process being killed.
 //! An existing file that is not a SQLite database is refused and never touched.
 
+mod forecasts;
 mod migrations;
 
 use std::io::Read;
@@ -13,6 +14,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use orcha_core::{EarningsData, EarningsKind, HealthStatus, Money, NodeId, Token};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+pub use forecasts::ForecastRow;
 pub use migrations::MIGRATIONS;
 
 #[derive(Debug, thiserror::Error)]

@@ -117,4 +117,21 @@ pub const MIGRATIONS: &[&str] = &[
         new_value TEXT
     ) STRICT;
     "#,
+    // 2: forecasts of each node's earnings rate, one row per forecasted hour of a run.
+    r#"
+    CREATE TABLE forecasts (
+        node          TEXT NOT NULL,
+        made_at       INTEGER NOT NULL,        -- unix ms, when the run was made
+        target        INTEGER NOT NULL,        -- unix ms, start of the forecasted hour
+        token         TEXT NOT NULL,           -- the node's earnings token
+        decimals      INTEGER NOT NULL,
+        p10           TEXT NOT NULL,           -- base units per hour, integer as text
+        p50           TEXT NOT NULL,
+        p90           TEXT NOT NULL,
+        model         TEXT NOT NULL,           -- the model the engine chose (lstm, ets, ...)
+        model_version TEXT,                    -- saved LSTM version, or the engine's version
+        PRIMARY KEY (node, made_at, target)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX forecasts_made_at ON forecasts (made_at);
+    "#,
 ];

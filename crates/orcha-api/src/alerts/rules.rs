@@ -298,3 +298,61 @@ pub fn golem_idle(
         None => Verdict::Unknown,
     }
 }
+
+/// Realized earnings over a completed forecast's hours against the sum of its p50, both in whole
+/// tokens. Returns the error ratio `|realized - p50| / p50` (for the gauge) and the verdict:
+/// fires above `percent`, clears below three quarters of it so it does not flap. A forecast of
+/// nothing has no ratio and says nothing.
+pub fn forecast_error(
+    p50_total: f64,
+    realized: f64,
+    hours: usize,
+    percent: f64,
+    token: &str,
+) -> (Option<f64>, Verdict) {
+    if !p50_total.is_finite() || !realized.is_finite() || p50_total <= 0.0 || hours == 0 {
+        return (None, Verdict::Unknown);
+    }
+    let ratio = (realized - p50_total).abs() / p50_total;
+    let pct = ratio * 100.0;
+    let verdict = if pct > percent {
+        Verdict::Firing(format!(
+            "earnings over the {hours} forecasted hours were {realized:.4} {token}, {pct:.0} % off the forecast's median of {p50_total:.4} {token} (threshold {percent} %)"
+        ))
+    } else if pct < percent * 0.75 {
+        Verdict::Clear
+    } else {
+        Verdict::Unknown
+    };
+    (Some(ratio), verdict)
+}
+
+/// The newest *finished* training job that included `series` decides: failed fires, succeeded
+/// clears; queued or running jobs, and a series never trained, say nothing yet.
+pub fn training_failed(jobs: &[crate::ml::JobInfo], series: &str) -> Verdict {
+    let finished_at = |j: &crate::ml::JobInfo| {
+        j.finished_at
+            .as_deref()
+            .or(Some(j.created_at.as_str()))
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.to_utc())
+    };
+    let newest = jobs
+        .iter()
+        .filter(|j| j.series_ids.iter().any(|s| s == series))
+        .filter(|j| j.state == "failed" || j.state == "succeeded")
+        // Ties and unparsable times keep the engine's order, which is creation order.
+        .max_by(|a, b| finished_at(a).cmp(&finished_at(b)));
+    match newest {
+        Some(j) if j.state == "failed" => Verdict::Firing(format!(
+            "the ML engine's training job {} failed: {}",
+            j.job_id,
+            j.error
+                .as_deref()
+                .filter(|e| !e.is_empty())
+                .unwrap_or(j.message.as_str())
+        )),
+        Some(_) => Verdict::Clear,
+        None => Verdict::Unknown,
+    }
+}

@@ -4,12 +4,17 @@
 //! figure, in whole tokens of its own currency) and sent to `POST /v1/forecast`. Without the
 //! engine nothing is predicted and nothing downstream is invented: the step says "ML engine
 //! unavailable" and the cycle goes on to record that no plan exists.
+//!
+//! Every forecast is also stored (`forecasts` table, exact base units of the node's token per
+//! hour), so the UI can draw its band and the `forecast_error` rule can later compare it with
+//! what was realized.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use orcha_core::event::StepOutcome;
-use orcha_core::{EarningsKind, Money, NodeId};
+use orcha_core::{EarningsKind, Money, NodeId, Token};
+use orcha_store::ForecastRow;
 
 use crate::ml::{ForecastRequest, SeriesInput, TrainRequest};
 use crate::state::AppState;
@@ -42,6 +47,9 @@ const HORIZON: u32 = 24;
 const TRAIN_MIN_HOURS: usize = 240;
 /// How often a node's LSTM is retrained on fresh history.
 const RETRAIN_EVERY_HOURS: i64 = 24;
+/// Forecasts are stored with at least this many decimals, so a rate of a fraction of a cent per
+/// hour is not rounded away for tokens counted in cents or whole points.
+const MIN_FORECAST_DECIMALS: u8 = 9;
 
 /// Turns observations of a cumulative figure into hourly increases, oldest first.
 ///
@@ -76,10 +84,32 @@ pub fn hourly_increases(points: &[(DateTime<Utc>, Money)]) -> Vec<(DateTime<Utc>
     out
 }
 
+/// The cumulative figure a node's earnings are forecast on: lifetime, else the current-period
+/// estimate. The `forecast_error` rule reads realized earnings the same way.
+pub async fn node_history(
+    state: &AppState,
+    id: &NodeId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, Money)>, crate::dto::ApiError> {
+    let id = id.clone();
+    state
+        .db(move |s| {
+            let lifetime = s.earnings_history(&id, EarningsKind::Lifetime, from, to)?;
+            if lifetime.is_empty() {
+                s.earnings_history(&id, EarningsKind::CurrentPeriodEstimate, from, to)
+            } else {
+                Ok(lifetime)
+            }
+        })
+        .await
+}
+
 /// Checks the engine and, when it answers, forecasts every node with enough history.
 pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecasts>) {
     let ml = state.ml.health().await;
     let available = ml.is_ok();
+    let engine_version = ml.as_ref().ok().and_then(|h| h.version.clone());
     let detail = match &ml {
         Ok(h) => format!(
             "ML engine {} ({})",
@@ -100,20 +130,20 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
     let to = now + Duration::minutes(1);
     let mut series = Vec::new();
     let mut notes = Vec::new();
+    // The unit each node's forecast is stored in: its latest earnings figure's token.
+    let mut units: BTreeMap<String, (Token, u8)> = BTreeMap::new();
     for node in &state.nodes {
-        let id = node.config.id.clone();
-        let history = state
-            .db(move |s| {
-                let lifetime = s.earnings_history(&id, EarningsKind::Lifetime, from, to)?;
-                if lifetime.is_empty() {
-                    s.earnings_history(&id, EarningsKind::CurrentPeriodEstimate, from, to)
-                } else {
-                    Ok(lifetime)
-                }
-            })
-            .await;
+        let history = node_history(state, &node.config.id, from, to).await;
         let hourly = match history {
-            Ok(points) => hourly_increases(&points),
+            Ok(points) => {
+                if let Some((_, m)) = points.last() {
+                    units.insert(
+                        node.config.id.to_string(),
+                        (m.token, m.decimals.max(MIN_FORECAST_DECIMALS)),
+                    );
+                }
+                hourly_increases(&points)
+            }
             Err(e) => {
                 notes.push(format!(
                     "{}: history unreadable ({})",
@@ -161,6 +191,7 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
         Ok(r) => r,
         Err(e) => return (StepOutcome::Failed(e.to_string()), None),
     };
+    let stored = store_forecasts(state, &response.forecasts, &units, engine_version, now).await;
     let mut forecasts = Forecasts::default();
     let mut summary = Vec::new();
     for f in response.forecasts {
@@ -198,11 +229,122 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
         );
     }
     summary.extend(notes);
+    summary.extend(stored);
     summary.extend(training);
     (
         StepOutcome::Done(format!("forecast {}", summary.join("; "))),
         Some(forecasts),
     )
+}
+
+/// An hourly rate in whole tokens as exact base units; `None` for a value that is not a number
+/// or does not fit.
+pub fn rate_to_money(v: f64, token: Token, decimals: u8) -> Option<Money> {
+    let scaled = (v * 10f64.powi(i32::from(decimals))).round();
+    // 1e36 keeps well inside i128; a rate that large is not an earnings forecast.
+    (scaled.is_finite() && scaled.abs() < 1e36).then(|| Money::new(token, scaled as i128, decimals))
+}
+
+/// The start of each forecasted hour: the engine's timestamps, or the hours after `now` when
+/// one does not parse.
+fn target_hours(f: &crate::ml::SeriesForecast, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let base = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
+    (0..f.point.len())
+        .map(|i| {
+            f.timestamps
+                .get(i)
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.to_utc())
+                .unwrap_or_else(|| base + Duration::hours(i as i64 + 1))
+        })
+        .collect()
+}
+
+/// Turns the engine's forecasts into `forecasts` rows (one per node and hour), stamped with the
+/// model and its version. Pure, so the conversion is tested without a store.
+pub fn forecast_rows(
+    forecasts: &[crate::ml::SeriesForecast],
+    units: &BTreeMap<String, (Token, u8)>,
+    versions: &BTreeMap<String, String>,
+    now: DateTime<Utc>,
+) -> Vec<ForecastRow> {
+    let mut rows = Vec::new();
+    for f in forecasts {
+        let (Ok(node), Some(&(token, decimals))) = (f.id.parse::<NodeId>(), units.get(&f.id))
+        else {
+            continue;
+        };
+        let q = |k: &str| f.quantiles.get(k).unwrap_or(&f.point).clone();
+        let (p10, p50, p90) = (q("0.1"), q("0.5"), q("0.9"));
+        let version = if f.model == "lstm" {
+            versions.get(&f.id).cloned()
+        } else {
+            versions.get("").cloned()
+        };
+        for (i, target) in target_hours(f, now).into_iter().enumerate() {
+            let money = |v: &[f64]| v.get(i).and_then(|x| rate_to_money(*x, token, decimals));
+            let (Some(lo), Some(mid), Some(hi)) = (money(&p10), money(&p50), money(&p90)) else {
+                continue;
+            };
+            rows.push(ForecastRow {
+                node: node.clone(),
+                made_at: now,
+                target,
+                p10: lo,
+                p50: mid,
+                p90: hi,
+                model: f.model.clone(),
+                model_version: version.clone(),
+            });
+        }
+    }
+    rows
+}
+
+/// Stores this cycle's forecasts and drops runs older than the raw-sample retention. Returns a
+/// note for the step's detail when something could not be stored.
+async fn store_forecasts(
+    state: &AppState,
+    forecasts: &[crate::ml::SeriesForecast],
+    units: &BTreeMap<String, (Token, u8)>,
+    engine_version: Option<String>,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    // Models fitted on the fly are identified by the engine's version (key ""); a saved LSTM by
+    // its own version, which only the model list knows.
+    let mut versions = BTreeMap::new();
+    if let Some(v) = engine_version {
+        versions.insert(String::new(), v);
+    }
+    if forecasts.iter().any(|f| f.model == "lstm") {
+        match state.ml.models().await {
+            Ok(m) => {
+                for s in m.series {
+                    versions.insert(s.series_id, format!("lstm@{}", s.latest_version));
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "No LSTM versions for the stored forecasts."),
+        }
+    }
+    let rows = forecast_rows(forecasts, units, &versions, now);
+    let keep_from = now - Duration::days(i64::from(state.config.storage.retention_raw_days.max(1)));
+    let result = state
+        .db(move |s| {
+            let n = s.insert_forecasts(&rows)?;
+            s.prune_forecasts(keep_from)?;
+            Ok(n)
+        })
+        .await;
+    match result {
+        Ok(n) => {
+            tracing::debug!(rows = n, "Forecasts stored.");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e.message, "Could not store forecasts.");
+            Some(format!("forecasts not stored: {}", e.message))
+        }
+    }
 }
 
 /// Asks the engine to (re)train the LSTM of every series with enough history that was not sent
@@ -284,5 +426,65 @@ mod tests {
         assert_eq!(values, vec![0.2, 0.0, 0.3, 0.0, 0.05]);
         assert_eq!(hourly[0].0, at(1, 0));
         assert!(hourly_increases(&[]).is_empty());
+    }
+
+    #[test]
+    fn forecasts_become_exact_rows_per_hour_with_model_and_version() {
+        let now = at(10, 20);
+        let f = |id: &str, model: &str, ts: Vec<String>| crate::ml::SeriesForecast {
+            id: id.into(),
+            model: model.into(),
+            timestamps: ts,
+            point: vec![0.5, 0.25],
+            quantiles: BTreeMap::from([
+                ("0.1".to_owned(), vec![0.125, 0.0]),
+                ("0.5".to_owned(), vec![0.5, 0.25]),
+                ("0.9".to_owned(), vec![1.0, f64::NAN]),
+            ]),
+            ..Default::default()
+        };
+        let units = BTreeMap::from([
+            ("golem:main".to_owned(), (Token::Glm, 18)),
+            ("storj:main".to_owned(), (Token::Usd, 9)),
+        ]);
+        let versions = BTreeMap::from([
+            (String::new(), "0.3.1".to_owned()),
+            ("golem:main".to_owned(), "lstm@4".to_owned()),
+        ]);
+        let rows = forecast_rows(
+            &[
+                f(
+                    "golem:main",
+                    "lstm",
+                    vec!["2026-05-01T11:00:00Z".into(), "2026-05-01T12:00:00Z".into()],
+                ),
+                f("storj:main", "ets", vec!["garbage".into()]),
+                // Not a configured unit (unknown node): skipped.
+                f("grass:main", "ets", vec![]),
+            ],
+            &units,
+            &versions,
+            now,
+        );
+        // The NaN p90 of the second hour drops that hour only.
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0].target, at(11, 0));
+        assert_eq!(
+            rows[0].p50,
+            Money::new(Token::Glm, 500_000_000_000_000_000, 18)
+        );
+        assert_eq!(rows[0].p10.to_decimal_string(), "0.125000000000000000");
+        assert_eq!(rows[0].model_version.as_deref(), Some("lstm@4"));
+        // An unparsable timestamp falls back to the hour after now.
+        assert_eq!(rows[1].target, at(11, 0));
+        assert_eq!(rows[1].p50, Money::new(Token::Usd, 500_000_000, 9));
+        assert_eq!(rows[1].model_version.as_deref(), Some("0.3.1"));
+        assert_eq!(rows[1].made_at, now);
+        assert_eq!(rate_to_money(f64::INFINITY, Token::Usd, 2), None);
+        assert_eq!(rate_to_money(1e40, Token::Usd, 2), None);
+        assert_eq!(
+            rate_to_money(-0.014, Token::Usd, 2),
+            Some(Money::new(Token::Usd, -1, 2))
+        );
     }
 }

@@ -9,6 +9,8 @@ use orcha_core::{Capability, EarningsKind, HealthStatus, Knob, Money, ResourceMe
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod forecast;
+pub use forecast::*;
 mod settings;
 pub use settings::*;
 mod prices;
@@ -673,6 +675,9 @@ pub fn typescript_bindings() -> String {
         NodeEarningsTotalsDto::decl(),
         OverallEarningsDto::decl(),
         EarningsTotalsDto::decl(),
+        ForecastQuery::decl(),
+        ForecastPointDto::decl(),
+        ForecastDto::decl(),
         Event::decl(),
     ];
     let mut out = String::from(

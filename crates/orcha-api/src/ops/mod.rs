@@ -15,6 +15,9 @@ use crate::state::AppState;
 pub mod settings;
 pub use settings::{alert_secret_status, settings, update_settings};
 
+mod forecast;
+pub use forecast::forecast;
+
 mod prices;
 pub use prices::{earnings_totals, prices};
 
