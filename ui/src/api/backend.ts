@@ -15,6 +15,8 @@ import type {
   EarningsHistoryQuery,
   ErrorCode,
   Event,
+  ForecastDto,
+  ForecastQuery,
   NodeDto,
   PauseRequest,
   SecretStatusDto,
@@ -86,6 +88,8 @@ export interface Backend {
   setAutoApply(req: AutoApplyRequest): Promise<AutoApplyRequest>;
   /** Values an edited allocation without applying anything. */
   whatIf(req: WhatIfRequest): Promise<WhatIfDto>;
+  /** The newest stored earnings forecast of one node (hourly p10/p50/p90, an estimate). */
+  forecast(q: ForecastQuery): Promise<ForecastDto>;
   /** Starts delivering events until the returned function is called. */
   subscribe(handlers: EventHandlers): Unsubscribe;
 }
@@ -193,6 +197,7 @@ export class TauriBackend implements Backend {
   approvePlan = (req: ApprovePlanRequest) => this.#call<ApplyResultDto>("approve_plan", { req });
   setAutoApply = (req: AutoApplyRequest) => this.#call<AutoApplyRequest>("set_auto_apply", { req });
   whatIf = (req: WhatIfRequest) => this.#call<WhatIfDto>("what_if", { req });
+  forecast = (q: ForecastQuery) => this.#call<ForecastDto>("forecast", { q });
 
   subscribe({ onEvent, onConnection }: EventHandlers): Unsubscribe {
     let stopped = false;
@@ -346,6 +351,11 @@ export class HttpBackend implements Backend {
   setAutoApply = (req: AutoApplyRequest) =>
     this.#request<AutoApplyRequest>("PUT", "/allocation/auto-apply", req);
   whatIf = (req: WhatIfRequest) => this.#request<WhatIfDto>("POST", "/allocation/what-if", req);
+  forecast = (q: ForecastQuery) => {
+    const params = new URLSearchParams({ node: q.node });
+    if (q.hours !== undefined) params.set("hours", String(q.hours));
+    return this.#request<ForecastDto>("GET", `/forecast?${params}`);
+  };
 
   /** The WebSocket URL of the event stream, derived from the base URL or the page's origin. */
   eventsUrl(): string {

@@ -129,6 +129,7 @@ export function applyEvent(client: QueryClient, event: Event): void {
       if (step.step === "monitor") void client.invalidateQueries({ queryKey: queryKeys.status });
       // A new plan (evaluate) or changed knobs (apply) change the allocation view.
       if (ALLOCATION_STEPS.has(step.step)) void client.invalidateQueries({ queryKey: queryKeys.allocation });
+      if (step.step === "predict") void client.invalidateQueries({ queryKey: queryKeys.forecastAll });
       return;
     }
     case "ml-status": {

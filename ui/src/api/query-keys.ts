@@ -13,6 +13,7 @@ export const queryKeys = {
   decisions: (limit: number) => ["decisions", limit] as const,
   latestCycle: ["latest-cycle"] as const,
   allocation: ["allocation"] as const,
+  forecastAll: ["forecast"] as const,
   alertsAll: ["alerts"] as const,
   alerts: (q: AlertQuery) => ["alerts", q.include_cleared] as const,
   secret: (key: string) => ["secret", key] as const,

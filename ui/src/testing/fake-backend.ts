@@ -15,6 +15,8 @@ import type {
   EarningsHistoryDto,
   EarningsHistoryQuery,
   Event,
+  ForecastDto,
+  ForecastQuery,
   NodeDto,
   PauseRequest,
   SecretStatusDto,
@@ -42,6 +44,7 @@ export interface FakeData {
   allocation: AllocationDto;
   approve: (req: ApprovePlanRequest) => ApplyResultDto;
   whatIf: (req: WhatIfRequest) => WhatIfDto;
+  forecast: (q: ForecastQuery) => ForecastDto;
   settings: SettingsDto;
   /** What a settings save answers (the fake stores the values and adds `needs_restart`). */
   saveSettings: (req: SettingsValuesDto) => Omit<SettingsSavedDto, "settings">;
@@ -75,6 +78,15 @@ export class FakeBackend implements Backend {
         detail: "applied to 1 nodes",
       }),
       whatIf: () => makeWhatIf(),
+      forecast: (q) => ({
+        node: q.node,
+        made_at: null,
+        model: null,
+        model_version: null,
+        estimate: true,
+        points: [],
+        note: "no forecast yet: the ML engine forecasts a node once it has 24 h of earnings history",
+      }),
       settings: makeSettings(),
       saveSettings: () => ({ changed: [], applied_live: [], needs_restart: [] }),
       alertChannels: ["ntfy", "webhook", "discord", "telegram", "email"].map((channel) =>
@@ -179,6 +191,7 @@ export class FakeBackend implements Backend {
       return req;
     });
   whatIf = (req: WhatIfRequest) => this.#answer("whatIf", [req], () => this.data.whatIf(req));
+  forecast = (q: ForecastQuery) => this.#answer("forecast", [q], () => this.data.forecast(q));
 
   subscribe(handlers: EventHandlers): Unsubscribe {
     this.handlers.add(handlers);

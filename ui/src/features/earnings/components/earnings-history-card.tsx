@@ -6,7 +6,11 @@ import { TimeSeriesChart } from "../../../components/time-series-chart";
 import { earningsKindLabel, formatDateTime } from "../../../utils/format";
 import { formatMoney, moneyToChartNumber, tokenLabel } from "../../../utils/money";
 import { useEarningsHistory } from "../api/use-earnings-history";
+import { useForecast } from "../api/use-forecast";
+import { cumulativeBand, FORECAST_KINDS, hourlyBand } from "../utils/forecast";
 import { findPayouts, pointsByToken } from "../utils/payouts";
+import { ForecastChart } from "./forecast-chart";
+import { ForecastSummary } from "./forecast-summary";
 
 export function EarningsHistoryCard({
   node,
@@ -18,6 +22,7 @@ export function EarningsHistoryCard({
   rangeDays: number;
 }) {
   const history = useEarningsHistory(node.id, kind, rangeDays);
+  const forecast = useForecast(FORECAST_KINDS.has(kind) ? node.id : null);
   if (history.isPending) return <LoadingState label="Loading history…" />;
   if (!history.data)
     return <ErrorState error={history.error} onRetry={() => void history.refetch()} compact />;
@@ -34,28 +39,69 @@ export function EarningsHistoryCard({
   return (
     <div className="history">
       <StaleNotice updatedAt={history.dataUpdatedAt} isError={history.isError} />
-      {[...byToken.entries()].map(([token, list]) => (
-        <TimeSeriesChart
-          key={token}
-          ariaLabel={`${earningsKindLabel(kind)} in ${tokenLabel(token)}`}
-          unit={tokenLabel(token)}
-          dateTicks={rangeDays > 2}
-          color={token === "points" ? "var(--points)" : "var(--accent)"}
-          height={240}
-          points={list.map((p) => ({
-            t: Date.parse(p.at),
-            value: moneyToChartNumber(p.amount),
-            label: formatMoney(p.amount),
-          }))}
-          markers={payouts
-            .filter((p) => p.amount.token === token)
-            .map((p) => ({
-              t: Date.parse(p.at),
-              value: moneyToChartNumber(p.after),
-              label: formatMoney(p.amount),
-            }))}
-        />
-      ))}
+      {[...byToken.entries()].map(([token, list]) => {
+        const chartPoints = list.map((p) => ({
+          t: Date.parse(p.at),
+          value: moneyToChartNumber(p.amount),
+          label: formatMoney(p.amount),
+        }));
+        const last = list.at(-1);
+        const band =
+          last && FORECAST_KINDS.has(kind) && forecast.data
+            ? cumulativeBand(last, forecast.data.points, formatMoney)
+            : [];
+        const color = token === "points" ? "var(--points)" : "var(--accent)";
+        const label = `${earningsKindLabel(kind)} in ${tokenLabel(token)}`;
+        return band.length > 1 ? (
+          <ForecastChart
+            key={token}
+            ariaLabel={`${label}, with forecast`}
+            unit={tokenLabel(token)}
+            dateTicks={rangeDays > 2}
+            color={color}
+            history={chartPoints}
+            band={band}
+            formatRange={(b) => `${b.p10.toLocaleString("en-US")} – ${b.p90.toLocaleString("en-US")}`}
+          />
+        ) : (
+          <TimeSeriesChart
+            key={token}
+            ariaLabel={label}
+            unit={tokenLabel(token)}
+            dateTicks={rangeDays > 2}
+            color={color}
+            height={240}
+            points={chartPoints}
+            markers={payouts
+              .filter((p) => p.amount.token === token)
+              .map((p) => ({
+                t: Date.parse(p.at),
+                value: moneyToChartNumber(p.after),
+                label: formatMoney(p.amount),
+              }))}
+          />
+        );
+      })}
+      {FORECAST_KINDS.has(kind) ? (
+        <>
+          <ForecastSummary forecast={forecast} />
+          {forecast.data && forecast.data.points.length > 1 && forecast.data.points[0] && (
+            <ForecastChart
+              ariaLabel="Forecast earnings per hour"
+              unit={`${tokenLabel(forecast.data.points[0].p50.token)}/h`}
+              height={150}
+              dateTicks={false}
+              color="var(--forecast)"
+              history={[]}
+              band={hourlyBand(forecast.data.points, formatMoney)}
+              anchored={false}
+              formatRange={(b) => `${b.p10.toLocaleString("en-US")} – ${b.p90.toLocaleString("en-US")}`}
+            />
+          )}
+        </>
+      ) : (
+        <p className="muted small">The earnings forecast is drawn on the lifetime figure.</p>
+      )}
       {kind === "unpaid" && (
         <div className="payouts">
           <h3>Payouts in this range</h3>
