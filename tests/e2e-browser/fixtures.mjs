@@ -412,6 +412,33 @@ function makeAllocation(now) {
   };
 }
 
+/** The hourly earnings forecast: Storj's in USD with a widening band; none for the others. */
+function forecast(node, hours) {
+  if (node !== "storj:main")
+    return {
+      node,
+      made_at: null,
+      model: null,
+      model_version: null,
+      estimate: true,
+      points: [],
+      note: "no forecast yet: the ML engine forecasts a node once it has 24 h of earnings history",
+    };
+  const start = Math.floor(Date.now() / HOUR) * HOUR;
+  const m = (v) => money("usd", v.toFixed(6), 6);
+  const points = Array.from({ length: hours }, (_, h) => {
+    const p50 = 0.42 * (1 + 0.3 * Math.sin((h + 6) / 3.8));
+    const spread = 0.08 + h * 0.006;
+    return {
+      hour: iso(start + h * HOUR),
+      p10: m(Math.max(0, p50 - spread)),
+      p50: m(p50),
+      p90: m(p50 + spread),
+    };
+  });
+  return { node, made_at: iso(start), model: "ets", model_version: null, estimate: true, points, note: "" };
+}
+
 function usd(v) {
   return `${v.toFixed(6)} USD`;
 }
@@ -633,6 +660,7 @@ export function answer(world, method, url, body = null) {
   const q = Object.fromEntries(u.searchParams);
   const settings = answerSettings(world, method, path, body);
   if (settings) return settings;
+  if (method === "GET" && path === "/forecast") return [200, forecast(q.node, Number(q.hours ?? 24))];
   if (method === "GET" && path === "/allocation") return [200, world.allocation];
   if (method === "POST" && path === "/allocation/approve") return approvePlan(world, body);
   if (method === "POST" && path === "/allocation/what-if") return [200, whatIf(world, body)];
