@@ -8,57 +8,34 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::header;
-use axum::routing::get;
-use axum::Router;
-use chrono::{DateTime, Utc};
+use axum::http::StatusCode;
+use common::{clock, fake_bin, raw, Recorded};
 use orcha_adapters::enforce::knob::KnobBackend;
 use orcha_adapters::enforce::{EnforceError, EnforcementBackend, Limits};
 use orcha_adapters::golem::{GolemAdapter, GolemSettings};
 use orcha_core::secret::Sensitive;
-use orcha_core::{ManualClock, ResourceKind};
+use orcha_core::ResourceKind;
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/golem"
-);
-const FAKE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bin/ya-provider");
+mod common;
 
+/// yagna answering `_monitor` with `events` (auth is not the point here).
 async fn yagna(events: &'static str) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = Router::new().route(
-        "/activity-api/v1/_monitor",
-        get(move || async move { ([(header::CONTENT_TYPE, "text/event-stream")], events) }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    let monitor = raw(StatusCode::OK, "text/event-stream", events);
+    common::serve_one("/activity-api/v1/_monitor", monitor).await
 }
 
 fn golem(base: &str, dir: &std::path::Path) -> Arc<GolemAdapter> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(FAKE, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let clock = Arc::new(ManualClock::new(
-        DateTime::parse_from_rfc3339("2024-08-21T11:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc),
-    ));
-    let mut s = GolemSettings::new(base, Some(Sensitive::new("k".to_owned())), clock);
+    let k = Some(Sensitive::new("k".to_owned()));
+    let mut s = GolemSettings::new(base, k, clock("2024-08-21T11:00:00Z"));
     s.timeout = Duration::from_secs(10);
-    s.ya_provider = FAKE.into();
+    s.ya_provider = fake_bin("ya-provider");
     s.data_dir = Some(dir.to_owned());
     Arc::new(GolemAdapter::new("golem:main".parse().unwrap(), s).unwrap())
 }
 
 #[tokio::test]
 async fn golem_profile_is_read_written_read_back_and_restored() {
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["hardware.json", "presets.json"] {
-        std::fs::copy(format!("{FIXTURES}/{f}"), dir.path().join(f)).unwrap();
-    }
+    let dir = Recorded("golem").copies(&["hardware.json", "presets.json"]);
     let idle = "data: {\"ts\":\"2024-08-21T10:42:00Z\",\"activities\":[]}\n\n";
     let backend = KnobBackend::new(golem(&yagna(idle).await, dir.path()));
     let before = backend.read().await.unwrap();
@@ -83,10 +60,7 @@ async fn golem_profile_is_read_written_read_back_and_restored() {
 
 #[tokio::test]
 async fn running_activities_are_a_refusal() {
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["hardware.json", "presets.json"] {
-        std::fs::copy(format!("{FIXTURES}/{f}"), dir.path().join(f)).unwrap();
-    }
+    let dir = Recorded("golem").copies(&["hardware.json", "presets.json"]);
     let busy = "data: {\"ts\":\"2024-08-21T10:41:00Z\",\"activities\":[{\"id\":\"a\",\"state\":\"Ready\",\"usage\":{}}]}\n\n";
     let backend = KnobBackend::new(golem(&yagna(busy).await, dir.path()));
     let err = backend

@@ -3,153 +3,64 @@
 // Test helpers outside #[test] functions unwrap too: a failure there is a broken test setup.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
-use axum::response::Response;
-use axum::Router;
-use chrono::{DateTime, Utc};
+use axum::http::StatusCode;
+use common::{clock, dead_base, json_body, raw, Canned, Recorded, Replay};
 use orcha_adapters::golem::{GolemAdapter, GolemSettings};
 use orcha_core::secret::Sensitive;
-use orcha_core::{AdapterError, EarningsKind, HealthStatus, ManualClock, ProtocolAdapter};
+use orcha_core::{AdapterError, EarningsKind, HealthStatus, ProtocolAdapter};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/golem"
-);
-const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected/golem");
+mod common;
+
+const GOLEM: Recorded = Recorded("golem");
 const KEY: &str = "test-app-key-0f9e8d7c";
 
-#[derive(Clone)]
-struct Canned {
-    status: StatusCode,
-    content_type: &'static str,
-    body: Vec<u8>,
-    delay: Duration,
+/// A yagna replay: every route but `/version/get` needs the key.
+fn yagna() -> Replay {
+    Replay::answering(|_, req| {
+        let authorized = req.authorization() == Some(&format!("Bearer {KEY}"));
+        (req.path != "/version/get" && !authorized).then(|| {
+            raw(
+                StatusCode::UNAUTHORIZED,
+                "application/json",
+                r#"{"message":"Invalid application key"}"#,
+            )
+        })
+    })
 }
 
-fn fixture(name: &str) -> Canned {
-    let body = std::fs::read(format!("{FIXTURES}/{name}"))
-        .unwrap_or_else(|e| panic!("fixture {name}: {e}"));
-    let content_type = if name.ends_with(".sse.txt") {
-        "text/event-stream"
-    } else {
-        "application/json"
-    };
-    Canned {
-        status: StatusCode::OK,
-        content_type,
-        body,
-        delay: Duration::ZERO,
-    }
-}
-
-fn raw(status: StatusCode, content_type: &'static str, body: &str) -> Canned {
-    Canned {
-        status,
-        content_type,
-        body: body.as_bytes().to_vec(),
-        delay: Duration::ZERO,
-    }
-}
-
-fn json_body(v: &Value) -> Canned {
-    raw(StatusCode::OK, "application/json", &v.to_string())
-}
-
-/// A yagna replay: exact path → canned answer; every route but `/version/get` needs the key.
-#[derive(Clone, Default)]
-struct Yagna {
-    routes: Arc<Mutex<HashMap<String, Canned>>>,
-    hits: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-impl Yagna {
-    fn set(&self, path: &str, c: Canned) -> &Self {
-        self.routes.lock().unwrap().insert(path.to_owned(), c);
-        self
-    }
-    async fn serve(&self) -> String {
-        async fn handle(State(y): State<Yagna>, req: Request) -> Response {
-            let path = req.uri().path().to_owned();
-            *y.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
-            let authorized = req
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                == Some(&format!("Bearer {KEY}"));
-            if path != "/version/get" && !authorized {
-                return Response::builder()
-                    .status(StatusCode::UNAUTHORIZED)
-                    .body(Body::from(r#"{"message":"Invalid application key"}"#))
-                    .unwrap();
-            }
-            let canned = y.routes.lock().unwrap().get(&path).cloned();
-            match canned {
-                Some(c) => {
-                    if !c.delay.is_zero() {
-                        tokio::time::sleep(c.delay).await;
-                    }
-                    Response::builder()
-                        .status(c.status)
-                        .header(header::CONTENT_TYPE, c.content_type)
-                        .body(Body::from(c.body))
-                        .unwrap()
-                }
-                None => Response::builder()
-                    .status(StatusCode::NOT_FOUND)
-                    .body(Body::from("{}"))
-                    .unwrap(),
-            }
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = Router::new().fallback(handle).with_state(self.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}")
-    }
-}
-
-fn provider() -> Yagna {
-    let y = Yagna::default();
-    y.set("/version/get", fixture("version_get.json"))
-        .set("/me", fixture("me.json"))
+fn provider() -> Replay {
+    let y = yagna();
+    y.set("/version/get", GOLEM.fixture("version_get.json"))
+        .set("/me", GOLEM.fixture("me.json"))
         .set(
             "/payment-api/v1/invoices",
-            fixture("payment_api_invoices.json"),
+            GOLEM.fixture("payment_api_invoices.json"),
         )
         .set(
             "/payment-api/v1/payments",
-            fixture("payment_api_payments.json"),
+            GOLEM.fixture("payment_api_payments.json"),
         )
         .set(
             "/payment-api/v1/payments/status",
-            fixture("payment_api_payments_status.json"),
+            GOLEM.fixture("payment_api_payments_status.json"),
         )
-        .set("/market-api/v1/offers", fixture("market_api_offers.json"))
+        .set(
+            "/market-api/v1/offers",
+            GOLEM.fixture("market_api_offers.json"),
+        )
         .set(
             "/market-api/v1/agreements",
-            fixture("market_api_agreements.json"),
+            GOLEM.fixture("market_api_agreements.json"),
         )
         .set(
             "/activity-api/v1/_monitor",
-            fixture("activity_api_monitor.sse.txt"),
+            GOLEM.fixture("activity_api_monitor.sse.txt"),
         );
     y
-}
-
-fn clock(ts: &str) -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(
-        DateTime::parse_from_rfc3339(ts)
-            .unwrap()
-            .with_timezone(&Utc),
-    ))
 }
 
 fn adapter_with(base: &str, key: Option<&str>, now: &str) -> GolemAdapter {
@@ -163,42 +74,6 @@ fn adapter(base: &str) -> GolemAdapter {
     adapter_with(base, Some(KEY), "2024-08-21T11:00:00Z")
 }
 
-fn dead_base() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
-}
-
-/// Equal JSON, with numbers compared by value (`1` equals `1.0`).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(i), Some(j)) => i == j,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-fn check_expected(name: &str, got: Value) {
-    let text = std::fs::read_to_string(format!("{EXPECTED}/{name}"))
-        .unwrap_or_else(|e| panic!("expected/{name}: {e}"));
-    let want: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        same(&got, &want),
-        "{name}: normalized output differs from the hand-written expectation\n got: {}\nwant: {}",
-        serde_json::to_string_pretty(&got).unwrap(),
-        serde_json::to_string_pretty(&want).unwrap()
-    );
-}
-
 #[tokio::test]
 async fn every_rest_fixture_matches_its_hand_written_expectation() {
     let y = provider();
@@ -206,11 +81,11 @@ async fn every_rest_fixture_matches_its_hand_written_expectation() {
     let a = adapter(&base);
 
     let (version, pending) = a.version().await.unwrap();
-    check_expected(
+    GOLEM.check_expected(
         "version_get.json",
         json!({ "version": version, "pending": pending }),
     );
-    check_expected(
+    GOLEM.check_expected(
         "me.json",
         json!({ "identity": a.identity().await.unwrap() }),
     );
@@ -224,21 +99,21 @@ async fn every_rest_fixture_matches_its_hand_written_expectation() {
         .map(|(k, m)| (k.as_str().to_owned(), orcha_adapters::probe::money_json(m)))
         .collect();
     got["figures"] = Value::Object(figures);
-    check_expected("payment_api_invoices+payments.json", got);
+    GOLEM.check_expected("payment_api_invoices+payments.json", got);
 
-    check_expected(
+    GOLEM.check_expected(
         "payment_api_payments_status.json",
         serde_json::to_value(a.payment_driver_reasons().await.unwrap()).unwrap(),
     );
-    check_expected(
+    GOLEM.check_expected(
         "market_api_offers.json",
         json!({ "offers": a.offer_count().await.unwrap() }),
     );
-    check_expected(
+    GOLEM.check_expected(
         "market_api_agreements.json",
         json!({ "agreements_last_hour": a.agreements_last_hour().await.unwrap() }),
     );
-    check_expected(
+    GOLEM.check_expected(
         "activity_api_monitor.sse.json",
         serde_json::to_value(a.activities().await.unwrap()).unwrap(),
     );
@@ -406,7 +281,7 @@ async fn broken_answers_get_the_right_error_naming_endpoint_and_field() {
         "{e}"
     );
 
-    let mut slow = fixture("payment_api_invoices.json");
+    let mut slow = GOLEM.fixture("payment_api_invoices.json");
     slow.delay = Duration::from_secs(3);
     y.set("/payment-api/v1/invoices", slow);
     let e = a.earnings().await.unwrap_err();
@@ -500,9 +375,11 @@ async fn open_event_stream() -> String {
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 let _ = sock.read(&mut buf).await;
-                let event =
-                    std::fs::read_to_string(format!("{FIXTURES}/activity_api_monitor.sse.txt"))
-                        .unwrap();
+                let event = std::fs::read_to_string(format!(
+                    "{}/activity_api_monitor.sse.txt",
+                    GOLEM.dir()
+                ))
+                .unwrap();
                 let first = event.split("\n\n").next().unwrap().to_owned() + "\n\n";
                 let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
                 let chunk = format!("{:x}\r\n{first}\r\n", first.len());
@@ -595,19 +472,9 @@ async fn the_factory_reads_the_key_from_the_environment_and_the_probe_prints_one
     config.protocols.golem.enabled = true;
     config.protocols.golem.api_endpoint = base.clone();
     config.protocols.golem.ya_provider = "/nonexistent/ya-provider".to_owned();
-    let store = orcha_core::secret::MemorySecretStore::default();
     // As `orcha probe --token-env` does: the token answers every ORCHA_GOLEM_* lookup.
     let env = |k: &str| k.starts_with("ORCHA_GOLEM_").then(|| KEY.to_owned());
-    let ctx = orcha_adapters::AdapterContext {
-        config: &config,
-        secrets: &store,
-        env: &env,
-        timeout: Duration::from_secs(2),
-        clock: std::sync::Arc::new(orcha_core::SystemClock),
-    };
-    let node = config.nodes().remove(0);
-    let a = orcha_adapters::build_adapter(&node, &ctx).unwrap();
-    let p = orcha_adapters::probe::probe(a.as_ref()).await;
+    let p = common::probe_through_factory(&config, &env, orcha_core::ProtocolId::Golem).await;
     assert_eq!(p["node"], "golem:main");
     assert_eq!(p["node_info"]["version"], "0.16.0");
     assert_eq!(

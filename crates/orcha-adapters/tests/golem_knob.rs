@@ -5,66 +5,34 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::header;
-use axum::routing::get;
-use axum::Router;
-use chrono::{DateTime, Utc};
+use axum::http::StatusCode;
+use common::{clock, fake_bin, raw, Recorded};
 use orcha_adapters::golem::{GolemAdapter, GolemSettings};
 use orcha_core::secret::Sensitive;
-use orcha_core::{
-    AdapterError, ManualClock, Money, ProtocolAdapter, ResourceKind, ResourceVector, Token,
-};
+use orcha_core::{AdapterError, Money, ProtocolAdapter, ResourceKind, ResourceVector, Token};
 use serde_json::Value;
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/golem"
-);
-const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected/golem");
-const FAKE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bin/ya-provider");
+mod common;
+
+const GOLEM: Recorded = Recorded("golem");
 const GIB: u64 = 1 << 30;
 const IDLE: &str = "data: {\"ts\":\"2024-08-21T10:42:00Z\",\"activities\":[]}\n\n";
 
 /// yagna answering `_monitor` with `events` (auth is not the point here).
 async fn yagna(events: &'static str) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = Router::new().route(
-        "/activity-api/v1/_monitor",
-        get(move || async move { ([(header::CONTENT_TYPE, "text/event-stream")], events) }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
-
-fn fake_cli() -> PathBuf {
-    // A checkout may lose the executable bit; the test restores it.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(FAKE, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    PathBuf::from(FAKE)
+    let monitor = raw(StatusCode::OK, "text/event-stream", events);
+    common::serve_one("/activity-api/v1/_monitor", monitor).await
 }
 
 fn data_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["hardware.json", "presets.json"] {
-        std::fs::copy(format!("{FIXTURES}/{f}"), dir.path().join(f)).unwrap();
-    }
-    dir
+    GOLEM.copies(&["hardware.json", "presets.json"])
 }
 
 fn adapter(base: &str, cli: PathBuf, dir: &Path, allow_interrupt: bool) -> GolemAdapter {
-    let clock = Arc::new(ManualClock::new(
-        DateTime::parse_from_rfc3339("2024-08-21T11:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc),
-    ));
-    let mut s = GolemSettings::new(base, Some(Sensitive::new("k".to_owned())), clock);
+    let k = Some(Sensitive::new("k".to_owned()));
+    let mut s = GolemSettings::new(base, k, clock("2024-08-21T11:00:00Z"));
     s.timeout = Duration::from_secs(10);
     s.ya_provider = cli;
     s.data_dir = Some(dir.to_owned());
@@ -85,9 +53,7 @@ fn hardware(dir: &Path) -> Value {
 }
 
 fn check_expected(name: &str, got: Value) {
-    let want: Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("{EXPECTED}/{name}")).unwrap())
-            .unwrap();
+    let want = GOLEM.expected(name);
     let (g, w) = (got.to_string(), want.to_string());
     // Numbers: the expectations write 1.0 where the code produces 1.0; compare parsed values.
     assert_eq!(
@@ -111,8 +77,8 @@ async fn the_recorded_cli_outputs_and_files_match_their_expectations() {
     let base = yagna(IDLE).await;
     // Recorded CLI outputs, replayed by the fake.
     let dir = data_dir();
-    std::fs::write(dir.path().join("replay-from"), FIXTURES).unwrap();
-    let a = adapter(&base, fake_cli(), dir.path(), false);
+    std::fs::write(dir.path().join("replay-from"), GOLEM.dir()).unwrap();
+    let a = adapter(&base, fake_bin("ya-provider"), dir.path(), false);
     check_expected(
         "ya-provider_profile_list+active.json",
         serde_json::to_value(a.profile().await.unwrap()).unwrap(),
@@ -141,7 +107,7 @@ async fn the_recorded_cli_outputs_and_files_match_their_expectations() {
 async fn the_profile_is_changed_through_the_cli_and_read_back() {
     let base = yagna(IDLE).await;
     let dir = data_dir();
-    let a = adapter(&base, fake_cli(), dir.path(), false);
+    let a = adapter(&base, fake_bin("ya-provider"), dir.path(), false);
     let applied = a
         .apply_allocation(&want(2000, 3 * GIB / 2, 10 * GIB))
         .await
@@ -205,7 +171,7 @@ async fn running_activities_block_changes_unless_interrupting_is_allowed() {
     let running = "data: {\"ts\":\"2024-08-21T10:41:00Z\",\"activities\":[{\"id\":\"a\",\"state\":\"Ready\",\"usage\":{}}]}\n\n";
     let base = yagna(running).await;
     let dir = data_dir();
-    let a = adapter(&base, fake_cli(), dir.path(), false);
+    let a = adapter(&base, fake_bin("ya-provider"), dir.path(), false);
     let e = a.apply_allocation(&want(2000, 0, 0)).await.unwrap_err();
     assert!(
         matches!(e, AdapterError::Unsupported { .. })
@@ -221,7 +187,7 @@ async fn running_activities_block_changes_unless_interrupting_is_allowed() {
         1
     );
 
-    let a = adapter(&base, fake_cli(), dir.path(), true);
+    let a = adapter(&base, fake_bin("ya-provider"), dir.path(), true);
     let applied = a.apply_allocation(&want(2000, 0, 0)).await.unwrap();
     assert_eq!(applied.read_back.get(&ResourceKind::Cpu), Some(&2000));
 }
@@ -251,7 +217,7 @@ async fn without_the_cli_hardware_json_is_edited_directly() {
 async fn refusals_and_cli_failures_are_reported() {
     let base = yagna(IDLE).await;
     let dir = data_dir();
-    let a = adapter(&base, fake_cli(), dir.path(), false);
+    let a = adapter(&base, fake_bin("ya-provider"), dir.path(), false);
     let e = a
         .apply_allocation(&ResourceVector {
             bandwidth_bps: 5,
@@ -278,7 +244,7 @@ async fn refusals_and_cli_failures_are_reported() {
 async fn preset_prices_are_changed_and_read_back() {
     let base = yagna(IDLE).await;
     let glm = |s: &str| Money::parse_decimal(s, Token::Glm, 18).unwrap();
-    for cli in [Some(fake_cli()), None] {
+    for cli in [Some(fake_bin("ya-provider")), None] {
         let dir = data_dir();
         let exe = cli
             .clone()

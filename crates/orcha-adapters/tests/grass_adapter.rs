@@ -3,16 +3,11 @@
 // Test helpers outside #[test] functions unwrap too: a failure there is a broken test setup.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
-use axum::response::Response;
-use axum::Router;
-use chrono::{DateTime, Utc};
+use axum::http::StatusCode;
+use common::{clock, dead_base, json_body, raw, Canned, Recorded, Replay};
 use orcha_adapters::grass::{GrassAdapter, GrassSettings};
 use orcha_adapters::streamr::LocalProcess;
 use orcha_core::secret::Sensitive;
@@ -22,130 +17,47 @@ use orcha_core::{
 };
 use serde_json::{json, Value};
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/grass"
-);
-const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected/grass");
+mod common;
+
+const GRASS: Recorded = Recorded("grass");
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.made-up-session-token.sig";
 /// Mid-epoch (the constructed epoch runs 2026-01-01 → 2026-01-31), 30 minutes after the
 /// desktop device's last connection.
 const NOW: &str = "2026-01-01T00:30:00Z";
 
-#[derive(Clone)]
-struct Canned {
-    status: StatusCode,
-    content_type: &'static str,
-    body: Vec<u8>,
-    retry_after: Option<&'static str>,
-    delay: Duration,
-}
-
-fn fixture(name: &str) -> Canned {
-    let body = std::fs::read(format!("{FIXTURES}/{name}"))
-        .unwrap_or_else(|e| panic!("fixture {name}: {e}"));
-    Canned {
-        status: StatusCode::OK,
-        content_type: "application/json",
-        body,
-        retry_after: None,
-        delay: Duration::ZERO,
-    }
-}
-
-fn raw(status: StatusCode, content_type: &'static str, body: &str) -> Canned {
-    Canned {
-        status,
-        content_type,
-        body: body.as_bytes().to_vec(),
-        retry_after: None,
-        delay: Duration::ZERO,
-    }
-}
-
-fn json_body(v: &Value) -> Canned {
-    raw(StatusCode::OK, "application/json", &v.to_string())
-}
-
-/// The dashboard API: path → canned answer; every call needs the raw token (no `Bearer`).
-#[derive(Clone, Default)]
-struct Api {
-    routes: Arc<Mutex<HashMap<String, Canned>>>,
-    hits: Arc<Mutex<Vec<String>>>,
-}
-
-impl Api {
-    fn set(&self, path: &str, c: Canned) -> &Self {
-        self.routes.lock().unwrap().insert(path.to_owned(), c);
-        self
-    }
-    fn hits(&self) -> usize {
-        self.hits.lock().unwrap().len()
-    }
-    async fn serve(&self) -> String {
-        async fn handle(State(api): State<Api>, req: Request) -> Response {
-            let path = req.uri().path().to_owned();
-            api.hits.lock().unwrap().push(req.uri().to_string());
-            if path == "/epochEarnings" {
-                // The input is URL-encoded JSON, as the dashboard sends it.
-                let q = req.uri().query().unwrap_or("");
-                assert_eq!(q, "input=%7B%22limit%22%3A1%2C%22isLatestOnly%22%3Atrue%7D");
-            }
-            let auth = req
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok());
-            if auth != Some(TOKEN) {
-                return Response::builder()
-                    .status(StatusCode::UNAUTHORIZED)
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(Body::from(
-                        r#"{"error":{"message":"UNAUTHORIZED","code":-32001}}"#,
-                    ))
-                    .unwrap();
-            }
-            let canned = api.routes.lock().unwrap().get(&path).cloned();
-            match canned {
-                Some(c) => {
-                    if !c.delay.is_zero() {
-                        tokio::time::sleep(c.delay).await;
-                    }
-                    let mut r = Response::builder()
-                        .status(c.status)
-                        .header(header::CONTENT_TYPE, c.content_type);
-                    if let Some(ra) = c.retry_after {
-                        r = r.header(header::RETRY_AFTER, ra);
-                    }
-                    r.body(Body::from(c.body)).unwrap()
-                }
-                None => Response::builder()
-                    .status(StatusCode::NOT_FOUND)
-                    .body(Body::from("{}"))
-                    .unwrap(),
-            }
+/// The dashboard API: every call needs the raw token (no `Bearer`).
+fn api() -> Replay {
+    Replay::answering(|_, req| {
+        if req.path == "/epochEarnings" {
+            // The input is URL-encoded JSON, as the dashboard sends it.
+            let q = req.query.as_deref().unwrap_or("");
+            assert_eq!(q, "input=%7B%22limit%22%3A1%2C%22isLatestOnly%22%3Atrue%7D");
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = Router::new().fallback(handle).with_state(self.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}")
-    }
+        (req.authorization() != Some(TOKEN)).then(|| {
+            raw(
+                StatusCode::UNAUTHORIZED,
+                "application/json",
+                r#"{"error":{"message":"UNAUTHORIZED","code":-32001}}"#,
+            )
+        })
+    })
 }
 
-fn account() -> Api {
-    let api = Api::default();
-    api.set("/retrieveUser", fixture("retrieveUser.constructed.json"))
-        .set("/activeDevices", fixture("activeDevices.constructed.json"))
-        .set("/epochEarnings", fixture("epochEarnings.constructed.json"));
+fn account() -> Replay {
+    let api = api();
+    api.set(
+        "/retrieveUser",
+        GRASS.fixture("retrieveUser.constructed.json"),
+    )
+    .set(
+        "/activeDevices",
+        GRASS.fixture("activeDevices.constructed.json"),
+    )
+    .set(
+        "/epochEarnings",
+        GRASS.fixture("epochEarnings.constructed.json"),
+    );
     api
-}
-
-fn clock(ts: &str) -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(
-        DateTime::parse_from_rfc3339(ts)
-            .unwrap()
-            .with_timezone(&Utc),
-    ))
 }
 
 fn settings(base: &str, token: Option<&str>, clock: Arc<ManualClock>) -> GrassSettings {
@@ -167,80 +79,44 @@ fn adapter(base: &str) -> GrassAdapter {
     adapter_at(base, NOW)
 }
 
-fn dead_base() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
-}
-
-/// Equal JSON, with numbers compared by value (`1` equals `1.0`).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(i), Some(j)) => i == j,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-fn check_expected(name: &str, got: Value) {
-    let text = std::fs::read_to_string(format!("{EXPECTED}/{name}"))
-        .unwrap_or_else(|e| panic!("expected/{name}: {e}"));
-    let want: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        same(&got, &want),
-        "{name}: normalized output differs from the hand-written expectation\n got: {}\nwant: {}",
-        serde_json::to_string_pretty(&got).unwrap(),
-        serde_json::to_string_pretty(&want).unwrap()
-    );
-}
-
 #[tokio::test]
 async fn every_fixture_matches_its_hand_written_expectation() {
     let api = account();
     let base = api.serve().await;
     let a = adapter(&base);
-    check_expected(
+    GRASS.check_expected(
         "retrieveUser.constructed.json",
         serde_json::to_value(a.user().await.unwrap()).unwrap(),
     );
-    check_expected(
+    GRASS.check_expected(
         "activeDevices.constructed.json",
         serde_json::to_value(a.devices().await.unwrap()).unwrap(),
     );
-    check_expected(
+    GRASS.check_expected(
         "epochEarnings.constructed.json",
         serde_json::to_value(a.latest_epoch().await.unwrap()).unwrap(),
     );
     api.set(
         "/retrieveUser",
-        fixture("retrieveUser.active_epoch.cashpilot_mock.json"),
+        GRASS.fixture("retrieveUser.active_epoch.cashpilot_mock.json"),
     )
     .set(
         "/activeDevices",
-        fixture("activeDevices.cashpilot_mock.json"),
+        GRASS.fixture("activeDevices.cashpilot_mock.json"),
     );
-    check_expected(
+    GRASS.check_expected(
         "retrieveUser.active_epoch.cashpilot_mock.json",
         serde_json::to_value(a.user().await.unwrap()).unwrap(),
     );
-    check_expected(
+    GRASS.check_expected(
         "activeDevices.cashpilot_mock.json",
         serde_json::to_value(a.devices().await.unwrap()).unwrap(),
     );
     // CashPilot's collector sample: the `sample` body it parses to 420 points.
     let sample: Value =
-        serde_json::from_slice(&fixture("cashpilot_collector_fixture.json").body).unwrap();
+        serde_json::from_slice(&GRASS.fixture("cashpilot_collector_fixture.json").body).unwrap();
     api.set("/retrieveUser", json_body(&sample["sample"]));
-    check_expected(
+    GRASS.check_expected(
         "cashpilot_collector_fixture.json",
         serde_json::to_value(a.user().await.unwrap()).unwrap(),
     );
@@ -305,10 +181,10 @@ async fn one_poll_costs_one_round_of_requests() {
     a.connect().await.unwrap();
     a.get_current_earnings().await.unwrap();
     a.health_check().await;
-    assert_eq!(api.hits(), 3, "three procedures, once");
+    assert_eq!(api.requests().len(), 3, "three procedures, once");
     clock.advance(chrono::Duration::minutes(5));
     a.get_current_earnings().await.unwrap();
-    assert_eq!(api.hits(), 6);
+    assert_eq!(api.requests().len(), 6);
 }
 
 #[tokio::test]
@@ -331,7 +207,7 @@ async fn health_reads_scores_uptime_last_connection_and_the_process() {
     );
 
     let mut devices: Value =
-        serde_json::from_slice(&fixture("activeDevices.constructed.json").body).unwrap();
+        serde_json::from_slice(&GRASS.fixture("activeDevices.constructed.json").body).unwrap();
     devices["result"]["data"][1]["ipScore"] = json!(0);
     api.set("/activeDevices", json_body(&devices));
     let r = adapter(&base).health_check().await.reasons();
@@ -418,12 +294,12 @@ async fn cloudflare_throttling_backs_off_without_asking_again() {
         "{e}"
     );
     assert!(e.to_string().contains("/retrieveUser"), "{e}");
-    assert_eq!(api.hits(), 1);
+    assert_eq!(api.requests().len(), 1);
     // During the back-off nothing is sent.
     let e = a.get_current_earnings().await.unwrap_err();
     assert!(matches!(e, AdapterError::RateLimited { .. }), "{e}");
     assert!(matches!(a.health_check().await, HealthStatus::Degraded(_)));
-    assert_eq!(api.hits(), 1);
+    assert_eq!(api.requests().len(), 1);
     // A 200 with an HTML challenge page is throttling too, and doubles the wait.
     clock.advance(chrono::Duration::seconds(301));
     api.set(
@@ -448,7 +324,10 @@ async fn cloudflare_throttling_backs_off_without_asking_again() {
     let e = a.get_current_earnings().await.unwrap_err();
     assert!(matches!(e, AdapterError::RateLimited { .. }), "{e}");
     clock.advance(chrono::Duration::seconds(1201));
-    api.set("/retrieveUser", fixture("retrieveUser.constructed.json"));
+    api.set(
+        "/retrieveUser",
+        GRASS.fixture("retrieveUser.constructed.json"),
+    );
     assert!(a.get_current_earnings().await.is_ok());
     assert_eq!(a.backoff_until(), None);
 }
@@ -471,7 +350,7 @@ async fn shape_drift_and_broken_answers_are_malformed_never_zeros() {
         ),
         (
             "/retrieveUser",
-            fixture("error.response.constructed.json"),
+            GRASS.fixture("error.response.constructed.json"),
             "API error -32600",
         ),
         (
@@ -519,7 +398,7 @@ async fn shape_drift_and_broken_answers_are_malformed_never_zeros() {
             "{path} {needle}: {e}"
         );
     }
-    let mut slow = fixture("activeDevices.constructed.json");
+    let mut slow = GRASS.fixture("activeDevices.constructed.json");
     slow.delay = Duration::from_secs(3);
     api.set("/activeDevices", slow);
     let e = adapter(&base).get_current_earnings().await.unwrap_err();
@@ -560,22 +439,8 @@ async fn the_factory_reads_the_token_from_the_environment_and_the_probe_prints_o
     let mut config = orcha_core::config::Config::default();
     config.protocols.grass.enabled = true;
     config.protocols.grass.api_endpoint = base.clone();
-    let store = orcha_core::secret::MemorySecretStore::default();
     let env = |k: &str| (k == "ORCHA_GRASS_TOKEN").then(|| TOKEN.to_owned());
-    let ctx = orcha_adapters::AdapterContext {
-        config: &config,
-        secrets: &store,
-        env: &env,
-        timeout: Duration::from_secs(2),
-        clock: std::sync::Arc::new(orcha_core::SystemClock),
-    };
-    let node = config
-        .nodes()
-        .into_iter()
-        .find(|n| n.id.protocol() == orcha_core::ProtocolId::Grass)
-        .unwrap();
-    let a = orcha_adapters::build_adapter(&node, &ctx).unwrap();
-    let p = orcha_adapters::probe::probe(a.as_ref()).await;
+    let p = common::probe_through_factory(&config, &env, orcha_core::ProtocolId::Grass).await;
     assert_eq!(p["node"], "grass:main");
     assert_eq!(p["node_info"]["remote_id"], "2zzMadeUpUserId000000000000");
     // The factory's adapter runs on the wall clock, long after the fixture's epoch ended, and

@@ -3,21 +3,20 @@
 // Test helpers outside #[test] functions unwrap too: a failure there is a broken test setup.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
-use axum::response::Response;
-use axum::Router;
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use common::{raw, t, Replay};
 use orcha_adapters::prices::{
     convert, CoinGecko, Conversion, FixedMode, FixedPrice, PriceAsset, PriceFeed, PriceSettings,
     PriceSource, PriceState, RefreshOutcome,
 };
 use orcha_core::secret::Sensitive;
 use orcha_core::{AdapterError, ManualClock, Money, Token};
+
+mod common;
 
 const KEY: &str = "cg-demo-key-7e7e7e";
 
@@ -30,77 +29,33 @@ const PRICES: &str = r#"{
   "polygon-ecosystem-token": {"usd": 0.19, "last_updated_at": 1767225560}
 }"#;
 
-/// Status, content type, body, Retry-After and delay of the next answer.
-type Answer = (
-    StatusCode,
-    &'static str,
-    String,
-    Option<&'static str>,
-    Duration,
-);
+const PRICE: &str = "/api/v3/simple/price";
 
-#[derive(Clone)]
-struct Fake {
-    answer: Arc<Mutex<Answer>>,
-    hits: Arc<Mutex<Vec<String>>>,
-}
+/// CoinGecko answering `/simple/price` with the answer set last; a missing key or any other
+/// path gets 401.
+struct Fake(Replay);
 
 impl Fake {
     fn new() -> Self {
-        Fake {
-            answer: Arc::new(Mutex::new((
-                StatusCode::OK,
-                "application/json",
-                PRICES.to_owned(),
-                None,
-                Duration::ZERO,
-            ))),
-            hits: Arc::default(),
-        }
+        let r = Replay::answering(|_, req| {
+            let key_ok = req.header("x-cg-demo-api-key") == Some(KEY);
+            (req.path != PRICE || !key_ok)
+                .then(|| raw(StatusCode::UNAUTHORIZED, "application/json", "{}"))
+        });
+        r.set(PRICE, raw(StatusCode::OK, "application/json", PRICES));
+        Fake(r)
     }
     fn set(&self, status: StatusCode, ct: &'static str, body: &str, retry: Option<&'static str>) {
-        *self.answer.lock().unwrap() = (status, ct, body.to_owned(), retry, Duration::ZERO);
+        let mut c = raw(status, ct, body);
+        c.retry_after = retry;
+        self.0.set(PRICE, c);
     }
     fn hits(&self) -> usize {
-        self.hits.lock().unwrap().len()
+        self.0.requests().len()
     }
     async fn serve(&self) -> String {
-        async fn handle(State(f): State<Fake>, req: Request) -> Response {
-            let uri = req.uri().to_string();
-            let key_ok = req
-                .headers()
-                .get("x-cg-demo-api-key")
-                .and_then(|v| v.to_str().ok())
-                == Some(KEY);
-            f.hits.lock().unwrap().push(uri.clone());
-            if req.uri().path() != "/api/v3/simple/price" || !key_ok {
-                return Response::builder()
-                    .status(StatusCode::UNAUTHORIZED)
-                    .body(Body::from("{}"))
-                    .unwrap();
-            }
-            let (status, ct, body, retry, delay) = f.answer.lock().unwrap().clone();
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-            let mut r = Response::builder()
-                .status(status)
-                .header(header::CONTENT_TYPE, ct);
-            if let Some(r2) = retry {
-                r = r.header(header::RETRY_AFTER, r2);
-            }
-            r.body(Body::from(body)).unwrap()
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = Router::new().fallback(handle).with_state(self.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}/api/v3")
+        format!("{}/api/v3", self.0.serve().await)
     }
-}
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
 fn feed(base: &str, clock: &ManualClock, settings: PriceSettings) -> PriceFeed {
@@ -138,7 +93,7 @@ async fn prices_are_fetched_cached_and_marked_stale() {
     );
     assert_eq!(price.source, "coingecko");
     assert_eq!(price.observed_at, t("2025-12-31T23:59:40Z"));
-    let q = fake.hits.lock().unwrap()[0].clone();
+    let q = fake.0.requests()[0].clone();
     assert!(
         q.contains("ids=golem,streamr,storj,polygon-ecosystem-token,grass")
             && q.contains("vs_currencies=usd"),
@@ -273,7 +228,7 @@ async fn fixed_prices_override_or_stand_in_and_points_use_the_operators_value() 
     assert_eq!(known(f.state(PriceAsset::Data)).1, "operator");
     assert_eq!(f.state(PriceAsset::Storj), PriceState::NoPrice);
     f.refresh().await.unwrap();
-    let q = fake.hits.lock().unwrap()[0].clone();
+    let q = fake.0.requests()[0].clone();
     assert!(
         !q.contains("golem"),
         "an overridden token is not fetched: {q}"
@@ -412,13 +367,9 @@ async fn broken_answers_are_errors_naming_the_field_and_timeouts_are_timeouts() 
     );
     let p = cg.fetch(&[PriceAsset::Glm], "EUR").await.unwrap();
     assert_eq!((p[0].fiat.as_str(), p[0].value.as_str()), ("eur", "0.21"));
-    *fake.answer.lock().unwrap() = (
-        StatusCode::OK,
-        "application/json",
-        PRICES.to_owned(),
-        None,
-        Duration::from_secs(3),
-    );
+    let mut slow = raw(StatusCode::OK, "application/json", PRICES);
+    slow.delay = Duration::from_secs(3);
+    fake.0.set(PRICE, slow);
     let e = cg.fetch(&PriceAsset::MARKET, "usd").await.unwrap_err();
     assert!(matches!(e, AdapterError::Timeout { .. }), "{e}");
     // A wrong key is Unauthorized and never echoed.

@@ -3,141 +3,60 @@
 // Test helpers outside #[test] functions unwrap too: a failure there is a broken test setup.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
-use axum::response::Response;
-use axum::Router;
-use chrono::{DateTime, Utc};
+use axum::http::StatusCode;
+use chrono::DateTime;
+use common::{clock, dead_base, raw, Canned, Recorded, Replay};
 use orcha_adapters::storj::{StorjAdapter, StorjSettings};
 use orcha_core::{AdapterError, EarningsKind, HealthStatus, ManualClock, NodeId, ProtocolAdapter};
 use serde_json::Value;
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/storj"
-);
-const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected/storj");
+mod common;
 
-#[derive(Clone)]
-struct Canned {
-    status: StatusCode,
-    content_type: &'static str,
-    body: Vec<u8>,
-    delay: Duration,
-}
-
-fn fixture(name: &str) -> Canned {
-    let body = std::fs::read(format!("{FIXTURES}/{name}"))
-        .unwrap_or_else(|e| panic!("fixture {name}: {e}"));
-    Canned {
-        status: StatusCode::OK,
-        content_type: "application/json",
-        body,
-        delay: Duration::ZERO,
-    }
-}
-
-fn raw(status: StatusCode, content_type: &'static str, body: &str) -> Canned {
-    Canned {
-        status,
-        content_type,
-        body: body.as_bytes().to_vec(),
-        delay: Duration::ZERO,
-    }
-}
-
-/// A replay server: exact path → canned answer, counting hits per path.
-#[derive(Clone, Default)]
-struct Replay {
-    routes: Arc<Mutex<HashMap<String, Canned>>>,
-    hits: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-impl Replay {
-    fn set(&self, path: &str, c: Canned) -> &Self {
-        self.routes.lock().unwrap().insert(path.to_owned(), c);
-        self
-    }
-    fn hits(&self, path: &str) -> usize {
-        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
-    }
-    async fn serve(&self) -> String {
-        async fn handle(State(r): State<Replay>, req: Request) -> Response {
-            let path = req.uri().path().to_owned();
-            *r.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
-            let canned = r.routes.lock().unwrap().get(&path).cloned();
-            match canned {
-                Some(c) => {
-                    if !c.delay.is_zero() {
-                        tokio::time::sleep(c.delay).await;
-                    }
-                    Response::builder()
-                        .status(c.status)
-                        .header(header::CONTENT_TYPE, c.content_type)
-                        .body(Body::from(c.body))
-                        .unwrap()
-                }
-                None => Response::builder()
-                    .status(StatusCode::NOT_FOUND)
-                    .body(Body::from(r#"{"error":"not found"}"#))
-                    .unwrap(),
-            }
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = Router::new().fallback(handle).with_state(self.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}")
-    }
-}
+const STORJ: Recorded = Recorded("storj");
 
 /// The current node (v1.162 shapes) with every endpoint the adapter reads.
 fn current_node() -> Replay {
     let r = Replay::default();
-    r.set("/api/sno/", fixture("api_sno.current.constructed.json"))
-        .set("/api/sno/satellites", fixture("api_sno_satellites.json"))
-        .set(
-            "/api/sno/satellite/12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S",
-            fixture("api_sno_satellite.current.constructed.json"),
-        )
-        .set(
-            "/api/sno/estimated-payout",
-            fixture("api_sno_estimated_payout.json"),
-        )
-        .set(
-            "/api/heldamount/periods",
-            fixture("api_heldamount_periods.json"),
-        )
-        .set(
-            "/api/heldamount/paystubs/2021-07",
-            fixture("api_heldamount_paystubs.json"),
-        )
-        .set(
-            "/api/heldamount/paystubs/2021-01/2021-07",
-            fixture("api_heldamount_paystubs.json"),
-        )
-        .set(
-            "/api/heldamount/payout-history/2021-07",
-            fixture("api_heldamount_payout_history.json"),
-        )
-        .set(
-            "/api/heldamount/held-history",
-            fixture("api_heldamount_held_history.json"),
-        );
+    r.set(
+        "/api/sno/",
+        STORJ.fixture("api_sno.current.constructed.json"),
+    )
+    .set(
+        "/api/sno/satellites",
+        STORJ.fixture("api_sno_satellites.json"),
+    )
+    .set(
+        "/api/sno/satellite/12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S",
+        STORJ.fixture("api_sno_satellite.current.constructed.json"),
+    )
+    .set(
+        "/api/sno/estimated-payout",
+        STORJ.fixture("api_sno_estimated_payout.json"),
+    )
+    .set(
+        "/api/heldamount/periods",
+        STORJ.fixture("api_heldamount_periods.json"),
+    )
+    .set(
+        "/api/heldamount/paystubs/2021-07",
+        STORJ.fixture("api_heldamount_paystubs.json"),
+    )
+    .set(
+        "/api/heldamount/paystubs/2021-01/2021-07",
+        STORJ.fixture("api_heldamount_paystubs.json"),
+    )
+    .set(
+        "/api/heldamount/payout-history/2021-07",
+        STORJ.fixture("api_heldamount_payout_history.json"),
+    )
+    .set(
+        "/api/heldamount/held-history",
+        STORJ.fixture("api_heldamount_held_history.json"),
+    );
     r
-}
-
-fn at(ts: &str) -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(
-        DateTime::parse_from_rfc3339(ts)
-            .unwrap()
-            .with_timezone(&Utc),
-    ))
 }
 
 fn adapter(base: &str, name: &str, clock: Arc<ManualClock>) -> StorjAdapter {
@@ -147,62 +66,29 @@ fn adapter(base: &str, name: &str, clock: Arc<ManualClock>) -> StorjAdapter {
     StorjAdapter::new(NodeId::new(orcha_core::ProtocolId::Storj, name).unwrap(), s).unwrap()
 }
 
-fn dead_base() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
-}
-
-/// Equal JSON, with numbers compared by value (`1` equals `1.0`).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(i), Some(j)) => i == j,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-fn check_expected(name: &str, got: Value) {
-    let text = std::fs::read_to_string(format!("{EXPECTED}/{name}"))
-        .unwrap_or_else(|e| panic!("expected/{name}: {e}"));
-    let want: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        same(&got, &want),
-        "{name}: normalized output differs from the hand-written expectation\n got: {}\nwant: {}",
-        serde_json::to_string_pretty(&got).unwrap(),
-        serde_json::to_string_pretty(&want).unwrap()
-    );
-}
-
 #[tokio::test]
 async fn every_fixture_matches_its_hand_written_expectation() {
     let r = Replay::default();
     let base = r.serve().await;
-    let a = adapter(&base, "main", at("2026-08-21T11:30:00Z"));
+    let a = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
     let mut checked = 0;
     for name in [
         "api_sno.json",
         "api_sno.v1.37.1.json",
         "api_sno.current.constructed.json",
     ] {
-        r.set("/api/sno/", fixture(name));
-        check_expected(
+        r.set("/api/sno/", STORJ.fixture(name));
+        STORJ.check_expected(
             name,
             serde_json::to_value(a.dashboard().await.unwrap()).unwrap(),
         );
         checked += 1;
     }
-    r.set("/api/sno/satellites", fixture("api_sno_satellites.json"));
-    check_expected(
+    r.set(
+        "/api/sno/satellites",
+        STORJ.fixture("api_sno_satellites.json"),
+    );
+    STORJ.check_expected(
         "api_sno_satellites.json",
         serde_json::to_value(a.satellites().await.unwrap()).unwrap(),
     );
@@ -217,8 +103,8 @@ async fn every_fixture_matches_its_hand_written_expectation() {
             "12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S",
         ),
     ] {
-        r.set(&format!("/api/sno/satellite/{id}"), fixture(name));
-        check_expected(
+        r.set(&format!("/api/sno/satellite/{id}"), STORJ.fixture(name));
+        STORJ.check_expected(
             name,
             serde_json::to_value(a.satellite(id).await.unwrap()).unwrap(),
         );
@@ -228,8 +114,8 @@ async fn every_fixture_matches_its_hand_written_expectation() {
         "api_sno_estimated_payout.json",
         "api_sno_estimated_payout.v1.48.2.json",
     ] {
-        r.set("/api/sno/estimated-payout", fixture(name));
-        check_expected(
+        r.set("/api/sno/estimated-payout", STORJ.fixture(name));
+        STORJ.check_expected(
             name,
             serde_json::to_value(a.estimated_payout().await.unwrap()).unwrap(),
         );
@@ -237,33 +123,33 @@ async fn every_fixture_matches_its_hand_written_expectation() {
     }
     r.set(
         "/api/heldamount/paystubs/2021-07",
-        fixture("api_heldamount_paystubs.json"),
+        STORJ.fixture("api_heldamount_paystubs.json"),
     );
-    check_expected(
+    STORJ.check_expected(
         "api_heldamount_paystubs.json",
         serde_json::to_value(a.paystubs("2021-07").await.unwrap()).unwrap(),
     );
     r.set(
         "/api/heldamount/payout-history/2021-07",
-        fixture("api_heldamount_payout_history.json"),
+        STORJ.fixture("api_heldamount_payout_history.json"),
     );
-    check_expected(
+    STORJ.check_expected(
         "api_heldamount_payout_history.json",
         serde_json::to_value(a.payout_history("2021-07").await.unwrap()).unwrap(),
     );
     r.set(
         "/api/heldamount/held-history",
-        fixture("api_heldamount_held_history.json"),
+        STORJ.fixture("api_heldamount_held_history.json"),
     );
-    check_expected(
+    STORJ.check_expected(
         "api_heldamount_held_history.json",
         serde_json::to_value(a.held_history().await.unwrap()).unwrap(),
     );
     r.set(
         "/api/heldamount/periods",
-        fixture("api_heldamount_periods.json"),
+        STORJ.fixture("api_heldamount_periods.json"),
     );
-    check_expected(
+    STORJ.check_expected(
         "api_heldamount_periods.json",
         serde_json::to_value(a.periods().await.unwrap()).unwrap(),
     );
@@ -275,7 +161,7 @@ async fn every_fixture_matches_its_hand_written_expectation() {
 async fn earnings_are_exact_and_in_the_right_units() {
     let r = current_node();
     let base = r.serve().await;
-    let a = adapter(&base, "main", at("2026-08-21T11:30:00Z"));
+    let a = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
     let e = a.get_current_earnings().await.unwrap();
     let figure = |k| {
         e.get(k)
@@ -320,7 +206,7 @@ async fn earnings_are_exact_and_in_the_right_units() {
 async fn payout_endpoints_are_cached_and_read_rarely() {
     let r = current_node();
     let base = r.serve().await;
-    let clock = at("2026-08-21T11:30:00Z");
+    let clock = clock("2026-08-21T11:30:00Z");
     let mut s = StorjSettings::new(&base, clock);
     s.payout_poll_interval = Duration::from_millis(300);
     let a = StorjAdapter::new("storj:main".parse().unwrap(), s).unwrap();
@@ -359,7 +245,7 @@ async fn a_failing_payout_read_is_retried_after_a_back_off_not_on_every_poll() {
         ),
     );
     let base = r.serve().await;
-    let mut s = StorjSettings::new(&base, at("2026-08-21T11:30:00Z"));
+    let mut s = StorjSettings::new(&base, clock("2026-08-21T11:30:00Z"));
     s.payout_poll_interval = Duration::from_millis(300);
     let a = StorjAdapter::new("storj:main".parse().unwrap(), s).unwrap();
     for _ in 0..3 {
@@ -374,7 +260,7 @@ async fn a_failing_payout_read_is_retried_after_a_back_off_not_on_every_poll() {
     tokio::time::sleep(Duration::from_millis(350)).await;
     r.set(
         "/api/sno/estimated-payout",
-        fixture("api_sno_estimated_payout.json"),
+        STORJ.fixture("api_sno_estimated_payout.json"),
     );
     a.get_current_earnings().await.unwrap();
     assert_eq!(r.hits("/api/sno/estimated-payout"), 2);
@@ -383,11 +269,11 @@ async fn a_failing_payout_read_is_retried_after_a_back_off_not_on_every_poll() {
 #[tokio::test]
 async fn a_slow_payout_read_survives_the_poll_timeout() {
     let r = current_node();
-    let mut slow = fixture("api_sno_estimated_payout.json");
+    let mut slow = STORJ.fixture("api_sno_estimated_payout.json");
     slow.delay = Duration::from_millis(400);
     r.set("/api/sno/estimated-payout", slow);
     let base = r.serve().await;
-    let a = adapter(&base, "main", at("2026-08-21T11:30:00Z"));
+    let a = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
     // The orchestrator gives up after 100 ms, as it would after poll_timeout on a real node.
     let first = tokio::time::timeout(Duration::from_millis(100), a.get_current_earnings()).await;
     assert!(first.is_err(), "the first read must still be running");
@@ -404,7 +290,7 @@ async fn a_slow_payout_read_survives_the_poll_timeout() {
 async fn health_maps_the_protocol_thresholds() {
     let r = current_node();
     let base = r.serve().await;
-    let a = adapter(&base, "main", at("2026-08-21T11:30:00Z"));
+    let a = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
     let h = a.health_check().await;
     let HealthStatus::Degraded(reasons) = h else {
         panic!("expected degraded, got {h:?}")
@@ -420,16 +306,16 @@ async fn health_maps_the_protocol_thresholds() {
     );
 
     // The REAL v1.71.2 dashboard: QUIC misconfigured, and 10 h later the node counts as offline.
-    r.set("/api/sno/", fixture("api_sno.json"));
+    r.set("/api/sno/", STORJ.fixture("api_sno.json"));
     r.set("/api/sno/satellites", raw(StatusCode::OK, "application/json", r#"{"storageSummary": 0, "bandwidthSummary": 0, "egressSummary": 0, "ingressSummary": 0, "audits": []}"#));
-    let a = adapter(&base, "main", at("2023-02-09T11:30:00Z"));
+    let a = adapter(&base, "main", clock("2023-02-09T11:30:00Z"));
     assert_eq!(
         a.health_check().await,
         HealthStatus::Degraded(vec![
             "QUIC is misconfigured: UDP port 28967 is not reachable from outside".to_owned()
         ])
     );
-    let later = adapter(&base, "main", at("2023-02-09T21:02:02Z"));
+    let later = adapter(&base, "main", clock("2023-02-09T21:02:02Z"));
     let reasons = later.health_check().await.reasons();
     assert!(
         reasons[0].contains("for 599 minutes (offline after 120)"),
@@ -437,13 +323,13 @@ async fn health_maps_the_protocol_thresholds() {
     );
 
     // The REAL v1.37.1 dashboard has no QUIC status at all: nothing to complain about.
-    r.set("/api/sno/", fixture("api_sno.v1.37.1.json"));
-    let a = adapter(&base, "main", at("2021-09-29T20:00:00Z"));
+    r.set("/api/sno/", STORJ.fixture("api_sno.v1.37.1.json"));
+    let a = adapter(&base, "main", clock("2021-09-29T20:00:00Z"));
     assert_eq!(a.health_check().await, HealthStatus::Healthy);
 
     // Disqualified, outdated, overused.
     let mut v: Value =
-        serde_json::from_slice(&fixture("api_sno.current.constructed.json").body).unwrap();
+        serde_json::from_slice(&STORJ.fixture("api_sno.current.constructed.json").body).unwrap();
     v["satellites"][0]["disqualified"] = Value::from("2026-08-01T00:00:00Z");
     v["satellites"][2]["suspended"] = Value::Null;
     v["upToDate"] = Value::from(false);
@@ -452,8 +338,11 @@ async fn health_maps_the_protocol_thresholds() {
         "/api/sno/",
         raw(StatusCode::OK, "application/json", &v.to_string()),
     );
-    r.set("/api/sno/satellites", fixture("api_sno_satellites.json"));
-    let a = adapter(&base, "main", at("2026-08-21T11:30:00Z"));
+    r.set(
+        "/api/sno/satellites",
+        STORJ.fixture("api_sno_satellites.json"),
+    );
+    let a = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
     let reasons = a.health_check().await.reasons();
     assert_eq!(reasons.len(), 4, "{reasons:?}");
     assert!(
@@ -470,7 +359,10 @@ async fn health_maps_the_protocol_thresholds() {
     );
 
     // Scores below the warning levels.
-    r.set("/api/sno/", fixture("api_sno.current.constructed.json"));
+    r.set(
+        "/api/sno/",
+        STORJ.fixture("api_sno.current.constructed.json"),
+    );
     r.set("/api/sno/satellites", raw(StatusCode::OK, "application/json", r#"{"storageSummary": 0, "bandwidthSummary": 0, "egressSummary": 0, "ingressSummary": 0,
         "audits": [{"auditScore": 0.97, "suspensionScore": 1, "onlineScore": 0.85, "satelliteName": "eu1.storj.io:7777"}]}"#));
     let reasons = a.health_check().await.reasons();
@@ -487,7 +379,7 @@ async fn health_maps_the_protocol_thresholds() {
         "{reasons:?}"
     );
 
-    let dead = adapter(&dead_base(), "main", at("2026-08-21T11:30:00Z"));
+    let dead = adapter(&dead_base(), "main", clock("2026-08-21T11:30:00Z"));
     assert!(matches!(
         dead.health_check().await,
         HealthStatus::Unreachable(_)
@@ -498,7 +390,7 @@ async fn health_maps_the_protocol_thresholds() {
 async fn resource_usage_is_bytes_and_rates_need_two_polls() {
     let r = current_node();
     let base = r.serve().await;
-    let clock = at("2026-08-21T11:30:00Z");
+    let clock = clock("2026-08-21T11:30:00Z");
     let a = adapter(&base, "main", clock.clone());
     let m = a.get_resource_usage().await.unwrap();
     assert_eq!(m.disk_used_bytes, Some(3_381_577_296_000.0));
@@ -514,7 +406,8 @@ async fn resource_usage_is_bytes_and_rates_need_two_polls() {
         "one sample is no rate"
     );
     clock.advance(chrono::Duration::seconds(100));
-    let mut v: Value = serde_json::from_slice(&fixture("api_sno_satellites.json").body).unwrap();
+    let mut v: Value =
+        serde_json::from_slice(&STORJ.fixture("api_sno_satellites.json").body).unwrap();
     v["egressSummary"] = Value::from(8_047_585_344u64 + 1_000_000);
     r.set(
         "/api/sno/satellites",
@@ -525,7 +418,7 @@ async fn resource_usage_is_bytes_and_rates_need_two_polls() {
     assert_eq!(m.bandwidth_up_bps, Some(80_000.0));
     assert_eq!(m.bandwidth_down_bps, Some(0.0));
     // The legacy shape: used includes trash, allocation = available.
-    r.set("/api/sno/", fixture("api_sno.json"));
+    r.set("/api/sno/", STORJ.fixture("api_sno.json"));
     let m = a.get_resource_usage().await.unwrap();
     assert_eq!(m.disk_used_bytes, Some(3_499_538_451_200.0));
     assert_eq!(m.disk_allocated_bytes, Some(3_500_000_000_000.0));
@@ -533,7 +426,7 @@ async fn resource_usage_is_bytes_and_rates_need_two_polls() {
 
 async fn error_of(r: &Replay, base: &str, body: Canned) -> AdapterError {
     r.set("/api/sno/", body);
-    adapter(base, "main", at("2026-08-21T11:30:00Z"))
+    adapter(base, "main", clock("2026-08-21T11:30:00Z"))
         .connect()
         .await
         .unwrap_err()
@@ -545,7 +438,7 @@ async fn broken_answers_get_the_right_error_naming_endpoint_and_field() {
     let base = r.serve().await;
     let endpoint = format!("{base}/api/sno/");
 
-    let e = adapter(&dead_base(), "main", at("2026-08-21T11:30:00Z"))
+    let e = adapter(&dead_base(), "main", clock("2026-08-21T11:30:00Z"))
         .connect()
         .await
         .unwrap_err();
@@ -554,7 +447,7 @@ async fn broken_answers_get_the_right_error_naming_endpoint_and_field() {
         "{e}"
     );
 
-    let mut slow = fixture("api_sno.current.constructed.json");
+    let mut slow = STORJ.fixture("api_sno.current.constructed.json");
     slow.delay = Duration::from_secs(2);
     let e = error_of(&r, &base, slow).await;
     assert!(
@@ -593,7 +486,7 @@ async fn broken_answers_get_the_right_error_naming_endpoint_and_field() {
         "{e}"
     );
 
-    let full = String::from_utf8(fixture("api_sno.current.constructed.json").body).unwrap();
+    let full = String::from_utf8(STORJ.fixture("api_sno.current.constructed.json").body).unwrap();
     let e = error_of(
         &r,
         &base,
@@ -654,9 +547,9 @@ async fn broken_answers_get_the_right_error_naming_endpoint_and_field() {
     }
 
     // Payout endpoints: an absurd amount and a negative one are refused, naming the field.
-    let a = adapter(&base, "main", at("2026-08-21T11:30:00Z"));
+    let a = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
     let mut v: Value =
-        serde_json::from_slice(&fixture("api_sno_estimated_payout.json").body).unwrap();
+        serde_json::from_slice(&STORJ.fixture("api_sno_estimated_payout.json").body).unwrap();
     v["currentMonth"]["payout"] = Value::from(1e15);
     r.set(
         "/api/sno/estimated-payout",
@@ -674,7 +567,7 @@ async fn broken_answers_get_the_right_error_naming_endpoint_and_field() {
         "the cached read reports it too: {e}"
     );
     let mut v: Value =
-        serde_json::from_slice(&fixture("api_heldamount_paystubs.json").body).unwrap();
+        serde_json::from_slice(&STORJ.fixture("api_heldamount_paystubs.json").body).unwrap();
     v[0]["paid"] = Value::from(-1);
     r.set(
         "/api/heldamount/paystubs/2021-07",
@@ -712,9 +605,9 @@ async fn broken_answers_get_the_right_error_naming_endpoint_and_field() {
 async fn several_nodes_on_one_machine_are_separate_adapters() {
     let disk1 = current_node();
     let disk2 = current_node();
-    disk2.set("/api/sno/", fixture("api_sno.json"));
+    disk2.set("/api/sno/", STORJ.fixture("api_sno.json"));
     let (b1, b2) = (disk1.serve().await, disk2.serve().await);
-    let clock = at("2026-08-21T11:30:00Z");
+    let clock = clock("2026-08-21T11:30:00Z");
     let a1 = adapter(&b1, "disk1", clock.clone());
     let a2 = adapter(&b2, "disk2", clock);
     assert_eq!(a1.node_id().to_string(), "storj:disk1");
@@ -734,8 +627,8 @@ async fn several_nodes_on_one_machine_are_separate_adapters() {
 async fn the_adapter_complies_with_the_contract() {
     let r = current_node();
     let base = r.serve().await;
-    let live = adapter(&base, "main", at("2026-08-21T11:30:00Z"));
-    let dead = adapter(&dead_base(), "main", at("2026-08-21T11:30:00Z"));
+    let live = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
+    let dead = adapter(&dead_base(), "main", clock("2026-08-21T11:30:00Z"));
     orcha_core::compliance::check_adapter_compliance(&live, &dead, None)
         .await
         .unwrap();
@@ -757,18 +650,8 @@ async fn the_factory_builds_storj_nodes_and_the_probe_reads_one() {
     let mut config = orcha_core::config::Config::default();
     config.protocols.storj.enabled = true;
     config.protocols.storj.api_endpoint = base.clone();
-    let store = orcha_core::secret::MemorySecretStore::default();
     let env = |_: &str| None;
-    let ctx = orcha_adapters::AdapterContext {
-        config: &config,
-        secrets: &store,
-        env: &env,
-        timeout: Duration::from_secs(2),
-        clock: std::sync::Arc::new(orcha_core::SystemClock),
-    };
-    let node = config.nodes().remove(0);
-    let a = orcha_adapters::build_adapter(&node, &ctx).unwrap();
-    let p = orcha_adapters::probe::probe(a.as_ref()).await;
+    let p = common::probe_through_factory(&config, &env, orcha_core::ProtocolId::Storj).await;
     assert_eq!(p["node"], "storj:main");
     assert_eq!(p["node_info"]["version"], "1.162.2");
     let figures = p["earnings"]["figures"].as_array().unwrap();

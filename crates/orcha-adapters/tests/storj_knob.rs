@@ -6,16 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::get;
-use axum::Router;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+use common::{clock, Recorded};
 use orcha_adapters::storj::{StorjAdapter, StorjSettings, MIN_ALLOCATION_BYTES};
 use orcha_core::{AdapterError, Knob, ManualClock, ProtocolAdapter, ResourceKind, ResourceVector};
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/storj"
-);
+mod common;
 
 /// The head of a real storagenode config.yaml (defaults as written by `storagenode setup`).
 const CONFIG_YAML: &str = "\
@@ -37,22 +33,12 @@ storage2.trust.sources: https://www.storj.io/dcs-satellites
 ";
 
 async fn node() -> String {
-    let body =
-        std::fs::read_to_string(format!("{FIXTURES}/api_sno.current.constructed.json")).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = Router::new().route("/api/sno/", get(move || async move { body }));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    let dashboard = Recorded("storj").fixture("api_sno.current.constructed.json");
+    common::serve_one("/api/sno/", dashboard).await
 }
 
 fn adapter(base: &str, yaml: &std::path::Path) -> StorjAdapter {
-    let clock = Arc::new(ManualClock::new(
-        DateTime::parse_from_rfc3339("2026-08-21T11:30:00Z")
-            .unwrap()
-            .with_timezone(&Utc),
-    ));
-    let mut s = StorjSettings::new(base, clock);
+    let mut s = StorjSettings::new(base, clock("2026-08-21T11:30:00Z"));
     s.timeout = Duration::from_secs(2);
     s.config_yaml = Some(yaml.to_owned());
     StorjAdapter::new("storj:disk1".parse().unwrap(), s).unwrap()

@@ -3,181 +3,92 @@
 // Test helpers outside #[test] functions unwrap too: a failure there is a broken test setup.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
-use axum::http::{header, Method, StatusCode};
-use axum::response::Response;
-use axum::Router;
-use chrono::{DateTime, Utc};
+use axum::http::{Method, StatusCode};
+use common::{clock, dead_base, json_body, raw, t, Canned, Recorded, Replay, Seen};
 use orcha_adapters::streamr::{
     parse_console_metrics, LocalProcess, StreamrAdapter, StreamrSettings,
 };
 use orcha_core::secret::Sensitive;
 use orcha_core::{
-    AdapterError, EarningsKind, HealthStatus, Knob, ManualClock, Money, ProtocolAdapter,
-    ResourceVector, Token,
+    AdapterError, EarningsKind, HealthStatus, Knob, Money, ProtocolAdapter, ResourceVector, Token,
 };
 use serde_json::{json, Value};
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/streamr"
-);
-const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected/streamr");
+mod common;
+
+const STREAMR: Recorded = Recorded("streamr");
 const INFO_KEY: &str = "made-up-local-api-key-for-depin-orcha";
 const GRAPH_KEY: &str = "graph-key-9c9c9c9c";
 const OPERATOR: &str = "0x1111000000000000000000000000000000001111";
 /// The fixtures' "now": one day after the last on-chain heartbeat (1767139200).
 const NOW: &str = "2026-01-01T00:00:00Z";
 
-#[derive(Clone)]
-struct Canned {
-    status: StatusCode,
-    content_type: &'static str,
-    body: Vec<u8>,
-    delay: Duration,
-}
-
-fn fixture(name: &str) -> Canned {
-    let body = std::fs::read(format!("{FIXTURES}/{name}"))
-        .unwrap_or_else(|e| panic!("fixture {name}: {e}"));
-    Canned {
-        status: StatusCode::OK,
-        content_type: "application/json",
-        body,
-        delay: Duration::ZERO,
-    }
-}
-
-fn raw(status: StatusCode, content_type: &'static str, body: &str) -> Canned {
-    Canned {
-        status,
-        content_type,
-        body: body.as_bytes().to_vec(),
-        delay: Duration::ZERO,
-    }
-}
-
-fn json_body(v: &Value) -> Canned {
-    raw(StatusCode::OK, "application/json", &v.to_string())
-}
-
 /// One server for all three surfaces: `GET /info`, `POST /subgraph` answered by GraphQL
-/// operation name, `POST /rpc` answering each call of a batch from the fixture batch.
-#[derive(Clone, Default)]
-struct Fake {
-    /// Key: `info`, a GraphQL operation name, or `rpc` (replaces the whole batch answer).
-    routes: Arc<Mutex<HashMap<String, Canned>>>,
-    hits: Arc<Mutex<Vec<String>>>,
-    last_rpc: Arc<Mutex<Option<Value>>>,
+/// operation name, `POST /rpc` answering each call of a batch from the fixture batch. Answers
+/// and hits are keyed by `info`, the GraphQL operation name, or `rpc` (whose answer replaces
+/// the whole batch answer).
+fn fake() -> Replay {
+    Replay::answering(answer)
 }
 
-impl Fake {
-    fn set(&self, key: &str, c: Canned) -> &Self {
-        self.routes.lock().unwrap().insert(key.to_owned(), c);
-        self
-    }
-    fn hits(&self, key: &str) -> usize {
-        self.hits
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|h| *h == key)
-            .count()
-    }
-    async fn serve(&self) -> String {
-        async fn reply(c: Canned) -> Response {
-            if !c.delay.is_zero() {
-                tokio::time::sleep(c.delay).await;
+fn answer(f: &Replay, req: &Seen) -> Option<Canned> {
+    let refused = |s| Some(raw(s, "application/json", "{}"));
+    match (&req.method, req.path.as_str()) {
+        (&Method::GET, "/info") => {
+            f.count("info");
+            match req.authorization() {
+                None => return refused(StatusCode::UNAUTHORIZED),
+                Some(a) if a != format!("Bearer {INFO_KEY}") => {
+                    return refused(StatusCode::FORBIDDEN)
+                }
+                _ => {}
             }
-            Response::builder()
-                .status(c.status)
-                .header(header::CONTENT_TYPE, c.content_type)
-                .body(Body::from(c.body))
-                .unwrap()
+            Some(
+                f.route("info")
+                    .unwrap_or_else(|| STREAMR.fixture("info.v102plus.constructed.json")),
+            )
         }
-        fn status(s: StatusCode) -> Response {
-            Response::builder()
-                .status(s)
-                .body(Body::from("{}"))
-                .unwrap()
-        }
-        async fn handle(State(f): State<Fake>, req: Request) -> Response {
-            let path = req.uri().path().to_owned();
-            let auth = req
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let method = req.method().clone();
-            let body = to_bytes(req.into_body(), 1 << 20).await.unwrap();
-            match (method, path.as_str()) {
-                (Method::GET, "/info") => {
-                    f.hits.lock().unwrap().push("info".into());
-                    match auth.as_deref() {
-                        None => return status(StatusCode::UNAUTHORIZED),
-                        Some(a) if a != format!("Bearer {INFO_KEY}") => {
-                            return status(StatusCode::FORBIDDEN)
-                        }
-                        _ => {}
-                    }
-                    let c = f.routes.lock().unwrap().get("info").cloned();
-                    reply(c.unwrap_or_else(|| fixture("info.v102plus.constructed.json"))).await
-                }
-                (Method::POST, "/subgraph") => {
-                    if auth.as_deref() != Some(&format!("Bearer {GRAPH_KEY}")) {
-                        return status(StatusCode::UNAUTHORIZED);
-                    }
-                    let q: Value = serde_json::from_slice(&body).unwrap();
-                    let op = q["operationName"].as_str().unwrap().to_owned();
-                    // The query text must carry the same operation, with the operator lower-cased.
-                    assert!(q["query"]
-                        .as_str()
-                        .unwrap()
-                        .contains(&format!("query {op}")));
-                    if let Some(id) = q["variables"].get("operatorId") {
-                        assert_eq!(id, OPERATOR);
-                    }
-                    f.hits.lock().unwrap().push(op.clone());
-                    let c = f.routes.lock().unwrap().get(&op).cloned();
-                    let c = c.unwrap_or_else(|| match op.as_str() {
-                        "OperatorOverview" => {
-                            fixture("subgraph_operator.response.constructed.json")
-                        }
-                        "OperatorDailyBuckets" => {
-                            fixture("subgraph_operator_daily_buckets.response.constructed.json")
-                        }
-                        "FlagsAgainst" => {
-                            fixture("subgraph_flags_against.response.constructed.json")
-                        }
-                        "NetworkParams" => fixture("subgraph_network.response.constructed.json"),
-                        "Meta" => fixture("subgraph_meta.response.constructed.json"),
-                        _ => fixture("subgraph_error.response.constructed.json"),
-                    });
-                    reply(c).await
-                }
-                (Method::POST, "/rpc") => {
-                    f.hits.lock().unwrap().push("rpc".into());
-                    let batch: Value = serde_json::from_slice(&body).unwrap();
-                    *f.last_rpc.lock().unwrap() = Some(batch.clone());
-                    let canned = f.routes.lock().unwrap().get("rpc").cloned();
-                    if let Some(c) = canned {
-                        return reply(c).await;
-                    }
-                    reply(json_body(&answer_batch(&batch))).await
-                }
-                _ => status(StatusCode::NOT_FOUND),
+        (&Method::POST, "/subgraph") => {
+            if req.authorization() != Some(&format!("Bearer {GRAPH_KEY}")) {
+                return refused(StatusCode::UNAUTHORIZED);
             }
+            let q: Value = serde_json::from_slice(&req.body).unwrap();
+            let op = q["operationName"].as_str().unwrap().to_owned();
+            // The query text must carry the same operation, with the operator lower-cased.
+            assert!(q["query"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("query {op}")));
+            if let Some(id) = q["variables"].get("operatorId") {
+                assert_eq!(id, OPERATOR);
+            }
+            f.count(&op);
+            Some(f.route(&op).unwrap_or_else(|| match op.as_str() {
+                "OperatorOverview" => {
+                    STREAMR.fixture("subgraph_operator.response.constructed.json")
+                }
+                "OperatorDailyBuckets" => {
+                    STREAMR.fixture("subgraph_operator_daily_buckets.response.constructed.json")
+                }
+                "FlagsAgainst" => {
+                    STREAMR.fixture("subgraph_flags_against.response.constructed.json")
+                }
+                "NetworkParams" => STREAMR.fixture("subgraph_network.response.constructed.json"),
+                "Meta" => STREAMR.fixture("subgraph_meta.response.constructed.json"),
+                _ => STREAMR.fixture("subgraph_error.response.constructed.json"),
+            }))
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = Router::new().fallback(handle).with_state(self.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}")
+        (&Method::POST, "/rpc") => {
+            f.count("rpc");
+            let batch: Value = serde_json::from_slice(&req.body).unwrap();
+            Some(
+                f.route("rpc")
+                    .unwrap_or_else(|| json_body(&answer_batch(&batch))),
+            )
+        }
+        _ => refused(StatusCode::NOT_FOUND),
     }
 }
 
@@ -185,9 +96,9 @@ impl Fake {
 /// fixture's answer to it (under the caller's id); anything else gets a JSON-RPC error.
 fn answer_batch(batch: &Value) -> Value {
     let req: Value =
-        serde_json::from_slice(&fixture("polygon_rpc_batch.request.json").body).unwrap();
+        serde_json::from_slice(&STREAMR.fixture("polygon_rpc_batch.request.json").body).unwrap();
     let resp: Value =
-        serde_json::from_slice(&fixture("polygon_rpc_batch.response.json").body).unwrap();
+        serde_json::from_slice(&STREAMR.fixture("polygon_rpc_batch.response.json").body).unwrap();
     let answers: Vec<Value> = batch
         .as_array()
         .unwrap()
@@ -216,14 +127,6 @@ fn answer_batch(batch: &Value) -> Value {
     Value::Array(answers)
 }
 
-fn clock(ts: &str) -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(
-        DateTime::parse_from_rfc3339(ts)
-            .unwrap()
-            .with_timezone(&Utc),
-    ))
-}
-
 fn settings(base: &str, now: &str) -> StreamrSettings {
     let mut s = StreamrSettings::new(Some(base), clock(now));
     s.timeout = Duration::from_millis(800);
@@ -249,56 +152,16 @@ fn adapter(base: &str) -> StreamrAdapter {
     adapter_with(settings(base, NOW))
 }
 
-fn dead_base() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
-}
-
-/// Equal JSON, with numbers compared by value (`1` equals `1.0`).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(i), Some(j)) => i == j,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-fn check_expected(name: &str, got: Value) {
-    let text = std::fs::read_to_string(format!("{EXPECTED}/{name}"))
-        .unwrap_or_else(|e| panic!("expected/{name}: {e}"));
-    let want: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        same(&got, &want),
-        "{name}: normalized output differs from the hand-written expectation\n got: {}\nwant: {}",
-        serde_json::to_string_pretty(&got).unwrap(),
-        serde_json::to_string_pretty(&want).unwrap()
-    );
-}
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
 #[tokio::test]
 async fn every_fixture_matches_its_hand_written_expectation() {
-    let f = Fake::default();
+    let f = fake();
     let base = f.serve().await;
     let a = adapter(&base);
-    check_expected(
+    STREAMR.check_expected(
         "subgraph_operator.json",
         serde_json::to_value(a.overview().await.unwrap()).unwrap(),
     );
-    check_expected(
+    STREAMR.check_expected(
         "subgraph_operator_daily_buckets.json",
         serde_json::to_value(
             a.daily_buckets(t("2025-12-30T00:00:00Z"), t("2026-01-02T00:00:00Z"))
@@ -307,44 +170,44 @@ async fn every_fixture_matches_its_hand_written_expectation() {
         )
         .unwrap(),
     );
-    check_expected(
+    STREAMR.check_expected(
         "subgraph_flags_against.json",
         serde_json::to_value(a.flags().await.unwrap()).unwrap(),
     );
-    check_expected(
+    STREAMR.check_expected(
         "subgraph_network.json",
         serde_json::to_value(a.network().await.unwrap()).unwrap(),
     );
-    check_expected(
+    STREAMR.check_expected(
         "subgraph_meta.json",
         serde_json::to_value(a.index_status().await.unwrap()).unwrap(),
     );
     let wallets = vec!["0x2222000000000000000000000000000000002222".to_owned()];
-    check_expected(
+    STREAMR.check_expected(
         "polygon_rpc_batch.json",
         serde_json::to_value(a.on_chain(&wallets).await.unwrap()).unwrap(),
     );
     // The batch the adapter sent is exactly the fixture request.
-    let sent = f.last_rpc.lock().unwrap().clone().unwrap();
+    let sent: Value = serde_json::from_slice(&f.last_body("/rpc").unwrap()).unwrap();
     let fixture_req: Value =
-        serde_json::from_slice(&fixture("polygon_rpc_batch.request.json").body).unwrap();
+        serde_json::from_slice(&STREAMR.fixture("polygon_rpc_batch.request.json").body).unwrap();
     assert_eq!(sent, fixture_req);
-    check_expected(
+    STREAMR.check_expected(
         "info.v102plus.json",
         serde_json::to_value(a.info().await.unwrap()).unwrap(),
     );
-    f.set("info", fixture("info.v101.constructed.json"));
-    check_expected(
+    f.set("info", STREAMR.fixture("info.v101.constructed.json"));
+    STREAMR.check_expected(
         "info.v101.json",
         serde_json::to_value(a.info().await.unwrap()).unwrap(),
     );
     let log =
-        std::fs::read_to_string(format!("{FIXTURES}/consoleMetrics_log.constructed.txt")).unwrap();
-    check_expected(
+        String::from_utf8(STREAMR.fixture("consoleMetrics_log.constructed.txt").body).unwrap();
+    STREAMR.check_expected(
         "consoleMetrics_log.json",
         serde_json::to_value(parse_console_metrics(&log).unwrap()).unwrap(),
     );
-    check_expected(
+    STREAMR.check_expected(
         "earnings.json",
         serde_json::to_value(a.earnings().await.unwrap()).unwrap(),
     );
@@ -352,7 +215,7 @@ async fn every_fixture_matches_its_hand_written_expectation() {
 
 #[tokio::test]
 async fn earnings_are_exact_data_wei_and_the_estimate_is_labelled() {
-    let f = Fake::default();
+    let f = fake();
     let base = f.serve().await;
     let a = adapter(&base);
     let e = a.get_current_earnings().await.unwrap();
@@ -382,7 +245,7 @@ async fn earnings_are_exact_data_wei_and_the_estimate_is_labelled() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("streamr.log");
     std::fs::copy(
-        format!("{FIXTURES}/consoleMetrics_log.constructed.txt"),
+        format!("{}/consoleMetrics_log.constructed.txt", STREAMR.dir()),
         &log,
     )
     .unwrap();
@@ -402,7 +265,7 @@ async fn earnings_are_exact_data_wei_and_the_estimate_is_labelled() {
 
 #[tokio::test]
 async fn health_names_each_reason_and_reads_the_live_network_parameters() {
-    let f = Fake::default();
+    let f = fake();
     let base = f.serve().await;
     let a = adapter(&base);
     assert_eq!(
@@ -413,14 +276,20 @@ async fn health_names_each_reason_and_reads_the_live_network_parameters() {
     );
 
     // An open flag, a node wallet low on gas and a slashing since the last check.
-    let mut flags: Value =
-        serde_json::from_slice(&fixture("subgraph_flags_against.response.constructed.json").body)
-            .unwrap();
+    let mut flags: Value = serde_json::from_slice(
+        &STREAMR
+            .fixture("subgraph_flags_against.response.constructed.json")
+            .body,
+    )
+    .unwrap();
     flags["data"]["flags"][0]["result"] = json!("voting");
     f.set("FlagsAgainst", json_body(&flags));
-    let mut net: Value =
-        serde_json::from_slice(&fixture("subgraph_network.response.constructed.json").body)
-            .unwrap();
+    let mut net: Value = serde_json::from_slice(
+        &STREAMR
+            .fixture("subgraph_network.response.constructed.json")
+            .body,
+    )
+    .unwrap();
     // Governance changed the slashing fraction to 1 %: the reason follows the live value.
     net["data"]["networks"][0]["slashingFraction"] = json!("10000000000000000");
     f.set("NetworkParams", json_body(&net));
@@ -437,9 +306,12 @@ async fn health_names_each_reason_and_reads_the_live_network_parameters() {
         r[2],
         "node wallet 0x2222000000000000000000000000000000002222 holds 2.5 POL, below the 3 POL threshold: heartbeats, votes and withdrawals need gas"
     );
-    let mut op: Value =
-        serde_json::from_slice(&fixture("subgraph_operator.response.constructed.json").body)
-            .unwrap();
+    let mut op: Value = serde_json::from_slice(
+        &STREAMR
+            .fixture("subgraph_operator.response.constructed.json")
+            .body,
+    )
+    .unwrap();
     op["data"]["operator"]["slashingsCount"] = json!(2);
     f.set("OperatorOverview", json_body(&op));
     let r = b.health_check().await.reasons();
@@ -463,7 +335,7 @@ async fn health_names_each_reason_and_reads_the_live_network_parameters() {
 
     // A node with no peers and not carrying its sponsored stream.
     let mut info: Value =
-        serde_json::from_slice(&fixture("info.v102plus.constructed.json").body).unwrap();
+        serde_json::from_slice(&STREAMR.fixture("info.v102plus.constructed.json").body).unwrap();
     info["controlLayer"]["transport"]["connectionCount"] = json!(0);
     info["contentLayer"]["streamParts"]
         .as_array_mut()
@@ -483,7 +355,7 @@ async fn health_names_each_reason_and_reads_the_live_network_parameters() {
 
 #[tokio::test]
 async fn a_node_without_the_info_plugin_is_watched_through_its_process_and_the_chain() {
-    let f = Fake::default();
+    let f = fake();
     let base = f.serve().await;
     let mut s = settings(&base, NOW);
     s.info_endpoint = None;
@@ -532,14 +404,14 @@ async fn a_node_without_the_info_plugin_is_watched_through_its_process_and_the_c
 
 #[tokio::test]
 async fn errors_name_the_endpoint_and_never_carry_a_key() {
-    let f = Fake::default();
+    let f = fake();
     let base = f.serve().await;
     let a = adapter(&base);
 
     // GraphQL errors come with HTTP 200.
     f.set(
         "OperatorOverview",
-        fixture("subgraph_error.response.constructed.json"),
+        STREAMR.fixture("subgraph_error.response.constructed.json"),
     );
     let e = a.overview().await.unwrap_err();
     assert!(matches!(e, AdapterError::Malformed { .. }), "{e}");
@@ -565,9 +437,12 @@ async fn errors_name_the_endpoint_and_never_carry_a_key() {
         let e = a.overview().await.unwrap_err();
         assert!(e.to_string().contains(needle), "{needle}: {e}");
     }
-    let mut op: Value =
-        serde_json::from_slice(&fixture("subgraph_operator.response.constructed.json").body)
-            .unwrap();
+    let mut op: Value = serde_json::from_slice(
+        &STREAMR
+            .fixture("subgraph_operator.response.constructed.json")
+            .body,
+    )
+    .unwrap();
     op["data"]["operator"]["stakes"][1]["earningsWei"] = json!("-5");
     f.set("OperatorOverview", json_body(&op));
     let e = a.overview().await.unwrap_err();
@@ -582,7 +457,7 @@ async fn errors_name_the_endpoint_and_never_carry_a_key() {
     assert!(e.to_string().contains("stakes[1].earningsWei"), "{e}");
     f.set(
         "OperatorOverview",
-        fixture("subgraph_operator.response.constructed.json"),
+        STREAMR.fixture("subgraph_operator.response.constructed.json"),
     );
 
     // RPC: an error object for the one call that matters, or for the whole batch.
@@ -611,7 +486,7 @@ async fn errors_name_the_endpoint_and_never_carry_a_key() {
         "{e}"
     );
     // A failing side call (the wallet balance) is kept as a reason, not a failure.
-    f.routes.lock().unwrap().remove("rpc");
+    f.unset("rpc");
     let c = a
         .on_chain(&["0x9999000000000000000000000000000000000000".to_owned()])
         .await
@@ -652,7 +527,7 @@ async fn errors_name_the_endpoint_and_never_carry_a_key() {
             && e.to_string().contains("(OperatorOverview)"),
         "{e}"
     );
-    let mut slow = fixture("info.v102plus.constructed.json");
+    let mut slow = STREAMR.fixture("info.v102plus.constructed.json");
     slow.delay = Duration::from_secs(3);
     f.set("info", slow);
     let e = a.connect().await.unwrap_err();
@@ -689,7 +564,7 @@ async fn errors_name_the_endpoint_and_never_carry_a_key() {
 
 #[tokio::test]
 async fn knobs_say_there_are_none_and_bandwidth_shaping_is_refused_by_default() {
-    let f = Fake::default();
+    let f = fake();
     let base = f.serve().await;
     let a = adapter(&base);
     let caps = a.capabilities();
@@ -757,7 +632,7 @@ async fn knobs_say_there_are_none_and_bandwidth_shaping_is_refused_by_default() 
 
 #[tokio::test]
 async fn the_adapter_complies_with_the_contract_and_never_leaks_a_key() {
-    let f = Fake::default();
+    let f = fake();
     let base = f.serve().await;
     let live = adapter(&base);
     let dead = adapter(&dead_base());
@@ -771,7 +646,7 @@ async fn the_adapter_complies_with_the_contract_and_never_leaks_a_key() {
 
 #[tokio::test]
 async fn the_factory_reads_keys_from_the_environment_and_the_probe_prints_one_reading() {
-    let f = Fake::default();
+    let f = fake();
     let base = f.serve().await;
     let mut config = orcha_core::config::Config::default();
     let st = &mut config.protocols.streamr;
@@ -781,26 +656,12 @@ async fn the_factory_reads_keys_from_the_environment_and_the_probe_prints_one_re
     st.subgraph_url = format!("{base}/subgraph");
     st.rpc_url = format!("{base}/rpc");
     st.min_pol_balance = "0.5".to_owned();
-    let store = orcha_core::secret::MemorySecretStore::default();
     let env = |k: &str| match k {
         "ORCHA_STREAMR_INFO_KEY" => Some(INFO_KEY.to_owned()),
         "ORCHA_STREAMR_MAIN_API_KEY" => Some(GRAPH_KEY.to_owned()),
         _ => None,
     };
-    let ctx = orcha_adapters::AdapterContext {
-        config: &config,
-        secrets: &store,
-        env: &env,
-        timeout: Duration::from_secs(2),
-        clock: std::sync::Arc::new(orcha_core::SystemClock),
-    };
-    let node = config
-        .nodes()
-        .into_iter()
-        .find(|n| n.id.protocol() == orcha_core::ProtocolId::Streamr)
-        .unwrap();
-    let a = orcha_adapters::build_adapter(&node, &ctx).unwrap();
-    let p = orcha_adapters::probe::probe(a.as_ref()).await;
+    let p = common::probe_through_factory(&config, &env, orcha_core::ProtocolId::Streamr).await;
     assert_eq!(p["node"], "streamr:main");
     assert_eq!(p["node_info"]["remote_id"], OPERATOR);
     let figures = p["earnings"]["figures"].as_array().unwrap();
@@ -820,7 +681,7 @@ async fn the_factory_reads_keys_from_the_environment_and_the_probe_prints_one_re
 
 #[tokio::test]
 async fn subgraph_answers_are_reused_for_a_while_but_errors_are_not() {
-    let f = Fake::default();
+    let f = fake();
     let base = f.serve().await;
     let clock = clock(NOW);
     let mut s = settings(&base, NOW);
@@ -829,10 +690,10 @@ async fn subgraph_answers_are_reused_for_a_while_but_errors_are_not() {
     let a = adapter_with(s);
     f.set(
         "OperatorOverview",
-        fixture("subgraph_error.response.constructed.json"),
+        STREAMR.fixture("subgraph_error.response.constructed.json"),
     );
     assert!(a.overview().await.is_err());
-    f.routes.lock().unwrap().remove("OperatorOverview");
+    f.unset("OperatorOverview");
     a.overview().await.unwrap();
     a.get_current_earnings().await.unwrap();
     a.health_check().await;
