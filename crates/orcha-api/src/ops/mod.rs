@@ -274,6 +274,7 @@ pub async fn set_paused(state: &Arc<AppState>, req: PauseRequest) -> Result<Stat
     state
         .db(move |s| s.audit_config(at, "operator", "automation.paused", Some(&old), Some(&new)))
         .await?;
+    state.set_paused(req.paused);
     state.publish(Event::Automation(AutomationEventDto {
         paused: req.paused,
         at,
@@ -664,7 +665,6 @@ pub async fn set_auto_apply(
     let before = state
         .node(&req.node)
         .is_some_and(|rt| auto_apply_of(state, rt));
-    state.allocation.set_auto_apply(&node, req.enabled);
     let at = state.clock.now();
     let (key, old, new) = (
         format!("auto_apply:{node}"),
@@ -676,6 +676,7 @@ pub async fn set_auto_apply(
     state
         .db(move |s| s.audit_config(at, "operator", &key, Some(&old), Some(&new)))
         .await?;
+    state.allocation.set_auto_apply(&node, req.enabled);
     Ok(req)
 }
 
