@@ -150,6 +150,84 @@ pub mod commands {
     }
 }
 
+/// Commands of the desktop shell itself (no `ops` behind them): they restart the app.
+pub mod shell {
+    use orcha_api::dto::{ApiError, ErrorCode};
+    use tauri::{AppHandle, Manager, Runtime};
+
+    use crate::LaunchMode;
+
+    /// Restarts into the demo (`on`) or back to the operator's nodes. The choice is kept in the
+    /// data directory, so it also holds for the next launch until the operator leaves the demo.
+    #[tauri::command]
+    pub async fn switch_demo<R: Runtime>(app: AppHandle<R>, on: bool) -> Result<(), ApiError> {
+        let Some(mode) = app.try_state::<LaunchMode>() else {
+            return Err(ApiError::new(
+                ErrorCode::Unavailable,
+                "the app has not finished starting",
+            ));
+        };
+        if !on && mode.forced {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "the app was started with --demo (or ORCHA_DEMO=1); start it without that to leave the demo",
+            ));
+        }
+        mode.remember(on).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("cannot write {}: {e}", mode.file.display()),
+            )
+        })?;
+        // Through the exit flow, so the orchestrator and the ML engine stop before the restart.
+        app.request_restart();
+        Ok(())
+    }
+
+    /// Restarts the app, e.g. after settings that only take effect at start were saved.
+    #[tauri::command]
+    pub async fn restart_app<R: Runtime>(app: AppHandle<R>) -> Result<(), ApiError> {
+        app.request_restart();
+        Ok(())
+    }
+}
+
+/// How the app starts next: in the demo, or on the operator's nodes.
+pub struct LaunchMode {
+    /// `<data dir>/launch-mode`, holding `demo` while the operator is trying the demo.
+    file: std::path::PathBuf,
+    /// Started with `--demo` or `ORCHA_DEMO=1`, which the window cannot undo.
+    forced: bool,
+}
+
+impl LaunchMode {
+    fn new(data_dir: &std::path::Path, forced: bool) -> Self {
+        LaunchMode {
+            file: data_dir.join("launch-mode"),
+            forced,
+        }
+    }
+
+    /// Whether the operator chose the demo from the window last time.
+    fn demo_chosen(&self) -> bool {
+        std::fs::read_to_string(&self.file).is_ok_and(|s| s.trim() == "demo")
+    }
+
+    fn remember(&self, demo: bool) -> std::io::Result<()> {
+        if demo {
+            if let Some(dir) = self.file.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&self.file, "demo\n")
+        } else {
+            match std::fs::remove_file(&self.file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
 /// Registers the commands; shared by the app and the mock-runtime tests.
 pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
@@ -180,6 +258,8 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         commands::alert_secret_status,
         commands::set_alert_secret,
         commands::delete_alert_secret,
+        shell::switch_demo,
+        shell::restart_app,
     ])
 }
 
@@ -292,19 +372,52 @@ fn tray_state(state: &AppState) -> (&'static [u8], String) {
             format!("all {total} nodes healthy"),
         )
     };
-    (
-        icon,
-        format!("DePIN Orcha — {summary} · next cycle {next}{paused}"),
-    )
+    (icon, format!("{summary} · next cycle {next}{paused}"))
+}
+
+/// The tray menu's first line (disabled): today's earnings, node health and the next cycle.
+struct TrayInfo(MenuItem<tauri::Wry>);
+
+/// "Today: 1.23 USD" over all nodes, or why there is no fiat figure.
+async fn today_line(state: &Arc<AppState>) -> String {
+    let totals = match ops::earnings_totals(state).await {
+        Ok(t) => t,
+        Err(e) => return format!("Today: unknown ({})", e.message),
+    };
+    let Some(today) = totals.overall.iter().find(|w| w.window == "today") else {
+        return "Today: not enough readings yet".to_owned();
+    };
+    let fiat = totals.fiat.to_uppercase();
+    let unpriced = if today.unpriced.is_empty() {
+        String::new()
+    } else {
+        " + unpriced tokens".to_owned()
+    };
+    match &today.fiat.value {
+        Some(v) => format!("Today: {} {fiat}{unpriced}", two_places(v)),
+        None if today.amounts.is_empty() => "Today: not enough readings yet".to_owned(),
+        None => format!("Today: no {fiat} price for what was earned"),
+    }
+}
+
+/// An exact decimal string cut to two places for the tray (the dashboard shows it exactly).
+fn two_places(v: &str) -> String {
+    match v.split_once('.') {
+        Some((int, frac)) => format!("{int}.{:0<2}", &frac[..frac.len().min(2)]),
+        None => format!("{v}.00"),
+    }
 }
 
 fn build_tray(app: &AppHandle) -> tauri::Result<()> {
+    let info = MenuItem::with_id(app, "info", "DePIN Orcha — starting", false, None::<&str>)?;
+    let top = PredefinedMenuItem::separator(app)?;
+    app.manage(TrayInfo(info.clone()));
     let open = MenuItem::with_id(app, "open", "Open dashboard", true, None::<&str>)?;
     let pause = MenuItem::with_id(app, "pause", "Pause automation", true, None::<&str>)?;
     let cycle = MenuItem::with_id(app, "cycle", "Run a cycle now", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit DePIN Orcha", true, None::<&str>)?;
     let sep = PredefinedMenuItem::separator(app)?;
-    let menu = Menu::with_items(app, &[&open, &pause, &cycle, &sep, &quit])?;
+    let menu = Menu::with_items(app, &[&info, &top, &open, &pause, &cycle, &sep, &quit])?;
     let pause_item = pause.clone();
     TrayIconBuilder::with_id("main")
         .icon(Image::from_bytes(include_bytes!("../../icons/tray-ml-down.png"))?)
@@ -370,6 +483,7 @@ fn notify(app: &AppHandle, alert: &orcha_api::dto::AlertDto) {
 async fn bridge(app: AppHandle, state: Arc<AppState>, cancel: CancellationToken) {
     let mut rx = state.subscribe();
     let mut refresh = tokio::time::interval(Duration::from_secs(5));
+    let (mut ticks, mut today) = (0u64, String::from("Today: …"));
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
@@ -386,12 +500,22 @@ async fn bridge(app: AppHandle, state: Arc<AppState>, cancel: CancellationToken)
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             },
             _ = refresh.tick() => {
-                let (icon, tooltip) = tray_state(&state);
+                let (icon, summary) = tray_state(&state);
+                // Earnings change with polls, not every tick; a few queries every 30 s is enough.
+                if ticks % 6 == 0 {
+                    today = today_line(&state).await;
+                }
+                ticks += 1;
                 if let Some(tray) = app.tray_by_id("main") {
                     if let Ok(img) = Image::from_bytes(icon) {
                         let _ = tray.set_icon(Some(img));
                     }
-                    let _ = tray.set_tooltip(Some(tooltip));
+                    let _ = tray.set_tooltip(Some(format!("{today} · {summary}")));
+                }
+                // Linux panels show no tooltips (StatusNotifierItem through libayatana has none),
+                // so the same facts head the tray menu.
+                if let Some(info) = app.try_state::<TrayInfo>() {
+                    let _ = info.0.set_text(format!("{today} · {summary}"));
                 }
             }
         }
@@ -407,8 +531,10 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
     let metrics_port = config.orchestrator.metrics_port;
     let deadline = Duration::from_secs(config.orchestrator.shutdown_deadline);
     // `--demo` (or ORCHA_DEMO=1) runs against the built-in simulator with its own database.
-    let demo =
+    let forced =
         std::env::args().any(|a| a == "--demo") || env("ORCHA_DEMO").is_some_and(|v| v == "1");
+    let launch = LaunchMode::new(std::path::Path::new(&config.orchestrator.data_dir), forced);
+    let demo = forced || launch.demo_chosen();
     let scratch_settings = demo.then(|| {
         std::path::PathBuf::from(&config.orchestrator.data_dir)
             .join("demo")
@@ -434,6 +560,7 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
     }
     tracing::info!(database = %assembly.database.display(), nodes = state.nodes.len(), "Desktop app starting.");
     app.manage(Arc::clone(&state));
+    app.manage(launch);
     build_tray(app.handle())?;
     let cancel = CancellationToken::new();
     let (handle, st, c) = (app.handle().clone(), Arc::clone(&state), cancel.clone());
@@ -576,6 +703,43 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok["stored"], true);
+    }
+
+    #[test]
+    fn the_tray_shows_money_to_two_places_without_rounding_up() {
+        assert_eq!(two_places("1.23456"), "1.23");
+        assert_eq!(two_places("1.5"), "1.50");
+        assert_eq!(two_places("7"), "7.00");
+        assert_eq!(two_places("0.009"), "0.00");
+    }
+
+    #[test]
+    fn the_demo_choice_is_remembered_until_the_operator_leaves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mode = LaunchMode::new(&dir.path().join("data"), false);
+        assert!(!mode.demo_chosen(), "a first launch is not the demo");
+        mode.remember(true).unwrap();
+        assert!(LaunchMode::new(&dir.path().join("data"), false).demo_chosen());
+        mode.remember(false).unwrap();
+        assert!(!mode.demo_chosen());
+        // Leaving twice is not an error.
+        mode.remember(false).unwrap();
+    }
+
+    #[test]
+    fn switching_the_demo_before_start_up_is_a_clear_error() {
+        let app = configure(tauri::test::mock_builder())
+            .build(tauri::test::mock_context(tauri::test::noop_assets()))
+            .unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        let err = invoke(&webview, "switch_demo", serde_json::json!({ "on": true })).unwrap_err();
+        assert_eq!(err["code"], "unavailable", "{err}");
+        assert!(err["message"]
+            .as_str()
+            .unwrap()
+            .contains("not finished starting"));
     }
 
     #[test]

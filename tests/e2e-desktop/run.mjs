@@ -111,6 +111,12 @@ try {
     const labels = [...trayLayout(tray).matchAll(/'label': <'([^']*)'>/g)].map((m) => m[1]);
     const wanted = ["Open dashboard", "Pause automation", "Run a cycle now", "Quit DePIN Orcha"];
     check("the tray menu has open, pause, run-cycle and quit", wanted.every((l) => labels.includes(l)), labels.join(" | "));
+    // Linux panels show no tooltips, so the first (disabled) line carries today's earnings.
+    const info = await waitFor("the tray's summary line", async () => {
+      const first = [...trayLayout(tray).matchAll(/'label': <'([^']*)'>/g)].map((m) => m[1])[0];
+      return first?.startsWith("Today:") && first.includes("next cycle") ? first : null;
+    }, 15000).catch(() => null);
+    check("the tray menu starts with today's earnings and the next cycle", info !== null, info ?? labels[0]);
     const pauseId = trayLayout(tray).match(/\((\d+), \{'label': <'Pause automation'>/)?.[1];
     gdbus(["call", "--session", "--dest", tray.name, "--object-path", `${TRAY}/Menu`, "--method", "com.canonical.dbusmenu.Event", "--", pauseId ?? "0", "clicked", "<int32 0>", "0"]);
     const paused = await waitFor("automation paused from the tray", async () => {
