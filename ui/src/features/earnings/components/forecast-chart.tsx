@@ -22,11 +22,14 @@ interface Row {
   range?: string;
 }
 
-function tickTime(t: number, dates: boolean): string {
+type TickStyle = "date" | "date-time" | "time";
+
+function tickTime(t: number, style: TickStyle): string {
   const d = new Date(t);
-  return dates
-    ? d.toLocaleDateString("en-GB", { day: "2-digit", month: "short" })
-    : d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+  const time = d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+  if (style === "time") return time;
+  const date = d.toLocaleDateString("en-GB", { day: "2-digit", month: "short" });
+  return style === "date" ? date : `${date} ${time}`;
 }
 
 function tickValue(v: number): string {
@@ -100,6 +103,10 @@ export function ForecastChart({
   const times = rows.map((r) => r.t);
   const first = Math.min(...times);
   const last = Math.max(...times);
+  // Ticks name what the drawn span needs: the time of day, or dates (with times under a week).
+  const span = last - first;
+  const ticks: TickStyle =
+    !dateTicks && span <= 2 * 86_400_000 ? "time" : span > 7 * 86_400_000 ? "date" : "date-time";
   const now = anchored ? band[0]?.t : undefined;
   const gradientId = `fgrad-${ariaLabel.replace(/[^a-z0-9]/gi, "")}`;
   return (
@@ -118,7 +125,7 @@ export function ForecastChart({
             type="number"
             scale="time"
             domain={[first, last]}
-            tickFormatter={(t: number) => tickTime(t, dateTicks)}
+            tickFormatter={(t: number) => tickTime(t, ticks)}
             stroke="var(--muted)"
             fontSize={11}
             tickLine={false}

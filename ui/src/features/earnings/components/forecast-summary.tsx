@@ -33,7 +33,12 @@ export function ForecastSummary({ forecast }: { forecast: UseQueryResult<Forecas
         {formatMoney(totals.p90)} (p10–p90 of each hour, added up).
       </p>
       <p className="muted small">
-        {f.model && <>Model {f.model_version ?? f.model}</>}
+        {f.model && (
+          <>
+            Model {f.model}
+            {f.model_version && f.model_version !== f.model && ` (${f.model_version})`}
+          </>
+        )}
         {f.made_at && <> · made {formatDateTime(f.made_at)}</>}
         {f.note && <> · {f.note}</>}
       </p>
