@@ -439,6 +439,87 @@ function forecast(node, hours) {
   return { node, made_at: iso(start), model: "ets", model_version: null, estimate: true, points, note: "" };
 }
 
+// Overview: prices (GLM fresh, DATA stale, a Grass point valued by the operator's assumption)
+// and what each node earned today, over 7 and 30 days, priced as the server prices it.
+function price(asset, value, state, source, assumption = false) {
+  const observed = Date.now() - (state === "stale" ? 3 * HOUR : 10 * 60_000);
+  return { asset, fiat: "usd", state, value, source, observed_at: iso(observed), assumption };
+}
+
+const PRICES = {
+  usd: price("usd", "1", "fresh", "identity"),
+  glm: price("glm", "0.25", "fresh", "coingecko"),
+  data: price("data", "0.02", "stale", "coingecko"),
+  points: price("points", "0.001", "fresh", "operator-assumption", true),
+};
+
+function prices() {
+  return {
+    fiat: "usd",
+    source: "coingecko",
+    last_refresh: iso(Date.now() - 3 * HOUR),
+    backoff_until: iso(Date.now() + 5 * 60_000),
+    last_error: "coingecko answered 429 Too Many Requests",
+    prices: [PRICES.glm, PRICES.data, price("storj", null, "none", null), PRICES.points],
+  };
+}
+
+const EARNED = {
+  "storj:main": ["usd", 2, ["1.37", "9.85", "41.2"]],
+  "golem:main": ["glm", 18, ["0.412", "3.05", "12.75"]],
+  "streamr:node1": ["data", 18, ["1.9", "13.1", "57.3"]],
+  "grass:laptop": ["points", 0, ["310", "2140", "9020"]],
+};
+
+function times(decimal, factor) {
+  const [int, frac = ""] = decimal.split(".");
+  const [fi, ff = ""] = factor.split(".");
+  const scale = frac.length + ff.length;
+  return toDecimal(BigInt(int + frac) * BigInt(fi + ff), scale);
+}
+
+function addDec(a, b) {
+  const scale = Math.max((a.split(".")[1] ?? "").length, (b.split(".")[1] ?? "").length);
+  const units = (d) => {
+    const [i, f = ""] = d.split(".");
+    return BigInt(i + f.padEnd(scale, "0"));
+  };
+  return toDecimal(units(a) + units(b), scale);
+}
+
+function earningsTotals(world) {
+  const now = Date.now();
+  const midnight = new Date(now);
+  midnight.setUTCHours(0, 0, 0, 0);
+  const windows = [
+    ["today", midnight.getTime()],
+    ["7d", now - 7 * 24 * HOUR],
+    ["30d", now - 30 * 24 * HOUR],
+  ];
+  const nodes = world.nodes.map((n) => {
+    const [token, decimals, amounts] = EARNED[n.id];
+    return {
+      node: n.id,
+      windows: windows.map(([window, from], i) => {
+        const amount = money(token, amounts[i], decimals);
+        const p = PRICES[token];
+        return {
+          window,
+          from: iso(from),
+          amount,
+          fiat: { fiat: "usd", value: times(amounts[i], p.value), price: p },
+        };
+      }),
+    };
+  });
+  const overall = windows.map(([window, from], i) => {
+    const amounts = nodes.map((n) => n.windows[i].amount);
+    const value = nodes.map((n) => n.windows[i].fiat.value).reduce(addDec);
+    return { window, from: iso(from), amounts, fiat: { fiat: "usd", value, price: null }, unpriced: [] };
+  });
+  return { fiat: "usd", at: iso(now), nodes, overall };
+}
+
 function usd(v) {
   return `${v.toFixed(6)} USD`;
 }
@@ -661,6 +742,8 @@ export function answer(world, method, url, body = null) {
   const settings = answerSettings(world, method, path, body);
   if (settings) return settings;
   if (method === "GET" && path === "/forecast") return [200, forecast(q.node, Number(q.hours ?? 24))];
+  if (method === "GET" && path === "/earnings/totals") return [200, earningsTotals(world)];
+  if (method === "GET" && path === "/prices") return [200, prices()];
   if (method === "GET" && path === "/allocation") return [200, world.allocation];
   if (method === "POST" && path === "/allocation/approve") return approvePlan(world, body);
   if (method === "POST" && path === "/allocation/what-if") return [200, whatIf(world, body)];

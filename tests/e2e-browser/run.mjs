@@ -140,7 +140,32 @@ async function main() {
       if (status.demo) assert(await page.locator(".demo-banner").isVisible(), "the DEMO banner");
       if (hasNodes) assert((await page.locator(".protocol-card").count()) > 0, "protocol cards");
       else assert(await page.getByText("No node connected yet").isVisible(), "the empty state");
-      assert((await page.getByTestId("not-available").count()) >= 1, "the not-yet-available cards");
+      assert((await page.getByTestId("not-available").count()) === 0, "no placeholder cards left");
+      if (!hasNodes) return;
+      // The demo and the fixtures price their tokens: the Earned card shows a fiat value.
+      const earned = page.getByRole("region", { name: "Earned" });
+      await earned
+        .locator("[data-testid^=earned-] [data-state=valued]")
+        .first()
+        .waitFor({ timeout: TIMEOUT });
+      const fiat = await earned.locator("[data-testid^=earned-] [data-state=valued]").first().textContent();
+      assert(/^<?[$€£]?[\d,]+\.\d\d/.test(fiat ?? ""), `a fiat value in the Earned card (got ${fiat})`);
+      const forecast = page.getByRole("region", { name: "Earnings forecast" });
+      assert(await forecast.isVisible(), "the forecast card");
+      await forecast
+        .locator("[data-testid=forecast-p50], [data-testid=no-forecast]")
+        .first()
+        .waitFor({ timeout: TIMEOUT });
+      if (FIXTURES) {
+        assert(
+          await earned.getByTestId("price-assumption").isVisible(),
+          "the point value marked as an assumption",
+        );
+        assert((await earned.getByTestId("stale-price").count()) >= 1, "the stale DATA price marked");
+        assert((await forecast.getByTestId("forecast-p50").count()) === 1, "Storj's forecast");
+        assert((await forecast.getByTestId("no-forecast").count()) === 3, "no forecast yet for the others");
+      }
+      await shot(page, "overview");
     });
 
     await check("earnings", async () => {

@@ -13,12 +13,14 @@ import type {
   DecisionDto,
   EarningsHistoryDto,
   EarningsHistoryQuery,
+  EarningsTotalsDto,
   ErrorCode,
   Event,
   ForecastDto,
   ForecastQuery,
   NodeDto,
   PauseRequest,
+  PricesDto,
   SecretStatusDto,
   SeriesDto,
   SeriesQuery,
@@ -90,6 +92,10 @@ export interface Backend {
   whatIf(req: WhatIfRequest): Promise<WhatIfDto>;
   /** The newest stored earnings forecast of one node (hourly p10/p50/p90, an estimate). */
   forecast(q: ForecastQuery): Promise<ForecastDto>;
+  /** Earned today (since 00:00 UTC), over 7 and 30 days, per node and overall, in tokens and fiat. */
+  earningsTotals(): Promise<EarningsTotalsDto>;
+  /** Every price the app knows (fresh, stale or none), with its source and time. */
+  prices(): Promise<PricesDto>;
   /** Starts delivering events until the returned function is called. */
   subscribe(handlers: EventHandlers): Unsubscribe;
 }
@@ -198,6 +204,8 @@ export class TauriBackend implements Backend {
   setAutoApply = (req: AutoApplyRequest) => this.#call<AutoApplyRequest>("set_auto_apply", { req });
   whatIf = (req: WhatIfRequest) => this.#call<WhatIfDto>("what_if", { req });
   forecast = (q: ForecastQuery) => this.#call<ForecastDto>("forecast", { q });
+  earningsTotals = () => this.#call<EarningsTotalsDto>("earnings_totals");
+  prices = () => this.#call<PricesDto>("prices");
 
   subscribe({ onEvent, onConnection }: EventHandlers): Unsubscribe {
     let stopped = false;
@@ -356,6 +364,8 @@ export class HttpBackend implements Backend {
     if (q.hours !== undefined) params.set("hours", String(q.hours));
     return this.#request<ForecastDto>("GET", `/forecast?${params}`);
   };
+  earningsTotals = () => this.#request<EarningsTotalsDto>("GET", "/earnings/totals");
+  prices = () => this.#request<PricesDto>("GET", "/prices");
 
   /** The WebSocket URL of the event stream, derived from the base URL or the page's origin. */
   eventsUrl(): string {

@@ -96,6 +96,8 @@ export function applyEvent(client: QueryClient, event: Event): void {
         if (added.length > 0)
           client.setQueryData<EarningsHistoryDto>(key, { ...data, points: [...data.points, ...added] });
       }
+      // Today's, 7- and 30-day totals are summed server-side from the stored readings: ask again.
+      void client.invalidateQueries({ queryKey: queryKeys.earningsTotals });
       return;
     }
     case "health": {

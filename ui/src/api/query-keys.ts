@@ -14,6 +14,8 @@ export const queryKeys = {
   latestCycle: ["latest-cycle"] as const,
   allocation: ["allocation"] as const,
   forecastAll: ["forecast"] as const,
+  earningsTotals: ["earnings-totals"] as const,
+  prices: ["prices"] as const,
   alertsAll: ["alerts"] as const,
   alerts: (q: AlertQuery) => ["alerts", q.include_cleared] as const,
   secret: (key: string) => ["secret", key] as const,

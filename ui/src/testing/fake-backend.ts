@@ -14,11 +14,13 @@ import type {
   DecisionDto,
   EarningsHistoryDto,
   EarningsHistoryQuery,
+  EarningsTotalsDto,
   Event,
   ForecastDto,
   ForecastQuery,
   NodeDto,
   PauseRequest,
+  PricesDto,
   SecretStatusDto,
   SeriesDto,
   SeriesQuery,
@@ -30,7 +32,15 @@ import type {
   WhatIfDto,
   WhatIfRequest,
 } from "../bindings";
-import { makeAlertChannel, makeAllocation, makeSettings, makeStatus, makeWhatIf } from "./fixtures";
+import {
+  makeAlertChannel,
+  makeAllocation,
+  makeEarningsTotals,
+  makePrices,
+  makeSettings,
+  makeStatus,
+  makeWhatIf,
+} from "./fixtures";
 
 export interface FakeData {
   status: StatusDto;
@@ -45,6 +55,8 @@ export interface FakeData {
   approve: (req: ApprovePlanRequest) => ApplyResultDto;
   whatIf: (req: WhatIfRequest) => WhatIfDto;
   forecast: (q: ForecastQuery) => ForecastDto;
+  earningsTotals: EarningsTotalsDto;
+  prices: PricesDto;
   settings: SettingsDto;
   /** What a settings save answers (the fake stores the values and adds `needs_restart`). */
   saveSettings: (req: SettingsValuesDto) => Omit<SettingsSavedDto, "settings">;
@@ -87,6 +99,8 @@ export class FakeBackend implements Backend {
         points: [],
         note: "no forecast yet: the ML engine forecasts a node once it has 24 h of earnings history",
       }),
+      earningsTotals: makeEarningsTotals(),
+      prices: makePrices(),
       settings: makeSettings(),
       saveSettings: () => ({ changed: [], applied_live: [], needs_restart: [] }),
       alertChannels: ["ntfy", "webhook", "discord", "telegram", "email"].map((channel) =>
@@ -192,6 +206,8 @@ export class FakeBackend implements Backend {
     });
   whatIf = (req: WhatIfRequest) => this.#answer("whatIf", [req], () => this.data.whatIf(req));
   forecast = (q: ForecastQuery) => this.#answer("forecast", [q], () => this.data.forecast(q));
+  earningsTotals = () => this.#answer("earningsTotals", [], () => this.data.earningsTotals);
+  prices = () => this.#answer("prices", [], () => this.data.prices);
 
   subscribe(handlers: EventHandlers): Unsubscribe {
     this.handlers.add(handlers);

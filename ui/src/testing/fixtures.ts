@@ -5,9 +5,12 @@ import type {
   AllocationDto,
   CycleDto,
   DecisionDto,
+  EarningsTotalsDto,
   MoneyDto,
   NodeAllocationDto,
   NodeDto,
+  PriceDto,
+  PricesDto,
   SettingsDto,
   StatusDto,
   StepDto,
@@ -342,6 +345,54 @@ export function makeAlertChannel(over: Partial<AlertChannelDto> = {}): AlertChan
     last_sent_at: null,
     last_error: null,
     last_error_at: null,
+    ...over,
+  };
+}
+
+/** A fresh market price of one whole `asset` in USD (`value` null: no price). */
+export function makePrice(asset: string, value: string | null, over: Partial<PriceDto> = {}): PriceDto {
+  return {
+    asset,
+    fiat: "usd",
+    state: value === null ? "none" : "fresh",
+    value,
+    source: value === null ? null : "coingecko",
+    observed_at: value === null ? null : "2025-06-01T11:55:00Z",
+    assumption: false,
+    ...over,
+  };
+}
+
+export function makePrices(over: Partial<PricesDto> = {}): PricesDto {
+  return {
+    fiat: "usd",
+    source: "coingecko",
+    last_refresh: "2025-06-01T11:55:00Z",
+    backoff_until: null,
+    last_error: null,
+    prices: [makePrice("glm", "0.25"), makePrice("data", "0.02"), makePrice("points", null)],
+    ...over,
+  };
+}
+
+/** Totals before any node has two readings: every window empty, no fiat value. */
+export function makeEarningsTotals(over: Partial<EarningsTotalsDto> = {}): EarningsTotalsDto {
+  const windows: Array<[string, string]> = [
+    ["today", "2025-06-01T00:00:00Z"],
+    ["7d", "2025-05-25T12:00:00Z"],
+    ["30d", "2025-05-02T12:00:00Z"],
+  ];
+  return {
+    fiat: "usd",
+    at: NOW,
+    nodes: [],
+    overall: windows.map(([window, from]) => ({
+      window,
+      from,
+      amounts: [],
+      fiat: { fiat: "usd", value: null, price: null },
+      unpriced: [],
+    })),
     ...over,
   };
 }

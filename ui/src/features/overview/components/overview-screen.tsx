@@ -4,16 +4,21 @@ import { Card } from "../../../components/card";
 import { MoneyAmount } from "../../../components/money-amount";
 import { PageHeader } from "../../../components/page-header";
 import { StaleNotice } from "../../../components/stale-notice";
-import { ErrorState, LoadingState, NoNodesState, NotAvailable } from "../../../components/state-views";
+import { ErrorState, LoadingState, NoNodesState } from "../../../components/state-views";
 import { useNow } from "../../../lib/use-now";
 import { sumByToken } from "../../../utils/money";
+import { useEarningsTotals } from "../api/use-earnings-totals";
 import { summarizeByProtocol } from "../utils/summarize";
+import { sumNodesWindow } from "../utils/totals";
 import { CycleCountdown } from "./cycle-countdown";
+import { EarnedCard } from "./earned-card";
+import { ForecastCard } from "./forecast-card";
 import { ProtocolCard } from "./protocol-card";
 
 export function OverviewScreen() {
   const status = useStatus();
   const nodes = useNodes();
+  const totals = useEarningsTotals();
   const now = useNow(1000);
 
   const header = (
@@ -97,21 +102,30 @@ export function OverviewScreen() {
       {summaries.length > 0 && (
         <div className="card-grid">
           {summaries.map((sum) => (
-            <ProtocolCard key={sum.protocol} summary={sum} now={now} />
+            <ProtocolCard
+              key={sum.protocol}
+              summary={sum}
+              now={now}
+              today={
+                totals.data
+                  ? sumNodesWindow(
+                      totals.data,
+                      sum.nodes.map((n) => n.id),
+                      "today",
+                    )
+                  : undefined
+              }
+            />
           ))}
         </div>
       )}
 
-      <div className="card-grid card-grid-2">
-        <NotAvailable title="Fiat totals">
-          Totals in your currency need token prices, which the backend does not serve yet. Amounts are shown
-          in each token.
-        </NotAvailable>
-        <NotAvailable title="Earnings forecast">
-          The ML engine forecasts are not exposed by the API yet; this card will show the next 7 days per
-          protocol.
-        </NotAvailable>
-      </div>
+      {nodes.data && nodes.data.length > 0 && (
+        <div className="overview-money">
+          <EarnedCard now={now} />
+          <ForecastCard nodes={nodes.data} />
+        </div>
+      )}
     </div>
   );
 }

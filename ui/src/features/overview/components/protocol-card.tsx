@@ -4,6 +4,8 @@ import { MetricValue } from "../../../components/metric-value";
 import { MoneyAmount } from "../../../components/money-amount";
 import { earningsKindLabel, formatRelative, protocolName } from "../../../utils/format";
 import { OVERVIEW_KINDS, type ProtocolSummary } from "../utils/summarize";
+import type { NodesFiat } from "../utils/totals";
+import { FiatValue, StalePrice } from "./fiat-value";
 
 const SHOWN_METRICS = ["cpu_millicores", "mem_bytes", "disk_used_bytes", "bandwidth_up_bps"] as const;
 const SHORT: Record<string, string> = {
@@ -13,7 +15,16 @@ const SHORT: Record<string, string> = {
   bandwidth_up_bps: "Up",
 };
 
-export function ProtocolCard({ summary, now }: { summary: ProtocolSummary; now: number }) {
+export function ProtocolCard({
+  summary,
+  now,
+  today,
+}: {
+  summary: ProtocolSummary;
+  now: number;
+  /** Today's fiat of these nodes, once the totals are known. */
+  today?: NodesFiat | undefined;
+}) {
   const { protocol, nodes, health, earnings, lastObservedAt } = summary;
   return (
     <Card
@@ -25,7 +36,23 @@ export function ProtocolCard({ summary, now }: { summary: ProtocolSummary; now: 
           {protocolName(protocol)}
         </span>
       }
-      subtitle={`${nodes.length} ${nodes.length === 1 ? "node" : "nodes"}`}
+      subtitle={
+        <>
+          {nodes.length} {nodes.length === 1 ? "node" : "nodes"}
+          {today && (
+            <span className="protocol-today" data-testid="protocol-today">
+              {" · today "}
+              <FiatValue
+                state={today.state}
+                value={today.value}
+                fiat={today.fiat}
+                noReadings="no readings yet"
+              />
+              <StalePrice tokens={today.stale} />
+            </span>
+          )}
+        </>
+      }
       actions={<HealthBadge state={health} />}
     >
       <dl className="figures">

@@ -38,7 +38,10 @@ describe("OverviewScreen", () => {
     expect(within(nodes).getByText("1 down")).toBeInTheDocument();
     expect(screen.getByRole("region", { name: "ML engine" })).toHaveTextContent("Available");
     expect(screen.getByTestId("cycle-countdown")).toHaveTextContent(/^in \d+:\d\d/);
-    expect(screen.getAllByTestId("not-available").length).toBeGreaterThan(0);
+    // Fiat totals and the forecast are real cards now, not placeholders.
+    expect(await screen.findByRole("region", { name: "Earned" })).toBeInTheDocument();
+    expect(screen.getByRole("region", { name: "Earnings forecast" })).toBeInTheDocument();
+    expect(screen.queryAllByTestId("not-available")).toHaveLength(0);
   });
 
   it("shows the empty state when no node is configured", async () => {
