@@ -28,10 +28,8 @@ pub fn build_adapter(
     match node.id.protocol() {
         ProtocolId::Storj => {
             let storj = &ctx.config.protocols.storj;
-            let mut settings = crate::storj::StorjSettings::new(
-                &node.api_endpoint,
-                Arc::clone(&ctx.clock),
-            );
+            let mut settings =
+                crate::storj::StorjSettings::new(&node.api_endpoint, Arc::clone(&ctx.clock));
             settings.timeout = ctx.timeout;
             settings.payout_timeout = ctx.timeout.max(Duration::from_secs(90));
             settings.payout_poll_interval = Duration::from_secs(storj.payout_poll_interval.max(60));
@@ -83,10 +81,8 @@ pub fn build_adapter(
         ProtocolId::Streamr => {
             let streamr = &ctx.config.protocols.streamr;
             let info_endpoint = Some(node.api_endpoint.as_str()).filter(|e| !e.is_empty());
-            let mut settings = crate::streamr::StreamrSettings::new(
-                info_endpoint,
-                Arc::clone(&ctx.clock),
-            );
+            let mut settings =
+                crate::streamr::StreamrSettings::new(info_endpoint, Arc::clone(&ctx.clock));
             settings.timeout = ctx.timeout;
             settings.info_key = secret(ctx, node, "info_key");
             settings.subgraph_key = secret(ctx, node, "api_key");

@@ -28,6 +28,15 @@ use crate::fallback::Curve;
 /// Storj refuses to start below this allocation (storage2.monitor.minimum-disk-space).
 pub const STORJ_MIN_DISK_BYTES: u64 = 500_000_000_000;
 
+/// `v`, or 0 when it rounds to zero at `places` decimals: "-0.00 USD" reads like a loss.
+fn no_negative_zero(v: f64, places: i32) -> f64 {
+    if v.abs() < 0.5 * 10f64.powi(-places) {
+        0.0
+    } else {
+        v
+    }
+}
+
 /// Limits per resource in base units (the same shape as the enforcement backends use).
 pub type Amounts = BTreeMap<ResourceKind, u64>;
 
@@ -209,11 +218,11 @@ pub fn amounts_from_json(v: &serde_json::Value) -> Result<Amounts, String> {
 
 /// A fiat amount as it is stored and shown: a decimal string with its currency.
 pub fn usd(v: f64) -> String {
-    format!("{v:.6} USD")
+    format!("{:.6} USD", no_negative_zero(v, 6))
 }
 
 fn usd2(v: f64) -> String {
-    format!("{v:.2} USD")
+    format!("{:.2} USD", no_negative_zero(v, 2))
 }
 
 fn human(kind: ResourceKind, v: u64) -> String {
@@ -482,7 +491,7 @@ pub fn evaluate(input: &PolicyInput) -> Verdict {
     if input.source == PlanSource::Fallback && !s.fallback_auto_apply {
         return verdict(
             VerdictKind::Recommend,
-            format!("plan from the fallback optimizer (ML engine unavailable); recommended only, allocation.fallback_auto_apply is off: {pays}"),
+            format!("plan from the fallback optimizer (the ML engine made no plan this cycle); recommended only, allocation.fallback_auto_apply is off: {pays}"),
         );
     }
     let manual: Vec<&str> = input

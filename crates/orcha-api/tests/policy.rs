@@ -396,3 +396,10 @@ fn a_partial_apply_leaves_the_manual_node_untouched_and_says_why() {
         .reason
         .contains("storj:main not opted into auto-apply, recommended only"));
 }
+
+#[test]
+fn amounts_that_round_to_zero_never_read_as_a_loss() {
+    assert_eq!(orcha_api::policy::usd(-0.0000001), "0.000000 USD");
+    assert_eq!(orcha_api::policy::usd(-0.25), "-0.250000 USD");
+    assert_eq!(orcha_api::policy::usd(0.1234567), "0.123457 USD");
+}

@@ -323,7 +323,8 @@ pub struct AllocationConfig {
     pub grant_cpu_cores: f64,
     /// Memory granted outright, in MiB; 0 means detected memory minus the reserve.
     pub grant_memory_mib: u64,
-    /// Disk granted outright, in GiB; 0 means free space of every disk minus the reserve.
+    /// Disk granted outright (everything the nodes may hold, used space included), in GiB; 0 means
+    /// free space of every disk minus the reserve, plus what the nodes already use.
     pub grant_disk_gib: u64,
     /// Logical CPUs kept back for the desktop (the rest of the machine's cores is the budget).
     pub reserve_cpu_cores: f64,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use chrono::Datelike;
 use orcha_core::config::Config;
 use orcha_core::secret::{MemorySecretStore, SecretKey, SecretStore, Sensitive};
 use orcha_core::{Clock, NodeId};
@@ -51,13 +52,27 @@ pub async fn start(
         .with_context(|| format!("cannot create {}", demo_dir.display()))?;
     let sim_config = sim_config.unwrap_or_else(|| {
         let mut c = SimConfig::demo(demo_dir.join("sim"));
-        // Start the simulated world now, so "last contact" and due dates read naturally.
-        c.start = Some(chrono::Utc::now());
+        // Start the simulated world at the beginning of this month: Storj extrapolates its month's
+        // payout from the days since the 1st, which reads true only for a node that ran all of
+        // them, and the optimizer values Storj by that estimate.
+        let now = chrono::Utc::now();
+        c.start = now
+            .date_naive()
+            .with_day(1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc())
+            .or(Some(now));
+        // Golem's knob ends at this machine's logical CPUs (ya-provider caps a profile to the
+        // machine it runs on), so the simulated provider starts within them.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let initial = &mut c.scenario.initial;
+        initial.golem_cpu_threads = initial.golem_cpu_threads.min(cores);
         c
     });
     // The simulator's market values every token at fixed USD prices; the demo uses exactly those
     // (labelled `demo`) instead of asking CoinGecko: demo mode never reaches the internet.
     let sim_prices = sim_config.scenario.prices;
+    let sim_budget = sim_config.scenario.budget;
     let sim = Simulator::start(sim_config)
         .await
         .context("cannot start the demo simulator")?;
@@ -67,6 +82,14 @@ pub async fn start(
     config.storage.database = database.display().to_string();
     config.orchestrator.poll_interval = options.poll_secs;
     config.orchestrator.optimization_interval = options.cycle_secs;
+    // The simulated machine, not this one, is what the demo divides: its nodes' allocations
+    // (terabytes of Storj disk) are sized for it, and this box's free disk is not theirs.
+    let a = &mut config.allocation;
+    a.grant_cpu_cores = sim_budget.cpu_threads;
+    a.grant_memory_mib = (sim_budget.mem_gib * 1024.0).round() as u64;
+    a.grant_disk_gib = (sim_budget.disk_gb * 1e9 / (1u64 << 30) as f64).floor() as u64;
+    a.bandwidth_up_mbps = sim_budget.bandwidth_mbps.round() as u64;
+    a.bandwidth_down_mbps = sim_budget.bandwidth_mbps.round() as u64;
     let p = &mut config.protocols;
     p.storj.enabled = true;
     p.storj.name = "main".into();

@@ -174,3 +174,54 @@ async fn in_dry_run_the_same_surge_is_only_recommended() {
     assert_eq!(golem_cores(&run), before, "nothing was applied");
     run.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_approves_the_rest_of_a_partly_applied_plan_but_not_an_old_one() {
+    let run = start(true).await;
+    advance(&run, 30).await;
+    run_cycle(&run.state, "test").await.unwrap();
+    let rows = run.state.db(|s| s.decisions(1)).await.unwrap();
+    let partial = rows.first().expect("a decision").clone();
+    assert_eq!(partial.verdict, "apply", "{}", partial.reason);
+    assert!(
+        partial
+            .reason
+            .contains("storj:main not opted into auto-apply"),
+        "Storj's part waits for the operator: {}",
+        partial.reason
+    );
+    let storj_before = run.sim.allocation().storj_disk_gb;
+
+    let approved = orcha_api::ops::approve_plan(
+        &run.state,
+        orcha_api::dto::ApprovePlanRequest {
+            decision_id: partial.id,
+        },
+    )
+    .await
+    .expect("the rest of the plan can be approved");
+    assert_eq!(approved.status, "applied", "{:?}", approved.detail);
+    advance(&run, 1).await;
+    let storj_after = run.sim.allocation().storj_disk_gb;
+    assert_ne!(
+        storj_after, storj_before,
+        "Storj's allocated disk changed in its config.yaml"
+    );
+
+    // A newer cycle replaces the plan; the old one can no longer be approved.
+    run_cycle(&run.state, "test").await.unwrap();
+    let err = orcha_api::ops::approve_plan(
+        &run.state,
+        orcha_api::dto::ApprovePlanRequest {
+            decision_id: partial.id,
+        },
+    )
+    .await
+    .expect_err("an older plan is refused");
+    assert!(
+        err.message.contains("replaced by a newer plan"),
+        "{}",
+        err.message
+    );
+    run.sim.shutdown().await;
+}

@@ -40,8 +40,9 @@ pub fn plan_json(plan: &Plan, v: &Verdict) -> Value {
             "changes": amounts_json(&n.changes),
             "restart": n.restart,
             "reasons": n.reasons,
-            "earnings_now_per_hour": usd(n.earnings_now),
-            "earnings_after_per_hour": usd(n.earnings_after),
+            // A node without curves has no fiat value: null ("no price"), never zero.
+            "earnings_now_per_hour": f.curves.is_some().then(|| usd(n.earnings_now)),
+            "earnings_after_per_hour": f.curves.is_some().then(|| usd(n.earnings_after)),
             "switching_cost": usd(n.switching_cost),
         })).collect::<Vec<_>>(),
     })

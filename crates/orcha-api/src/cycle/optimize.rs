@@ -209,8 +209,14 @@ pub async fn gather(
                 Ok(Ok(limits)) => {
                     for k in resources {
                         if let Some(v) = limits.get(k) {
-                            let cap = budget.get(k).copied().unwrap_or(*v);
-                            current.insert(*k, (*v).min(cap));
+                            // "Unlimited" counts as all of the budget; a real amount above the
+                            // budget stays as read, so the plan says the node is over it.
+                            let v = if *v == orcha_adapters::enforce::UNLIMITED {
+                                budget.get(k).copied().unwrap_or(*v)
+                            } else {
+                                *v
+                            };
+                            current.insert(*k, v);
                         }
                     }
                 }
@@ -266,10 +272,13 @@ pub async fn gather(
         });
     }
     crate::prices::record(state, used).await;
-    // Disk already used by the nodes is theirs to keep: it counts in the budget.
-    let used: u64 = facts.iter().filter_map(|f| f.disk_used).sum();
-    if let Some(d) = budget.get_mut(&ResourceKind::Disk) {
-        *d = d.saturating_add(used);
+    // Disk already used by the nodes is theirs to keep: free space does not include it, so it
+    // counts in a budget measured from free space. A granted amount is the total already.
+    if state.config.allocation.grant_disk_gib == 0 {
+        let used: u64 = facts.iter().filter_map(|f| f.disk_used).sum();
+        if let Some(d) = budget.get_mut(&ResourceKind::Disk) {
+            *d = d.saturating_add(used);
+        }
     }
     for f in &mut facts {
         if let Some(rate) = anchors.get(&f.id) {

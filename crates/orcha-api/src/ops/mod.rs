@@ -111,7 +111,7 @@ pub async fn nodes(state: &Arc<AppState>) -> Result<Vec<NodeDto>, ApiError> {
             protocol: n.config.id.protocol().as_str().to_owned(),
             name: n.config.id.name().to_owned(),
             endpoint: n.config.api_endpoint.clone(),
-            auto_apply: n.config.auto_apply,
+            auto_apply: auto_apply_of(state, n),
             version: live.version.clone(),
             health: match &live.health {
                 Some((h, at)) => HealthDto::from_status(h, Some(*at)),
@@ -590,13 +590,14 @@ pub async fn approve_plan(
     req: ApprovePlanRequest,
 ) -> Result<ApplyResultDto, ApiError> {
     let id = req.decision_id;
-    let d = state
-        .db(|s| s.decisions(200))
-        .await?
-        .into_iter()
+    let recent = state.db(|s| s.decisions(200)).await?;
+    let d = recent
+        .iter()
         .find(|d| d.id == id)
+        .cloned()
         .ok_or_else(|| ApiError::not_found(format!("no recent decision with id {id}")))?;
-    if d.verdict != "recommend" {
+    // A recommended plan, or the rest of a plan that was applied only to the opted-in nodes.
+    if d.verdict != "recommend" && d.verdict != "apply" {
         return Err(ApiError::new(
             ErrorCode::Conflict,
             format!(
@@ -605,13 +606,18 @@ pub async fn approve_plan(
             ),
         ));
     }
-    let max_age = chrono::Duration::seconds(
-        2 * i64::try_from(state.config.orchestrator.optimization_interval).unwrap_or(900),
-    );
-    if state.clock.now() - from_ms(d.created_at) > max_age {
+    // Only the newest plan may be approved: an older one was made from readings a newer cycle has
+    // replaced. Counting plans, not minutes, keeps this right when the demo's clock runs fast.
+    if let Some(newer) = recent
+        .iter()
+        .find(|n| n.id > id && n.cycle.is_some() && n.proposed_plan.is_some())
+    {
         return Err(ApiError::new(
             ErrorCode::Conflict,
-            format!("decision {id} is older than two optimization intervals; approve a fresh plan"),
+            format!(
+                "decision {id} was replaced by a newer plan (decision {}); approve that one",
+                newer.id
+            ),
         ));
     }
     let plan: serde_json::Value = d

@@ -138,14 +138,14 @@ describe("Allocation plan", () => {
     const backend = new FakeBackend({ allocation: makeAllocation() });
     backend.failures.set("approvePlan", {
       code: "conflict",
-      message: "decision 12 is older than two optimization intervals; approve a fresh plan",
+      message: "decision 12 was replaced by a newer plan (decision 13); approve that one",
       field: null,
     });
     renderWithBackend(<AllocationScreen />, backend);
     await userEvent.click(await screen.findByRole("button", { name: "Approve plan" }));
     await userEvent.click(screen.getByRole("button", { name: "Apply to 2 nodes now" }));
     const alert = await screen.findByRole("alert");
-    expect(alert).toHaveTextContent("decision 12 is older than two optimization intervals");
+    expect(alert).toHaveTextContent("decision 12 was replaced by a newer plan");
     expect(screen.queryByTestId("apply-result")).not.toBeInTheDocument();
     // The plan can still be approved after a refusal.
     expect(screen.getByRole("button", { name: "Approve plan" })).toBeEnabled();
