@@ -96,6 +96,13 @@ export interface Backend {
   earningsTotals(): Promise<EarningsTotalsDto>;
   /** Every price the app knows (fresh, stale or none), with its source and time. */
   prices(): Promise<PricesDto>;
+  /**
+   * Desktop only: restarts the app into the built-in demo (`true`) or back to the operator's
+   * nodes (`false`). Over HTTP it fails with `unavailable`: a server is started in demo mode.
+   */
+  switchDemo(on: boolean): Promise<void>;
+  /** Desktop only: restarts the app so settings saved for the next start take effect. */
+  restartApp(): Promise<void>;
   /** Starts delivering events until the returned function is called. */
   subscribe(handlers: EventHandlers): Unsubscribe;
 }
@@ -206,6 +213,12 @@ export class TauriBackend implements Backend {
   forecast = (q: ForecastQuery) => this.#call<ForecastDto>("forecast", { q });
   earningsTotals = () => this.#call<EarningsTotalsDto>("earnings_totals");
   prices = () => this.#call<PricesDto>("prices");
+  switchDemo = async (on: boolean) => {
+    await this.#call<null>("switch_demo", { on });
+  };
+  restartApp = async () => {
+    await this.#call<null>("restart_app");
+  };
 
   subscribe({ onEvent, onConnection }: EventHandlers): Unsubscribe {
     let stopped = false;
@@ -353,6 +366,20 @@ export class HttpBackend implements Backend {
   setAlertSecret = (req: SetSecretRequest) => this.#request<SecretStatusDto>("PUT", "/alerts/secrets", req);
   deleteAlertSecret = (key: string) =>
     this.#request<SecretStatusDto>("DELETE", `/alerts/secrets/${encodeURIComponent(key)}`);
+  switchDemo = async (_on: boolean): Promise<void> => {
+    throw new BackendError({
+      code: "unavailable",
+      message: "A server cannot switch to the demo from the browser: start it with `orcha serve --demo`.",
+      field: null,
+    });
+  };
+  restartApp = async (): Promise<void> => {
+    throw new BackendError({
+      code: "unavailable",
+      message: "Restart the server (e.g. `systemctl restart orcha`) for these settings to take effect.",
+      field: null,
+    });
+  };
   allocation = () => this.#request<AllocationDto>("GET", "/allocation");
   approvePlan = (req: ApprovePlanRequest) =>
     this.#request<ApplyResultDto>("POST", "/allocation/approve", req);

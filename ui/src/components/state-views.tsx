@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import { BackendError } from "../api/backend";
+import { DemoSwitch } from "./demo-switch";
 
 export function LoadingState({ label = "Loading…" }: { label?: string }) {
   return (
@@ -86,10 +87,11 @@ export function NoNodesState() {
   return (
     <EmptyState title="No node connected yet — connect one in Settings, or try the demo">
       <p>
-        Add a node under <code>[[nodes]]</code> in your config and store its credentials in{" "}
-        <a href="#/settings">Settings</a>, or start <code>orcha serve --demo</code> to explore with simulated
-        nodes.
+        Enable a protocol and set its endpoint under <a href="#/settings">Settings</a> (or in the{" "}
+        <code>[protocols.*]</code> tables of your config file) and store its credentials there; or explore
+        first with simulated nodes.
       </p>
+      <DemoSwitch to="demo" />
     </EmptyState>
   );
 }

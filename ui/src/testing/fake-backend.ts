@@ -66,7 +66,8 @@ export interface FakeData {
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
 
 export class FakeBackend implements Backend {
-  readonly transport = "http" as const;
+  /** "http" like a browser on `orcha serve`; tests of desktop-only actions set "tauri". */
+  transport: Backend["transport"] = "http";
   data: FakeData;
   calls: Array<{ method: Method; args: unknown[] }> = [];
   /** Methods that reject with the given ApiError instead of answering. */
@@ -192,6 +193,8 @@ export class FakeBackend implements Backend {
       return { key, stored: false };
     });
 
+  switchDemo = (on: boolean) => this.#answer("switchDemo", [on], () => undefined);
+  restartApp = () => this.#answer("restartApp", [], () => undefined);
   allocation = () => this.#answer("allocation", [], () => this.data.allocation);
   approvePlan = (req: ApprovePlanRequest) => this.#answer("approvePlan", [req], () => this.data.approve(req));
   setAutoApply = (req: AutoApplyRequest) =>

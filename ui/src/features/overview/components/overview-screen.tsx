@@ -1,6 +1,7 @@
 import { useNodes } from "../../../api/use-nodes";
 import { useStatus } from "../../../api/use-status";
 import { Card } from "../../../components/card";
+import { DemoSwitch } from "../../../components/demo-switch";
 import { MoneyAmount } from "../../../components/money-amount";
 import { PageHeader } from "../../../components/page-header";
 import { StaleNotice } from "../../../components/stale-notice";
@@ -52,6 +53,7 @@ export function OverviewScreen() {
       {s.demo && (
         <div className="demo-banner" role="note">
           <strong>DEMO</strong> All numbers come from the built-in simulator, never from real nodes.
+          <DemoSwitch to="nodes" />
         </div>
       )}
       <StaleNotice updatedAt={status.dataUpdatedAt} isError={status.isError} />

@@ -1,3 +1,5 @@
+import { useState } from "react";
+import { useBackend } from "../../../api/backend-context";
 import { useStatus } from "../../../api/use-status";
 import type { SettingsDto } from "../../../bindings";
 import { Card } from "../../../components/card";
@@ -68,6 +70,37 @@ function count(n: number): string {
   return n === 1 ? "1 change" : `${n} changes`;
 }
 
+/** The desktop app restarts itself; a server in a browser says how to restart it instead. */
+function RestartButton() {
+  const backend = useBackend();
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  if (backend.transport !== "tauri") return <span> Restart the Orcha service to use them.</span>;
+  return (
+    <span className="settings-restart-action">
+      {" "}
+      <button
+        type="button"
+        className="button"
+        disabled={state.busy}
+        onClick={() => {
+          setState({ busy: true, error: null });
+          backend.restartApp().catch((e: unknown) => {
+            setState({ busy: false, error: e instanceof Error ? e.message : String(e) });
+          });
+        }}
+      >
+        {state.busy ? "Restarting…" : "Restart now"}
+      </button>
+      {state.error && (
+        <span className="field-error" role="alert">
+          {" "}
+          {state.error}
+        </span>
+      )}
+    </span>
+  );
+}
+
 /** Where saves go, and which saved values the running app does not use yet. */
 function SaveTarget({ settings }: { settings: SettingsDto }) {
   const pending = settings.restart_required;
@@ -86,7 +119,7 @@ function SaveTarget({ settings }: { settings: SettingsDto }) {
               <code>{f}</code>
             </span>
           ))}
-          .
+          .{!settings.scratch && <RestartButton />}
         </div>
       )}
       <p className="muted small" data-testid="settings-file">

@@ -109,5 +109,25 @@ describe("SettingsScreen states", () => {
     );
     expect(notice).toHaveTextContent("protocols.storj.nodes.main.endpoint");
     expect(screen.getByTestId("settings-file")).toHaveTextContent(/Demo mode: .*scratch file/);
+    // Restarting would not make the demo read its scratch file, so it is not offered there.
+    expect(within(notice).queryByRole("button", { name: "Restart now" })).toBeNull();
+  });
+
+  it("offers the desktop app's restart for saved settings, and a server's hint in a browser", async () => {
+    const pending = { restart_required: ["budget.reserve_cpu_cores"] };
+    const desktop = new FakeBackend({ settings: makeSettings(pending) });
+    desktop.transport = "tauri";
+    const { unmount } = renderWithBackend(<SettingsScreen />, desktop);
+    const notice = await screen.findByTestId("restart-required");
+    await userEvent.click(within(notice).getByRole("button", { name: "Restart now" }));
+    expect(desktop.callsOf("restartApp")).toEqual([[]]);
+    expect(within(notice).getByRole("button", { name: "Restarting…" })).toBeDisabled();
+    unmount();
+
+    const browser = new FakeBackend({ settings: makeSettings(pending) });
+    renderWithBackend(<SettingsScreen />, browser);
+    const hint = await screen.findByTestId("restart-required");
+    expect(hint).toHaveTextContent("Restart the Orcha service to use them.");
+    expect(within(hint).queryByRole("button")).toBeNull();
   });
 });
