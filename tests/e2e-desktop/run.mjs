@@ -45,7 +45,8 @@ async function waitFor(what, fn, timeoutMs) {
 const TRAY = "/org/ayatana/NotificationItem/tray_icon_tray_app_main";
 
 function gdbus(args) {
-  return execFileSync("gdbus", args, { encoding: "utf8", timeout: 5000 });
+  // Connections that are not the app may not answer; their errors are expected and kept quiet.
+  return execFileSync("gdbus", args, { encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "pipe"] });
 }
 
 /** The bus name exporting the tray's menu, with the item's properties, or null. */
