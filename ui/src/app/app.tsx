@@ -1,15 +1,31 @@
-import type { ReactNode } from "react";
+import { lazy, type ReactNode, Suspense } from "react";
 import type { Backend } from "../api/backend";
 import { useLiveEvents } from "../api/use-live-events";
 import { useStatus } from "../api/use-status";
+import { LoadingState } from "../components/state-views";
 import { useOpenAlertCount } from "../features/alerts/api/use-alerts";
-import { AlertsScreen } from "../features/alerts/components/alerts-screen";
-import { AllocationScreen } from "../features/allocation/components/allocation-screen";
-import { EarningsScreen } from "../features/earnings/components/earnings-screen";
-import { NodesScreen } from "../features/nodes/components/nodes-screen";
 import { OverviewScreen } from "../features/overview/components/overview-screen";
-import { SettingsScreen } from "../features/settings/components/settings-screen";
 import { type Screen, useHashRoute } from "./use-hash-route";
+
+// The overview is what opens first; the other screens (and recharts with them) load when they
+// are first visited, which keeps the first render's script small.
+const EarningsScreen = lazy(() =>
+  import("../features/earnings/components/earnings-screen").then((m) => ({ default: m.EarningsScreen })),
+);
+const AllocationScreen = lazy(() =>
+  import("../features/allocation/components/allocation-screen").then((m) => ({
+    default: m.AllocationScreen,
+  })),
+);
+const NodesScreen = lazy(() =>
+  import("../features/nodes/components/nodes-screen").then((m) => ({ default: m.NodesScreen })),
+);
+const AlertsScreen = lazy(() =>
+  import("../features/alerts/components/alerts-screen").then((m) => ({ default: m.AlertsScreen })),
+);
+const SettingsScreen = lazy(() =>
+  import("../features/settings/components/settings-screen").then((m) => ({ default: m.SettingsScreen })),
+);
 
 const NAV: ReadonlyArray<{ screen: Screen; label: string; icon: string }> = [
   { screen: "overview", label: "Overview", icon: "◎" },
@@ -92,7 +108,9 @@ export function App({ backend }: { backend: Backend }) {
         </div>
       </nav>
       <main className="content">
-        <ScreenFor screen={route.screen} param={route.param} />
+        <Suspense fallback={<LoadingState />}>
+          <ScreenFor screen={route.screen} param={route.param} />
+        </Suspense>
       </main>
     </div>
   );
