@@ -330,7 +330,17 @@ pub async fn set_secret(
     req: SetSecretRequest,
 ) -> Result<SecretStatusDto, ApiError> {
     let k = secret_key(state, &req.key)?;
-    let value = req.value.trim().to_owned();
+    store_secret(state, req.key, k, req.value).await
+}
+
+/// Checks a credential, writes it to the keyring and audits that it changed (never its value).
+async fn store_secret(
+    state: &Arc<AppState>,
+    key: String,
+    k: SecretKey,
+    value: String,
+) -> Result<SecretStatusDto, ApiError> {
+    let value = value.trim().to_owned();
     if value.is_empty() {
         return Err(ApiError::bad_field("value", "the credential is empty"));
     }
@@ -345,24 +355,29 @@ pub async fn set_secret(
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
-    let at = state.clock.now();
-    let key = req.key.clone();
-    // The audit log records that a credential changed, never its value.
+    let (at, audit_key) = (state.clock.now(), format!("secret:{key}"));
     state
-        .db(move |s| {
-            s.audit_config(
-                at,
-                "operator",
-                &format!("secret:{key}"),
-                None,
-                Some("<stored>"),
-            )
-        })
+        .db(move |s| s.audit_config(at, "operator", &audit_key, None, Some("<stored>")))
         .await?;
-    Ok(SecretStatusDto {
-        key: req.key,
-        stored: true,
-    })
+    Ok(SecretStatusDto { key, stored: true })
+}
+
+/// Removes a credential from the keyring and audits it.
+async fn remove_secret(
+    state: &Arc<AppState>,
+    key: String,
+    k: SecretKey,
+) -> Result<SecretStatusDto, ApiError> {
+    let secrets = Arc::clone(&state.secrets);
+    tokio::task::spawn_blocking(move || secrets.delete(&k))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
+    let (at, audit_key) = (state.clock.now(), format!("secret:{key}"));
+    state
+        .db(move |s| s.audit_config(at, "operator", &audit_key, Some("<stored>"), None))
+        .await?;
+    Ok(SecretStatusDto { key, stored: false })
 }
 
 pub async fn delete_secret(
@@ -370,25 +385,7 @@ pub async fn delete_secret(
     key: String,
 ) -> Result<SecretStatusDto, ApiError> {
     let k = secret_key(state, &key)?;
-    let secrets = Arc::clone(&state.secrets);
-    tokio::task::spawn_blocking(move || secrets.delete(&k))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
-    let at = state.clock.now();
-    let audit_key = key.clone();
-    state
-        .db(move |s| {
-            s.audit_config(
-                at,
-                "operator",
-                &format!("secret:{audit_key}"),
-                Some("<stored>"),
-                None,
-            )
-        })
-        .await?;
-    Ok(SecretStatusDto { key, stored: false })
+    remove_secret(state, key, k).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -746,34 +743,7 @@ pub async fn set_alert_secret(
     req: SetSecretRequest,
 ) -> Result<SecretStatusDto, ApiError> {
     let k = alert_secret_key(&req.key)?;
-    let value = req.value.trim().to_owned();
-    if value.is_empty() || value.len() > 4096 || value.chars().any(char::is_control) {
-        return Err(ApiError::bad_field(
-            "value",
-            "the credential must be 1 to 4096 printable characters",
-        ));
-    }
-    let secrets = Arc::clone(&state.secrets);
-    tokio::task::spawn_blocking(move || secrets.set(&k, Sensitive::new(value)))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
-    let (at, key) = (state.clock.now(), req.key.clone());
-    state
-        .db(move |s| {
-            s.audit_config(
-                at,
-                "operator",
-                &format!("secret:{key}"),
-                None,
-                Some("(set)"),
-            )
-        })
-        .await?;
-    Ok(SecretStatusDto {
-        key: req.key,
-        stored: true,
-    })
+    store_secret(state, req.key, k, req.value).await
 }
 
 /// Removes an alert channel credential from the keyring; audited.
@@ -782,22 +752,5 @@ pub async fn delete_alert_secret(
     key: String,
 ) -> Result<SecretStatusDto, ApiError> {
     let k = alert_secret_key(&key)?;
-    let secrets = Arc::clone(&state.secrets);
-    tokio::task::spawn_blocking(move || secrets.delete(&k))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
-    let (at, audit_key) = (state.clock.now(), key.clone());
-    state
-        .db(move |s| {
-            s.audit_config(
-                at,
-                "operator",
-                &format!("secret:{audit_key}"),
-                None,
-                Some("(deleted)"),
-            )
-        })
-        .await?;
-    Ok(SecretStatusDto { key, stored: false })
+    remove_secret(state, key, k).await
 }
