@@ -5,10 +5,11 @@ import { Card } from "../../../components/card";
 import { MoneyAmount } from "../../../components/money-amount";
 import { PageHeader } from "../../../components/page-header";
 import { StaleNotice } from "../../../components/stale-notice";
-import { ErrorState, LoadingState, NoNodesState, NotAvailable } from "../../../components/state-views";
+import { ErrorState, LoadingState, NoNodesState } from "../../../components/state-views";
 import { earningsKindLabel, protocolName } from "../../../utils/format";
 import { sumByToken } from "../../../utils/money";
 import { EarningsHistoryCard } from "./earnings-history-card";
+import { PricesCard } from "./prices-card";
 
 const KIND_ORDER = [
   "lifetime",
@@ -171,10 +172,7 @@ export function EarningsScreen() {
       <Card title="Latest figures per node">
         <FiguresTable nodes={list} />
       </Card>
-      <NotAvailable title="Fiat value and price history">
-        Converting token amounts to your currency needs the price feed the backend will add; until then each
-        amount stays in its own token.
-      </NotAvailable>
+      <PricesCard />
     </div>
   );
 }

@@ -11,13 +11,3 @@ export function useEarningsTotals() {
     refetchInterval: 60_000,
   });
 }
-
-/** `GET /prices`: what each token is worth, fresh or stale, and the operator's point value. */
-export function usePrices() {
-  const backend = useBackend();
-  return useQuery({
-    queryKey: queryKeys.prices,
-    queryFn: () => backend.prices(),
-    refetchInterval: 5 * 60_000,
-  });
-}

@@ -1,11 +1,12 @@
 import type { ReactNode } from "react";
+import { usePrices } from "../../../api/use-prices";
 import type { EarningsTotalsDto, PriceDto, PricesDto } from "../../../bindings";
 import { Card } from "../../../components/card";
 import { MoneyAmount } from "../../../components/money-amount";
 import { ErrorState, LoadingState } from "../../../components/state-views";
 import { formatRelative } from "../../../utils/format";
 import { tokenLabel } from "../../../utils/money";
-import { useEarningsTotals, usePrices } from "../api/use-earnings-totals";
+import { useEarningsTotals } from "../api/use-earnings-totals";
 import { formatFiatValue } from "../utils/decimal";
 import { nodesWithoutReadings, priceOfToken, tokensOf, type WindowView, windowView } from "../utils/totals";
 import { FiatValue, StalePrice } from "./fiat-value";

@@ -1,10 +1,10 @@
 import type { UseQueryResult } from "@tanstack/react-query";
 import { BackendError } from "../../../api/backend";
+import { usePrices } from "../../../api/use-prices";
 import type { ForecastDto, NodeDto, PricesDto } from "../../../bindings";
 import { Card } from "../../../components/card";
 import { MoneyAmount } from "../../../components/money-amount";
 import { formatDateTime, protocolName } from "../../../utils/format";
-import { usePrices } from "../api/use-earnings-totals";
 import { OVERVIEW_FORECAST_HOURS, useForecasts } from "../api/use-forecasts";
 import { isZeroDecimal } from "../utils/decimal";
 import { sumForecast, toFiat } from "../utils/forecast";
