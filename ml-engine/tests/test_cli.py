@@ -60,3 +60,51 @@ def test_serve_port_zero_prints_port_first_and_answers_health(tmp_path: Path) ->
 def test_openapi_command_matches_committed_file() -> None:
     committed = Path(__file__).resolve().parents[1] / "openapi.json"
     assert json.loads(committed.read_text()) == json.loads(openapi_text())
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` runs; an exited orphan waiting for its new parent to reap it does not."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    # The state follows the parenthesised command name, which may itself contain spaces.
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def test_serve_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
+    # A parent that starts the engine with --exit-with-parent and is then SIGKILLed, as a
+    # supervisor that crashes would be; the engine must not live on as an orphan.
+    pid_file = tmp_path / "engine.pid"
+    command = [*_orcha_ml(), "serve", "--host", "127.0.0.1", "--port", "0", "--exit-with-parent"]
+    parent_code = (
+        "import subprocess, sys, time\n"
+        f"p = subprocess.Popen({command!r},"
+        f" stdout=subprocess.PIPE, stderr=open({str(tmp_path / 'engine.err')!r}, 'w'), text=True)\n"
+        "p.stdout.readline()\n"
+        f"open({str(pid_file)!r}, 'w').write(str(p.pid))\n"
+        "time.sleep(600)\n"
+    )
+    env = dict(os.environ, ORCHA_ML_MODEL_DIR=str(tmp_path / "models"))
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pid_file.exists(), "the engine never announced its port"
+        engine = int(pid_file.read_text())
+        os.kill(engine, 0)  # running
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if not _running(engine):
+                break
+            time.sleep(0.2)
+        else:
+            os.kill(engine, 9)
+            log = (tmp_path / "engine.err").read_text()[-800:]
+            raise AssertionError(f"the engine outlived its killed parent by 20 s: {log}")
+    finally:
+        if parent.poll() is None:
+            parent.kill()

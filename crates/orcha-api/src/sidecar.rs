@@ -134,7 +134,15 @@ pub async fn supervise(state: Arc<AppState>, config: SidecarConfig, cancel: Canc
 /// is stopped before this returns (or killed on drop if this future is dropped).
 async fn run_once(state: &AppState, config: &SidecarConfig, cancel: &CancellationToken) -> bool {
     let mut child = match Command::new(&config.command)
-        .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+        // `--exit-with-parent`: a killed app cannot stop its child, so the engine watches for it.
+        .args([
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--exit-with-parent",
+        ])
         .env("ORCHA_ML_MODEL_DIR", &config.model_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -118,6 +118,35 @@ async fn crashed_engine_is_restarted_and_stopped_on_cancel() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_to_orcha_leaves_no_engine_behind() {
+    let (dir, mut child, engine) = orcha_with_engine().await;
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(!alive(engine), "the engine {engine} outlived orcha");
+    drop(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_orcha_leaves_no_orphan_engine() {
+    // SIGKILL gives orcha no chance to stop its child; the engine notices its parent is gone.
+    let (dir, mut child, engine) = orcha_with_engine().await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_for(
+        "the orphaned engine to exit",
+        Duration::from_secs(20),
+        || !alive(engine),
+    )
+    .await;
+    drop(dir);
+}
+
+/// `orcha serve` with the real engine as its sidecar, once the engine answers; with its pid.
+async fn orcha_with_engine() -> (tempfile::TempDir, std::process::Child, u32) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.toml");
     std::fs::write(
@@ -171,18 +200,7 @@ async fn sigterm_to_orcha_leaves_no_engine_behind() {
         .filter_map(|p| p.parse().ok())
         .collect();
     assert_eq!(engines.len(), 1, "exactly one engine child: {engines:?}");
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status}");
-    assert!(
-        !alive(engines[0]),
-        "the engine {} outlived orcha",
-        engines[0]
-    );
+    (dir, child, engines[0])
 }
 
 /// A node that is never polled in this test; predict reads only its stored history.

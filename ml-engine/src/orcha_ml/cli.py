@@ -7,6 +7,7 @@ import json
 import logging
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--model-dir", type=Path, default=None, help="where models are saved")
     serve.add_argument("--log-level", default=None, help="debug, info, warning, error")
+    serve.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="shut down when the process that started this one is gone",
+    )
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document as JSON")
     openapi.add_argument("--output", type=Path, default=None, help="write to a file instead")
@@ -52,6 +58,11 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def serve(args: argparse.Namespace) -> int:
+    import os
+
+    # Taken first: the heavy imports below take seconds, and a parent that dies meanwhile must
+    # still be noticed.
+    parent = os.getppid()
     from orcha_ml.settings import Settings
 
     overrides: dict[str, Any] = {}
@@ -85,8 +96,34 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,
         lifespan="on",
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    if args.exit_with_parent:
+        _exit_with_parent(server, parent)
+    server.run(sockets=[sock])
     return 0
+
+
+def _exit_with_parent(server: Any, parent: int, interval: float = 0.5) -> None:
+    """Stops ``server`` once the process that started this one is gone.
+
+    A supervisor that is killed (SIGKILL, a crash) cannot stop its children; without this the
+    engine would live on as an orphan holding memory. The kernel re-parents an orphan, so a
+    changed parent pid is the sign.
+    """
+    import os
+    import threading
+
+    def watch() -> None:
+        while not server.should_exit:
+            if os.getppid() != parent:
+                logging.getLogger("orcha_ml").warning(
+                    "the supervising process %d is gone; shutting down", parent
+                )
+                server.should_exit = True
+                return
+            time.sleep(interval)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
