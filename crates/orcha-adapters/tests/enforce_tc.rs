@@ -45,62 +45,112 @@ fn in_ns<T: Send + 'static>(
     })
 }
 
-/// Sends `bytes` from namespace a to b and returns the receiver's throughput in bit/s.
-fn transfer(a: &str, b: &str, port: u16, bytes: usize) -> f64 {
+/// Creates namespaces `a` and `b` (deleted by the returned guard) joined by a veth pair:
+/// `dev_a` with `<net>.1/30` in `a`, `dev_b` with `<net>.2/30` in `b`.
+fn veth_pair(a: &str, b: &str, dev_a: &str, dev_b: &str, net: &str) -> Namespaces {
+    let guard = Namespaces(vec![a.to_owned(), b.to_owned()]);
+    ip(&["netns", "add", a]);
+    ip(&["netns", "add", b]);
+    ip(&[
+        "link", "add", dev_a, "netns", a, "type", "veth", "peer", "name", dev_b, "netns", b,
+    ]);
+    ip(&["-n", a, "addr", "add", &format!("{net}.1/30"), "dev", dev_a]);
+    ip(&["-n", b, "addr", "add", &format!("{net}.2/30"), "dev", dev_b]);
+    for (ns, dev) in [(a, dev_a), (b, dev_b)] {
+        ip(&["-n", ns, "link", "set", dev, "up"]);
+        ip(&["-n", ns, "link", "set", "lo", "up"]);
+    }
+    guard
+}
+
+fn send_all(s: &mut TcpStream, bytes: usize) {
+    s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+    let chunk = vec![7u8; 64 * 1024];
+    let mut sent = 0;
+    while sent < bytes {
+        let n = chunk.len().min(bytes - sent);
+        s.write_all(&chunk[..n]).expect("write");
+        sent += n;
+    }
+}
+
+/// Reads up to `bytes` and returns the throughput in bit/s, timed from the first byte.
+fn receive_rate(s: &mut TcpStream, bytes: usize) -> f64 {
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut got, mut first) = (0usize, None);
+    while got < bytes {
+        let n = s.read(&mut buf).expect("read");
+        if n == 0 {
+            break;
+        }
+        first.get_or_insert_with(Instant::now);
+        got += n;
+    }
+    let secs = first.map_or(0.0, |t| t.elapsed().as_secs_f64());
+    got as f64 * 8.0 / secs.max(1e-6)
+}
+
+/// Which end of the connection sends the data.
+#[derive(Clone, Copy)]
+enum Sender {
+    /// The side that connects (a client uploading from an ephemeral port).
+    Client,
+    /// The side that listens (a node serving from its own port).
+    Server,
+}
+
+/// Listens in `server_ns` on `server_ip:port`, connects from `client_ns`, moves `bytes` the way
+/// `sender` says and returns the receiving end's throughput in bit/s.
+fn timed_flow(
+    server_ns: &str,
+    client_ns: &str,
+    server_ip: [u8; 4],
+    port: u16,
+    bytes: usize,
+    sender: Sender,
+) -> f64 {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let receiver = in_ns(b, move || {
-        let l = TcpListener::bind(("10.77.0.2", port)).expect("bind");
+    let server = in_ns(server_ns, move || {
+        let l = TcpListener::bind((std::net::Ipv4Addr::from(server_ip), port)).expect("bind");
         ready_tx.send(()).unwrap();
         let (mut s, _) = l.accept().expect("accept");
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let mut buf = vec![0u8; 64 * 1024];
-        let (mut got, mut first) = (0usize, None);
-        while got < bytes {
-            let n = s.read(&mut buf).expect("read");
-            if n == 0 {
-                break;
+        match sender {
+            Sender::Server => {
+                send_all(&mut s, bytes);
+                None
             }
-            first.get_or_insert_with(Instant::now);
-            got += n;
+            Sender::Client => Some(receive_rate(&mut s, bytes)),
         }
-        let secs = first.map_or(0.0, |t| t.elapsed().as_secs_f64());
-        got as f64 * 8.0 / secs.max(1e-6)
     });
     ready_rx
         .recv_timeout(Duration::from_secs(5))
-        .expect("receiver ready");
-    let sender = in_ns(a, move || {
-        let to = std::net::SocketAddr::from(([10, 77, 0, 2], port));
+        .expect("server ready");
+    let client = in_ns(client_ns, move || {
+        let to = std::net::SocketAddr::from((server_ip, port));
         let mut s = TcpStream::connect_timeout(&to, Duration::from_secs(5)).expect("connect");
-        s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
-        let chunk = vec![7u8; 64 * 1024];
-        let mut sent = 0;
-        while sent < bytes {
-            let n = chunk.len().min(bytes - sent);
-            s.write_all(&chunk[..n]).expect("write");
-            sent += n;
+        match sender {
+            Sender::Client => {
+                send_all(&mut s, bytes);
+                None
+            }
+            Sender::Server => Some(receive_rate(&mut s, bytes)),
         }
     });
-    sender.join().unwrap();
-    receiver.join().unwrap()
+    let (client, server) = (client.join().unwrap(), server.join().unwrap());
+    client.or(server).expect("one end received")
+}
+
+/// Sends `bytes` from namespace a to b and returns the receiver's throughput in bit/s.
+fn transfer(a: &str, b: &str, port: u16, bytes: usize) -> f64 {
+    timed_flow(b, a, [10, 77, 0, 2], port, bytes, Sender::Client)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn capped_egress_is_measured_within_20_percent() {
     let pid = std::process::id();
     let (a, b) = (format!("orcha-tca-{pid}"), format!("orcha-tcb-{pid}"));
-    let _guard = Namespaces(vec![a.clone(), b.clone()]);
-    ip(&["netns", "add", &a]);
-    ip(&["netns", "add", &b]);
-    ip(&[
-        "link", "add", "otc0", "netns", &a, "type", "veth", "peer", "name", "otc1", "netns", &b,
-    ]);
-    ip(&["-n", &a, "addr", "add", "10.77.0.1/30", "dev", "otc0"]);
-    ip(&["-n", &b, "addr", "add", "10.77.0.2/30", "dev", "otc1"]);
-    for (ns, dev) in [(&a, "otc0"), (&b, "otc1")] {
-        ip(&["-n", ns, "link", "set", dev, "up"]);
-        ip(&["-n", ns, "link", "set", "lo", "up"]);
-    }
+    let _guard = veth_pair(&a, &b, "otc0", "otc1", "10.77.0");
 
     let backend = TrafficBackend::new("otc0", Some(&a));
     assert_eq!(
@@ -139,60 +189,14 @@ async fn capped_egress_is_measured_within_20_percent() {
 /// Serves `bytes` from namespace `a` on `port` (the node's listening port) to a client in `b`
 /// and returns the client's throughput in bit/s: the node's egress leaves from `port`.
 fn serve_download(a: &str, b: &str, port: u16, bytes: usize) -> f64 {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let server = in_ns(a, move || {
-        let l = TcpListener::bind(("10.78.0.1", port)).expect("bind");
-        ready_tx.send(()).unwrap();
-        let (mut s, _) = l.accept().expect("accept");
-        s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
-        let chunk = vec![7u8; 64 * 1024];
-        let mut sent = 0;
-        while sent < bytes {
-            let n = chunk.len().min(bytes - sent);
-            s.write_all(&chunk[..n]).expect("write");
-            sent += n;
-        }
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(5))
-        .expect("server ready");
-    let client = in_ns(b, move || {
-        let to = std::net::SocketAddr::from(([10, 78, 0, 1], port));
-        let mut s = TcpStream::connect_timeout(&to, Duration::from_secs(5)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let mut buf = vec![0u8; 64 * 1024];
-        let (mut got, mut first) = (0usize, None);
-        while got < bytes {
-            let n = s.read(&mut buf).expect("read");
-            if n == 0 {
-                break;
-            }
-            first.get_or_insert_with(Instant::now);
-            got += n;
-        }
-        let secs = first.map_or(0.0, |t| t.elapsed().as_secs_f64());
-        got as f64 * 8.0 / secs.max(1e-6)
-    });
-    server.join().unwrap();
-    client.join().unwrap()
+    timed_flow(a, b, [10, 78, 0, 1], port, bytes, Sender::Server)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_shared_device_only_the_nodes_ports_are_capped() {
     let pid = std::process::id();
     let (a, b) = (format!("orcha-tcsa-{pid}"), format!("orcha-tcsb-{pid}"));
-    let _guard = Namespaces(vec![a.clone(), b.clone()]);
-    ip(&["netns", "add", &a]);
-    ip(&["netns", "add", &b]);
-    ip(&[
-        "link", "add", "ots0", "netns", &a, "type", "veth", "peer", "name", "ots1", "netns", &b,
-    ]);
-    ip(&["-n", &a, "addr", "add", "10.78.0.1/30", "dev", "ots0"]);
-    ip(&["-n", &b, "addr", "add", "10.78.0.2/30", "dev", "ots1"]);
-    for (ns, dev) in [(&a, "ots0"), (&b, "ots1")] {
-        ip(&["-n", ns, "link", "set", dev, "up"]);
-        ip(&["-n", ns, "link", "set", "lo", "up"]);
-    }
+    let _guard = veth_pair(&a, &b, "ots0", "ots1", "10.78.0");
     // Two nodes share the device: a Storj-like node serving from 28967 and another from 32200.
     let storj = TrafficBackend::on_shared_device("ots0", Some(&a), &[28967]);
     let streamr = TrafficBackend::on_shared_device("ots0", Some(&a), &[32200]);

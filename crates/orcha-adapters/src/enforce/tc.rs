@@ -113,18 +113,10 @@ impl TrafficBackend {
     /// Removes the node's filters (all of them share one priority); none there is fine.
     async fn delete_filters(&self, prio: &str) -> Result<(), EnforceError> {
         let dev = self.device.as_str();
-        if let Err(e) = self
-            .tc(&["filter", "del", "dev", dev, "parent", "1:", "prio", prio])
-            .await
-        {
-            let gone = ["No such file", "Cannot find", "Invalid handle", "not found"]
-                .iter()
-                .any(|m| e.to_string().contains(m));
-            if !gone {
-                return Err(e);
-            }
-        }
-        Ok(())
+        absent_is_fine(
+            self.tc(&["filter", "del", "dev", dev, "parent", "1:", "prio", prio])
+                .await,
+        )
     }
 
     async fn apply_ports(&self, ports: &[u16], bps: u64) -> Result<u64, EnforceError> {
@@ -167,6 +159,24 @@ impl TrafficBackend {
             .await?;
         }
         Ok(rate)
+    }
+}
+
+/// A `tc … del` that found nothing to delete succeeded: what it was to remove is gone.
+fn absent_is_fine(result: Result<String, EnforceError>) -> Result<(), EnforceError> {
+    match result {
+        Err(e) => {
+            let text = e.to_string();
+            let gone = ["No such file", "Cannot find", "Invalid handle", "not found"]
+                .iter()
+                .any(|m| text.contains(m));
+            if gone {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+        Ok(_) => Ok(()),
     }
 }
 
@@ -277,17 +287,11 @@ impl EnforcementBackend for TrafficBackend {
         let wanted = match &self.classify {
             Classify::SourcePorts(ports) => self.apply_ports(ports, bps).await?,
             Classify::Device if bps == UNLIMITED => {
-                // Removing the root qdisc lifts the cap; "nothing to delete" is fine.
-                if let Err(e) = self
-                    .tc(&["qdisc", "del", "dev", &self.device, "root"])
-                    .await
-                {
-                    let missing = e.to_string().contains("No such file")
-                        || e.to_string().contains("Cannot find specified qdisc");
-                    if !missing {
-                        return Err(e);
-                    }
-                }
+                // Removing the root qdisc lifts the cap.
+                absent_is_fine(
+                    self.tc(&["qdisc", "del", "dev", &self.device, "root"])
+                        .await,
+                )?;
                 UNLIMITED
             }
             Classify::Device => {
