@@ -1,8 +1,8 @@
-import { useState } from "react";
 import { useBackend } from "../../../api/backend-context";
 import { useStatus } from "../../../api/use-status";
 import type { SettingsDto } from "../../../bindings";
 import { Card } from "../../../components/card";
+import { useRestartAction } from "../../../components/demo-switch";
 import { PageHeader } from "../../../components/page-header";
 import { ErrorState, LoadingState } from "../../../components/state-views";
 import { useRunCycleNow, useSetPaused, useSettings } from "../api/use-settings";
@@ -73,22 +73,12 @@ function count(n: number): string {
 /** The desktop app restarts itself; a server in a browser says how to restart it instead. */
 function RestartButton() {
   const backend = useBackend();
-  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const state = useRestartAction(() => backend.restartApp());
   if (backend.transport !== "tauri") return <span> Restart the Orcha service to use them.</span>;
   return (
     <span className="settings-restart-action">
       {" "}
-      <button
-        type="button"
-        className="button"
-        disabled={state.busy}
-        onClick={() => {
-          setState({ busy: true, error: null });
-          backend.restartApp().catch((e: unknown) => {
-            setState({ busy: false, error: e instanceof Error ? e.message : String(e) });
-          });
-        }}
-      >
+      <button type="button" className="button" disabled={state.busy} onClick={state.start}>
         {state.busy ? "Restarting…" : "Restart now"}
       </button>
       {state.error && (
