@@ -25,7 +25,7 @@ use orcha_adapters::storj::{StorjAdapter, StorjSettings};
 use orcha_core::secret::Sensitive;
 use orcha_core::{ProtocolAdapter, SystemClock};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
 
 type Routes = Arc<HashMap<&'static str, (&'static str, Vec<u8>)>>;
 

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/storj")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/storj")
 }
 
 async fn replay(req: Request) -> axum::response::Response {

@@ -20,7 +20,7 @@ use orcha_core::{ManualClock, ProtocolId};
 use serde_json::Value;
 
 /// The recorded protocol payloads live outside the crate, shared with the other test suites.
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
 const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected");
 const BIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bin");
 
