@@ -49,3 +49,17 @@ install_project_deps() {
   echo "==> cargo fetch"
   cargo fetch
 }
+
+# The real Golem daemon for the adapter tests: yagna from the pinned `golem-node` wheel on PyPI,
+# in its own venv under .cache (kept between runs). Exports ORCHA_YAGNA_BIN for the tests.
+GOLEM_NODE_VERSION=0.17.6
+install_yagna() {
+  local venv="$PWD/.cache/golem-node-$GOLEM_NODE_VERSION"
+  if [ ! -x "$venv/bin/yagna" ]; then
+    echo "==> golem-node $GOLEM_NODE_VERSION (yagna) into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check "golem-node==$GOLEM_NODE_VERSION" || return 1
+  fi
+  export ORCHA_YAGNA_BIN="$venv/bin/yagna"
+  "$ORCHA_YAGNA_BIN" --version
+}

@@ -46,6 +46,8 @@ stage "toolchains" install_toolchains
 stage "npm ci" npm ci --no-audit --no-fund
 # The Rust tests start the real ML engine as a sidecar, so its venv comes first.
 stage "ml-engine install" bash ml-engine/scripts/install.sh
+# The real yagna daemon the Golem adapter is tested against (tests/real_yagna.rs).
+stage "golem-node install" install_yagna
 stage "ui lint" npm run lint
 stage "ui unit tests" npm test
 stage "ui build" npm run build

@@ -84,6 +84,49 @@ enum SecretAction {
     Status { key: String },
 }
 
+/// A probe whose reading has a failed part, so scripts and service checks can tell why from the
+/// exit code alone: 3 unreachable (or timed out), 4 unauthorized, 5 malformed, 6 rate limited.
+/// "Not supported" parts (Grass has no local resource usage) are not failures.
+#[derive(Debug, thiserror::Error)]
+#[error("the probe of {node} failed: {kind}")]
+struct ProbeFailed {
+    node: String,
+    kind: &'static str,
+}
+
+impl ProbeFailed {
+    /// The most telling failure in a reading: credentials first (the operator must act), then
+    /// reachability, then what the node answered.
+    fn of(reading: &serde_json::Value) -> Option<Self> {
+        let kinds: Vec<&str> = ["node_info", "earnings", "resources"]
+            .iter()
+            .filter_map(|part| reading[part]["error"]["kind"].as_str())
+            .collect();
+        let kind = [
+            "unauthorized",
+            "unreachable",
+            "timeout",
+            "malformed",
+            "rate_limited",
+        ]
+        .into_iter()
+        .find(|k| kinds.contains(k))?;
+        Some(ProbeFailed {
+            node: reading["node"].as_str().unwrap_or("the node").to_owned(),
+            kind,
+        })
+    }
+
+    fn exit_code(&self) -> u8 {
+        match self.kind {
+            "unreachable" | "timeout" => 3,
+            "unauthorized" => 4,
+            "malformed" => 5,
+            _ => 6,
+        }
+    }
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
@@ -95,7 +138,10 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line per cause, most specific last, so the operator sees key, file and line.
             eprintln!("orcha: {e:#}");
-            ExitCode::FAILURE
+            match e.downcast_ref::<ProbeFailed>() {
+                Some(failed) => ExitCode::from(failed.exit_code()),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -158,7 +204,10 @@ fn run(cli: Cli) -> Result<()> {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", serde_json::to_string_pretty(&reading)?)?;
-            Ok(())
+            match ProbeFailed::of(&reading) {
+                Some(failed) => Err(failed.into()),
+                None => Ok(()),
+            }
         }
     }
 }

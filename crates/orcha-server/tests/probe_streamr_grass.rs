@@ -122,8 +122,27 @@ async fn probe_streamr_and_grass_print_one_normalized_reading() {
         vec![("PROBE_GRASS_TOKEN", "not-the-token".to_owned())],
     )
     .await;
-    let r = reading(&out);
+    // It still prints the whole reading, and exits with the "unauthorized" code (4).
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["earnings"]["error"]["kind"], "unauthorized", "{r}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unauthorized"),
+        "{out:?}"
+    );
+
+    // A node that is not there: exit code 3 (unreachable).
+    let out = orcha_probe(
+        &cfg,
+        vec![
+            "storj".into(),
+            "--endpoint".into(),
+            "http://127.0.0.1:1".into(),
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
 
     sim.shutdown().await;
 }
