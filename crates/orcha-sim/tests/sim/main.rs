@@ -1,6 +1,7 @@
 //! End-to-end tests of the simulator's surfaces, knobs, faults, time and scores over loopback.
 //!
-//! One test binary with a module per concern; the shared helpers stay here.
+//! One test binary with a module per concern, so the shared helpers below are built once and none
+//! is dead code in a binary that does not use it.
 
 // Helpers outside #[test] fns are not covered by allow-unwrap-in-tests; a failed unwrap here is
 // a failed test, which is what we want.
