@@ -2,6 +2,7 @@
 
 use super::*;
 use chrono::Duration;
+use orcha_core::{EarningsData, EarningsKind, HealthStatus};
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z")
