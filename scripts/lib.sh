@@ -8,6 +8,7 @@ ORCHA_APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver imagemagick x11-utils dbus dbus-x11 gnome-keyring libsecret-tools keyutils
   fonts-dejavu-core chromium chromium-driver prometheus iproute2 python3-venv
+  docker.io busybox-static
 )
 
 as_root() {
@@ -26,6 +27,8 @@ install_system_packages() {
   fi
   # The Prometheus package starts a daemon on :9090 on install; the tests start their own.
   as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+  # Docker's package may start its daemon with a bridge; the tests start their own without one.
+  as_root systemctl disable --now docker.socket docker >/dev/null 2>&1 || true
 }
 
 install_toolchains() {
@@ -62,4 +65,48 @@ install_yagna() {
   fi
   export ORCHA_YAGNA_BIN="$venv/bin/yagna"
   "$ORCHA_YAGNA_BIN" --version
+}
+
+# A Docker Engine for the enforcement tests, started here unless one already answers. No bridge
+# (`--bridge=none`) and no iptables rules: test containers run with `--network none`, and no
+# traffic may go to Docker's private range. Exports ORCHA_DOCKER=1 when the engine answers; when
+# it cannot start, says why and the Docker tests skip with that reason.
+ORCHA_DOCKERD_PID=
+start_dockerd() {
+  if docker info >/dev/null 2>&1; then
+    export ORCHA_DOCKER=1
+    return 0
+  fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    echo "dockerd is not installed: the real-Docker tests will skip"
+    return 0
+  fi
+  local log
+  log=$(mktemp)
+  as_root dockerd --bridge=none --iptables=false --ip6tables=false >"$log" 2>&1 &
+  ORCHA_DOCKERD_PID=$!
+  for _ in $(seq 1 60); do
+    if docker info >/dev/null 2>&1; then
+      export ORCHA_DOCKER=1
+      echo "dockerd running (pid $ORCHA_DOCKERD_PID)"
+      return 0
+    fi
+    kill -0 "$ORCHA_DOCKERD_PID" 2>/dev/null || break
+    sleep 1
+  done
+  echo "dockerd did not start, the real-Docker tests will skip; its log:"
+  tail -20 "$log"
+  stop_dockerd
+  return 0
+}
+
+stop_dockerd() {
+  if [ -n "$ORCHA_DOCKERD_PID" ]; then
+    as_root kill "$ORCHA_DOCKERD_PID" 2>/dev/null || true
+    for _ in $(seq 1 30); do
+      kill -0 "$ORCHA_DOCKERD_PID" 2>/dev/null || break
+      sleep 1
+    done
+    ORCHA_DOCKERD_PID=
+  fi
 }

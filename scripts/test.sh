@@ -53,7 +53,10 @@ stage "ui unit tests" npm test
 stage "ui build" npm run build
 stage "rust format" cargo fmt --all --check
 stage "rust lint" cargo clippy --workspace --all-targets -- -D warnings
+trap stop_dockerd EXIT
+start_dockerd
 stage "rust tests" in_keyring_session cargo test --workspace --no-fail-fast
+stop_dockerd
 stage "ml-engine tests" bash ml-engine/scripts/test.sh
 stage "browser e2e" bash scripts/e2e-browser.sh
 stage "desktop e2e" bash scripts/e2e-desktop.sh

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use orcha_adapters::enforce::docker::DockerBackend;
+use orcha_adapters::enforce::docker::{DockerBackend, NO_MEMORY_LIMIT};
 use orcha_adapters::enforce::{EnforceError, EnforcementBackend, Limits, UNLIMITED};
 use orcha_core::ResourceKind;
 use serde_json::{json, Value};
@@ -28,6 +28,17 @@ struct Engine {
 }
 
 type Shared = Arc<Mutex<Engine>>;
+
+/// The fake host's CPU count (`NCPU` of `GET /info`).
+const HOST_CPUS: i64 = 4;
+
+async fn info(State(s): State<Shared>) -> Json<Value> {
+    s.lock()
+        .unwrap()
+        .requests
+        .push(("GET".into(), "/info".into(), Value::Null));
+    Json(json!({ "NCPU": HOST_CPUS, "ServerVersion": "20.10.24" }))
+}
 
 fn not_found(id: &str) -> (StatusCode, Json<Value>) {
     (
@@ -50,11 +61,31 @@ async fn update(
     if id != "storagenode" {
         return not_found(&id);
     }
-    if let Some(n) = body.get("NanoCpus").and_then(Value::as_i64) {
-        e.nano_cpus = n;
+    // As the real Engine does: NanoCpus 0 leaves the limit as it is, more than the host's CPUs
+    // is refused.
+    match body.get("NanoCpus").and_then(Value::as_i64) {
+        Some(n) if n > HOST_CPUS * 1_000_000_000 => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(
+                    json!({ "message": "Range of CPUs is from 0.01 to 4.00, as there are only 4 CPUs available" }),
+                ),
+            );
+        }
+        Some(0) | None => {}
+        Some(n) => e.nano_cpus = n,
     }
-    if let Some(m) = body.get("Memory").and_then(Value::as_i64) {
-        e.memory = e.stuck_memory.unwrap_or(if m < 0 { 0 } else { m });
+    // As the real Engine (20.10) does: 0 leaves the limit as it is, anything below 6 MB (-1
+    // included) is refused, so a limit can only be lifted by writing the kernel's maximum.
+    match body.get("Memory").and_then(Value::as_i64) {
+        Some(m) if m != 0 && m < 6 << 20 => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "message": "Minimum memory limit allowed is 6MB" })),
+            );
+        }
+        Some(0) | None => {}
+        Some(m) => e.memory = e.stuck_memory.unwrap_or(m),
     }
     (StatusCode::OK, Json(json!({ "Warnings": [] })))
 }
@@ -102,6 +133,7 @@ fn fake_engine() -> (tempfile::TempDir, String, Shared) {
         .route("/containers/{id}/update", post(update))
         .route("/containers/{id}/json", get(inspect))
         .route("/containers/{id}/restart", post(restart))
+        .route("/info", get(info))
         .with_state(Arc::clone(&state));
     let listener = tokio::net::UnixListener::bind(&sock).unwrap();
     tokio::spawn(async move {
@@ -127,16 +159,40 @@ async fn update_then_read_back_cpu_and_memory() {
     ]);
     assert_eq!(b.apply(&wanted).await.unwrap(), wanted);
     let e = engine.lock().unwrap();
-    let (method, path, body) = &e.requests[1];
-    assert_eq!(
-        (method.as_str(), path.as_str()),
-        ("POST", "/containers/storagenode/update")
-    );
+    let update = e
+        .requests
+        .iter()
+        .position(|(m, p, _)| m == "POST" && p == "/containers/storagenode/update")
+        .expect("an update was sent");
+    let body = &e.requests[update].2;
     assert_eq!(body["NanoCpus"], 1_500_000_000_i64);
     assert_eq!(body["Memory"], 2_147_483_648_i64);
     assert_eq!(body["MemorySwap"], -1);
     // The write is followed by a read-back.
-    assert_eq!(e.requests[2].1, "/containers/storagenode/json");
+    assert_eq!(e.requests[update + 1].1, "/containers/storagenode/json");
+}
+
+#[tokio::test]
+async fn lifting_limits_writes_what_the_engine_accepts_and_reads_back_unlimited() {
+    let (_dir, sock, engine) = fake_engine();
+    let b = DockerBackend::new(&sock, "storagenode");
+    let limited = Limits::from([(ResourceKind::Cpu, 500), (ResourceKind::Memory, 64 << 20)]);
+    assert_eq!(b.apply(&limited).await.unwrap(), limited);
+    let unlimited = Limits::from([
+        (ResourceKind::Cpu, UNLIMITED),
+        (ResourceKind::Memory, UNLIMITED),
+    ]);
+    assert_eq!(b.apply(&unlimited).await.unwrap(), unlimited);
+    let e = engine.lock().unwrap();
+    let last_update = e
+        .requests
+        .iter()
+        .rev()
+        .find(|(m, p, _)| m == "POST" && p.ends_with("/update"))
+        .expect("an update was sent");
+    // All the host's CPUs, and the kernel's "no limit" for memory: 0 and -1 do not lift.
+    assert_eq!(last_update.2["NanoCpus"], HOST_CPUS * 1_000_000_000);
+    assert_eq!(last_update.2["Memory"], NO_MEMORY_LIMIT);
 }
 
 #[tokio::test]

@@ -19,6 +19,12 @@ use super::{check_read_back, EnforceError, EnforcementBackend, Limits, UNLIMITED
 
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 
+/// The kernel's "no limit" for a memory cgroup (`i64::MAX` rounded down to a 4 KiB page). The
+/// Engine cannot lift a memory limit through `update` (0 means "unchanged" and -1 is refused with
+/// "Minimum memory limit allowed is 6MB", seen on Docker 20.10 against a real engine), so
+/// lifting writes this value, and reading treats it (or more) as unlimited.
+pub const NO_MEMORY_LIMIT: i64 = 0x7FFF_FFFF_FFFF_F000;
+
 /// One container.
 #[derive(Debug, Clone)]
 pub struct DockerBackend {
@@ -124,6 +130,21 @@ impl DockerBackend {
         })
     }
 
+    /// The Engine's `NCPU` from `GET /info`: how many CPUs a container can be given at most.
+    async fn host_cpus(&self) -> Result<u64, EnforceError> {
+        let path = "/info";
+        let (status, body) = self.request(Method::GET, path, None, self.timeout).await?;
+        self.check(status, &body, path)?;
+        serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("NCPU").and_then(Value::as_u64))
+            .filter(|n| *n > 0)
+            .ok_or_else(|| EnforceError::Io {
+                target: format!("{} {path}", self.target()),
+                reason: "the answer has no NCPU".to_owned(),
+            })
+    }
+
     async fn inspect(&self) -> Result<Value, EnforceError> {
         let path = format!("/containers/{}/json", self.container);
         let (status, body) = self.request(Method::GET, &path, None, self.timeout).await?;
@@ -135,15 +156,18 @@ impl DockerBackend {
     }
 }
 
-/// Reads CPU and memory limits from an inspect answer's `HostConfig`.
-pub fn limits_of(inspect: &Value) -> Result<Limits, String> {
+/// Reads CPU and memory limits from an inspect answer's `HostConfig`. `host_cpus` is the
+/// Engine's `NCPU`: a `--cpus` of all of them is no limit (see `DockerBackend::apply`).
+pub fn limits_of(inspect: &Value, host_cpus: u64) -> Result<Limits, String> {
     let hc = inspect
         .get("HostConfig")
         .ok_or("the answer has no HostConfig")?;
     let int = |k: &str| hc.get(k).and_then(Value::as_i64).unwrap_or(0);
     let nano = int("NanoCpus");
     let (quota, period) = (int("CpuQuota"), int("CpuPeriod"));
-    let cpu = if nano > 0 {
+    let cpu = if nano > 0 && nano.unsigned_abs() >= host_cpus.saturating_mul(1_000_000_000) {
+        UNLIMITED
+    } else if nano > 0 {
         nano.unsigned_abs() / 1_000_000
     } else if quota > 0 {
         let period = if period > 0 { period } else { 100_000 };
@@ -152,6 +176,7 @@ pub fn limits_of(inspect: &Value) -> Result<Limits, String> {
         UNLIMITED
     };
     let memory = match int("Memory") {
+        m if m >= NO_MEMORY_LIMIT => UNLIMITED,
         m if m > 0 => m.unsigned_abs(),
         _ => UNLIMITED,
     };
@@ -173,7 +198,8 @@ impl EnforcementBackend for DockerBackend {
 
     async fn read(&self) -> Result<Limits, EnforceError> {
         let v = self.inspect().await?;
-        limits_of(&v).map_err(|reason| EnforceError::Io {
+        let host_cpus = self.host_cpus().await?;
+        limits_of(&v, host_cpus).map_err(|reason| EnforceError::Io {
             target: self.target(),
             reason,
         })
@@ -184,9 +210,10 @@ impl EnforcementBackend for DockerBackend {
         let mut wanted = Limits::new();
         if let Some(&m) = limits.get(&ResourceKind::Cpu) {
             if m == UNLIMITED {
-                // NanoCpus 0 clears the --cpus limit; a quota of -1 clears --cpu-quota.
-                body.insert("NanoCpus".into(), json!(0));
-                body.insert("CpuQuota".into(), json!(-1));
+                // The Engine keeps the old limit on NanoCpus 0 and refuses more CPUs than the
+                // host has ("Range of CPUs is from 0.01 to N.00"), so all of them is no limit.
+                let all = self.host_cpus().await?.saturating_mul(1_000_000_000);
+                body.insert("NanoCpus".into(), json!(all));
             } else {
                 body.insert("NanoCpus".into(), json!(m.max(1) * 1_000_000));
             }
@@ -196,7 +223,11 @@ impl EnforcementBackend for DockerBackend {
             // A swap limit below the new memory limit would be refused; -1 lifts it.
             body.insert(
                 "Memory".into(),
-                json!(if b == UNLIMITED { -1 } else { b as i64 }),
+                json!(if b == UNLIMITED {
+                    NO_MEMORY_LIMIT
+                } else {
+                    i64::try_from(b).unwrap_or(NO_MEMORY_LIMIT)
+                }),
             );
             body.insert("MemorySwap".into(), json!(-1));
             wanted.insert(ResourceKind::Memory, b);
