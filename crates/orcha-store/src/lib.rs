@@ -25,6 +25,7 @@ use orcha_core::{Money, NodeId, Token};
 use rusqlite::{params, Connection, OpenFlags};
 
 pub use alerts::AlertRow;
+pub use audit::{AuditChain, AuditRow};
 pub use cycles::{CycleStepRow, DecisionRow};
 pub use forecasts::ForecastRow;
 pub use health::HealthRow;
@@ -77,6 +78,38 @@ pub fn from_ms(ms: i64) -> DateTime<Utc> {
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
+/// Creates missing directories as 0700: the history shows what the machine earns and runs, and
+/// Orcha often runs as root. Existing directories are left as the operator made them.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// The database file is 0600 whether Orcha creates it or finds it (SQLite gives its `-wal` and
+/// `-shm` files the database file's mode). A file owned by somebody else is left alone.
+fn make_private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            let mine = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
+            if meta.mode() & 0o077 != 0 && mine == Some(meta.uid()) {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map(drop),
+        Err(e) => Err(e),
+    }
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -93,11 +126,15 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         check_header(path)?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Io {
+            create_private_dir(parent).map_err(|e| StoreError::Io {
                 path: parent.to_owned(),
                 reason: e.to_string(),
             })?;
         }
+        make_private_file(path).map_err(|e| StoreError::Io {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -136,6 +173,7 @@ impl Store {
             path: path.to_owned(),
         };
         store.migrate()?;
+        store.seal_unhashed_audit_rows()?;
         Ok(store)
     }
 

@@ -134,4 +134,10 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX forecasts_made_at ON forecasts (made_at);
     "#,
+    // 3: the audit log is hash-chained (each row's hash covers the previous row's hash), so an
+    // edit or a deletion inside the log shows. Rows written before this migration are sealed at
+    // the next open, in id order.
+    r#"
+    ALTER TABLE config_audit ADD COLUMN hash TEXT;
+    "#,
 ];

@@ -515,3 +515,83 @@ fn latest_audited_value_per_key_survives_reopening() {
         vec![("automation.paused".to_owned(), Some("true".to_owned()))]
     );
 }
+
+#[test]
+fn audit_rows_are_chained_and_an_edit_or_deletion_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orcha.db");
+    let t = from_ms(1_700_000_000_000);
+    {
+        let mut store = Store::open(&path).unwrap();
+        for (i, actor) in ["desktop", "api", "cli", "orchestrator"].iter().enumerate() {
+            store
+                .audit_config(t, actor, &format!("k{i}"), None, Some("v"))
+                .unwrap();
+        }
+        assert_eq!(store.verify_audit_chain().unwrap(), AuditChain::Intact(4));
+        let log = store.audit_log(10, None).unwrap();
+        assert_eq!(log.len(), 4);
+        assert_eq!(log[0].actor, "orchestrator", "newest first");
+        assert_eq!(log[0].hash.len(), 64);
+        assert_eq!(
+            store.audit_log(2, Some(log[1].id)).unwrap()[0].id,
+            log[2].id
+        );
+    }
+    // Someone edits a row behind Orcha's back: the chain breaks at that row.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE config_audit SET new_value = 'forged' WHERE key = 'k1'",
+        [],
+    )
+    .unwrap();
+    let k1: i64 = conn
+        .query_row("SELECT id FROM config_audit WHERE key = 'k1'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    drop(conn);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.verify_audit_chain().unwrap(),
+        AuditChain::BrokenAt { id: k1 }
+    );
+    drop(store);
+    // Undo the edit, then delete a row in the middle: the next row no longer follows.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE config_audit SET new_value = 'v' WHERE key = 'k1'",
+        [],
+    )
+    .unwrap();
+    conn.execute("DELETE FROM config_audit WHERE key = 'k2'", [])
+        .unwrap();
+    let k3: i64 = conn
+        .query_row("SELECT id FROM config_audit WHERE key = 'k3'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    drop(conn);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.verify_audit_chain().unwrap(),
+        AuditChain::BrokenAt { id: k3 }
+    );
+}
+
+#[test]
+fn database_and_new_data_dir_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let path = data.join("orcha.db");
+    let store = Store::open(&path).unwrap();
+    drop(store);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    // A database left world-readable by an older version is tightened at the next open.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(Store::open(&path).unwrap());
+    assert_eq!(mode(&path), 0o600);
+}
