@@ -9,10 +9,12 @@
 
 mod alerts;
 mod audit;
+pub mod backup;
 mod cycles;
 mod earnings;
 mod forecasts;
 mod health;
+pub mod lock;
 mod migrations;
 mod prices;
 mod samples;
@@ -29,6 +31,7 @@ pub use audit::{AuditChain, AuditRow};
 pub use cycles::{CycleStepRow, DecisionRow};
 pub use forecasts::ForecastRow;
 pub use health::HealthRow;
+pub use lock::{DataDirLock, LockError};
 pub use migrations::MIGRATIONS;
 pub use prices::PriceRow;
 pub use samples::{Point, Resolution, Retention, RetentionReport, Sample};
