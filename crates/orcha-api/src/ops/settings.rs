@@ -12,8 +12,8 @@
 //! the demo starts again; the checks are the same, which keeps the settings screen usable.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
 use orcha_core::config::Config;
 use orcha_core::secret::SecretKey;
@@ -21,50 +21,8 @@ use toml_edit::{DocumentMut, InlineTable, Item, Table};
 
 use crate::alerts::channels::{ChannelKind, SendContext};
 use crate::dto::*;
+pub use crate::settings_file::SettingsFile;
 use crate::state::AppState;
-
-/// Where saves go and what was saved since the app started; one per `AppState`.
-#[derive(Debug, Default)]
-pub struct SettingsFile {
-    inner: Mutex<FileState>,
-    /// Serializes saves: each one reads, edits and replaces the whole file.
-    save: tokio::sync::Mutex<()>,
-}
-
-#[derive(Debug, Default)]
-struct FileState {
-    path: Option<PathBuf>,
-    scratch: bool,
-    /// The values as last saved; `None` until the first save (the running config is in force).
-    saved: Option<SettingsValuesDto>,
-}
-
-impl SettingsFile {
-    /// Saves go to the operator's config file (`--config`, `CONFIG_PATH` or the default path).
-    pub fn use_file(&self, path: PathBuf) {
-        let mut s = self.lock();
-        s.path = Some(path);
-        s.scratch = false;
-    }
-
-    /// Demo mode: saves go to a scratch file. One left by an earlier demo run is removed, since
-    /// its values (the simulator's ports among them) belong to that run.
-    pub fn use_scratch(&self, path: PathBuf) -> std::io::Result<()> {
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-        let mut s = self.lock();
-        s.path = Some(path);
-        s.scratch = true;
-        Ok(())
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, FileState> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 /// One setting's value, typed as it is written to TOML.
 #[derive(Debug, Clone, PartialEq)]
