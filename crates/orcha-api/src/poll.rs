@@ -220,10 +220,9 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
             l.metrics = m;
         }
     });
-    let outcome = PollOutcome {
+    PollOutcome {
         ok,
         samples_written,
         health,
-    };
-    outcome
+    }
 }

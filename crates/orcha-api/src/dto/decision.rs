@@ -17,18 +17,23 @@ pub type AmountsMap = BTreeMap<String, u64>;
 pub struct AppliedResultDto {
     /// Who applied it: `orchestrator` or `operator`; absent when it was refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub actor: Option<String>,
     /// When the transaction started (RFC 3339); absent when it was refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub at: Option<String>,
     /// Why it was refused or rolled back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub error: Option<String>,
     /// The node whose change failed, on a rollback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub failed_node: Option<String>,
     /// Every node changed before the end, by node id; absent when it was refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub nodes: Option<BTreeMap<String, NodeApplyDto>>,
     /// `applied`, `rolled_back` or `refused`.
     pub status: String,

@@ -322,8 +322,9 @@ pub struct DecisionDto {
     pub proposed_plan: Option<String>,
     pub expected_gain: Option<String>,
     pub switching_cost: Option<String>,
-    pub applied_result: Option<AppliedResultDto>,
-    pub rollback: Option<RollbackDto>,
+    /// Boxed so every `Event` stays small; the wire shape is the same.
+    pub applied_result: Option<Box<AppliedResultDto>>,
+    pub rollback: Option<Box<RollbackDto>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
