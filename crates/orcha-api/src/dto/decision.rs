@@ -2,6 +2,7 @@
 //!
 //! The store keeps these as JSON text (`decisions.applied_result` / `rollback`); the fields are
 //! in alphabetical order so the text is the same as the `json!` objects written before them.
+//! `DecisionDto` holds them boxed so every `Event` stays small; the wire shape is the same.
 
 use std::collections::BTreeMap;
 

@@ -322,7 +322,6 @@ pub struct DecisionDto {
     pub proposed_plan: Option<String>,
     pub expected_gain: Option<String>,
     pub switching_cost: Option<String>,
-    // Boxed so every `Event` stays small; the wire shape is the same.
     pub applied_result: Option<Box<AppliedResultDto>>,
     pub rollback: Option<Box<RollbackDto>>,
 }
