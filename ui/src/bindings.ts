@@ -82,7 +82,49 @@ export type DecisionDto = { id: number, cycle: number | null, created_at: string
 /**
  * `apply`, `recommend` or `skip`.
  */
-verdict: string, reason: string, proposed_plan: string | null, expected_gain: string | null, switching_cost: string | null, applied_result: string | null, rollback: string | null, };
+verdict: string, reason: string, proposed_plan: string | null, expected_gain: string | null, switching_cost: string | null, applied_result: AppliedResultDto | null, rollback: RollbackDto | null, };
+
+export type AppliedResultDto = { 
+/**
+ * Who applied it: `orchestrator` or `operator`; absent when it was refused.
+ */
+actor?: string, 
+/**
+ * When the transaction started (RFC 3339); absent when it was refused.
+ */
+at?: string, 
+/**
+ * Why it was refused or rolled back.
+ */
+error?: string, 
+/**
+ * The node whose change failed, on a rollback.
+ */
+failed_node?: string, 
+/**
+ * Every node changed before the end, by node id; absent when it was refused.
+ */
+nodes?: { [key in string]?: NodeApplyDto }, 
+/**
+ * `applied`, `rolled_back` or `refused`.
+ */
+status: string, };
+
+export type NodeApplyDto = { 
+/**
+ * What the node reported after the change.
+ */
+after: Record<string, number>, before: Record<string, number>, 
+/**
+ * The change needs a restart that has not happened yet.
+ */
+restart_pending: boolean, restarted: boolean, };
+
+export type RollbackDto = { errors: Array<string>, 
+/**
+ * Amounts read back after restoring, by node id.
+ */
+restored: Record<string, Record<string, number>>, };
 
 export type AlertDto = { id: number, node: string | null, rule: string, 
 /**

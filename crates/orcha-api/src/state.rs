@@ -14,9 +14,14 @@ use orcha_core::{Clock, HealthStatus, ProtocolAdapter, ResourceMetrics};
 use orcha_store::{Store, StoreError};
 use tokio::sync::{broadcast, Notify};
 
-use crate::dto::{ApiError, Event, MlStatusDto, PollDto};
+use crate::dto::{Event, MlStatusDto, PollDto};
+use crate::error::DbError;
 use crate::metrics::Metrics;
 use crate::ml::MlClient;
+use crate::notifications::Notifications;
+use crate::policy::Controls;
+use crate::price_book::PriceBook;
+use crate::settings_file::SettingsFile;
 
 /// What the orchestrator last learned about a node, kept in memory for the API.
 #[derive(Debug, Clone, Default)]
@@ -73,13 +78,13 @@ pub struct AppState {
     /// Wakes the orchestrator to run a cycle now.
     pub cycle_now: Notify,
     /// The operator's allocation switches (per-node auto-apply) set while the app runs.
-    pub allocation: crate::policy::Controls,
+    pub allocation: Controls,
     /// Token prices in the operator's fiat (refreshed by `crate::prices::run`).
-    pub prices: crate::prices::PriceBook,
+    pub prices: PriceBook,
     /// Alert notification bookkeeping: rate limiter, each channel's last result, send tasks.
-    pub notifications: Arc<crate::alerts::Notifications>,
+    pub notifications: Arc<Notifications>,
     /// Where settings are saved, and what was saved since the start.
-    pub settings: crate::ops::settings::SettingsFile,
+    pub settings: SettingsFile,
 }
 
 impl std::fmt::Debug for AppState {
@@ -111,7 +116,7 @@ impl AppState {
         } else {
             "no ML engine is configured or running"
         };
-        let prices = crate::prices::PriceBook::from_config(
+        let prices = PriceBook::from_config(
             &parts.config,
             Arc::clone(&parts.secrets),
             Arc::clone(&parts.clock),
@@ -137,15 +142,15 @@ impl AppState {
             next_cycle_at: Mutex::new(None),
             last_training: Mutex::new(std::collections::BTreeMap::new()),
             cycle_now: Notify::new(),
-            allocation: crate::policy::Controls::default(),
+            allocation: Controls::default(),
             notifications: Arc::default(),
-            settings: crate::ops::settings::SettingsFile::default(),
+            settings: SettingsFile::default(),
         })
     }
 
     /// Runs `f` on the store in a blocking thread; the store's lock is taken and released there,
     /// never across an `.await`.
-    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn db<T, F>(&self, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
@@ -155,9 +160,8 @@ impl AppState {
             let mut guard = store.lock().unwrap_or_else(|e| e.into_inner());
             f(&mut guard)
         })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+        .await?
+        .map_err(DbError::from)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {

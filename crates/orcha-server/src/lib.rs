@@ -429,7 +429,7 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let ready = db.is_ok();
     let body = serde_json::json!({
         "ready": ready,
-        "database": match &db { Ok(()) => "writable".to_owned(), Err(e) => e.message.clone() },
+        "database": match &db { Ok(()) => "writable".to_owned(), Err(e) => e.to_string() },
         "ml_engine": ml,
         "nodes": nodes,
         "alert_channels": channels,

@@ -7,129 +7,22 @@
 //! half-configured. Restarts go through the node's own mechanism and its health is checked after.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use orcha_adapters::enforce::cgroup::{CgroupBackend, CgroupVersion};
-use orcha_adapters::enforce::docker::DockerBackend;
-use orcha_adapters::enforce::knob::KnobBackend;
-use orcha_adapters::enforce::tc::TrafficBackend;
-use orcha_adapters::enforce::{EnforceError, EnforcementBackend, Limits};
-use orcha_core::config::RunsAs;
+use orcha_adapters::enforce::{EnforceError, Limits};
 use orcha_core::event::StepOutcome;
 use orcha_core::{HealthStatus, NodeId, ResourceKind};
-use serde_json::{json, Value};
 
 use super::evaluate::Evaluation;
-use crate::dto::{AlertDto, Event};
-use crate::policy::{amounts_json, Amounts, KnobRule};
+pub use super::routes::{routes, Routes};
+use crate::dto::{AlertDto, AmountsMap, AppliedResultDto, Event, NodeApplyDto, RollbackDto};
+use crate::policy::{amounts_json, Amounts};
 use crate::state::{AppState, NodeRuntime};
+use crate::timeout::bounded;
 
 /// Outer bound of one backend call; restarts bring their own, longer ones.
 const BACKEND_TIMEOUT: Duration = Duration::from_secs(30);
 const RESTART_TIMEOUT: Duration = Duration::from_secs(360);
-
-/// Which backend enforces which of a node's resources, and the rules of each knob.
-pub struct Routes {
-    pub backends: Vec<(Box<dyn EnforcementBackend>, Vec<ResourceKind>)>,
-    pub knobs: BTreeMap<ResourceKind, KnobRule>,
-    /// The backend that restarts the node (systemd unit or container), when there is one.
-    pub restarter: Option<Box<dyn EnforcementBackend>>,
-}
-
-/// Routes every resource of a node to exactly one backend: the protocol's own knob when it has
-/// one (it changes what the node offers), else the runtime's (cgroup, Docker), and `tc` for
-/// egress when the node has its own device.
-pub fn routes(state: &AppState, node: &NodeRuntime) -> Routes {
-    let id = node.config.id.to_string();
-    let how = state
-        .config
-        .allocation
-        .nodes
-        .get(&id)
-        .cloned()
-        .unwrap_or_default();
-    let mut knobs = BTreeMap::new();
-    let mut backends: Vec<(Box<dyn EnforcementBackend>, Vec<ResourceKind>)> = Vec::new();
-    let caps = node.adapter.capabilities();
-    let protocol: Vec<ResourceKind> = caps.iter().map(|c| c.resource).collect();
-    for c in &caps {
-        knobs.insert(
-            c.resource,
-            KnobRule {
-                min: c.min,
-                max: c.max,
-                step: c.step.max(1),
-                restart_required: c.restart_required,
-                restart_downtime_secs: c.restart_cost.downtime.as_secs(),
-                loses_jobs: c.restart_cost.loses_jobs,
-            },
-        );
-    }
-    if !protocol.is_empty() {
-        backends.push((
-            Box::new(KnobBackend::new(Arc::clone(&node.adapter))),
-            protocol.clone(),
-        ));
-    }
-    let runtime: Option<Box<dyn EnforcementBackend>> = match how.runs_as {
-        RunsAs::KnobOnly => None,
-        RunsAs::Native => CgroupVersion::detect()
-            .ok()
-            .map(|v| Box::new(CgroupBackend::new(v, &how.cgroup)) as Box<dyn EnforcementBackend>),
-        RunsAs::Systemd => CgroupVersion::detect().ok().map(|v| {
-            let path = (!how.cgroup.is_empty()).then_some(how.cgroup.as_str());
-            Box::new(CgroupBackend::for_unit(v, &how.unit, path)) as Box<dyn EnforcementBackend>
-        }),
-        RunsAs::Docker => Some(Box::new(DockerBackend::new(
-            &how.docker_socket,
-            &how.container,
-        ))),
-    };
-    let restarter: Option<Box<dyn EnforcementBackend>> = match how.runs_as {
-        RunsAs::Systemd => CgroupVersion::detect().ok().map(|v| {
-            let path = (!how.cgroup.is_empty()).then_some(how.cgroup.as_str());
-            Box::new(CgroupBackend::for_unit(v, &how.unit, path)) as Box<dyn EnforcementBackend>
-        }),
-        RunsAs::Docker => Some(Box::new(DockerBackend::new(
-            &how.docker_socket,
-            &how.container,
-        ))),
-        _ => None,
-    };
-    if let Some(rt) = runtime {
-        let mine: Vec<ResourceKind> = rt
-            .resources()
-            .into_iter()
-            .filter(|k| !protocol.contains(k))
-            .collect();
-        for k in &mine {
-            knobs.insert(*k, super::optimize::backend_rule(*k));
-        }
-        if !mine.is_empty() {
-            backends.push((rt, mine));
-        }
-    }
-    if !how.egress_device.is_empty() && !protocol.contains(&ResourceKind::Bandwidth) {
-        knobs.insert(
-            ResourceKind::Bandwidth,
-            super::optimize::backend_rule(ResourceKind::Bandwidth),
-        );
-        backends.push((
-            Box::new(TrafficBackend::on_shared_device(
-                &how.egress_device,
-                None,
-                &how.egress_ports,
-            )),
-            vec![ResourceKind::Bandwidth],
-        ));
-    }
-    Routes {
-        backends,
-        knobs,
-        restarter,
-    }
-}
 
 /// One node's part of a transaction.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,21 +40,8 @@ pub struct ApplyReport {
     /// `applied` or `rolled_back`.
     pub status: &'static str,
     pub detail: String,
-    pub applied_result: Value,
-    pub rollback: Option<Value>,
-}
-
-async fn bounded<T>(
-    limit: Duration,
-    what: &str,
-    fut: impl std::future::Future<Output = Result<T, EnforceError>>,
-) -> Result<T, EnforceError> {
-    tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
-        Err(EnforceError::Timeout {
-            what: what.to_owned(),
-            after: limit,
-        })
-    })
+    pub applied_result: AppliedResultDto,
+    pub rollback: Option<RollbackDto>,
 }
 
 /// Why `enforce` stopped, and which resources it had already written (those need restoring).
@@ -274,7 +154,7 @@ async fn audit(
     state
         .db(move |s| s.audit_config(at, &actor, &key, Some(&old), Some(&new)))
         .await
-        .map_err(|e| format!("audit log not writable: {}", e.message))
+        .map_err(|e| format!("audit log not writable: {}", e))
 }
 
 /// Applies `changes` node by node as one transaction (see the module docs).
@@ -294,14 +174,21 @@ pub async fn transact(
                 ApplyReport {
                     status: "refused",
                     detail: e.clone(),
-                    applied_result: json!({ "status": "refused", "error": e }),
+                    applied_result: AppliedResultDto {
+                        actor: None,
+                        at: None,
+                        error: Some(e.clone()),
+                        failed_node: None,
+                        nodes: None,
+                        status: "refused".to_owned(),
+                    },
                     rollback: None,
                 },
             )
             .await;
         }
     }
-    let mut done: Vec<(&NodeChange, Value)> = Vec::new();
+    let mut done: Vec<(&NodeChange, NodeApplyDto)> = Vec::new();
     let mut failure: Option<(usize, String, Vec<ResourceKind>)> = None;
     for (i, c) in changes.iter().enumerate() {
         let Some(node) = state.node(&c.node.to_string()) else {
@@ -315,12 +202,12 @@ pub async fn transact(
         match enforce(state, node, &c.after, c.restart).await {
             Ok((read, restarted)) => done.push((
                 c,
-                json!({
-                    "before": amounts_json(&c.before),
-                    "after": amounts_json(&read),
-                    "restarted": restarted,
-                    "restart_pending": c.restart && !restarted,
-                }),
+                NodeApplyDto {
+                    after: amounts_map(&read),
+                    before: amounts_map(&c.before),
+                    restart_pending: c.restart && !restarted,
+                    restarted,
+                },
             )),
             Err(p) => {
                 failure = Some((i, p.error, p.written));
@@ -328,7 +215,7 @@ pub async fn transact(
             }
         }
     }
-    let mut nodes = serde_json::Map::new();
+    let mut nodes = BTreeMap::new();
     for (c, v) in &done {
         nodes.insert(c.node.to_string(), v.clone());
     }
@@ -340,12 +227,14 @@ pub async fn transact(
             ApplyReport {
                 status: "applied",
                 detail,
-                applied_result: json!({
-                    "status": "applied",
-                    "at": started.to_rfc3339(),
-                    "actor": actor,
-                    "nodes": nodes,
-                }),
+                applied_result: AppliedResultDto {
+                    actor: Some(actor.to_owned()),
+                    at: Some(started.to_rfc3339()),
+                    error: None,
+                    failed_node: None,
+                    nodes: Some(nodes),
+                    status: "applied".to_owned(),
+                },
                 rollback: None,
             },
         )
@@ -354,7 +243,7 @@ pub async fn transact(
     // Roll back, newest first, every node touched — of the failing node only what it had
     // written before it failed.
     let failed = &changes[failed_at];
-    let mut restored = serde_json::Map::new();
+    let mut restored = BTreeMap::new();
     let mut restore_errors = Vec::new();
     let failed_part = NodeChange {
         node: failed.node.clone(),
@@ -382,12 +271,10 @@ pub async fn transact(
         let Some(node) = state.node(&c.node.to_string()) else {
             continue;
         };
-        let was_restarted = done
-            .iter()
-            .any(|(d, v)| d.node == c.node && v["restarted"] == json!(true));
+        let was_restarted = done.iter().any(|(d, v)| d.node == c.node && v.restarted);
         match enforce(state, node, &c.before, was_restarted).await {
             Ok((read, _)) => {
-                restored.insert(c.node.to_string(), amounts_json(&read));
+                restored.insert(c.node.to_string(), amounts_map(&read));
             }
             Err(p) => restore_errors.push(p.error),
         }
@@ -420,18 +307,18 @@ pub async fn transact(
         ApplyReport {
             status: "rolled_back",
             detail: message,
-            applied_result: json!({
-                "status": "rolled_back",
-                "at": started.to_rfc3339(),
-                "actor": actor,
-                "nodes": nodes,
-                "failed_node": failed.node.to_string(),
-                "error": error,
+            applied_result: AppliedResultDto {
+                actor: Some(actor.to_owned()),
+                at: Some(started.to_rfc3339()),
+                error: Some(error),
+                failed_node: Some(failed.node.to_string()),
+                nodes: Some(nodes),
+                status: "rolled_back".to_owned(),
+            },
+            rollback: Some(RollbackDto {
+                errors: restore_errors,
+                restored,
             }),
-            rollback: Some(json!({
-                "restored": restored,
-                "errors": restore_errors,
-            })),
         },
     )
     .await
@@ -455,21 +342,30 @@ async fn raise_alert(state: &AppState, node: &NodeId, severity: &str, message: &
             acknowledged_at: None,
         })),
         Ok(None) => {}
-        Err(e) => tracing::error!(error = %e.message, "Could not open the rollback alert."),
+        Err(e) => tracing::error!(error = %e, "Could not open the rollback alert."),
     }
     tracing::warn!(node = %node, "{message}");
 }
 
 async fn finish(state: &AppState, decision_id: i64, report: ApplyReport) -> ApplyReport {
-    let applied = report.applied_result.to_string();
-    let rollback = report.rollback.as_ref().map(Value::to_string);
+    // Serializing these plain structs cannot fail; an empty text would only lose the record.
+    let applied = serde_json::to_string(&report.applied_result).unwrap_or_default();
+    let rollback = report
+        .rollback
+        .as_ref()
+        .map(|r| serde_json::to_string(r).unwrap_or_default());
     if let Err(e) = state
         .db(move |s| s.update_decision_result(decision_id, Some(&applied), rollback.as_deref()))
         .await
     {
-        tracing::error!(error = %e.message, "Could not record the apply result.");
+        tracing::error!(error = %e, "Could not record the apply result.");
     }
     report
+}
+
+/// Amounts keyed by resource name, as the decision's result records them.
+fn amounts_map(a: &Amounts) -> AmountsMap {
+    a.iter().map(|(k, v)| (k.as_str().to_owned(), *v)).collect()
 }
 
 /// The changes of an evaluated plan, ready for `transact`.

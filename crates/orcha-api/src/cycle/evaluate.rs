@@ -8,8 +8,9 @@ use orcha_core::event::StepOutcome;
 use orcha_store::{to_ms, DecisionRow};
 use serde_json::{json, Value};
 
-use super::optimize::Plan;
-use crate::dto::{ApiError, DecisionDto, Event};
+use super::plan::Plan;
+use crate::dto::{DecisionDto, Event};
+use crate::error::DbError;
 use crate::policy::{amounts_json, evaluate, usd, PlanSource, PolicyInput, Verdict};
 use crate::state::AppState;
 
@@ -52,7 +53,7 @@ pub fn plan_json(plan: &Plan, v: &Verdict) -> Value {
 pub fn judge(state: &AppState, plan: &Plan, source: PlanSource) -> Verdict {
     evaluate(&PolicyInput {
         now: state.clock.now(),
-        settings: super::optimize::settings(state),
+        settings: super::plan::settings(state),
         source,
         paused: state.paused(),
         budget: plan.budget.clone(),
@@ -67,7 +68,7 @@ pub async fn record(
     verdict: &str,
     reason: &str,
     detail: Option<(&Plan, &Verdict)>,
-) -> Result<i64, ApiError> {
+) -> Result<i64, DbError> {
     let row = DecisionRow {
         cycle,
         created_at: to_ms(state.clock.now()),
@@ -105,7 +106,7 @@ pub async fn run(
     cycle: i64,
     plan: Option<Plan>,
     why_no_plan: &str,
-) -> Result<(StepOutcome, Evaluation), ApiError> {
+) -> Result<(StepOutcome, Evaluation), DbError> {
     let Some(plan) = plan else {
         let reason = format!("no allocation plan: {why_no_plan}; nothing applied");
         let id = record(state, Some(cycle), "skip", &reason, None).await?;

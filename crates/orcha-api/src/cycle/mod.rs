@@ -8,7 +8,9 @@ pub mod apply;
 pub mod evaluate;
 pub mod monitor;
 pub mod optimize;
+pub mod plan;
 pub mod predict;
+pub mod routes;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,12 +18,11 @@ use std::time::Instant;
 use orcha_core::event::{CycleStep, DomainEvent, StepOutcome};
 use orcha_store::{to_ms, CycleStepRow};
 
-use crate::dto::ApiError;
-use crate::orchestrator::poll_node;
+use crate::error::DbError;
 use crate::state::AppState;
 
 /// Runs one optimization cycle and returns its id. Every step is recorded and emitted.
-pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, ApiError> {
+pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, DbError> {
     let started_at = state.clock.now();
     let cycle = state.db(move |s| s.begin_cycle(started_at)).await?;
     state.metrics.cycles.with_label_values(&[trigger]).inc();
@@ -29,7 +30,12 @@ pub async fn run_cycle(state: &Arc<AppState>, trigger: &str) -> Result<i64, ApiE
 
     // 1. Collect: every node in parallel; each poll is bounded by its own timeouts.
     let t = Instant::now();
-    let polls = futures::future::join_all(state.nodes.iter().map(|n| poll_node(state, n))).await;
+    let polls = futures::future::join_all(state.nodes.iter().map(|n| async move {
+        let outcome = crate::poll::poll_node(state, n).await;
+        crate::alerts::after_poll(state, n, &outcome).await;
+        outcome
+    }))
+    .await;
     let ok = polls.iter().filter(|p| p.ok).count();
     let collect = if state.nodes.is_empty() {
         StepOutcome::Skipped("no node is configured".to_owned())
@@ -90,7 +96,7 @@ async fn record_step(
         finished_at: to_ms(at),
     };
     if let Err(e) = state.db(move |s| s.record_cycle_step(&row)).await {
-        tracing::error!(cycle, step = step.as_str(), error = %e.message, "Could not record a cycle step.");
+        tracing::error!(cycle, step = step.as_str(), error = %e, "Could not record a cycle step.");
     }
     state.publish_domain(&DomainEvent::CycleStep {
         cycle,

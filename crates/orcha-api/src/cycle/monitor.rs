@@ -19,6 +19,6 @@ pub async fn run(state: &AppState, _cycle: i64, _forecasts: Option<&Forecasts>) 
             "rolled up {} minute and {} hour buckets; expired {} raw samples",
             r.minute_buckets, r.hour_buckets, r.raw_deleted
         )),
-        Err(e) => StepOutcome::Failed(format!("rollup failed: {}", e.message)),
+        Err(e) => StepOutcome::Failed(format!("rollup failed: {}", e)),
     }
 }

@@ -17,34 +17,14 @@ use chrono::Duration as ChronoDuration;
 use orcha_core::event::StepOutcome;
 use orcha_core::{EarningsKind, HealthStatus, NodeId, ProtocolId, ResourceKind, Token};
 
+pub use super::plan::{settings, Plan};
 use super::predict::Forecasts;
+pub use super::routes::backend_rule;
 use crate::fallback::{self, Curve, NodeProblem, Problem, Terms};
 use crate::ml::{AllocateRequest, NodeSpec, ResponseCurve};
-use crate::policy::{Amounts, KnobRule, NodeFacts, PlanSource};
+use crate::policy::{Amounts, NodeFacts, PlanSource};
 use crate::prices::Quote;
 use crate::state::AppState;
-
-/// A proposed allocation with everything evaluation needs to judge it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    pub source: PlanSource,
-    /// The solver that produced it (`clarabel`, `greedy-fallback`, …).
-    pub solver: String,
-    /// Why the fallback was used, when it was.
-    pub note: Option<String>,
-    pub budget: Amounts,
-    /// Per node: current, proposed, knobs, curves and the node's situation.
-    pub nodes: Vec<NodeFacts>,
-}
-
-impl Plan {
-    pub fn proposed(&self, node: &NodeId) -> Option<&Amounts> {
-        self.nodes
-            .iter()
-            .find(|n| &n.id == node)
-            .map(|n| &n.proposed)
-    }
-}
 
 /// How much of a node's earnings each resource accounts for, by protocol.
 fn weights(p: ProtocolId) -> &'static [(ResourceKind, f64)] {
@@ -201,7 +181,7 @@ pub async fn gather(
     let mut used = Vec::new();
     for node in &state.nodes {
         let id = node.config.id.clone();
-        let routes = super::apply::routes(state, node);
+        let routes = super::routes::routes(state, node);
         let mut current = Amounts::new();
         for (backend, resources) in &routes.backends {
             let read = tokio::time::timeout(Duration::from_secs(10), backend.read()).await;
@@ -418,19 +398,6 @@ fn on_grid(t: &Terms, x: f64) -> u64 {
     (t.min + steps * t.step).clamp(t.min, t.max)
 }
 
-pub fn settings(state: &AppState) -> crate::policy::PolicySettings {
-    let a = &state.config.allocation;
-    crate::policy::PolicySettings {
-        horizon_hours: f64::from(a.horizon_hours),
-        margin: a.margin_usd.parse().unwrap_or(0.05),
-        change_cost: a.change_cost_usd.parse().unwrap_or(0.01),
-        min_dwell: ChronoDuration::seconds(
-            i64::try_from(a.min_dwell_secs).unwrap_or(i64::MAX / 1000),
-        ),
-        fallback_auto_apply: a.fallback_auto_apply,
-    }
-}
-
 pub async fn run(
     state: &AppState,
     _cycle: i64,
@@ -536,22 +503,4 @@ pub async fn run(
             nodes: facts,
         }),
     )
-}
-
-/// Knob rules for resources an enforcement backend (not the protocol) controls.
-pub fn backend_rule(kind: ResourceKind) -> KnobRule {
-    let (min, step) = match kind {
-        ResourceKind::Cpu => (100, 100),
-        ResourceKind::Memory => (256 << 20, 64 << 20),
-        ResourceKind::Disk => (1 << 30, 1 << 30),
-        ResourceKind::Bandwidth => (1_000_000, 1_000_000),
-    };
-    KnobRule {
-        min,
-        max: u64::MAX,
-        step,
-        restart_required: false,
-        restart_downtime_secs: 0,
-        loses_jobs: false,
-    }
 }

@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use orcha_core::event::StepOutcome;
-use orcha_core::{EarningsKind, Money, NodeId, Token};
+use orcha_core::{Money, NodeId, Token};
 use orcha_store::ForecastRow;
 
+pub use crate::earnings_series::{hourly_increases, node_history};
 use crate::ml::{ForecastRequest, SeriesInput, TrainRequest};
 use crate::state::AppState;
 
@@ -50,60 +51,6 @@ const RETRAIN_EVERY_HOURS: i64 = 24;
 /// Forecasts are stored with at least this many decimals, so a rate of a fraction of a cent per
 /// hour is not rounded away for tokens counted in cents or whole points.
 const MIN_FORECAST_DECIMALS: u8 = 9;
-
-/// Turns observations of a cumulative figure into hourly increases, oldest first.
-///
-/// The last observation in each hour stands for the hour. A decrease (a payout, or a reset of a
-/// period figure) says nothing about earnings, so that hour counts as zero rather than negative.
-/// Hours without an observation are filled from the neighbours by carrying the figure forward,
-/// which spreads nothing: the whole increase lands in the hour it was seen.
-pub fn hourly_increases(points: &[(DateTime<Utc>, Money)]) -> Vec<(DateTime<Utc>, f64)> {
-    let mut last_per_hour: BTreeMap<DateTime<Utc>, f64> = BTreeMap::new();
-    for (at, m) in points {
-        if let Ok(hour) = at.duration_trunc(Duration::hours(1)) {
-            last_per_hour.insert(hour, m.to_f64_lossy());
-        }
-    }
-    let (Some((&first, _)), Some((&last, _))) = (
-        last_per_hour.first_key_value(),
-        last_per_hour.last_key_value(),
-    ) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut prev: Option<f64> = None;
-    let mut hour = first;
-    while hour <= last {
-        let value = last_per_hour.get(&hour).copied().or(prev);
-        if let (Some(v), Some(p)) = (value, prev) {
-            out.push((hour, (v - p).max(0.0)));
-        }
-        prev = value;
-        hour += Duration::hours(1);
-    }
-    out
-}
-
-/// The cumulative figure a node's earnings are forecast on: lifetime, else the current-period
-/// estimate. The `forecast_error` rule reads realized earnings the same way.
-pub async fn node_history(
-    state: &AppState,
-    id: &NodeId,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<(DateTime<Utc>, Money)>, crate::dto::ApiError> {
-    let id = id.clone();
-    state
-        .db(move |s| {
-            let lifetime = s.earnings_history(&id, EarningsKind::Lifetime, from, to)?;
-            if lifetime.is_empty() {
-                s.earnings_history(&id, EarningsKind::CurrentPeriodEstimate, from, to)
-            } else {
-                Ok(lifetime)
-            }
-        })
-        .await
-}
 
 /// Checks the engine and, when it answers, forecasts every node with enough history.
 pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecasts>) {
@@ -145,10 +92,7 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
                 hourly_increases(&points)
             }
             Err(e) => {
-                notes.push(format!(
-                    "{}: history unreadable ({})",
-                    node.config.id, e.message
-                ));
+                notes.push(format!("{}: history unreadable ({})", node.config.id, e));
                 continue;
             }
         };
@@ -341,8 +285,8 @@ async fn store_forecasts(
             None
         }
         Err(e) => {
-            tracing::error!(error = %e.message, "Could not store forecasts.");
-            Some(format!("forecasts not stored: {}", e.message))
+            tracing::error!(error = %e, "Could not store forecasts.");
+            Some(format!("forecasts not stored: {}", e))
         }
     }
 }

@@ -9,6 +9,9 @@ use orcha_core::{Capability, EarningsKind, HealthStatus, Knob, Money, ResourceMe
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+pub mod convert;
+mod decision;
+pub use decision::*;
 mod forecast;
 pub use forecast::*;
 mod settings;
@@ -319,8 +322,8 @@ pub struct DecisionDto {
     pub proposed_plan: Option<String>,
     pub expected_gain: Option<String>,
     pub switching_cost: Option<String>,
-    pub applied_result: Option<String>,
-    pub rollback: Option<String>,
+    pub applied_result: Option<Box<AppliedResultDto>>,
+    pub rollback: Option<Box<RollbackDto>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -637,6 +640,9 @@ pub fn typescript_bindings() -> String {
         EarningsPointDto::decl(),
         EarningsHistoryDto::decl(),
         DecisionDto::decl(),
+        AppliedResultDto::decl(),
+        NodeApplyDto::decl(),
+        RollbackDto::decl(),
         AlertDto::decl(),
         AlertQuery::decl(),
         AlertChannelDto::decl(),

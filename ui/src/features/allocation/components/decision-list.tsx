@@ -1,10 +1,13 @@
 import type { DecisionDto } from "../../../bindings";
 import { EmptyState } from "../../../components/state-views";
 import { formatDateTime, sentenceCase } from "../../../utils/format";
-import { readPlan } from "../utils/plan";
+import { applyResultRows, type PlanRow, readPlan, rollbackRows } from "../utils/plan";
 
 function Field({ label, text }: { label: string; text: string | null }) {
-  const plan = readPlan(text);
+  return <Rows label={label} plan={readPlan(text)} />;
+}
+
+function Rows({ label, plan }: { label: string; plan: PlanRow[] | string | null }) {
   if (plan === null) return null;
   return (
     <div className="decision-field">
@@ -52,8 +55,8 @@ export function DecisionList({ decisions }: { decisions: DecisionDto[] }) {
             <Field label="Expected gain" text={d.expected_gain} />
             <Field label="Switching cost" text={d.switching_cost} />
             <Field label="Proposed plan" text={d.proposed_plan} />
-            <Field label="Applied result" text={d.applied_result} />
-            <Field label="Rollback" text={d.rollback} />
+            <Rows label="Applied result" plan={d.applied_result && applyResultRows(d.applied_result)} />
+            <Rows label="Rollback" plan={d.rollback && rollbackRows(d.rollback)} />
           </dl>
         </li>
       ))}

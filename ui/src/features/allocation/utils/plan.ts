@@ -1,4 +1,6 @@
-// Decision fields are free text from the backend; some are JSON. Render either as readable rows.
+// Decision fields: the plan is free text from the backend (usually JSON), the apply result and
+// rollback are typed. Render each as readable rows.
+import type { AppliedResultDto, RollbackDto } from "../../../bindings";
 import { formatAmount, resourceLabel } from "./resources";
 
 export interface PlanRow {
@@ -31,10 +33,7 @@ function amountsText(after: unknown, before?: unknown): string {
   return parts.length === 0 ? "no change" : parts.join(", ");
 }
 
-/**
- * The shapes the server writes: a plan (`nodes` array with current/changes), an apply result
- * (`status` + `nodes` map) or a rollback (`restored`). Null for anything else.
- */
+/** The plan the server writes (`nodes` array with current/changes). Null for anything else. */
 function summarize(value: Record<string, unknown>): PlanRow[] | null {
   if (Array.isArray(value.nodes)) {
     const rows: PlanRow[] = [];
@@ -51,25 +50,6 @@ function summarize(value: Record<string, unknown>): PlanRow[] | null {
         value: typeof value.solver === "string" ? `${value.source} (${value.solver})` : value.source,
       });
     return rows;
-  }
-  if (typeof value.status === "string") {
-    const rows: PlanRow[] = [{ label: "status", value: value.status.replaceAll("_", " ") }];
-    for (const [node, v] of Object.entries(record(value.nodes) ?? {})) {
-      const r = record(v);
-      rows.push({ label: node, value: r ? amountsText(r.after, r.before) : String(v) });
-    }
-    if (typeof value.failed_node === "string")
-      rows.push({ label: `${value.failed_node} failed`, value: String(value.error ?? "") });
-    else if (typeof value.error === "string") rows.push({ label: "error", value: value.error });
-    return rows;
-  }
-  const restored = record(value.restored);
-  if (restored) {
-    const errors = Array.isArray(value.errors) ? value.errors.map(String) : [];
-    return [
-      { label: "restored", value: Object.keys(restored).join(", ") || "none" },
-      ...(errors.length > 0 ? [{ label: "errors", value: errors.join("; ") }] : []),
-    ];
   }
   return null;
 }
@@ -90,4 +70,22 @@ export function readPlan(text: string | null): PlanRow[] | string | null {
     // Plain text, shown as such.
   }
   return text;
+}
+
+/** An apply result: its status, each node's change, and what failed. */
+export function applyResultRows(result: AppliedResultDto): PlanRow[] {
+  const rows: PlanRow[] = [{ label: "status", value: result.status.replaceAll("_", " ") }];
+  for (const [node, change] of Object.entries(result.nodes ?? {}))
+    if (change) rows.push({ label: node, value: amountsText(change.after, change.before) });
+  if (result.failed_node) rows.push({ label: `${result.failed_node} failed`, value: result.error ?? "" });
+  else if (result.error) rows.push({ label: "error", value: result.error });
+  return rows;
+}
+
+/** A rollback: the nodes restored, and the errors of those that could not be. */
+export function rollbackRows(rollback: RollbackDto): PlanRow[] {
+  return [
+    { label: "restored", value: Object.keys(rollback.restored).join(", ") || "none" },
+    ...(rollback.errors.length > 0 ? [{ label: "errors", value: rollback.errors.join("; ") }] : []),
+  ];
 }

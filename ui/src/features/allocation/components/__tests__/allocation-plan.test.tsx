@@ -24,13 +24,30 @@ function approving(backend: FakeBackend, status: "applied" | "rolled_back") {
         ? {
             status,
             nodes: {
-              "storj:main": { before: { disk: 2e12 }, after: { disk: 1.5e12 }, restarted: true },
-              "golem:main": { before: { cpu: 4000 }, after: { cpu: 2000 }, restarted: false },
+              "storj:main": {
+                before: { disk: 2e12 },
+                after: { disk: 1.5e12 },
+                restarted: true,
+                restart_pending: false,
+              },
+              "golem:main": {
+                before: { cpu: 4000 },
+                after: { cpu: 2000 },
+                restarted: false,
+                restart_pending: false,
+              },
             },
           }
         : {
             status,
-            nodes: { "storj:main": { before: { disk: 2e12 }, after: { disk: 1.5e12 }, restarted: true } },
+            nodes: {
+              "storj:main": {
+                before: { disk: 2e12 },
+                after: { disk: 1.5e12 },
+                restarted: true,
+                restart_pending: false,
+              },
+            },
             failed_node: "golem:main",
             error: "ya-provider profile update exited with 1",
           };
@@ -39,9 +56,8 @@ function approving(backend: FakeBackend, status: "applied" | "rolled_back") {
         id,
         verdict: "apply",
         reason: `decision ${req.decision_id} approved by the operator`,
-        applied_result: JSON.stringify(applied),
-        rollback:
-          status === "rolled_back" ? JSON.stringify({ restored: { "storj:main": {} }, errors: [] }) : null,
+        applied_result: applied,
+        rollback: status === "rolled_back" ? { restored: { "storj:main": {} }, errors: [] } : null,
       }),
       ...backend.data.decisions,
     ];

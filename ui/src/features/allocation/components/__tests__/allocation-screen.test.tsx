@@ -14,7 +14,7 @@ describe("AllocationScreen", () => {
           id: 2,
           verdict: "apply",
           reason: "gain 0.40 USD/day beats cost",
-          applied_result: "applied",
+          applied_result: { status: "applied", nodes: {} },
         }),
         makeDecision({ id: 1 }),
       ],
@@ -82,7 +82,14 @@ describe("AllocationScreen", () => {
     };
     const result = {
       status: "rolled_back",
-      nodes: { "golem:main": { before: { cpu: 4000 }, after: { cpu: 2000 } } },
+      nodes: {
+        "golem:main": {
+          before: { cpu: 4000 },
+          after: { cpu: 2000 },
+          restarted: false,
+          restart_pending: false,
+        },
+      },
       failed_node: "storj:main",
       error: "config.yaml is read-only",
     };
@@ -91,8 +98,8 @@ describe("AllocationScreen", () => {
         makeDecision({
           verdict: "apply",
           proposed_plan: JSON.stringify(plan),
-          applied_result: JSON.stringify(result),
-          rollback: JSON.stringify({ restored: { "golem:main": { cpu: 4000 } }, errors: [] }),
+          applied_result: result,
+          rollback: { restored: { "golem:main": { cpu: 4000 } }, errors: [] },
         }),
       ],
     });
