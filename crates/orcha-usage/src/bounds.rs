@@ -3,7 +3,7 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use orcha_core::ResourceKind;
+use orcha_core::{Capability, ResourceKind};
 
 use crate::error::UsageError;
 
@@ -103,6 +103,16 @@ pub fn machine_max(kind: ResourceKind, inputs: BoundInputs<'_>) -> Result<u64, U
     }
 }
 
+/// `cap` with its `max` lowered to the machine's real maximum (an adapter's placeholder such
+/// as `u64::MAX` included) and `min` kept at or below it.
+pub fn with_real_max(cap: &Capability, inputs: BoundInputs<'_>) -> Result<Capability, UsageError> {
+    let real = machine_max(cap.resource, inputs)?;
+    let mut c = cap.clone();
+    c.max = c.max.min(real);
+    c.min = c.min.min(c.max);
+    Ok(c)
+}
+
 /// Space used below `path`: allocated blocks of every file, each inode once, not following
 /// symlinks or crossing into other filesystems. Stops with `Unavailable` after `max_entries`
 /// entries, because a large Storj node holds millions of pieces and walking them every poll
@@ -189,6 +199,27 @@ mod tests {
         assert!(machine_max(ResourceKind::Disk, none).is_err());
         assert!(machine_max(ResourceKind::Bandwidth, none).is_err());
         assert!(free_bytes(Path::new("/nonexistent/x")).is_err());
+    }
+
+    #[test]
+    fn a_placeholder_maximum_becomes_the_machines() {
+        let cap = Capability {
+            resource: ResourceKind::Memory,
+            knob: orcha_core::Knob::Cgroup,
+            min: 0,
+            max: u64::MAX,
+            step: 1,
+            restart_required: false,
+            restart_cost: orcha_core::RestartCost::default(),
+            preconditions: vec![],
+        };
+        let none = BoundInputs {
+            storage_path: None,
+            node_holds_bytes: 0,
+            device: None,
+        };
+        let c = with_real_max(&cap, none).unwrap();
+        assert_eq!(c.max, MachineLimits::read().unwrap().mem_total_bytes);
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct DockerEngine {
 /// Cumulative counters of a container, from one stats answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContainerCounters {
+    /// The container's full id (empty when the Engine leaves it out).
+    pub id: String,
     pub cpu_ns: u64,
     /// `memory_stats.usage` less inactive file cache, as `docker stats` shows it.
     pub mem_bytes: u64,
@@ -195,6 +197,7 @@ pub fn parse_stats(v: &Value) -> Result<ContainerCounters, String> {
         None => (None, None),
     };
     Ok(ContainerCounters {
+        id: v.get("id").and_then(Value::as_str).unwrap_or("").to_owned(),
         cpu_ns,
         mem_bytes: usage.saturating_sub(inactive),
         net,

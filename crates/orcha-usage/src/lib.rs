@@ -16,7 +16,8 @@ pub mod procs;
 pub mod target;
 pub mod tc;
 
-pub use bounds::{machine_max, BoundInputs, MachineLimits};
+pub use bounds::{machine_max, with_real_max, BoundInputs, MachineLimits};
+pub use detect::{detect, DetectOptions, Detection, Evidence, Proposal};
 pub use error::UsageError;
 pub use meter::{meter_for_pid, Measured, MeterSpec, NodeMeter, Source, UsageReading};
 pub use target::{default_names, NameMatch, ProcessSelector, UsageTarget};

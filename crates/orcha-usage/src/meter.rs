@@ -201,8 +201,7 @@ impl NodeMeter {
             UsageTarget::Unit(_) | UsageTarget::Cgroup(_) => {
                 let rel = match &self.spec.target {
                     UsageTarget::Unit(u) => Hierarchy::unit_path(u),
-                    UsageTarget::Cgroup(c) => c.clone(),
-                    _ => String::new(),
+                    other => other.cgroup_path().unwrap_or_default(),
                 };
                 let h = match &self.hierarchy {
                     Some(h) => h.clone(),
@@ -239,8 +238,13 @@ impl NodeMeter {
                 let mut docker = self.spec.docker.clone();
                 docker.timeout = self.spec.timeout;
                 let c = docker.stats(name).await?;
+                // The id changes when the container is re-created under the same name.
                 let cur = Counters {
-                    identity: name.clone(),
+                    identity: if c.id.is_empty() {
+                        name.clone()
+                    } else {
+                        c.id.clone()
+                    },
                     cpu_ns: Some(c.cpu_ns),
                     io_read: c.io_read_bytes,
                     io_write: c.io_write_bytes,

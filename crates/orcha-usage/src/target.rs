@@ -82,6 +82,16 @@ impl UsageTarget {
     }
 }
 
+impl UsageTarget {
+    /// The cgroup path of a `Cgroup` target.
+    pub fn cgroup_path(&self) -> Option<String> {
+        match self {
+            UsageTarget::Cgroup(c) => Some(c.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// The process names a protocol's node runs under.
 pub fn default_names(protocol: ProtocolId) -> Vec<NameMatch> {
     match protocol {

@@ -103,3 +103,82 @@ async fn a_process_named_like_a_node_is_proposed() {
         p.target
     );
 }
+
+/// A `storagenode` stand-in that takes `--config-dir` like the real one: a python script
+/// (its `comm` is the script's name) run by the real interpreter, with no child of its own.
+fn start_script_node(dir: &std::path::Path, config_dir: &std::path::Path) -> std::process::Child {
+    use std::os::unix::fs::PermissionsExt;
+    let exe = dir.join("storagenode");
+    if !exe.exists() {
+        // The interpreter itself, not a version-manager shim that would exec it and rename us.
+        let out = Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .expect("python3");
+        let python = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        std::fs::write(&exe, format!("#!{python}\nimport time\ntime.sleep(60)\n"))
+            .expect("write script");
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    Command::new(&exe)
+        .args(["run", &format!("--config-dir={}", config_dir.display())])
+        .spawn()
+        .expect("start script node")
+}
+
+#[tokio::test]
+async fn two_storj_nodes_are_told_apart_by_their_config_dirs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut children = vec![];
+    for (i, port) in [(1, 14901), (2, 14902)] {
+        let cfg = dir.path().join(format!("node{i}"));
+        std::fs::create_dir(&cfg).expect("config dir");
+        std::fs::write(
+            cfg.join("config.yaml"),
+            format!("console.address: 127.0.0.1:{port}\nstorage.path: /srv/storj{i}\n"),
+        )
+        .expect("config");
+        children.push((start_script_node(dir.path(), &cfg), cfg));
+    }
+    for (c, _) in &children {
+        let pid = c.id();
+        for _ in 0..100 {
+            if std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "storagenode")
+            {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    let d = detect(&opts(vec![])).await;
+    for (c, _) in &mut children {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    let mut names = vec![];
+    for (i, (c, cfg)) in children.iter().enumerate() {
+        let pid = c.id() as i32;
+        let p = d
+            .proposals
+            .iter()
+            .find(|p| {
+                p.evidence
+                    .iter()
+                    .any(|e| matches!(e, Evidence::Process { pid: q, .. } if *q == pid))
+            })
+            .unwrap_or_else(|| panic!("pid {pid} not proposed: {:?}", d.proposals));
+        assert_eq!(
+            p.endpoint.as_deref(),
+            Some(format!("http://127.0.0.1:{}", 14901 + i).as_str())
+        );
+        assert_eq!(p.storage_path, Some(format!("/srv/storj{}", i + 1).into()));
+        let want = orcha_usage::ProcessSelector::Names(vec![orcha_usage::NameMatch::with_arg(
+            "storagenode",
+            &cfg.to_string_lossy(),
+        )]);
+        assert_eq!(p.target, Some(UsageTarget::Process(want)));
+        names.push(p.name.clone());
+    }
+    assert_ne!(names[0], names[1], "unique names");
+}

@@ -14,7 +14,7 @@ use orcha_core::secret::Sensitive;
 use orcha_core::ProtocolId;
 
 use crate::docker::DockerEngine;
-use crate::target::{ProcessSelector, UsageTarget};
+use crate::target::{NameMatch, ProcessSelector, UsageTarget};
 
 pub use sources::{
     listening_owner, parse_app_keys, parse_storj_config, parse_units, storj_config_dir,
@@ -144,13 +144,22 @@ pub async fn detect(opts: &DetectOptions) -> Detection {
         let single = pids.len() == 1;
         for (pid, cmdline) in pids {
             let mut p = proposal(*protocol, protocol.as_str());
-            p.target = Some(if single {
-                UsageTarget::default_for(*protocol)
-            } else {
-                UsageTarget::Process(ProcessSelector::Pid(u32::try_from(*pid).unwrap_or(0)))
+            let config_dir = storj_config_dir(cmdline);
+            p.target = Some(match (&config_dir, single) {
+                (_, true) => UsageTarget::default_for(*protocol),
+                // Several Storj nodes differ by their config dir, which survives restarts.
+                (Some(dir), false) => {
+                    UsageTarget::Process(ProcessSelector::Names(vec![NameMatch::with_arg(
+                        "storagenode",
+                        &dir.to_string_lossy(),
+                    )]))
+                }
+                (None, false) => {
+                    UsageTarget::Process(ProcessSelector::Pid(u32::try_from(*pid).unwrap_or(0)))
+                }
             });
             if *protocol == ProtocolId::Storj {
-                if let Some(dir) = storj_config_dir(cmdline) {
+                if let Some(dir) = config_dir {
                     match parse_storj_config(&dir) {
                         Ok(cfg) => {
                             p.endpoint = cfg.console_address.as_deref().map(http_endpoint);
