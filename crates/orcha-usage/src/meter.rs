@@ -270,25 +270,13 @@ impl NodeMeter {
         self.walk_storage(at, &mut r).await;
 
         if let Some((t0, prev)) = self.prev.take().filter(|(_, p)| p.identity == cur.identity) {
-            let dt = at.saturating_duration_since(t0);
-            let per_s = |a: Option<u64>, b: Option<u64>| rate_per_s(a?, b?, dt);
-            r.cpu_millicores = per_s(prev.cpu_ns, cur.cpu_ns)
-                .map(|ns_per_s| m((ns_per_s / 1_000_000.0).round() as u64, proc_source));
-            r.disk_read_bytes_per_s =
-                per_s(prev.io_read, cur.io_read).map(|v| m(v.round() as u64, proc_source));
-            r.disk_write_bytes_per_s =
-                per_s(prev.io_write, cur.io_write).map(|v| m(v.round() as u64, proc_source));
-            if let (Some((a, _)), Some((b, src))) = (prev.net, cur.net) {
-                let bits = |x: f64| m((x * 8.0).round() as u64, src);
-                r.net_down_bps = rate_per_s(a.rx, b.rx, dt).map(bits);
-                r.net_up_bps = rate_per_s(a.tx, b.tx, dt).map(bits);
-            }
-            // The tc class counts only egress, and only what Orcha classifies; interface
-            // counters of the node's own namespace or container are preferred when present.
-            if r.net_up_bps.is_none() {
-                r.net_up_bps =
-                    per_s(prev.tc_tx, cur.tc_tx).map(|x| m((x * 8.0).round() as u64, Source::Tc));
-            }
+            fill_rates(
+                &mut r,
+                &prev,
+                &cur,
+                at.saturating_duration_since(t0),
+                proc_source,
+            );
         }
         self.prev = Some((at, cur));
         Ok(r)
@@ -312,6 +300,27 @@ impl NodeMeter {
             }
             Err(e) => r.problems.push(e),
         }
+    }
+}
+
+/// Turns the deltas between two readings of the same target into rates in `r`.
+fn fill_rates(r: &mut UsageReading, prev: &Counters, cur: &Counters, dt: Duration, source: Source) {
+    let per_s = |a: Option<u64>, b: Option<u64>| rate_per_s(a?, b?, dt);
+    r.cpu_millicores = per_s(prev.cpu_ns, cur.cpu_ns)
+        .map(|ns_per_s| m((ns_per_s / 1_000_000.0).round() as u64, source));
+    r.disk_read_bytes_per_s = per_s(prev.io_read, cur.io_read).map(|v| m(v.round() as u64, source));
+    r.disk_write_bytes_per_s =
+        per_s(prev.io_write, cur.io_write).map(|v| m(v.round() as u64, source));
+    if let (Some((a, _)), Some((b, src))) = (prev.net, cur.net) {
+        let bits = |x: f64| m((x * 8.0).round() as u64, src);
+        r.net_down_bps = rate_per_s(a.rx, b.rx, dt).map(bits);
+        r.net_up_bps = rate_per_s(a.tx, b.tx, dt).map(bits);
+    }
+    // The tc class counts only egress, and only what Orcha classifies; interface counters of
+    // the node's own namespace or container are preferred when present.
+    if r.net_up_bps.is_none() {
+        r.net_up_bps =
+            per_s(prev.tc_tx, cur.tc_tx).map(|x| m((x * 8.0).round() as u64, Source::Tc));
     }
 }
 
@@ -357,6 +366,41 @@ mod tests {
         assert_eq!(rate_per_s(0, 500, Duration::from_millis(500)), Some(1000.0));
         assert_eq!(rate_per_s(10, 5, Duration::from_secs(1)), None);
         assert_eq!(rate_per_s(0, 5, Duration::ZERO), None);
+    }
+
+    #[test]
+    fn interface_counters_win_over_tc_and_tc_fills_in_egress() {
+        let c = |cpu, net: Option<(u64, u64)>, tc| Counters {
+            identity: "x".into(),
+            cpu_ns: Some(cpu),
+            io_read: None,
+            io_write: Some(0),
+            net: net.map(|(rx, tx)| (NetBytes { rx, tx }, Source::Docker)),
+            tc_tx: tc,
+        };
+        let dt = Duration::from_secs(2);
+        let mut r = UsageReading::default();
+        fill_rates(
+            &mut r,
+            &c(0, Some((0, 0)), Some(0)),
+            &c(1_000_000_000, Some((1000, 500)), Some(9000)),
+            dt,
+            Source::Docker,
+        );
+        assert_eq!(r.cpu_millicores, Some(m(500, Source::Docker)));
+        assert_eq!(r.net_down_bps, Some(m(4000, Source::Docker)));
+        assert_eq!(r.net_up_bps, Some(m(2000, Source::Docker)));
+        assert_eq!(r.disk_read_bytes_per_s, None);
+        let mut r = UsageReading::default();
+        fill_rates(
+            &mut r,
+            &c(0, None, Some(0)),
+            &c(0, None, Some(250)),
+            dt,
+            Source::Process,
+        );
+        assert_eq!(r.net_up_bps, Some(m(1000, Source::Tc)));
+        assert_eq!(r.net_down_bps, None);
     }
 
     #[tokio::test]

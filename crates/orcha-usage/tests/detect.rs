@@ -182,3 +182,88 @@ async fn two_storj_nodes_are_told_apart_by_their_config_dirs() {
     }
     assert_ne!(names[0], names[1], "unique names");
 }
+
+/// Writes an executable shell script that records it ran and prints `json`.
+fn fake_program(dir: &std::path::Path, name: &str, json: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    let ran = dir.join(format!("{name}.ran"));
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\ntouch '{}'\ncat <<'JSON'\n{json}\nJSON\n",
+            ran.display()
+        ),
+    )
+    .expect("write fake");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+#[tokio::test]
+async fn units_are_proposed_and_the_app_key_is_read_only_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let systemctl = fake_program(
+        dir.path(),
+        "systemctl",
+        r#"[{"unit":"golem-provider.service","load":"loaded","active":"active","sub":"running"},{"unit":"cron.service","active":"active"}]"#,
+    );
+    let yagna = fake_program(
+        dir.path(),
+        "yagna",
+        r#"[{"name":"orcha","key":"s3cr3t","id":"0x1"}]"#,
+    );
+    let mut o = opts(vec![]);
+    o.systemd = true;
+    o.systemctl = systemctl;
+    o.yagna = yagna;
+
+    let d = detect(&o).await;
+    let golem: Vec<_> = d
+        .proposals
+        .iter()
+        .filter(|p| p.protocol == ProtocolId::Golem)
+        .collect();
+    let p = golem
+        .iter()
+        .find(|p| p.target == Some(UsageTarget::Unit("golem-provider.service".into())))
+        .unwrap_or_else(|| panic!("unit not proposed: {:?}", d.proposals));
+    assert!(p.app_key.is_none());
+    assert!(
+        !dir.path().join("yagna.ran").exists(),
+        "yagna must not run unless asked"
+    );
+    assert!(dir.path().join("systemctl.ran").exists());
+    assert!(!d.proposals.iter().any(|p| p.name.contains("cron")));
+
+    o.read_yagna_app_key = true;
+    let d = detect(&o).await;
+    let p = d
+        .proposals
+        .iter()
+        .find(|p| p.app_key.is_some())
+        .unwrap_or_else(|| panic!("no key: {:?} {:?}", d.proposals, d.notes));
+    assert_eq!(p.protocol, ProtocolId::Golem);
+    assert_eq!(
+        p.app_key.as_ref().map(|k| k.expose().as_str()),
+        Some("s3cr3t")
+    );
+    // The key never shows in debug output.
+    assert!(!format!("{:?}", d.proposals).contains("s3cr3t"));
+    assert!(p.evidence.contains(&Evidence::AppKey {
+        name: "orcha".into()
+    }));
+}
+
+#[tokio::test]
+async fn a_missing_systemctl_is_a_note_not_a_failure() {
+    let mut o = opts(vec![]);
+    o.systemd = true;
+    o.systemctl = "/nonexistent/systemctl".into();
+    let d = detect(&o).await;
+    assert!(
+        d.notes.iter().any(|n| n.contains("/nonexistent/systemctl")),
+        "{:?}",
+        d.notes
+    );
+}

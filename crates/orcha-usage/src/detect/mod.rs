@@ -79,6 +79,9 @@ pub struct DetectOptions {
     pub read_yagna_app_key: bool,
     /// For `systemctl` and `yagna`.
     pub command_timeout: Duration,
+    /// The programs run (a parameter so tests and packagers can point elsewhere).
+    pub systemctl: PathBuf,
+    pub yagna: PathBuf,
 }
 
 /// Storj's dashboard and the next few (one per extra node), yagna's API, Streamr's.
@@ -98,6 +101,8 @@ impl Default for DetectOptions {
             systemd: true,
             read_yagna_app_key: false,
             command_timeout: Duration::from_secs(5),
+            systemctl: "systemctl".into(),
+            yagna: "yagna".into(),
         }
     }
 }
@@ -118,7 +123,7 @@ pub async fn detect(opts: &DetectOptions) -> Detection {
         }
     };
     let units = if opts.systemd {
-        match sources::units(opts.command_timeout).await {
+        match sources::units(&opts.systemctl, opts.command_timeout).await {
             Ok(u) => u,
             Err(e) => {
                 d.notes.push(format!("systemd: {e}"));
@@ -266,7 +271,7 @@ pub async fn detect(opts: &DetectOptions) -> Detection {
             .iter()
             .position(|p| p.protocol == ProtocolId::Golem)
         {
-            match sources::yagna_app_key(opts.command_timeout).await {
+            match sources::yagna_app_key(&opts.yagna, opts.command_timeout).await {
                 Ok(Some((name, key))) => {
                     d.proposals[i].evidence.push(Evidence::AppKey { name });
                     d.proposals[i].app_key = Some(Sensitive::new(key));

@@ -130,9 +130,9 @@ pub struct UnitRow {
 }
 
 /// The service units systemd knows, when `systemctl` exists and systemd runs.
-pub async fn units(timeout: Duration) -> Result<Vec<UnitRow>, UsageError> {
+pub async fn units(systemctl: &Path, timeout: Duration) -> Result<Vec<UnitRow>, UsageError> {
     let out = run(
-        "systemctl",
+        systemctl,
         &[
             "list-units",
             "--type=service",
@@ -222,8 +222,11 @@ pub fn parse_storj_config(dir: &Path) -> Result<StorjConfig, UsageError> {
 }
 
 /// The first app key from `yagna app-key list --json` as `(name, key)`.
-pub async fn yagna_app_key(timeout: Duration) -> Result<Option<(String, String)>, UsageError> {
-    let out = run("yagna", &["app-key", "list", "--json"], timeout).await?;
+pub async fn yagna_app_key(
+    yagna: &Path,
+    timeout: Duration,
+) -> Result<Option<(String, String)>, UsageError> {
+    let out = run(yagna, &["app-key", "list", "--json"], timeout).await?;
     let keys = parse_app_keys(&out).map_err(|reason| UsageError::Parse {
         target: "golem".into(),
         path: "yagna app-key list --json".into(),
@@ -274,8 +277,8 @@ pub fn parse_app_keys(text: &str) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Runs a command under a timeout (killed when it expires) and returns its stdout.
-async fn run(cmd: &str, args: &[&str], timeout: Duration) -> Result<String, UsageError> {
-    let endpoint = format!("{cmd} {}", args.join(" "));
+async fn run(cmd: &Path, args: &[&str], timeout: Duration) -> Result<String, UsageError> {
+    let endpoint = format!("{} {}", cmd.display(), args.join(" "));
     let fail = |reason: String| UsageError::Endpoint {
         target: "detect".into(),
         endpoint: endpoint.clone(),
