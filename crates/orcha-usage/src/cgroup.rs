@@ -268,6 +268,53 @@ mod tests {
     }
 
     #[test]
+    fn a_v2_group_is_read_from_its_files() {
+        // This machine runs v1, so the v2 reader is checked on a tree laid out like the kernel's.
+        let root = tempfile::tempdir().unwrap();
+        let g = root.path().join("system.slice/yagna.service");
+        std::fs::create_dir_all(&g).unwrap();
+        for (f, text) in [
+            (
+                "cpu.stat",
+                "usage_usec 2500\nuser_usec 2000\nsystem_usec 500\n",
+            ),
+            ("memory.current", "1000000\n"),
+            (
+                "memory.stat",
+                "anon 900000\nfile 100000\ninactive_file 40000\n",
+            ),
+            ("io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=1\n"),
+            ("cgroup.procs", "42\n43\n"),
+        ] {
+            std::fs::write(g.join(f), text).unwrap();
+        }
+        let h = Hierarchy::V2 {
+            root: root.path().into(),
+        };
+        let c = h
+            .counters(&Hierarchy::unit_path("yagna"), "unit yagna")
+            .unwrap();
+        assert_eq!(
+            c,
+            CgroupCounters {
+                cpu_ns: 2_500_000,
+                mem_bytes: 960_000,
+                io_read_bytes: Some(10),
+                io_write_bytes: Some(20),
+                pids: vec![42, 43],
+            }
+        );
+        std::fs::write(g.join("memory.current"), "lots\n").unwrap();
+        let e = h
+            .counters("system.slice/yagna.service", "unit yagna")
+            .unwrap_err();
+        assert!(
+            matches!(e, UsageError::Parse { .. }) && e.to_string().contains("memory.current"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn a_missing_group_names_the_file() {
         let h = Hierarchy::V1 {
             cpuacct: "/nonexistent/cpuacct".into(),

@@ -5,7 +5,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{check_one_core, reference_millicores, Burner, ALLOC_BYTES};
+use common::{check_one_core, reference_millicores, Burner, ALLOC_BYTES, WRITE_BYTES};
 use orcha_usage::cgroup::Hierarchy;
 use orcha_usage::{MeterSpec, NodeMeter, ProcessSelector, Source, UsageTarget};
 
@@ -38,6 +38,42 @@ async fn a_busy_process_uses_one_core_and_its_memory() {
     check_one_core("process", cpu, reference);
     eprintln!("process: {mem} bytes resident");
     assert!(mem >= ALLOC_BYTES, "{mem} < {ALLOC_BYTES}");
+}
+
+#[tokio::test]
+async fn disk_writes_and_used_space_are_measured() {
+    let _one = ONE_BURNER.lock().await;
+    // In the worktree, not /tmp: the writes must reach a block device to be counted.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let mut burner = Burner::start();
+    let mut spec = MeterSpec::new(UsageTarget::Process(ProcessSelector::Pid(burner.pid())));
+    spec.storage_path = Some(dir.path().to_path_buf());
+    spec.disk_walk_every = Duration::ZERO;
+    let mut meter = NodeMeter::new(spec);
+    let t0 = Instant::now();
+    let r = meter.sample(t0).await.expect("first");
+    let before = r.disk_bytes.expect("used space").value;
+    burner.write(&dir.path().join("piece"));
+    let r = meter
+        .sample(t0 + Duration::from_secs(4))
+        .await
+        .expect("second");
+    let w = r.disk_write_bytes_per_s.expect("writes measured");
+    let used = r.disk_bytes.expect("used space");
+    eprintln!(
+        "disk: {} bytes/s written over 4 s, {} bytes used (was {before})",
+        w.value, used.value
+    );
+    assert_eq!(
+        (w.source, used.source),
+        (Source::Process, Source::Filesystem)
+    );
+    assert!(w.value * 4 >= WRITE_BYTES, "{} bytes/s", w.value);
+    assert!(
+        used.value >= before + WRITE_BYTES,
+        "{} < {before} + {WRITE_BYTES}",
+        used.value
+    );
 }
 
 #[tokio::test]

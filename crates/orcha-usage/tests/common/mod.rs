@@ -9,11 +9,15 @@ use std::time::Instant;
 /// What the child allocates (and touches, so it is resident).
 pub const ALLOC_BYTES: u64 = 200 * 1024 * 1024;
 
+/// What `write` puts on disk (and syncs, so the block layer sees it).
+pub const WRITE_BYTES: u64 = 20 * 1024 * 1024;
+
 /// The child: after `alloc` it holds `ALLOC_BYTES` and spins a thread; after `t` it prints
 /// its own CPU time (CLOCK_PROCESS_CPUTIME_ID, not /proc), the reference the meter is judged by.
 const SCRIPT: &str = r#"
-import sys, threading, time
+import os, sys, threading, time
 hold = None
+WRITE_BYTES = 20 * 1024 * 1024
 def spin():
     while True:
         pass
@@ -23,6 +27,12 @@ for line in sys.stdin:
         hold = b"\x01" * (200 * 1024 * 1024)
         threading.Thread(target=spin, daemon=True).start()
         print("ready", flush=True)
+    elif cmd.startswith("write "):
+        with open(cmd[6:], "wb") as f:
+            f.write(b"\x02" * WRITE_BYTES)
+            f.flush()
+            os.fsync(f.fileno())
+        print("written", flush=True)
     elif cmd == "t":
         print(time.process_time_ns(), flush=True)
 "#;
@@ -73,6 +83,11 @@ impl Burner {
     /// Allocates and starts spinning; returns when the memory is held.
     pub fn go(&mut self) {
         assert_eq!(self.ask("alloc"), "ready");
+    }
+
+    /// Writes `WRITE_BYTES` to `path` and syncs them.
+    pub fn write(&mut self, path: &std::path::Path) {
+        assert_eq!(self.ask(&format!("write {}", path.display())), "written");
     }
 
     /// The child's own CPU time in ns and when it was asked.
