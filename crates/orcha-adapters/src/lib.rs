@@ -2,13 +2,13 @@
 //!
 //! Each adapter implements `orcha_core::ProtocolAdapter` and follows `docs/adapter-contract.md`.
 
-pub mod enforce;
 mod factory;
 pub mod golem;
 pub mod grass;
 pub mod http;
 pub mod prices;
 pub mod probe;
+pub mod process;
 pub mod storj;
 pub mod streamr;
 
