@@ -10,9 +10,6 @@ use super::normalize::glm;
 use super::wire::HardwareProfile;
 use crate::probe::ser_money;
 
-// ---------------------------------------------------------------------------------------------
-// Normalized readings.
-
 /// Invoice totals of one payment platform, in GLM base units (18 decimals).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlatformTotals {

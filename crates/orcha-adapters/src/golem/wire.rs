@@ -5,9 +5,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-// ---------------------------------------------------------------------------------------------
-// Raw payloads.
-
 #[derive(Deserialize)]
 pub(super) struct RawRelease {
     pub(super) version: String,

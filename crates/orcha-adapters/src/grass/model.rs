@@ -6,9 +6,6 @@ use serde::Serialize;
 
 use super::normalize::ser_opt_money;
 
-// ---------------------------------------------------------------------------------------------
-// Normalized readings.
-
 /// `retrieveUser`, without the e-mail address (not needed, not stored).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GrassUser {

@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-// ---------------------------------------------------------------------------------------------
 // Raw payloads (lenient: every field the community has seen is optional except the ones the
 // adapter cannot do without).
 

@@ -8,9 +8,6 @@ use serde::Serialize;
 
 use super::model::PriceAsset;
 
-// ---------------------------------------------------------------------------------------------
-// The feed.
-
 /// How an operator-entered price combines with the market source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -14,9 +14,6 @@ use super::model::{Price, PriceAsset};
 use crate::http::{Auth, JsonClient};
 use crate::probe::{decode, float_to_decimal};
 
-// ---------------------------------------------------------------------------------------------
-// Sources.
-
 /// Where market prices come from. A source answers for the assets it knows and leaves the others
 /// out; an unknown asset is not an error.
 #[async_trait]

@@ -18,7 +18,6 @@ use super::{LastSeen, StorjAdapter, StorjSettings};
 use crate::http::{Auth, JsonClient};
 use crate::probe::decode;
 
-// ---------------------------------------------------------------------------------------------
 // Payout cache: the payout endpoints take ~28 s on real nodes, longer than a poll may take.
 
 #[derive(Default)]

@@ -14,7 +14,6 @@ impl StorjAdapter {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
 // config.yaml: edited as text so comments, order and every other key survive.
 
 pub(super) fn file_error(path: &Path, what: &str, e: &std::io::Error) -> AdapterError {

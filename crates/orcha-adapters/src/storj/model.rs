@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use crate::probe::ser_money;
 
-// ---------------------------------------------------------------------------------------------
 // Normalized readings (what the rest of Orcha and the probe see; units in the field names).
 
 /// `/api/sno/` after the version-drift rules of §1.3 are applied.

@@ -14,9 +14,6 @@ use super::wire::{
 use super::{ABSURD_BYTES, ABSURD_CENTS, ABSURD_MICRO_USD};
 use crate::probe::float_to_decimal;
 
-// ---------------------------------------------------------------------------------------------
-// Validation and conversion.
-
 pub(super) struct Check<'a> {
     pub(super) endpoint: &'a str,
 }

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 
-// ---------------------------------------------------------------------------------------------
 // Raw payloads (only what we use; unknown fields are ignored on purpose).
 
 /// Distinguishes a field that is absent (older node) from one that is `null`.

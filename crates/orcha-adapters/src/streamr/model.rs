@@ -6,9 +6,6 @@ use serde::Serialize;
 
 use crate::probe::ser_money;
 
-// ---------------------------------------------------------------------------------------------
-// Normalized readings.
-
 /// One stake of the operator in a sponsorship.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Stake {

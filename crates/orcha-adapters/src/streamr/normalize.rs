@@ -9,9 +9,6 @@ use super::wire::NumOrStr;
 use super::ABSURD_WEI;
 use orcha_core::money::trim_decimal;
 
-// ---------------------------------------------------------------------------------------------
-// Decoding helpers.
-
 pub(super) fn malformed(endpoint: &str, what: String) -> AdapterError {
     AdapterError::Malformed {
         endpoint: endpoint.to_owned(),

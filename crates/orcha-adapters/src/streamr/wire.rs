@@ -3,9 +3,6 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-// ---------------------------------------------------------------------------------------------
-// Raw payloads.
-
 /// The Graph writes BigInt as strings and Int as numbers; timestamps come as both.
 #[derive(Deserialize, Clone, Debug)]
 #[serde(untagged)]
