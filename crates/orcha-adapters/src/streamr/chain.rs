@@ -8,11 +8,14 @@ use serde_json::{json, Value};
 use super::client::redact_err;
 use super::model::{OnChain, SponsorshipEarnings, WalletBalance};
 use super::normalize::{malformed, sum};
-use super::{
-    data, pol, StreamrAdapter, ABSURD_WEI, DATA_TOKEN, SEL_BALANCE_OF, SEL_METADATA,
-    SEL_SPONSORSHIPS_AND_EARNINGS, SEL_VALUE_WITHOUT_EARNINGS,
-};
+use super::{data, pol, StreamrAdapter, ABSURD_WEI, DATA_TOKEN};
 use crate::probe::decode;
+
+/// `getSponsorshipsAndEarnings()`, `valueWithoutEarnings()`, `metadata()`, `balanceOf(address)`.
+const SEL_SPONSORSHIPS_AND_EARNINGS: &str = "0x2ebd89d1";
+const SEL_VALUE_WITHOUT_EARNINGS: &str = "0xc229918e";
+const SEL_METADATA: &str = "0x392f37e9";
+const SEL_BALANCE_OF: &str = "0x70a08231";
 
 /// 32-byte ABI words of an `eth_call` result.
 pub(super) fn abi_words(

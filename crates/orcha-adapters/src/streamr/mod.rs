@@ -66,17 +66,6 @@ pub const INFO_PLUGIN_OFFER: &str = "Orcha can only see whether this Streamr nod
 
 /// DATA's supply is 1 billion; a single figure above it is a broken payload.
 const ABSURD_WEI: i128 = 1_000_000_000 * 10i128.pow(18);
-/// `getSponsorshipsAndEarnings()`, `valueWithoutEarnings()`, `metadata()`, `balanceOf(address)`.
-const SEL_SPONSORSHIPS_AND_EARNINGS: &str = "0x2ebd89d1";
-const SEL_VALUE_WITHOUT_EARNINGS: &str = "0xc229918e";
-const SEL_METADATA: &str = "0x392f37e9";
-const SEL_BALANCE_OF: &str = "0x70a08231";
-
-const Q_OVERVIEW: &str = "query OperatorOverview($operatorId: ID!) { operator(id: $operatorId) { id owner nodes metadataJsonString contractVersion operatorsCutFraction valueWithoutEarnings totalStakeInSponsorshipsWei dataTokenBalanceWei valueUpdateTimestamp valueUpdateBlockNumber operatorTokenTotalSupplyWei exchangeRate cumulativeProfitsWei cumulativeOperatorsCutWei cumulativeEarningsWei slashingsCount delegatorCount isEligibleToVote latestHeartbeatTimestamp latestHeartbeatMetadata stakes(first: 100) { id amountWei lockedWei minimumStakeWei earningsWei updateTimestamp joinTimestamp sponsorship { id isRunning totalPayoutWeiPerSec totalStakedWei remainingWei projectedInsolvency spotAPY operatorCount minimumStakingPeriodSeconds stream { id } } } slashingEvents(first: 100, orderBy: date, orderDirection: desc) { amount date sponsorship { id } } } }";
-const Q_BUCKETS: &str = "query OperatorDailyBuckets($operatorId: String!, $from: BigInt!, $to: BigInt!) { operatorDailyBuckets(first: 1000, orderBy: date, orderDirection: asc, where: { operator: $operatorId, date_gte: $from, date_lt: $to }) { date valueWithoutEarnings totalStakeInSponsorshipsWei dataTokenBalanceWei profitsWei lossesWei operatorsCutWei cumulativeEarningsWei totalDelegatedWei totalUndelegatedWei delegatorCountAtStart delegatorCountChange } }";
-const Q_FLAGS: &str = "query FlagsAgainst($operatorId: String!) { flags(where: { target: $operatorId }, orderBy: flaggingTimestamp, orderDirection: desc, first: 50) { id result flaggingTimestamp voteStartTimestamp voteEndTimestamp flagResolutionTimestamp protectionEndTimestamp votesForKick votesAgainstKick reviewerCount targetStakeAtRiskWei metadata flagger { id } sponsorship { id stream { id } } } }";
-const Q_NETWORK: &str = "query NetworkParams { networks(first: 1) { id slashingFraction earlyLeaverPenaltyWei minimumStakeWei minimumSelfDelegationFraction maxAllowedEarningsFraction fishermanRewardFraction protocolFeeFraction flagStakeWei flagReviewerRewardWei flaggerRewardWei flagReviewerCount reviewPeriodSeconds votingPeriodSeconds flagProtectionSeconds minimumDelegationSeconds } }";
-const Q_META: &str = "query Meta { _meta { block { number timestamp hash } hasIndexingErrors } }";
 
 // ---------------------------------------------------------------------------------------------
 // Settings.

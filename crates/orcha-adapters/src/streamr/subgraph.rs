@@ -9,7 +9,13 @@ use super::model::{
 };
 use super::normalize::{fraction, malformed, opt_secs, secs, sum, wei};
 use super::wire::{RawBuckets, RawFlags, RawMeta, RawNetworks, RawOverview};
-use super::{data, StreamrAdapter, Q_BUCKETS, Q_FLAGS, Q_META, Q_NETWORK, Q_OVERVIEW};
+use super::{data, StreamrAdapter};
+
+const Q_OVERVIEW: &str = "query OperatorOverview($operatorId: ID!) { operator(id: $operatorId) { id owner nodes metadataJsonString contractVersion operatorsCutFraction valueWithoutEarnings totalStakeInSponsorshipsWei dataTokenBalanceWei valueUpdateTimestamp valueUpdateBlockNumber operatorTokenTotalSupplyWei exchangeRate cumulativeProfitsWei cumulativeOperatorsCutWei cumulativeEarningsWei slashingsCount delegatorCount isEligibleToVote latestHeartbeatTimestamp latestHeartbeatMetadata stakes(first: 100) { id amountWei lockedWei minimumStakeWei earningsWei updateTimestamp joinTimestamp sponsorship { id isRunning totalPayoutWeiPerSec totalStakedWei remainingWei projectedInsolvency spotAPY operatorCount minimumStakingPeriodSeconds stream { id } } } slashingEvents(first: 100, orderBy: date, orderDirection: desc) { amount date sponsorship { id } } } }";
+const Q_BUCKETS: &str = "query OperatorDailyBuckets($operatorId: String!, $from: BigInt!, $to: BigInt!) { operatorDailyBuckets(first: 1000, orderBy: date, orderDirection: asc, where: { operator: $operatorId, date_gte: $from, date_lt: $to }) { date valueWithoutEarnings totalStakeInSponsorshipsWei dataTokenBalanceWei profitsWei lossesWei operatorsCutWei cumulativeEarningsWei totalDelegatedWei totalUndelegatedWei delegatorCountAtStart delegatorCountChange } }";
+const Q_FLAGS: &str = "query FlagsAgainst($operatorId: String!) { flags(where: { target: $operatorId }, orderBy: flaggingTimestamp, orderDirection: desc, first: 50) { id result flaggingTimestamp voteStartTimestamp voteEndTimestamp flagResolutionTimestamp protectionEndTimestamp votesForKick votesAgainstKick reviewerCount targetStakeAtRiskWei metadata flagger { id } sponsorship { id stream { id } } } }";
+const Q_NETWORK: &str = "query NetworkParams { networks(first: 1) { id slashingFraction earlyLeaverPenaltyWei minimumStakeWei minimumSelfDelegationFraction maxAllowedEarningsFraction fishermanRewardFraction protocolFeeFraction flagStakeWei flagReviewerRewardWei flaggerRewardWei flagReviewerCount reviewPeriodSeconds votingPeriodSeconds flagProtectionSeconds minimumDelegationSeconds } }";
+const Q_META: &str = "query Meta { _meta { block { number timestamp hash } hasIndexingErrors } }";
 
 impl StreamrAdapter {
     /// The subgraph's `Operator` entity with its stakes and slashings.
