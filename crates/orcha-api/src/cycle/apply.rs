@@ -10,14 +10,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use orcha_core::config::RunsAs;
+use orcha_core::event::StepOutcome;
+use orcha_core::{HealthStatus, NodeId, ResourceKind};
 use orcha_enforce::cgroup::{CgroupBackend, CgroupVersion};
 use orcha_enforce::docker::DockerBackend;
 use orcha_enforce::knob::KnobBackend;
 use orcha_enforce::tc::TrafficBackend;
 use orcha_enforce::{EnforceError, EnforcementBackend, Limits};
-use orcha_core::config::RunsAs;
-use orcha_core::event::StepOutcome;
-use orcha_core::{HealthStatus, NodeId, ResourceKind};
 use serde_json::{json, Value};
 
 use super::evaluate::Evaluation;
