@@ -1,4 +1,4 @@
-//! Protocol adapters: one module per protocol, named after it, plus the HTTP client they share.
+//! Protocol adapters: one folder per protocol, named after it, plus the HTTP client and process detection they share.
 //!
 //! Each adapter implements `orcha_core::ProtocolAdapter` and follows `docs/adapter-contract.md`.
 
