@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use orcha_adapters::enforce::EnforceError;
+use orcha_enforce::EnforceError;
 use orcha_core::AdapterError;
 
 /// An error type with a "did not answer in time" variant.

@@ -15,7 +15,7 @@ use hyper_util::rt::TokioIo;
 use orcha_core::ResourceKind;
 use serde_json::{json, Value};
 
-use super::{check_read_back, EnforceError, EnforcementBackend, Limits, UNLIMITED};
+use crate::{check_read_back, EnforceError, EnforcementBackend, Limits, UNLIMITED};
 
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 

@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::{clock, fake_bin, raw, Recorded};
-use orcha_adapters::enforce::knob::KnobBackend;
-use orcha_adapters::enforce::{EnforceError, EnforcementBackend, Limits};
 use orcha_adapters::golem::{GolemAdapter, GolemSettings};
 use orcha_core::secret::Sensitive;
 use orcha_core::ResourceKind;
+use orcha_enforce::knob::KnobBackend;
+use orcha_enforce::{EnforceError, EnforcementBackend, Limits};
 
+#[path = "../../orcha-adapters/tests/common/mod.rs"]
 mod common;
 
 /// yagna answering `_monitor` with `events` (auth is not the point here).

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use orcha_core::{ProtocolAdapter, ResourceKind, ResourceVector};
 
-use super::{check_read_back, EnforceError, EnforcementBackend, Limits, UNLIMITED};
+use crate::{check_read_back, EnforceError, EnforcementBackend, Limits, UNLIMITED};
 
 pub struct KnobBackend {
     adapter: Arc<dyn ProtocolAdapter>,

@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use orcha_core::ResourceKind;
 
-use super::{check_read_back, run_command, EnforceError, EnforcementBackend, Limits, UNLIMITED};
+use crate::{check_read_back, run_command, EnforceError, EnforcementBackend, Limits, UNLIMITED};
 
 /// The CFS period Orcha writes: 100 ms, so one millicore is exactly 100 µs of quota.
 const PERIOD_US: u64 = 100_000;

@@ -10,9 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use orcha_adapters::enforce::docker::{DockerBackend, NO_MEMORY_LIMIT};
-use orcha_adapters::enforce::{EnforceError, EnforcementBackend, Limits, UNLIMITED};
 use orcha_core::ResourceKind;
+use orcha_enforce::docker::{DockerBackend, NO_MEMORY_LIMIT};
+use orcha_enforce::{EnforceError, EnforcementBackend, Limits, UNLIMITED};
 use serde_json::{json, Value};
 
 #[derive(Default)]

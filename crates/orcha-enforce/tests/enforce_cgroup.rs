@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use orcha_adapters::enforce::cgroup::{CgroupBackend, CgroupVersion};
-use orcha_adapters::enforce::{EnforcementBackend, Limits, UNLIMITED};
 use orcha_core::ResourceKind;
+use orcha_enforce::cgroup::{CgroupBackend, CgroupVersion};
+use orcha_enforce::{EnforcementBackend, Limits, UNLIMITED};
 
 /// Kills the child and removes the test's cgroup directories, even when an assertion fails.
 struct Guard {
@@ -172,6 +172,6 @@ async fn v2_and_v1_file_formats_on_a_fake_hierarchy() {
     let gone = CgroupBackend::new(CgroupVersion::V2 { root }, "gone");
     assert!(matches!(
         gone.read().await,
-        Err(orcha_adapters::enforce::EnforceError::NotFound { .. })
+        Err(orcha_enforce::EnforceError::NotFound { .. })
     ));
 }

@@ -12,9 +12,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nix::sched::{setns, CloneFlags};
-use orcha_adapters::enforce::tc::TrafficBackend;
-use orcha_adapters::enforce::{EnforcementBackend, Limits, UNLIMITED};
 use orcha_core::ResourceKind;
+use orcha_enforce::tc::TrafficBackend;
+use orcha_enforce::{EnforcementBackend, Limits, UNLIMITED};
 
 /// Deletes the namespaces (and with them the veth pair) even when the test fails.
 struct Namespaces(Vec<String>);

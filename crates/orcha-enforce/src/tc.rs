@@ -18,7 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use orcha_core::ResourceKind;
 
-use super::{check_read_back, run_command, EnforceError, EnforcementBackend, Limits, UNLIMITED};
+use crate::{check_read_back, run_command, EnforceError, EnforcementBackend, Limits, UNLIMITED};
 
 /// The class that carries the node's traffic on its own device (`1:10`; `default 10` is hex).
 const CLASS: &str = "1:10";
