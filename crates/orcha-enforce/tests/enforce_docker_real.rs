@@ -10,9 +10,9 @@
 
 use std::process::Command;
 
+use orcha_core::ResourceKind;
 use orcha_enforce::docker::{DockerBackend, NO_MEMORY_LIMIT};
 use orcha_enforce::{EnforceError, EnforcementBackend, Limits, UNLIMITED};
-use orcha_core::ResourceKind;
 
 const IMAGE: &str = "orcha-test/busybox:local";
 

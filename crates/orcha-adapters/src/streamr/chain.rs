@@ -10,19 +10,28 @@ use super::model::{OnChain, SponsorshipEarnings, WalletBalance};
 use super::normalize::{malformed, sum};
 use super::{data, pol, StreamrAdapter, ABSURD_WEI, DATA_TOKEN};
 use crate::probe::decode;
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolCall;
 
-/// `getSponsorshipsAndEarnings()`, `valueWithoutEarnings()`, `metadata()`, `balanceOf(address)`.
-const SEL_SPONSORSHIPS_AND_EARNINGS: &str = "0x2ebd89d1";
-const SEL_VALUE_WITHOUT_EARNINGS: &str = "0xc229918e";
-const SEL_METADATA: &str = "0x392f37e9";
-const SEL_BALANCE_OF: &str = "0x70a08231";
+// The calls the adapter makes, declared as in the official ABIs (vendored under
+// `abi/streamr-network-contracts-9.1.0/`; `tests/streamr_abi.rs` proves each is there with these
+// inputs, outputs and selectors). alloy encodes the calls and decodes the answers.
+alloy_sol_types::sol! {
+    interface IOperator {
+        function getSponsorshipsAndEarnings() external view returns (address[] addresses, uint256[] earnings, uint256 maxAllowedEarnings);
+        function valueWithoutEarnings() external view returns (uint256);
+        function metadata() external view returns (string);
+    }
+    interface IDATAv2 {
+        function balanceOf(address account) external view returns (uint256);
+    }
+}
 
-/// 32-byte ABI words of an `eth_call` result.
-pub(super) fn abi_words(
-    endpoint: &str,
-    method: &str,
-    hex: &str,
-) -> Result<Vec<[u8; 32]>, AdapterError> {
+pub use IDATAv2::balanceOfCall;
+pub use IOperator::{getSponsorshipsAndEarningsCall, metadataCall, valueWithoutEarningsCall};
+
+/// The bytes of an `eth_call` result; `0x` alone means the address has no code.
+fn result_bytes(endpoint: &str, method: &str, hex: &str) -> Result<Vec<u8>, AdapterError> {
     let bad = |why: &str| malformed(endpoint, format!("result of {method}: {why}"));
     let h = hex.strip_prefix("0x").ok_or_else(|| bad("not 0x-hex"))?;
     if h.is_empty() {
@@ -31,48 +40,29 @@ pub(super) fn abi_words(
             "empty result (is operator_address an Operator contract?)",
         ));
     }
-    if h.len() % 64 != 0 {
-        return Err(bad("not a whole number of 32-byte words"));
-    }
-    let bytes = h.as_bytes();
-    let mut words = Vec::with_capacity(h.len() / 64);
-    for chunk in bytes.chunks(64) {
-        let mut w = [0u8; 32];
-        for (i, pair) in chunk.chunks(2).enumerate() {
-            let s = std::str::from_utf8(pair).map_err(|_| bad("not hex"))?;
-            w[i] = u8::from_str_radix(s, 16).map_err(|_| bad("not hex"))?;
-        }
-        words.push(w);
-    }
-    Ok(words)
+    alloy_primitives::hex::decode(h).map_err(|e| bad(&format!("not hex ({e})")))
 }
 
-pub(super) fn word_u128(w: &[u8; 32]) -> Option<u128> {
-    if w[..16].iter().any(|b| *b != 0) {
-        return None;
-    }
-    let mut v: u128 = 0;
-    for b in &w[16..] {
-        v = (v << 8) | u128::from(*b);
-    }
-    Some(v)
+/// Decodes one call's answer with the call's own return types.
+fn decode_returns<C: SolCall>(endpoint: &str, hex: &str) -> Result<C::Return, AdapterError> {
+    let bytes = result_bytes(endpoint, C::SIGNATURE, hex)?;
+    C::abi_decode_returns(&bytes)
+        .map_err(|e| malformed(endpoint, format!("result of {}: {e}", C::SIGNATURE)))
 }
 
-pub(super) fn word_usize(w: &[u8; 32]) -> Option<usize> {
-    word_u128(w).and_then(|v| usize::try_from(v).ok())
-}
-
-pub(super) fn word_wei(
-    endpoint: &str,
-    what: &str,
-    w: &[u8; 32],
-    token: Token,
-) -> Result<Money, AdapterError> {
-    let v = word_u128(w)
+/// A token amount of 18 decimals, refused above DATA's whole supply (a broken payload).
+fn wei(endpoint: &str, what: &str, v: U256, token: Token) -> Result<Money, AdapterError> {
+    let v = u128::try_from(v)
+        .ok()
         .and_then(|v| i128::try_from(v).ok())
         .filter(|v| *v <= ABSURD_WEI)
         .ok_or_else(|| malformed(endpoint, format!("{what}: not a plausible amount")))?;
     Ok(Money::new(token, v, 18))
+}
+
+/// The calldata of a call, as the `0x`-hex JSON-RPC wants.
+fn calldata<C: SolCall>(call: &C) -> String {
+    format!("0x{}", alloy_primitives::hex::encode(call.abi_encode()))
 }
 
 /// Decodes `(address[] addresses, uint[] earnings, uint maxAllowedEarnings)`.
@@ -80,85 +70,29 @@ pub(super) fn decode_sponsorships(
     endpoint: &str,
     hex: &str,
 ) -> Result<(Vec<SponsorshipEarnings>, Money), AdapterError> {
-    let m = "getSponsorshipsAndEarnings()";
-    let words = abi_words(endpoint, m, hex)?;
-    let bad = |why: &str| malformed(endpoint, format!("result of {m}: {why}"));
-    if words.len() < 3 {
-        return Err(bad("shorter than its head"));
-    }
-    let max_allowed = word_wei(
+    let m = getSponsorshipsAndEarningsCall::SIGNATURE;
+    let r = decode_returns::<getSponsorshipsAndEarningsCall>(endpoint, hex)?;
+    let max_allowed = wei(
         endpoint,
         &format!("{m} maxAllowedEarnings"),
-        &words[2],
+        r.maxAllowedEarnings,
         Token::Data,
     )?;
-    let array = |offset_word: &[u8; 32]| -> Result<&[[u8; 32]], AdapterError> {
-        let off = word_usize(offset_word)
-            .filter(|o| o % 32 == 0)
-            .ok_or_else(|| bad("bad array offset"))?
-            / 32;
-        let len = words
-            .get(off)
-            .and_then(word_usize)
-            .ok_or_else(|| bad("bad array length"))?;
-        words
-            .get(off + 1..off + 1 + len)
-            .ok_or_else(|| bad("array runs past the end"))
-    };
-    let addrs = array(&words[0])?;
-    let earnings = array(&words[1])?;
-    if addrs.len() != earnings.len() {
-        return Err(bad("addresses and earnings differ in length"));
+    if r.addresses.len() != r.earnings.len() {
+        return Err(malformed(
+            endpoint,
+            format!("result of {m}: addresses and earnings differ in length"),
+        ));
     }
     let mut out = Vec::new();
-    for (i, (a, e)) in addrs.iter().zip(earnings).enumerate() {
-        if a[..12].iter().any(|b| *b != 0) {
-            return Err(bad(&format!("addresses[{i}] is not an address")));
-        }
-        let address = format!(
-            "0x{}",
-            a[12..]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
+    for (i, (a, e)) in r.addresses.iter().zip(&r.earnings).enumerate() {
         out.push(SponsorshipEarnings {
-            sponsorship: address,
-            earnings: word_wei(endpoint, &format!("{m} earnings[{i}]"), e, Token::Data)?,
+            // Lower-case hex, as the subgraph and the node write addresses.
+            sponsorship: format!("0x{}", alloy_primitives::hex::encode(a.as_slice())),
+            earnings: wei(endpoint, &format!("{m} earnings[{i}]"), *e, Token::Data)?,
         });
     }
     Ok((out, max_allowed))
-}
-
-pub(super) fn decode_string(
-    endpoint: &str,
-    method: &str,
-    hex: &str,
-) -> Result<String, AdapterError> {
-    let words = abi_words(endpoint, method, hex)?;
-    let bad = |why: &str| malformed(endpoint, format!("result of {method}: {why}"));
-    let off = words
-        .first()
-        .and_then(word_usize)
-        .filter(|o| o % 32 == 0)
-        .ok_or_else(|| bad("bad string offset"))?
-        / 32;
-    let len = words
-        .get(off)
-        .and_then(word_usize)
-        .ok_or_else(|| bad("bad string length"))?;
-    let bytes: Vec<u8> = words
-        .get(off + 1..)
-        .unwrap_or_default()
-        .iter()
-        .flatten()
-        .copied()
-        .take(len)
-        .collect();
-    if bytes.len() != len {
-        return Err(bad("string runs past the end"));
-    }
-    String::from_utf8(bytes).map_err(|_| bad("not UTF-8"))
 }
 
 /// An `eth_getBalance` quantity (`0x22b1c8c1227a0000`).
@@ -185,22 +119,28 @@ impl StreamrAdapter {
                 self.node
             ),
         })?;
+        let operator: Address = op.parse().map_err(|e| AdapterError::Unsupported {
+            what: format!(
+                "{}: operator_address `{op}` is not an address: {e}",
+                self.node
+            ),
+        })?;
         let call = |to: &str, data: String| json!([{ "to": to, "data": data }, "latest"]);
         let mut calls: Vec<(&str, Value)> = vec![
             (
                 "eth_call",
-                call(op, SEL_SPONSORSHIPS_AND_EARNINGS.to_owned()),
+                call(op, calldata(&getSponsorshipsAndEarningsCall {})),
             ),
-            ("eth_call", call(op, SEL_VALUE_WITHOUT_EARNINGS.to_owned())),
+            ("eth_call", call(op, calldata(&valueWithoutEarningsCall {}))),
             (
                 "eth_call",
-                call(DATA_TOKEN, format!("{SEL_BALANCE_OF}{:0>64}", &op[2..])),
+                call(DATA_TOKEN, calldata(&balanceOfCall { account: operator })),
             ),
         ];
         for w in node_wallets {
             calls.push(("eth_getBalance", json!([w, "latest"])));
         }
-        calls.push(("eth_call", call(op, SEL_METADATA.to_owned())));
+        calls.push(("eth_call", call(op, calldata(&metadataCall {}))));
         let batch: Vec<Value> = calls
             .iter()
             .enumerate()
@@ -265,18 +205,24 @@ impl StreamrAdapter {
             &earnings,
             data(0),
         )?;
-        let mut word = |i: usize| -> Option<Money> {
-            let r = result(i).map_err(|e| malformed(&ep, e)).and_then(|hex| {
-                let w = abi_words(&ep, &label(i), hex)?;
-                let first = w
-                    .first()
-                    .ok_or_else(|| malformed(&ep, format!("{}: empty", label(i))))?;
-                word_wei(&ep, &label(i), first, Token::Data)
-            });
-            r.map_err(|e| errors.push(e.to_string())).ok()
+        let mut amount = |i: usize, decoded: Result<U256, AdapterError>| -> Option<Money> {
+            decoded
+                .and_then(|v| wei(&ep, &label(i), v, Token::Data))
+                .map_err(|e| errors.push(e.to_string()))
+                .ok()
         };
-        let value_without_earnings = word(1);
-        let data_balance = word(2);
+        let value_without_earnings = amount(
+            1,
+            result(1)
+                .map_err(|e| malformed(&ep, e))
+                .and_then(|hex| decode_returns::<valueWithoutEarningsCall>(&ep, hex)),
+        );
+        let data_balance = amount(
+            2,
+            result(2)
+                .map_err(|e| malformed(&ep, e))
+                .and_then(|hex| decode_returns::<balanceOfCall>(&ep, hex)),
+        );
         let mut node_balances = Vec::new();
         for (k, w) in node_wallets.iter().enumerate() {
             let r = result(3 + k)
@@ -297,7 +243,7 @@ impl StreamrAdapter {
         }
         let metadata = match result(calls.len() - 1)
             .map_err(|e| malformed(&ep, e))
-            .and_then(|hex| decode_string(&ep, "metadata()", hex))
+            .and_then(|hex| decode_returns::<metadataCall>(&ep, hex))
         {
             Ok(m) => Some(m),
             Err(e) => {

@@ -43,6 +43,10 @@ use serde_json::Value;
 
 use crate::http::JsonClient;
 
+/// The contract calls the adapter makes (alloy `sol!` types), for the ABI conformance test.
+pub use self::chain::{
+    balanceOfCall, getSponsorshipsAndEarningsCall, metadataCall, valueWithoutEarningsCall,
+};
 pub use self::knobs::enable_info_plugin;
 pub use self::model::{
     ConsoleMetrics, DailyBucket, Flag, IndexStatus, InfoReading, NetworkParams, OnChain,

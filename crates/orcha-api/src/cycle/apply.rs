@@ -9,21 +9,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-<<<<<<< HEAD
+use orcha_core::event::StepOutcome;
+use orcha_core::{HealthStatus, NodeId, ResourceKind};
 use orcha_enforce::{EnforceError, Limits};
-use orcha_core::event::StepOutcome;
-use orcha_core::{HealthStatus, NodeId, ResourceKind};
-=======
-use orcha_core::config::RunsAs;
-use orcha_core::event::StepOutcome;
-use orcha_core::{HealthStatus, NodeId, ResourceKind};
-use orcha_enforce::cgroup::{CgroupBackend, CgroupVersion};
-use orcha_enforce::docker::DockerBackend;
-use orcha_enforce::knob::KnobBackend;
-use orcha_enforce::tc::TrafficBackend;
-use orcha_enforce::{EnforceError, EnforcementBackend, Limits};
-use serde_json::{json, Value};
->>>>>>> wt-adapters
 
 use super::evaluate::Evaluation;
 pub use super::routes::{routes, Routes};

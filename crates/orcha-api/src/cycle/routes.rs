@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use orcha_core::config::RunsAs;
+use orcha_core::ResourceKind;
 use orcha_enforce::cgroup::{CgroupBackend, CgroupVersion};
 use orcha_enforce::docker::DockerBackend;
 use orcha_enforce::knob::KnobBackend;
 use orcha_enforce::tc::TrafficBackend;
 use orcha_enforce::EnforcementBackend;
-use orcha_core::config::RunsAs;
-use orcha_core::ResourceKind;
 
 use crate::policy::KnobRule;
 use crate::state::{AppState, NodeRuntime};
