@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from orcha_ml.forecast.lstm import (
     OUTPUT,
     WINDOW,
     LstmForecaster,
+    NumpyLstm,
     Scaler,
     build_model,
     make_windows,
@@ -49,3 +51,17 @@ def test_recursive_prediction_uses_features_and_returns_horizon() -> None:
     # Deterministic for the same input (dropout is inactive at inference).
     again = forecaster.predict(values, {"cpu": np.full(n, 0.5)}, hours, horizon=50)
     assert again == pytest.approx(out)
+
+
+def test_numpy_inference_matches_keras(tmp_path: Path) -> None:
+    model = build_model(n_inputs=5, units=6, dropout=0.2, learning_rate=1e-3)
+    rng = np.random.default_rng(1)
+    # Non-trivial weights: the freshly initialised ones have zero biases.
+    model.set_weights([w + rng.normal(0, 0.3, w.shape) for w in model.get_weights()])
+    batch = rng.normal(size=(1, WINDOW, 5)).astype(np.float32)
+    expected = np.asarray(model.predict_on_batch(batch), dtype=np.float64)
+    path = tmp_path / "w.npz"
+    NumpyLstm.from_keras(model).save(path)
+    got = NumpyLstm.load(path).predict_on_batch(batch)
+    assert got.shape == (1, OUTPUT)
+    assert got == pytest.approx(expected, abs=1e-4)

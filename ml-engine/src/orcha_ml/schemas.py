@@ -36,7 +36,19 @@ Timestamp = Annotated[
 FeatureName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$")]
 ResourceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-ModelName = Literal["lstm", "seasonal_naive_24", "seasonal_naive_168", "ets", "theta"]
+ModelName = Literal[
+    "lstm",
+    "naive",
+    "seasonal_naive_24",
+    "seasonal_naive_168",
+    "ets",
+    "theta",
+    "mstl",
+    "tsb",
+    "ensemble_median",
+    "ensemble_mean",
+]
+SeriesKind = Literal["rate", "cumulative"]
 JobState = Literal["queued", "running", "succeeded", "failed"]
 
 
@@ -109,6 +121,14 @@ class SeriesInput(ApiModel):
         default=None,
         max_length=16,
         description="Optional feature series, each aligned with `values`.",
+    )
+    series_kind: Literal["auto", "rate", "cumulative"] = Field(
+        default="auto",
+        description=(
+            "`rate`: each value is what was earned in that hour. `cumulative`: a running total "
+            "(e.g. a balance); its hourly increments are forecast and summed back. `auto` "
+            "(default) treats a never-decreasing, non-flat series as cumulative."
+        ),
     )
 
     @field_validator("timestamps")
@@ -184,6 +204,22 @@ class Backtest(BaseModel):
     origins: int
     horizon: int = Field(description="Hours ahead scored at each origin.")
     candidates: dict[str, float] = Field(description="MASE of every candidate that was scored.")
+    best_seasonal_naive_mase: float | None = Field(
+        default=None, description="Lower of the lag-24 and lag-168 seasonal naive MASE."
+    )
+    members: list[str] | None = Field(
+        default=None, description="Models combined when the choice is an ensemble."
+    )
+    coverage: float | None = Field(
+        default=None,
+        description=(
+            "Share of backtest outcomes inside the outermost requested quantiles, each origin "
+            "checked against intervals calibrated on the other origins (leave-one-origin-out)."
+        ),
+    )
+    coverage_levels: list[float] | None = Field(
+        default=None, description="The quantile levels `coverage` refers to, e.g. [0.1, 0.9]."
+    )
 
 
 class SeriesForecast(BaseModel):
@@ -200,6 +236,17 @@ class SeriesForecast(BaseModel):
     backtest: Backtest | None
     estimate: Literal[True] = Field(description="Always true: forecasts are estimates.")
     note: str
+    series_kind: SeriesKind = Field(
+        default="rate",
+        description=(
+            "`rate`: values were forecast directly. `cumulative`: a running total; hourly "
+            "increments were forecast (backtest MASE is on them) and `point`/`quantiles` are "
+            "the running total again."
+        ),
+    )
+    increments: list[float] | None = Field(
+        default=None, description="For `cumulative` series: the forecast hourly increments."
+    )
 
 
 class ForecastResponse(BaseModel):

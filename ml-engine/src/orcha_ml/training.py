@@ -218,15 +218,21 @@ def _emit(event: dict[str, Any]) -> None:
 
 def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index: int) -> int:
     """Train, evaluate on the held-out tail and save one series' model; returns its version."""
-    from orcha_ml.forecast.lstm import LstmForecaster, train
+    from orcha_ml.forecast.lstm import LstmForecaster, NumpyLstm, train
     from orcha_ml.forecast.selector import (
         PreparedSeries,
         backtest,
+        detect_kind,
         lstm_candidate,
         statistical_candidate,
     )
 
     series = PreparedSeries.from_input(series_input)
+    requested = series_input.series_kind
+    kind = detect_kind(series.values) if requested == "auto" else requested
+    if kind == "cumulative":
+        # Running totals are modelled as hourly increments, as the forecast does.
+        series = series.increments()
     n = len(series)
     holdout = settings.lstm_holdout_hours
     fit_n = n - holdout
@@ -261,16 +267,18 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     seconds = time.perf_counter() - started
     names = sorted(series.features)
     fit_end_hour = float(series.epoch_hours[fit_n - 1])
-    forecaster = LstmForecaster(result.model, result.scaler, names, fit_end_hour)
+    numpy_model = NumpyLstm.from_keras(result.model)
+    forecaster = LstmForecaster(numpy_model, result.scaler, names, fit_end_hour)
     outcome = backtest(
         series,
         {
             "lstm": lstm_candidate(forecaster),
-            "seasonal_naive_24": statistical_candidate("seasonal_naive_24", n),
+            "seasonal_naive_24": statistical_candidate("seasonal_naive_24"),
         },
         horizon=24,
         origin_count=settings.backtest_origins,
         earliest_origin={"lstm": fit_n},
+        ensembles=False,
     )
     lstm_score = outcome.scores.get("lstm")
     base_score = outcome.scores.get("seasonal_naive_24")
@@ -278,6 +286,8 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     version = next_version(settings.lstm_dir, series.id)
     keras_name = f"v{version}.keras"
     result.model.save(str(directory / keras_name))
+    weights_name = f"v{version}.npz"
+    numpy_model.save(directory / weights_name)
     stamps = series_input.timestamps
     metadata = {
         "format": 1,
@@ -285,6 +295,8 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
         "version": version,
         "created_at": now_iso(),
         "keras_file": keras_name,
+        "weights_file": weights_name,
+        "cumulative": kind == "cumulative",
         "feature_names": names,
         "scaler": result.scaler.to_json(),
         "fit_end_epoch_hour": fit_end_hour,
@@ -292,7 +304,8 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
             "start": stamps[0],
             "end": stamps[-1],
             "hours": n,
-            "fit_end": stamps[fit_n - 1],
+            # Increments start one hour after the first value.
+            "fit_end": stamps[fit_n - 1 + (1 if kind == "cumulative" else 0)],
         },
         "epochs": epochs,
         "units": settings.lstm_units,
@@ -301,7 +314,7 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
             "train_loss": result.train_loss,
             "holdout_mase": lstm_score.mase if lstm_score else None,
             "holdout_baseline_mase": base_score.mase if base_score else None,
-            "holdout_origins": lstm_score.origins if lstm_score else 0,
+            "holdout_origins": len(lstm_score.origins) if lstm_score else 0,
             "train_seconds": round(seconds, 3),
         },
     }

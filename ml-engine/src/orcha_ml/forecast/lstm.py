@@ -186,6 +186,63 @@ def train(
     return TrainResult(model, scaler, None if last is None else float(last), epochs)
 
 
+def _sigmoid(x: FloatArray) -> FloatArray:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float64)
+
+
+class NumpyLstm:
+    """Inference of the saved network in plain numpy, so the server never imports keras/JAX.
+
+    Weights are those of ``build_model`` in keras order: per LSTM layer ``kernel`` (in, 4u),
+    ``recurrent_kernel`` (u, 4u) and ``bias`` (4u) with gates i, f, c, o, tanh activation and
+    sigmoid recurrent activation; then the dense ``kernel`` and ``bias``. Dropout is inactive at
+    inference. Importing keras with JAX costs ~150-250 MiB of resident memory; this costs none.
+    """
+
+    def __init__(self, weights: list[FloatArray]) -> None:
+        if len(weights) != 8:
+            raise ValueError(
+                f"expected 8 weight arrays (2 LSTM layers + dense), got {len(weights)}"
+            )
+        self.layers = [(weights[0], weights[1], weights[2]), (weights[3], weights[4], weights[5])]
+        self.dense = (weights[6], weights[7])
+
+    @classmethod
+    def from_keras(cls, model: Any) -> NumpyLstm:
+        return cls([np.asarray(w, dtype=np.float64) for w in model.get_weights()])
+
+    @classmethod
+    def load(cls, path: Path) -> NumpyLstm:
+        with np.load(path) as data:
+            return cls([np.asarray(data[f"arr_{i}"], dtype=np.float64) for i in range(8)])
+
+    def save(self, path: Path) -> None:
+        arrays = [*self.layers[0], *self.layers[1], *self.dense]
+        with open(path, "wb") as handle:
+            np.savez(handle, *arrays)
+
+    def predict_on_batch(self, batch: FloatArray) -> FloatArray:
+        x = np.asarray(batch, dtype=np.float64)
+        for kernel, recurrent, bias in self.layers:
+            units = recurrent.shape[0]
+            h = np.zeros((x.shape[0], units))
+            c = np.zeros((x.shape[0], units))
+            projected = x @ kernel + bias
+            outputs = []
+            for step in range(x.shape[1]):
+                z = projected[:, step] + h @ recurrent
+                i = _sigmoid(z[:, :units])
+                f = _sigmoid(z[:, units : 2 * units])
+                g = np.tanh(z[:, 2 * units : 3 * units])
+                o = _sigmoid(z[:, 3 * units :])
+                c = f * c + i * g
+                h = o * np.tanh(c)
+                outputs.append(h)
+            x = np.stack(outputs, axis=1)
+        result: FloatArray = x[:, -1] @ self.dense[0] + self.dense[1]
+        return result
+
+
 class LstmForecaster:
     """A trained model plus what is needed to feed it: scaler, feature names, fit boundary."""
 
@@ -202,8 +259,14 @@ class LstmForecaster:
 
     @classmethod
     def load(cls, path: Path, metadata: dict[str, Any]) -> LstmForecaster:
-        keras = import_keras()
-        model = keras.saving.load_model(str(path), compile=False)
+        """Load the numpy weights saved next to the .keras file; keras only for older models."""
+        weights = metadata.get("weights_file")
+        model: Any
+        if weights:
+            model = NumpyLstm.load(path.with_name(str(weights)))
+        else:
+            keras = import_keras()
+            model = keras.saving.load_model(str(path), compile=False)
         return cls(
             model,
             Scaler.from_json(metadata["scaler"]),
