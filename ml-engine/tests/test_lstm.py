@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,3 +67,31 @@ def test_numpy_inference_matches_keras(tmp_path: Path) -> None:
     got = NumpyLstm.load(path).predict_on_batch(batch)
     assert got.shape == (1, OUTPUT)
     assert got == pytest.approx(expected, abs=1e-4)
+
+
+def test_server_side_lstm_and_allocation_never_import_jax(tmp_path: Path) -> None:
+    # Run in a fresh interpreter: this test process has imported keras already.
+    model = build_model(n_inputs=5, units=3, dropout=0.0, learning_rate=1e-3)
+    NumpyLstm.from_keras(model).save(tmp_path / "v1.npz")
+    script = f"""
+import sys
+import numpy as np
+from pathlib import Path
+from orcha_ml import allocate
+from orcha_ml.forecast.lstm import LstmForecaster
+from orcha_ml.schemas import AllocateRequest
+
+meta = {{"weights_file": "v1.npz", "feature_names": [], "fit_end_epoch_hour": 0.0,
+        "scaler": {{"value_mean": 0.0, "value_std": 1.0, "feature_means": {{}},
+                   "feature_stds": {{}}}}}}
+forecaster = LstmForecaster.load(Path({str(tmp_path / "v1.keras")!r}), meta)
+out = forecaster.predict(np.ones(48), {{}}, 470_000 + np.arange(48.0), 24)
+assert out.shape == (24,)
+body = {{"resources": ["cpu"], "budget": {{"cpu": 4.0}},
+        "nodes": [{{"id": "a", "response": {{"cpu": {{"a": 1.0, "b": 1.0}}}}}}]}}
+allocate.solve(AllocateRequest.model_validate(body))
+heavy = [m for m in ("jax", "keras", "tensorflow", "torch") if m in sys.modules]
+assert not heavy, heavy
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

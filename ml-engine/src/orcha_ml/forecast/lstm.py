@@ -259,14 +259,15 @@ class LstmForecaster:
 
     @classmethod
     def load(cls, path: Path, metadata: dict[str, Any]) -> LstmForecaster:
-        """Load the numpy weights saved next to the .keras file; keras only for older models."""
+        """Load the numpy weights saved next to the .keras file (never keras: see NumpyLstm).
+
+        Models saved before the weights were exported have no ``weights_file``; they are refused
+        (the forecast notes it) rather than pulling keras and JAX into the server. Retrain them.
+        """
         weights = metadata.get("weights_file")
-        model: Any
-        if weights:
-            model = NumpyLstm.load(path.with_name(str(weights)))
-        else:
-            keras = import_keras()
-            model = keras.saving.load_model(str(path), compile=False)
+        if not weights:
+            raise ValueError("model has no numpy weights (saved by an older version); retrain it")
+        model = NumpyLstm.load(path.with_name(str(weights)))
         return cls(
             model,
             Scaler.from_json(metadata["scaler"]),

@@ -3,9 +3,10 @@
 For each series every candidate (seasonal naive 24 h and 168 h, ETS, Theta, MSTL, TSB for
 intermittent series, the LSTM when one is trained, and median / weighted-mean combinations of the
 best three) forecasts from daily origins at the end of the history. The candidate with the lowest
-MASE wins and answers from the whole history. Intervals are split-conformal: quantiles of the
-winner's own out-of-sample backtest errors, per lead time, so they are as wide as its errors
-actually were; a leave-one-origin-out check of their coverage is reported next to the MASE.
+MASE wins and answers from the whole history. Intervals are split-conformal: per-lead quantiles
+of out-of-sample backtest errors of the choose-then-forecast procedure (at each origin, the model
+that is best on the other origins), so they carry both the model's error and the cost of choosing;
+a leave-one-origin-out check of their coverage is reported next to the MASE.
 
 Running totals (a wallet balance, cumulative earnings) are not smooth: they are differenced into
 hourly increments, the increments are forecast, and the forecast is summed back onto the last
@@ -303,6 +304,26 @@ def loo_coverage(errors: FloatArray, low: float, high: float, *, cumulative: boo
     return float(inside / (count * hb))
 
 
+def procedure_errors(scores: dict[ModelName, CandidateScore], chosen: CandidateScore) -> FloatArray:
+    """Backtest errors of the whole choose-then-forecast procedure, one origin at a time.
+
+    The winner's own backtest errors are optimistic: it won because they were small. For each
+    origin this picks the model that is best on the *other* origins and takes its error on this
+    one, so the intervals also carry the cost of choosing among many candidates.
+    """
+    pool = [s for s in scores.values() if s.origins == chosen.origins]
+    if len(chosen.origins) < 3 or len(pool) < 2:
+        return chosen.errors
+    abs_mean = np.stack([np.mean(np.abs(s.errors), axis=1) for s in pool])  # (models, origins)
+    total = abs_mean.sum(axis=1)
+    rows = []
+    for i in range(len(chosen.origins)):
+        others = total - abs_mean[:, i]
+        best = min(range(len(pool)), key=lambda k: (others[k], ORDER.index(pool[k].name)))
+        rows.append(pool[best].errors[i])
+    return np.stack(rows)
+
+
 def fallback_errors(values: FloatArray) -> FloatArray:
     """Errors that set the width when there is no backtest: in-sample seasonal-naive errors."""
     if len(values) >= 48:
@@ -439,8 +460,9 @@ def forecast_series(
     increments = point
     if cumulative:
         point = full.values[-1] + np.cumsum(increments)
-    if chosen is not None and chosen.errors.size >= 10:
-        offsets = conformal_offsets(chosen.errors, levels, horizon, cumulative=cumulative)
+    calibration = procedure_errors(scores, chosen) if chosen is not None else None
+    if calibration is not None and calibration.size >= 10:
+        offsets = conformal_offsets(calibration, levels, horizon, cumulative=cumulative)
         paths = _paths(point, offsets, levels)
     else:
         # No usable backtest: in-sample seasonal-naive errors set the width.
@@ -449,7 +471,7 @@ def forecast_series(
         )
 
     backtest_out: Backtest | None = None
-    if chosen is not None:
+    if chosen is not None and calibration is not None:
         base = scores.get("seasonal_naive_24")
         naive = [scores[m].mase for m in ("seasonal_naive_24", "seasonal_naive_168") if m in scores]
         low, high = (levels[0], levels[-1]) if len(levels) >= 2 else (0.1, 0.9)
@@ -461,7 +483,7 @@ def forecast_series(
             candidates={m: s.mase for m, s in scores.items()},
             best_seasonal_naive_mase=min(naive) if naive else None,
             members=list(chosen.members) or None,
-            coverage=loo_coverage(chosen.errors, low, high, cumulative=cumulative),
+            coverage=loo_coverage(calibration, low, high, cumulative=cumulative),
             coverage_levels=[low, high],
         )
 
