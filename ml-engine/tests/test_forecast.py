@@ -163,7 +163,7 @@ def test_mstl_learns_a_weekly_pattern() -> None:
 
 def test_response_reports_choice_score_and_coverage(client: TestClient) -> None:
     body = forecast_body(n=24 * 28)
-    forecast = client.post("/v1/forecast", json=body).json()["forecasts"][0]
+    forecast = client.post("/v2/forecast", json=body).json()["forecasts"][0]
     backtest = forecast["backtest"]
     assert {"mstl", "ets", "theta", "naive", "ensemble_median", "ensemble_mean"} <= set(
         backtest["candidates"]
@@ -186,7 +186,7 @@ def test_intermittent_series_gets_tsb(client: TestClient) -> None:
     rng = np.random.default_rng(8)
     values = np.where(rng.uniform(size=n) < 0.15, rng.uniform(1, 3, n), 0.0)
     body = {"series": [{"id": "i", "timestamps": stamps(n), "values": values.tolist()}]}
-    forecast = client.post("/v1/forecast", json=body).json()["forecasts"][0]
+    forecast = client.post("/v2/forecast", json=body).json()["forecasts"][0]
     assert "tsb" in forecast["backtest"]["candidates"]
 
 
@@ -195,7 +195,7 @@ def test_running_total_is_forecast_as_increments(client: TestClient) -> None:
     rate = np.clip(np.asarray(daily_weekly(n, seed=6)), 0, None)
     total = np.cumsum(rate)
     body = {"series": [{"id": "c", "timestamps": stamps(n), "values": total.tolist()}]}
-    forecast = client.post("/v1/forecast", json=body).json()["forecasts"][0]
+    forecast = client.post("/v2/forecast", json=body).json()["forecasts"][0]
     assert forecast["series_kind"] == "cumulative"
     increments = np.asarray(forecast["increments"])
     point = np.asarray(forecast["point"])
@@ -208,7 +208,7 @@ def test_running_total_is_forecast_as_increments(client: TestClient) -> None:
     assert width[-1] > width[0]
     # The caller can override detection.
     body["series"][0]["series_kind"] = "rate"
-    as_rate = client.post("/v1/forecast", json=body).json()["forecasts"][0]
+    as_rate = client.post("/v2/forecast", json=body).json()["forecasts"][0]
     assert as_rate["series_kind"] == "rate" and as_rate["increments"] is None
 
 
@@ -231,3 +231,37 @@ def test_intervals_cover_about_80_percent_of_held_out_days() -> None:
         covered += int(np.sum((actual >= low) & (actual <= high)))
         total += 24
     assert 0.7 <= covered / total <= 0.9
+
+
+def test_v1_forecast_schemas_are_frozen_for_the_rust_client(client: TestClient) -> None:
+    # crates/orcha-api/tests/ml_contract.rs compares these exact field sets with openapi.json.
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    frozen = {
+        "SeriesInput": {"id", "timestamps", "values", "features"},
+        "ForecastRequest": {"series", "horizon", "quantiles"},
+        "Backtest": {"mase", "baseline_mase", "origins", "horizon", "candidates"},
+        "SeriesForecast": {
+            "id",
+            "model",
+            "baseline",
+            "timestamps",
+            "point",
+            "quantiles",
+            "backtest",
+            "estimate",
+            "note",
+        },
+        "ForecastResponse": {"forecasts"},
+    }
+    for name, fields in frozen.items():
+        assert set(schemas[name]["properties"]) == fields, name
+    # And the v1 answer carries only those fields, with the new facts in the note.
+    total = np.cumsum(np.clip(np.asarray(daily_weekly(24 * 21, seed=6)), 0, None))
+    body = {"series": [{"id": "c", "timestamps": stamps(len(total)), "values": total.tolist()}]}
+    answer = client.post("/v1/forecast", json=body).json()["forecasts"][0]
+    assert set(answer) == frozen["SeriesForecast"]
+    assert set(answer["backtest"]) == frozen["Backtest"]
+    assert "running total" in answer["note"] and "coverage" in answer["note"]
+    # A v1 request with the v2-only field is still rejected (unknown fields are 422).
+    body["series"][0]["series_kind"] = "rate"
+    assert client.post("/v1/forecast", json=body).status_code == 422

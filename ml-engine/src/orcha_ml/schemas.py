@@ -122,14 +122,6 @@ class SeriesInput(ApiModel):
         max_length=16,
         description="Optional feature series, each aligned with `values`.",
     )
-    series_kind: Literal["auto", "rate", "cumulative"] = Field(
-        default="auto",
-        description=(
-            "`rate`: each value is what was earned in that hour. `cumulative`: a running total "
-            "(e.g. a balance); its hourly increments are forecast and summed back. `auto` "
-            "(default) treats a never-decreasing, non-flat series as cumulative."
-        ),
-    )
 
     @field_validator("timestamps")
     @classmethod
@@ -204,6 +196,54 @@ class Backtest(BaseModel):
     origins: int
     horizon: int = Field(description="Hours ahead scored at each origin.")
     candidates: dict[str, float] = Field(description="MASE of every candidate that was scored.")
+
+
+class SeriesForecast(BaseModel):
+    """Forecast of one series: quantile paths, the chosen model and its backtest."""
+
+    id: str
+    model: ModelName
+    baseline: bool = Field(description="True when a baseline answered because history is short.")
+    timestamps: list[str]
+    point: list[float] = Field(description="Point forecast of the chosen model.")
+    quantiles: dict[str, list[float]] = Field(
+        description="Keyed by the requested quantile, e.g. `0.1`; non-decreasing in the level."
+    )
+    backtest: Backtest | None
+    estimate: Literal[True] = Field(description="Always true: forecasts are estimates.")
+    note: str
+
+
+class ForecastResponse(BaseModel):
+    forecasts: list[SeriesForecast]
+
+
+# The v1 schemas above are frozen: the Rust client's contract test compares their exact field
+# sets with this document. Everything new lives in the v2 schemas, which extend them.
+
+
+class SeriesInputV2(SeriesInput):
+    """A v1 series plus how to read it."""
+
+    series_kind: Literal["auto", "rate", "cumulative"] = Field(
+        default="auto",
+        description=(
+            "`rate`: each value is what was earned in that hour. `cumulative`: a running total "
+            "(e.g. a balance); its hourly increments are forecast and summed back. `auto` "
+            "(default) treats a never-decreasing, non-flat series as cumulative."
+        ),
+    )
+
+
+class ForecastRequestV2(ForecastRequest):
+    """The v1 request whose series may say what kind they are."""
+
+    series: list[SeriesInputV2] = Field(min_length=1, max_length=64)  # type: ignore[assignment]
+
+
+class BacktestV2(Backtest):
+    """The v1 backtest plus the naive benchmark, ensemble members and interval coverage."""
+
     best_seasonal_naive_mase: float | None = Field(
         default=None, description="Lower of the lag-24 and lag-168 seasonal naive MASE."
     )
@@ -222,20 +262,10 @@ class Backtest(BaseModel):
     )
 
 
-class SeriesForecast(BaseModel):
-    """Forecast of one series: quantile paths, the chosen model and its backtest."""
+class SeriesForecastV2(SeriesForecast):
+    """The v1 forecast plus the series kind, the increments and the extended backtest."""
 
-    id: str
-    model: ModelName
-    baseline: bool = Field(description="True when a baseline answered because history is short.")
-    timestamps: list[str]
-    point: list[float] = Field(description="Point forecast of the chosen model.")
-    quantiles: dict[str, list[float]] = Field(
-        description="Keyed by the requested quantile, e.g. `0.1`; non-decreasing in the level."
-    )
-    backtest: Backtest | None
-    estimate: Literal[True] = Field(description="Always true: forecasts are estimates.")
-    note: str
+    backtest: BacktestV2 | None
     series_kind: SeriesKind = Field(
         default="rate",
         description=(
@@ -248,9 +278,17 @@ class SeriesForecast(BaseModel):
         default=None, description="For `cumulative` series: the forecast hourly increments."
     )
 
+    def to_v1(self) -> SeriesForecast:
+        fields = {name: getattr(self, name) for name in SeriesForecast.model_fields}
+        if self.backtest is not None:
+            fields["backtest"] = Backtest(
+                **{name: getattr(self.backtest, name) for name in Backtest.model_fields}
+            )
+        return SeriesForecast(**fields)
 
-class ForecastResponse(BaseModel):
-    forecasts: list[SeriesForecast]
+
+class ForecastResponseV2(BaseModel):
+    forecasts: list[SeriesForecastV2]
 
 
 # --------------------------------------------------------------------------- allocation

@@ -228,7 +228,7 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     )
 
     series = PreparedSeries.from_input(series_input)
-    requested = series_input.series_kind
+    requested = str(getattr(series_input, "series_kind", "auto"))
     kind = detect_kind(series.values) if requested == "auto" else requested
     if kind == "cumulative":
         # Running totals are modelled as hourly increments, as the forecast does.

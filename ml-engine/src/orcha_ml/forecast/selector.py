@@ -28,9 +28,9 @@ from numpy.typing import NDArray
 from orcha_ml.forecast import models
 from orcha_ml.forecast.lstm import WINDOW, LstmForecaster
 from orcha_ml.schemas import (
-    Backtest,
+    BacktestV2,
     ModelName,
-    SeriesForecast,
+    SeriesForecastV2,
     SeriesInput,
     SeriesKind,
     parse_timestamp,
@@ -388,7 +388,7 @@ def forecast_series(
     settings: Settings,
     lstm: tuple[LstmForecaster, dict[str, Any]] | None,
     lstm_note: str | None = None,
-) -> SeriesForecast:
+) -> SeriesForecastV2:
     """Backtest the candidates, choose one, and forecast ``horizon`` hours with quantiles."""
     full = PreparedSeries.from_input(series_input)
     n_full = len(full)
@@ -396,8 +396,10 @@ def forecast_series(
         raise SeriesTooShortError(
             f"values: at least {MIN_VALUES} hourly values are needed, got {n_full}"
         )
-    requested = series_input.series_kind
-    kind: SeriesKind = detect_kind(full.values) if requested == "auto" else requested
+    requested = str(getattr(series_input, "series_kind", "auto"))  # v1 inputs: auto
+    kind: SeriesKind = "cumulative" if requested == "cumulative" else "rate"
+    if requested == "auto":
+        kind = detect_kind(full.values)
     series = full.increments() if kind == "cumulative" else full
     cumulative = kind == "cumulative"
     n = len(series)
@@ -470,12 +472,12 @@ def forecast_series(
             point, fallback_errors(series.values), levels, 1 if cumulative else 24
         )
 
-    backtest_out: Backtest | None = None
+    backtest_out: BacktestV2 | None = None
     if chosen is not None and calibration is not None:
         base = scores.get("seasonal_naive_24")
         naive = [scores[m].mase for m in ("seasonal_naive_24", "seasonal_naive_168") if m in scores]
         low, high = (levels[0], levels[-1]) if len(levels) >= 2 else (0.1, 0.9)
-        backtest_out = Backtest(
+        backtest_out = BacktestV2(
             mase=chosen.mase,
             baseline_mase=base.mase if base else chosen.mase,
             origins=len(chosen.origins),
@@ -492,16 +494,24 @@ def forecast_series(
             f"baseline: only {n} h of history (< {settings.min_history_hours} h), so the other "
             "models are refused and seasonal naive lag 24 answers"
         )
-    elif chosen is not None:
+    elif chosen is not None and backtest_out is not None:
         members = f" of {', '.join(chosen.members)}" if chosen.members else ""
+        best_naive = backtest_out.best_seasonal_naive_mase
+        coverage = backtest_out.coverage
         summary = (
             f"{chosen_name}{members} chosen by rolling-origin backtest ({len(chosen.origins)} "
             f"daily origins, {outcome.horizon} h): MASE {chosen.mase:.3f}"
+            + (f" (best seasonal naive {best_naive:.3f})" if best_naive is not None else "")
+            + (
+                f"; interval coverage in backtest {coverage:.2f} (levels {low:g}-{high:g})"
+                if coverage is not None
+                else ""
+            )
         )
     else:
         summary = "no backtest possible; seasonal naive lag 24 answers"
     note = "; ".join([summary, *notes, "estimate, not a guarantee"])
-    return SeriesForecast(
+    return SeriesForecastV2(
         id=series.id,
         model=chosen_name,
         baseline=baseline_only or chosen is None,
