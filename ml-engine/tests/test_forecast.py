@@ -265,3 +265,11 @@ def test_v1_forecast_schemas_are_frozen_for_the_rust_client(client: TestClient) 
     # A v1 request with the v2-only field is still rejected (unknown fields are 422).
     body["series"][0]["series_kind"] = "rate"
     assert client.post("/v1/forecast", json=body).status_code == 422
+
+
+def test_series_without_a_model_is_offered_the_global_lstm(client: TestClient) -> None:
+    body = forecast_body(n=24 * 21)
+    forecast = client.post("/v2/forecast", json=body).json()["forecasts"][0]
+    assert "lstm" in forecast["backtest"]["candidates"]
+    # Its origins are all out of sample for this series, so it is scored on every one of them.
+    assert forecast["backtest"]["origins"] == 3

@@ -18,7 +18,9 @@ from orcha_ml.forecast.lstm import (
     Scaler,
     build_model,
     make_windows,
+    pretrained_global,
     time_features,
+    train,
 )
 
 
@@ -95,3 +97,30 @@ assert not heavy, heavy
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_shipped_global_model_loads_and_forecasts() -> None:
+    shipped = pretrained_global()
+    assert shipped is not None, "src/orcha_ml/forecast/pretrained/lstm_global.* missing"
+    forecaster, meta = shipped
+    assert meta["global"] and forecaster.local_scaling
+    values = 100 + 10 * np.sin(2 * np.pi * np.arange(24 * 30) / 24)
+    hours = 470_000 + np.arange(len(values), dtype=np.float64)
+    out = forecaster.predict(values, {}, hours, 24)
+    assert out.shape == (24,) and np.all(np.isfinite(out))
+    # Local scaling: the forecast lives on the series' own level.
+    assert 80 < float(np.mean(out)) < 120
+
+
+def test_training_warm_starts_from_given_weights() -> None:
+    rng = np.random.default_rng(3)
+    start = build_model(n_inputs=5, units=4, dropout=0.0, learning_rate=1e-3)
+    initial = [np.asarray(w, dtype=np.float64) + 1.0 for w in start.get_weights()]
+    values = 10 + np.sin(2 * np.pi * np.arange(24 * 6) / 24) + rng.normal(0, 0.1, 24 * 6)
+    hours = 470_000 + np.arange(len(values), dtype=np.float64)
+    kwargs = {"units": 4, "epochs": 1, "batch_size": 64, "dropout": 0.0, "seed": 1}
+    warm = train(values, {}, hours, learning_rate=1e-9, initial_weights=initial, **kwargs)
+    for got, want in zip(warm.model.get_weights(), initial, strict=True):
+        assert np.asarray(got) == pytest.approx(want, abs=1e-4)
+    cold = train(values, {}, hours, learning_rate=1e-9, **kwargs)
+    assert not np.allclose(cold.model.get_weights()[0], initial[0], atol=1e-2)

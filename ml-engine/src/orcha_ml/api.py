@@ -182,6 +182,11 @@ def _forecast_all(body: ForecastRequest, state: AppState) -> list[SeriesForecast
             lstm = state.store.forecaster(series.id)
         except Exception as exc:  # Broad on purpose: a broken model file must not fail the request.
             lstm_note = f"lstm model could not be loaded ({type(exc).__name__}: {exc})"
+        if lstm is None and state.settings.global_lstm:
+            # No model of its own: the global model shipped in the package is a candidate.
+            from orcha_ml.forecast.lstm import pretrained_global
+
+            lstm = pretrained_global()
         try:
             results.append(
                 forecast_series(

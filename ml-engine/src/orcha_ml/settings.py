@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     stat_fit_hours: int = Field(default=28 * 24, ge=72)
     max_series_hours: int = Field(default=24 * 366 * 2, ge=168)
     max_series_per_request: int = Field(default=64, ge=1)
+    global_lstm: bool = True
+    """Offer the shipped global LSTM to series that have no trained model of their own."""
 
     # LSTM training.
     lstm_units: int = Field(default=64, ge=1)

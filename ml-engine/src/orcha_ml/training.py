@@ -218,7 +218,7 @@ def _emit(event: dict[str, Any]) -> None:
 
 def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index: int) -> int:
     """Train, evaluate on the held-out tail and save one series' model; returns its version."""
-    from orcha_ml.forecast.lstm import LstmForecaster, NumpyLstm, train
+    from orcha_ml.forecast.lstm import LstmForecaster, NumpyLstm, pretrained_global, train
     from orcha_ml.forecast.selector import (
         PreparedSeries,
         backtest,
@@ -242,6 +242,13 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     # not after minutes of training.
     directory = series_dir(settings.lstm_dir, series.id)
     directory.mkdir(parents=True, exist_ok=True)
+    # Warm start from the shipped global model when the shapes match (no extra features, same
+    # units); otherwise the weights start at random.
+    shipped = pretrained_global()
+    initial = None
+    if shipped is not None and not series.features:
+        layers = shipped[0].model
+        initial = [*layers.layers[0], *layers.layers[1], *layers.dense]
     started = time.perf_counter()
     result = train(
         series.values[:fit_n],
@@ -253,6 +260,7 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
         dropout=settings.lstm_dropout,
         learning_rate=settings.lstm_learning_rate,
         seed=settings.lstm_seed,
+        initial_weights=initial,
         on_epoch=lambda epoch, loss: _emit(
             {
                 "type": "progress",
@@ -310,6 +318,7 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
         "epochs": epochs,
         "units": settings.lstm_units,
         "dropout": settings.lstm_dropout,
+        "warm_start": initial is not None and settings.lstm_units == shipped_units(shipped),
         "metrics": {
             "train_loss": result.train_loss,
             "holdout_mase": lstm_score.mase if lstm_score else None,
@@ -323,6 +332,10 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     tmp.write_text(json.dumps(metadata, indent=2, allow_nan=False, default=_json_default))
     tmp.replace(directory / f"v{version}.json")
     return version
+
+
+def shipped_units(shipped: tuple[Any, dict[str, Any]] | None) -> int | None:
+    return None if shipped is None else int(shipped[1].get("units", 0))
 
 
 def _json_default(value: object) -> object:

@@ -22,6 +22,9 @@ FloatArray = NDArray[np.float64]
 
 WINDOW = 24
 OUTPUT = 24
+LOCAL_SCALE_HOURS = 4 * 7 * 24
+"""A global model scales each series by the mean and std of its last 4 weeks before the origin."""
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 
 
 def import_keras() -> Any:
@@ -153,8 +156,13 @@ def train(
     learning_rate: float,
     seed: int,
     on_epoch: Callable[[int, float | None], None] | None = None,
+    initial_weights: list[FloatArray] | None = None,
 ) -> TrainResult:
-    """Fit a fresh model on the whole given history (the caller has removed any holdout)."""
+    """Fit a model on the whole given history (the caller has removed any holdout).
+
+    With ``initial_weights`` of matching shapes (the shipped global model) training starts from
+    them instead of a random initialisation: a warm start.
+    """
     keras = import_keras()
     keras.utils.set_random_seed(seed)
     names = sorted(features)
@@ -165,6 +173,10 @@ def train(
     if len(x) == 0:
         raise ValueError(f"need at least {WINDOW + OUTPUT} hourly values to train")
     model = build_model(matrix.shape[1], units, dropout, learning_rate)
+    if initial_weights is not None and [w.shape for w in model.get_weights()] == [
+        w.shape for w in initial_weights
+    ]:
+        model.set_weights([w.astype(np.float32) for w in initial_weights])
 
     class _Progress(keras.callbacks.Callback):  # type: ignore[misc,name-defined]
         def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
@@ -247,9 +259,16 @@ class LstmForecaster:
     """A trained model plus what is needed to feed it: scaler, feature names, fit boundary."""
 
     def __init__(
-        self, model: Any, scaler: Scaler, feature_names: list[str], fit_end_epoch_hour: float
+        self,
+        model: Any,
+        scaler: Scaler,
+        feature_names: list[str],
+        fit_end_epoch_hour: float,
+        *,
+        local_scaling: bool = False,
     ) -> None:
         self.model = model
+        self.local_scaling = local_scaling
         self.scaler = scaler
         self.feature_names = feature_names
         self.fit_end_epoch_hour = fit_end_epoch_hour
@@ -296,18 +315,85 @@ class LstmForecaster:
         Beyond 24 hours the model's own output is fed back; future feature values are not known,
         so each is taken from 24 hours earlier (seasonal persistence).
         """
+        scaler = self.scaler
+        if self.local_scaling:
+            scaler = Scaler.fit(np.asarray(values[-LOCAL_SCALE_HOURS:], dtype=np.float64), {})
         vals = np.asarray(values[-WINDOW:], dtype=np.float64)
         feats = {k: np.asarray(features[k][-WINDOW:], dtype=np.float64) for k in self.feature_names}
         hours = np.asarray(epoch_hours[-WINDOW:], dtype=np.float64)
         produced: list[FloatArray] = []
         total = 0
         while total < horizon:
-            matrix = input_matrix(vals, feats, self.feature_names, hours, self.scaler)
+            matrix = input_matrix(vals, feats, self.feature_names, hours, scaler)
             scaled = self._predict_window(matrix)
-            step = scaled * self.scaler.value_std + self.scaler.value_mean
+            step = scaled * scaler.value_std + scaler.value_mean
             produced.append(step)
             total += OUTPUT
             vals = np.concatenate([vals, step])[-WINDOW:]
             feats = {k: np.concatenate([v, v[-OUTPUT:]])[-WINDOW:] for k, v in feats.items()}
             hours = hours + OUTPUT
         return np.concatenate(produced)[:horizon]
+
+
+def train_global(
+    histories: list[tuple[FloatArray, FloatArray]],
+    *,
+    units: int,
+    epochs: int,
+    batch_size: int,
+    dropout: float,
+    learning_rate: float,
+    seed: int,
+) -> TrainResult:
+    """One model across several series (no exogenous features), each scaled by its own stats.
+
+    ``histories`` holds (values, epoch_hours) pairs. The returned scaler is unused at inference:
+    a global model scales every input by the series' own recent mean and std (local scaling).
+    """
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    xs, ys = [], []
+    for values, hours in histories:
+        scaler = Scaler.fit(values[-LOCAL_SCALE_HOURS:], {})
+        matrix = input_matrix(values, {}, [], hours, scaler)
+        x, y = make_windows(matrix, (values - scaler.value_mean) / scaler.value_std)
+        xs.append(x)
+        ys.append(y)
+    x_all, y_all = np.concatenate(xs), np.concatenate(ys)
+    if len(x_all) == 0:
+        raise ValueError(f"need at least {WINDOW + OUTPUT} hourly values to train")
+    model = build_model(x_all.shape[2], units, dropout, learning_rate)
+    history = model.fit(
+        x_all.astype(np.float32),
+        y_all.astype(np.float32),
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+    )
+    last = (history.history.get("loss") or [None])[-1]
+    return TrainResult(model, Scaler(0.0, 1.0), None if last is None else float(last), epochs)
+
+
+_pretrained_lock = threading.Lock()
+_pretrained: dict[str, tuple[LstmForecaster, dict[str, Any]] | None] = {}
+
+
+def pretrained_global() -> tuple[LstmForecaster, dict[str, Any]] | None:
+    """The global model shipped in the package (see scripts/pretrain_lstm.py), or None."""
+    import json
+
+    with _pretrained_lock:
+        if "global" not in _pretrained:
+            meta_path = PRETRAINED_DIR / "lstm_global.json"
+            if not meta_path.is_file():
+                _pretrained["global"] = None
+            else:
+                meta = json.loads(meta_path.read_text())
+                model = NumpyLstm.load(PRETRAINED_DIR / str(meta["weights_file"]))
+                forecaster = LstmForecaster(
+                    model, Scaler(0.0, 1.0), [], float("-inf"), local_scaling=True
+                )
+                meta = {**meta, "version": "global", "global": True}
+                _pretrained["global"] = (forecaster, meta)
+        return _pretrained["global"]

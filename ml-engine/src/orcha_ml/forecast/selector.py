@@ -425,7 +425,7 @@ def forecast_series(
         missing = [f for f in forecaster.feature_names if f not in series.features]
         if missing:
             notes.append(f"lstm v{meta['version']} skipped: features {missing} not in request")
-        elif bool(meta.get("cumulative", False)) != cumulative:
+        elif not meta.get("global") and bool(meta.get("cumulative", False)) != cumulative:
             notes.append(f"lstm v{meta['version']} skipped: trained on another series kind")
         else:
             candidates["lstm"] = lstm_candidate(forecaster)
