@@ -463,6 +463,19 @@ def forecast_series(
     if cumulative:
         point = full.values[-1] + np.cumsum(increments)
     calibration = procedure_errors(scores, chosen) if chosen is not None else None
+    if chosen is not None and settings.calibration_origins > settings.backtest_origins:
+        # More origins for the interval than for the choice: the quantiles need more samples.
+        wide = backtest(
+            series,
+            candidates,
+            horizon=horizon,
+            origin_count=settings.calibration_origins,
+            earliest_origin=earliest,
+        )
+        pool = [s for s in wide.scores.values() if len(s.origins) > len(chosen.origins)]
+        if pool:
+            best = min(pool, key=lambda s: (s.mase, ORDER.index(s.name)))
+            calibration = procedure_errors(wide.scores, best)
     if calibration is not None and calibration.size >= 10:
         offsets = conformal_offsets(calibration, levels, horizon, cumulative=cumulative)
         paths = _paths(point, offsets, levels)
