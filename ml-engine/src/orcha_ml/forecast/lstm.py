@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,6 +302,37 @@ class LstmForecaster:
             out = self.model.predict_on_batch(batch)
         result: FloatArray = np.asarray(out, dtype=np.float64)[0]
         return result
+
+    def predict_many(
+        self,
+        values: FloatArray,
+        features: dict[str, FloatArray],
+        epoch_hours: FloatArray,
+        origins: Sequence[int],
+    ) -> FloatArray:
+        """The next 24 hours after each origin ``t`` (reading only ``[:t]``), in one batch."""
+        windows, scalers = [], []
+        for t in origins:
+            scaler = self.scaler
+            if self.local_scaling:
+                scaler = Scaler.fit(np.asarray(values[max(0, t - LOCAL_SCALE_HOURS) : t]), {})
+            feats = {k: features[k][t - WINDOW : t] for k in self.feature_names}
+            windows.append(
+                input_matrix(
+                    values[t - WINDOW : t],
+                    feats,
+                    self.feature_names,
+                    epoch_hours[t - WINDOW : t],
+                    scaler,
+                )
+            )
+            scalers.append((scaler.value_mean, scaler.value_std))
+        batch = np.stack(windows).astype(np.float32)
+        with self._lock:
+            out = np.asarray(self.model.predict_on_batch(batch), dtype=np.float64)
+        means = np.array([m for m, _ in scalers])[:, None]
+        stds = np.array([sd for _, sd in scalers])[:, None]
+        return np.asarray(out * stds + means, dtype=np.float64)
 
     def predict(
         self,

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orcha_ml.forecast import models
-from orcha_ml.forecast.lstm import WINDOW, LstmForecaster
+from orcha_ml.forecast.lstm import OUTPUT, WINDOW, LstmForecaster
 from orcha_ml.schemas import (
     BacktestV2,
     ModelName,
@@ -157,6 +157,11 @@ def statistical_candidate(name: ModelName) -> MultiForecaster:
 
 def lstm_candidate(forecaster: LstmForecaster) -> MultiForecaster:
     def run(series: PreparedSeries, origins: Sequence[int], horizon: int) -> FloatArray:
+        if horizon <= OUTPUT:
+            # One batched forward pass for every origin (the backtest case).
+            return forecaster.predict_many(
+                series.values, series.features, series.epoch_hours, origins
+            )[:, :horizon]
         rows = [
             forecaster.predict(
                 series.values[:t],
@@ -270,9 +275,9 @@ def conformal_offsets(
     """Offsets (len(levels), horizon) to add to the point forecast.
 
     ``errors`` is (origins, scored leads). For values, lead h uses the errors of leads h-3..h+3
-    of every origin; leads past the scored ones grow with sqrt(h / scored). For running totals
-    the errors are accumulated along the path, divided by sqrt(lead) and pooled, and the offsets
-    grow with sqrt(lead).
+    (clipped at the first and last lead) of every origin; leads past the scored ones grow with
+    sqrt(h / scored). For running totals the errors are accumulated along the path, divided by
+    sqrt(lead) and pooled, and the offsets grow with sqrt(lead).
     """
     hb = errors.shape[1]
     steps = np.arange(1, horizon + 1, dtype=np.float64)
@@ -280,10 +285,15 @@ def conformal_offsets(
         normalised = np.cumsum(errors, axis=1) / np.sqrt(np.arange(1, hb + 1))
         base = _quantiles(normalised.ravel(), levels)
         return np.asarray(base[:, None] * np.sqrt(steps)[None, :], dtype=np.float64)
+    # Pools of leads h-3..h+3, clipped at both ends, all leads in one vectorised quantile call.
+    lead_index = np.clip(
+        np.arange(hb)[:, None] + np.arange(-LEAD_POOL, LEAD_POOL + 1)[None, :], 0, hb - 1
+    )
+    pools = errors[:, lead_index].transpose(1, 0, 2).reshape(hb, -1)  # (leads, samples)
+    adjusted = [_conformal_level(q, pools.shape[1]) for q in levels]
+    per_lead = np.quantile(pools, adjusted, axis=1, method="inverted_cdf")  # (levels, leads)
     offsets = np.empty((len(levels), horizon))
-    for j in range(min(horizon, hb)):
-        pool = errors[:, max(0, j - LEAD_POOL) : j + LEAD_POOL + 1].ravel()
-        offsets[:, j] = _quantiles(pool, levels)
+    offsets[:, : min(horizon, hb)] = per_lead[:, : min(horizon, hb)]
     if horizon > hb:
         growth = np.sqrt(steps[hb:] / hb)
         offsets[:, hb:] = offsets[:, hb - 1 : hb] * growth[None, :]
