@@ -254,3 +254,35 @@ fn assemble(recipe: &Recipe, db: &Path, secrets: &Arc<MemorySecretStore>) -> Arc
         demo: recipe.demo,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_restart_keeps_the_database_clock_and_nodes() {
+        let app = TestApp::builder()
+            .clock_at("2026-03-01T12:00:00Z")
+            .node(FakeNode::new("golem:main"))
+            .secret("golem:main/app_key", "k")
+            .build();
+        let at = app.clock().now();
+        app.state
+            .db(move |s| s.open_alert(None, "test", "info", "kept", at))
+            .await
+            .unwrap();
+        app.clock().advance(chrono::Duration::hours(1));
+        let app = app.restart();
+        assert_eq!(
+            app.state.db(|s| s.alerts(false, 10)).await.unwrap().len(),
+            1
+        );
+        assert_eq!(app.state.clock.now(), crate::at("2026-03-01T13:00:00Z"));
+        assert_eq!(app.node(0).config.id, *app.fake(0).id());
+        assert!(app
+            .secrets
+            .get(&SecretKey("golem:main/app_key".into()))
+            .unwrap()
+            .is_some());
+    }
+}

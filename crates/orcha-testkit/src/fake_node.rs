@@ -286,3 +286,55 @@ impl ProtocolAdapter for FakeNode {
         self.capabilities.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failed_write_is_recorded_but_changes_nothing() {
+        let refused = AdapterError::Unsupported {
+            what: "busy".into(),
+        };
+        let node = FakeNode::new("golem:a").cpu_knob(2000).fail_apply_at(
+            ResourceKind::Cpu,
+            5000,
+            refused.clone(),
+        );
+        let cpu = |millicores| ResourceVector {
+            cpu_millicores: millicores,
+            ..Default::default()
+        };
+        let done = node.apply_allocation(&cpu(3000)).await.unwrap();
+        assert_eq!(done.read_back[&ResourceKind::Cpu], 3000);
+        assert_eq!(node.apply_allocation(&cpu(5000)).await, Err(refused));
+        assert_eq!(node.writes(ResourceKind::Cpu), [3000, 5000]);
+        assert_eq!(node.knob(ResourceKind::Cpu), Some(3000));
+    }
+
+    #[tokio::test]
+    async fn reads_follow_the_script() {
+        let node = FakeNode::new("storj:a")
+            .earnings(
+                EarningsKind::Lifetime,
+                Money::new(orcha_core::Token::Usd, 5, 2),
+            )
+            .counting_usage();
+        node.add_earnings(7);
+        let e = node.get_current_earnings().await.unwrap();
+        assert_eq!(e.figures[0].1.amount, 12);
+        node.get_resource_usage().await.unwrap();
+        let second = node.get_resource_usage().await.unwrap();
+        assert_eq!(second.cpu_millicores, Some(200.0));
+        node.set_unreachable(true);
+        assert_eq!(node.connect().await.unwrap_err().kind(), "unreachable");
+        assert!(node.get_resource_usage().await.is_err());
+        assert_eq!(
+            node.health_check().await,
+            HealthStatus::Unreachable("refused".into())
+        );
+        node.set_unreachable(false);
+        assert_eq!(node.health_check().await, HealthStatus::Healthy);
+        assert_eq!(node.usage_reads(), 2, "a refused read is not counted");
+    }
+}
