@@ -11,6 +11,7 @@ pub mod fallback;
 pub mod keyring;
 pub mod metrics;
 pub mod ml;
+pub mod operations;
 pub mod ops;
 pub mod orchestrator;
 pub mod policy;
