@@ -43,7 +43,7 @@ export interface Backend extends OperationMethods {
   subscribe(handlers: EventHandlers): Unsubscribe;
 }
 
-type Operation = (typeof OPERATIONS)[OperationName];
+export type Operation = (typeof OPERATIONS)[OperationName];
 
 /**
  * The common base of both transports: its constructor adds one method per operation, each of
@@ -69,7 +69,8 @@ abstract class OperationSender {
 }
 
 /** `OperationSender` with the operation methods its constructor adds, as TypeScript sees them. */
-const OperationClient = OperationSender as unknown as abstract new () => OperationSender & OperationMethods;
+type OperationClientClass = abstract new () => OperationSender & OperationMethods;
+export const OperationClient = OperationSender as unknown as OperationClientClass;
 
 const ERROR_CODES: readonly ErrorCode[] = [
   "bad_request",
