@@ -60,3 +60,60 @@ pub async fn serve_loopback(state: Arc<AppState>, port: u16, cancel: Cancellatio
         tracing::error!(error = %e, "The /metrics listener failed.");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use orcha_api::metrics::Metrics;
+    use orcha_api::ml::MlClient;
+    use orcha_api::state::AppParts;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_loopback_listener_serves_metrics_until_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::new(AppParts {
+            config: orcha_core::config::Config::default(),
+            store: orcha_store::Store::open(&dir.path().join("orcha.db")).unwrap(),
+            secrets: Arc::new(orcha_core::secret::MemorySecretStore::default()),
+            clock: Arc::new(orcha_core::SystemClock),
+            metrics: Metrics::new(),
+            nodes: vec![],
+            ml: MlClient::new(None, Duration::from_secs(1)),
+            demo: false,
+        });
+        // A free port: bound once, released, then taken by the listener under test.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(serve_loopback(state, port, cancel.clone()));
+        let url = format!("http://127.0.0.1:{port}/metrics");
+        let mut answer = None;
+        for _ in 0..50 {
+            if let Ok(r) = reqwest::get(&url).await {
+                answer = Some(r);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let answer = answer.unwrap();
+        assert_eq!(answer.status(), 200);
+        assert!(answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"));
+        assert!(answer.text().await.unwrap().contains("orcha_"));
+        cancel.cancel();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
