@@ -85,6 +85,9 @@ pub struct AppState {
     pub notifications: Arc<Notifications>,
     /// Where settings are saved, and what was saved since the start.
     pub settings: SettingsFile,
+    /// One apply at a time: the cycle's apply step, an approved plan and the start-up
+    /// reconciliation all take it (see `cycle::apply::ApplyPermit`).
+    pub apply_lock: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -145,6 +148,7 @@ impl AppState {
             allocation: Controls::default(),
             notifications: Arc::default(),
             settings: SettingsFile::default(),
+            apply_lock: tokio::sync::Mutex::new(()),
         })
     }
 

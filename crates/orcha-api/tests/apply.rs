@@ -463,6 +463,7 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
         ApprovePlanRequest {
             decision_id: ev.decision_id,
         },
+        orcha_api::Actor::Desktop,
     )
     .await
     .unwrap();
@@ -474,6 +475,7 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
         ApprovePlanRequest {
             decision_id: done.decision_id,
         },
+        orcha_api::Actor::Desktop,
     )
     .await
     .unwrap_err();
@@ -486,6 +488,7 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
             node: "golem:a".into(),
             enabled: true,
         },
+        orcha_api::Actor::Desktop,
     )
     .await
     .unwrap();
@@ -502,6 +505,7 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
             node: "golem:zz".into(),
             enabled: true,
         },
+        orcha_api::Actor::Desktop,
     )
     .await
     .unwrap_err();

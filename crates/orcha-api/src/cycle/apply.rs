@@ -15,6 +15,7 @@ use orcha_core::{HealthStatus, NodeId, ResourceKind};
 
 use super::evaluate::Evaluation;
 pub use super::routes::{routes, Routes};
+use crate::actor::Actor;
 use crate::dto::{AlertDto, AmountsMap, AppliedResultDto, Event, NodeApplyDto, RollbackDto};
 use crate::policy::{amounts_json, Amounts};
 use crate::state::{AppState, NodeRuntime};
@@ -137,6 +138,18 @@ async fn enforce(
     Ok((read, true))
 }
 
+/// Writes `amounts` to a node without a restart, as the start-up reconciliation does.
+pub(super) async fn enforce_amounts(
+    state: &AppState,
+    node: &NodeRuntime,
+    amounts: &Amounts,
+) -> Result<(), String> {
+    enforce(state, node, amounts, false)
+        .await
+        .map(|_| ())
+        .map_err(|p| p.error)
+}
+
 async fn audit(
     state: &AppState,
     actor: &str,
@@ -157,8 +170,61 @@ async fn audit(
         .map_err(|e| format!("audit log not writable: {}", e))
 }
 
-/// Applies `changes` node by node as one transaction (see the module docs).
+/// Proof that the caller holds the global apply lock (`AppState::apply_lock`): one apply at a
+/// time, whoever started it.
+pub type ApplyPermit<'a> = tokio::sync::MutexGuard<'a, ()>;
+
+/// Applies `changes` node by node as one transaction (see the module docs), taking the apply
+/// lock for its duration.
 pub async fn transact(
+    state: &AppState,
+    decision_id: i64,
+    actor: &str,
+    changes: &[NodeChange],
+) -> ApplyReport {
+    let permit = state.apply_lock.lock().await;
+    transact_locked(state, &permit, decision_id, actor, changes).await
+}
+
+/// `transact` for a caller that already holds the apply lock (it judged the plan under it).
+pub async fn transact_locked(
+    state: &AppState,
+    _permit: &ApplyPermit<'_>,
+    decision_id: i64,
+    actor: &str,
+    changes: &[NodeChange],
+) -> ApplyReport {
+    // The journal row comes before anything else: a crash from here on is undone at start-up.
+    let journal_id = match super::journal::begin(state, decision_id, actor, changes).await {
+        Ok(id) => id,
+        Err(e) => return finish(state, decision_id, refused(e)).await,
+    };
+    let report = journaled(state, decision_id, actor, changes).await;
+    let outcome = match report.status {
+        "applied" => "done",
+        other => other,
+    };
+    super::journal::finish(state, journal_id, outcome, &report.detail).await;
+    report
+}
+
+fn refused(e: String) -> ApplyReport {
+    ApplyReport {
+        status: "refused",
+        detail: e.clone(),
+        applied_result: AppliedResultDto {
+            actor: None,
+            at: None,
+            error: Some(e),
+            failed_node: None,
+            nodes: None,
+            status: "refused".to_owned(),
+        },
+        rollback: None,
+    }
+}
+
+async fn journaled(
     state: &AppState,
     decision_id: i64,
     actor: &str,
@@ -168,24 +234,7 @@ pub async fn transact(
     // The audit rows come first: if they cannot be written, nothing is touched.
     for c in changes {
         if let Err(e) = audit(state, actor, &c.node, &c.before, &c.after).await {
-            return finish(
-                state,
-                decision_id,
-                ApplyReport {
-                    status: "refused",
-                    detail: e.clone(),
-                    applied_result: AppliedResultDto {
-                        actor: None,
-                        at: None,
-                        error: Some(e.clone()),
-                        failed_node: None,
-                        nodes: None,
-                        status: "refused".to_owned(),
-                    },
-                    rollback: None,
-                },
-            )
-            .await;
+            return finish(state, decision_id, refused(e)).await;
         }
     }
     let mut done: Vec<(&NodeChange, NodeApplyDto)> = Vec::new();
@@ -407,7 +456,16 @@ pub async fn run(state: &AppState, _cycle: i64, evaluation: &Evaluation) -> Step
     if changes.is_empty() {
         return StepOutcome::Skipped("the plan changes nothing".to_owned());
     }
-    let report = transact(state, evaluation.decision_id, "orchestrator", &changes).await;
+    let permit = state.apply_lock.lock().await;
+    let report = transact_locked(
+        state,
+        &permit,
+        evaluation.decision_id,
+        Actor::Orchestrator.as_str(),
+        &changes,
+    )
+    .await;
+    drop(permit);
     match report.status {
         "applied" => StepOutcome::Done(report.detail),
         _ => StepOutcome::Failed(report.detail),
