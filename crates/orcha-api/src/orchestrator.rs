@@ -111,7 +111,7 @@ async fn poll_loop(state: Arc<AppState>, node: Arc<NodeRuntime>, cancel: Cancell
 
 async fn cycle_loop(state: Arc<AppState>, cancel: CancellationToken) {
     // An apply the process (or this task) died in is undone before anything else is decided.
-    crate::cycle::journal::reconcile(&state).await;
+    crate::cycle::apply::reconcile(&state).await;
     let period = Duration::from_secs(state.config.orchestrator.optimization_interval);
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

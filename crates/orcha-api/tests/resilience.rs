@@ -254,7 +254,7 @@ async fn a_crash_mid_apply_is_rolled_back_at_start() {
             && r.actor == "orchestrator"
             && r.new.as_deref() == Some("reconciled")));
     // Nothing is left to reconcile the next time.
-    assert_eq!(orcha_api::cycle::journal::reconcile(&w.state).await, 0);
+    assert_eq!(orcha_api::cycle::apply::reconcile(&w.state).await, 0);
 }
 
 #[tokio::test]

@@ -12,12 +12,13 @@ use std::time::Duration;
 use orcha_adapters::enforce::{EnforceError, Limits};
 use orcha_core::event::StepOutcome;
 use orcha_core::{HealthStatus, NodeId, ResourceKind};
+use serde_json::Value;
 
 use super::evaluate::Evaluation;
 pub use super::routes::{routes, Routes};
 use crate::actor::Actor;
 use crate::dto::{AlertDto, AmountsMap, AppliedResultDto, Event, NodeApplyDto, RollbackDto};
-use crate::policy::{amounts_json, Amounts};
+use crate::policy::{amounts_from_json, amounts_json, Amounts};
 use crate::state::{AppState, NodeRuntime};
 use crate::timeout::bounded;
 
@@ -138,18 +139,6 @@ async fn enforce(
     Ok((read, true))
 }
 
-/// Writes `amounts` to a node without a restart, as the start-up reconciliation does.
-pub(super) async fn enforce_amounts(
-    state: &AppState,
-    node: &NodeRuntime,
-    amounts: &Amounts,
-) -> Result<(), String> {
-    enforce(state, node, amounts, false)
-        .await
-        .map(|_| ())
-        .map_err(|p| p.error)
-}
-
 async fn audit(
     state: &AppState,
     actor: &str,
@@ -195,7 +184,10 @@ pub async fn transact_locked(
     changes: &[NodeChange],
 ) -> ApplyReport {
     // The journal row comes before anything else: a crash from here on is undone at start-up.
-    let journal_id = match super::journal::begin(state, decision_id, actor, changes).await {
+    let entries = changes
+        .iter()
+        .map(|c| (c.node.to_string(), &c.before, &c.after));
+    let journal_id = match super::journal::begin(state, decision_id, actor, entries).await {
         Ok(id) => id,
         Err(e) => return finish(state, decision_id, refused(e)).await,
     };
@@ -470,4 +462,73 @@ pub async fn run(state: &AppState, _cycle: i64, evaluation: &Evaluation) -> Step
         "applied" => StepOutcome::Done(report.detail),
         _ => StepOutcome::Failed(report.detail),
     }
+}
+
+/// Rolls back every apply a crash left `started` in the journal (`super::journal`) to the
+/// previous allocation it recorded, through the same backends; marks it `reconciled`, audited.
+/// Returns how many were reconciled.
+///
+/// Takes the apply lock, so it never races a live apply.
+pub async fn reconcile(state: &AppState) -> usize {
+    let _permit = state.apply_lock.lock().await;
+    let open = match state.db(|s| s.journal(Some("started"), 100)).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "Could not read the apply journal.");
+            return 0;
+        }
+    };
+    let mut n = 0;
+    for row in open {
+        let previous: BTreeMap<String, Value> =
+            serde_json::from_str(&row.previous).unwrap_or_default();
+        let mut errors = Vec::new();
+        let mut restored = Vec::new();
+        for (id, amounts) in &previous {
+            let (Some(node), Ok(amounts)) = (state.node(id), amounts_from_json(amounts)) else {
+                errors.push(format!(
+                    "{id}: not configured or unreadable previous allocation"
+                ));
+                continue;
+            };
+            // Written back without a restart: the knobs' values are what matter, and a restart
+            // the crashed apply never did is not owed.
+            match enforce(state, node, &amounts, false).await {
+                Ok(_) => restored.push(id.clone()),
+                Err(p) => errors.push(p.error),
+            }
+        }
+        let detail = if errors.is_empty() {
+            format!(
+                "interrupted apply rolled back at start-up: {} node(s) restored",
+                restored.len()
+            )
+        } else {
+            format!(
+                "interrupted apply: restored {} node(s); failed: {}",
+                restored.len(),
+                errors.join("; ")
+            )
+        };
+        tracing::warn!(journal = row.id, "{detail}");
+        let at = state.clock.now();
+        let (key, d) = (format!("apply_journal:{}", row.id), detail.clone());
+        let audited = state
+            .db(move |s| {
+                s.audit_config(
+                    at,
+                    Actor::Orchestrator.as_str(),
+                    &key,
+                    Some("started"),
+                    Some("reconciled"),
+                )?;
+                s.journal_finish(row.id, "reconciled", at, &d)
+            })
+            .await;
+        if let Err(e) = audited {
+            tracing::error!(journal = row.id, error = %e, "Could not record the reconciliation.");
+        }
+        n += 1;
+    }
+    n
 }

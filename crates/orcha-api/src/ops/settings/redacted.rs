@@ -55,7 +55,7 @@ mod tests {
 
     #[test]
     fn shown_hidden_and_restored_on_save() {
-        let mut real = crate::ops::settings::values_of(&orcha_core::config::Config::default());
+        let mut real = super::super::values::values_of(&orcha_core::config::Config::default());
         real.alerts.webhook_url = "https://hooks.example/services/T0123456789ABCDEFGH".into();
         let shown = hide(real.clone());
         assert_eq!(
