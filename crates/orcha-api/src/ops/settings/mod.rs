@@ -163,6 +163,11 @@ pub async fn update_settings(
 
     // The operator's file may hold hand edits made since the start; what it now says is the
     // truth. The demo's scratch file holds only the changes, so there the request is.
+    // Credentials follow the saved endpoints: one entered from now on is bound to the new host,
+    // and the old one is not sent there.
+    state
+        .credentials
+        .set_endpoints(crate::bound_secrets::endpoints_of(&written));
     let saved = if scratch { req } else { values_of(&written) };
     state.settings.lock().saved = Some(saved);
 
