@@ -159,7 +159,9 @@ impl Store {
     ///   the clock went back (older than the last rolled minute) is still rolled; buckets are
     ///   merged (sum, count, min, max), so a bucket rolled in two parts is still exact.
     /// - Retention counts from the newest stored sample when the clock is ahead of it, so a jump
-    ///   forward (or a long stop) does not age out data no newer reading has replaced.
+    ///   forward (or a long stop) does not age out data no newer reading has replaced; and the
+    ///   point it counts from moves at most six hours per pass, so readings taken under a clock
+    ///   that leapt months ahead cannot empty the store at once.
     /// - Raw samples are deleted only once rolled, and the newest row always stays, so SQLite
     ///   never reuses a row id below the rolled mark.
     pub fn rollup_and_retain(
@@ -204,8 +206,27 @@ impl Store {
         let newest_ts: Option<i64> = tx
             .query_row("SELECT max(ts) FROM samples", [], |r| r.get(0))
             .ctx("finding the newest sample time")?;
-        // A clock ahead of every stored sample is not trusted to age data out.
-        let reference = newest_ts.map_or(to_ms(now), |t| t.min(to_ms(now)));
+        // A clock ahead of every stored sample is not trusted to age data out; and however far
+        // the clock (and the samples taken under it) leapt, the point retention counts from moves
+        // at most `MAX_RETENTION_STEP` per pass, so a jump of months cannot empty the store in
+        // one pass while a real gap (the app was off) is caught up within a few.
+        let mut reference = newest_ts.map_or(to_ms(now), |t| t.min(to_ms(now)));
+        let last: Option<i64> = tx
+            .query_row(
+                "SELECT upto FROM rollup_watermark WHERE resolution = ?1",
+                params![RETENTION_REFERENCE],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("reading the retention reference")?;
+        if let Some(last) = last {
+            reference = reference.min(last + MAX_RETENTION_STEP_MS);
+        }
+        tx.execute(
+            "INSERT INTO rollup_watermark (resolution, upto) VALUES (?1, ?2) ON CONFLICT (resolution) DO UPDATE SET upto = excluded.upto",
+            params![RETENTION_REFERENCE, reference],
+        )
+        .ctx("recording the retention reference")?;
         let day = 86_400_000i64;
         let cut = |days: u32| reference - i64::from(days) * day;
         report.raw_deleted = tx
@@ -233,6 +254,10 @@ impl Store {
 
 /// The `rollup_watermark` row holding the highest sample row id already rolled up.
 const ROLLED_ROWID: &str = "rowid";
+/// The `rollup_watermark` row holding the time retention counted from in the last pass.
+const RETENTION_REFERENCE: &str = "retention_reference";
+/// How far the retention reference may move in one pass (six hours).
+const MAX_RETENTION_STEP_MS: i64 = 6 * 3_600_000;
 
 /// The highest sample row id already rolled up. A database rolled by time (before row ids were
 /// tracked) is brought over once: samples at or after its minute mark were not rolled yet, so
@@ -346,6 +371,28 @@ mod clock_jump_tests {
         );
         assert_eq!(store.count_samples().unwrap(), 60);
         assert_eq!(minute_total(&store), (60, 60.0));
+    }
+
+    #[test]
+    fn readings_taken_under_a_leapt_clock_do_not_empty_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("o.db")).unwrap();
+        let batch: Vec<Sample> = (0..60)
+            .map(|i| sample(t0() + Duration::minutes(i), 1.0))
+            .collect();
+        store.insert_samples(&batch).unwrap();
+        store
+            .rollup_and_retain(t0() + Duration::hours(1), KEEP)
+            .unwrap();
+        let leapt = t0() + Duration::days(365);
+        store.insert_samples(&[sample(leapt, 2.0)]).unwrap();
+        let r = store.rollup_and_retain(leapt, KEEP).unwrap();
+        assert_eq!(
+            (r.raw_deleted, r.minute_deleted, r.hour_deleted),
+            (0, 0, 0),
+            "{r:?}"
+        );
+        assert_eq!(minute_total(&store), (61, 62.0));
     }
 
     #[test]
