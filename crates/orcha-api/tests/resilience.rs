@@ -33,6 +33,9 @@ struct Fake {
     writes: Mutex<Vec<u64>>,
     reads: AtomicU32,
     panics: u32,
+    /// Applies running right now, and the most ever seen at once.
+    in_flight: AtomicU32,
+    max_in_flight: AtomicU32,
 }
 
 #[async_trait]
@@ -64,6 +67,11 @@ impl ProtocolAdapter for Fake {
         allocation: &ResourceVector,
     ) -> Result<AppliedAllocation, AdapterError> {
         let want = allocation.cpu_millicores;
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        // Long enough for a second apply to start if nothing stopped it.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         self.writes.lock().unwrap().push(want);
         *self.cpu.lock().unwrap() = want;
         Ok(AppliedAllocation {
@@ -108,6 +116,8 @@ fn world(db: Option<(tempfile::TempDir, Store)>, cpu: u64, panics: u32) -> World
         writes: Mutex::new(Vec::new()),
         reads: AtomicU32::new(0),
         panics,
+        in_flight: AtomicU32::new(0),
+        max_in_flight: AtomicU32::new(0),
     });
     let state = AppState::new(AppParts {
         config: Config::default(),
@@ -210,6 +220,25 @@ async fn an_apply_is_journaled_started_then_done() {
     assert_eq!(rows[0].actor, "api");
     assert!(rows[0].previous.contains("2000"), "{}", rows[0].previous);
     assert!(rows[0].plan.contains("3000"), "{}", rows[0].plan);
+}
+
+#[tokio::test]
+async fn two_applies_never_overlap() {
+    let w = world(None, 2000, 0);
+    let change = |v| NodeChange {
+        node: "golem:a".parse().unwrap(),
+        before: cpu(2000),
+        after: cpu(v),
+        restart: false,
+    };
+    let (a, b) = (change(3000), change(4000));
+    let (ra, rb) = tokio::join!(
+        transact(&w.state, 1, "orchestrator", std::slice::from_ref(&a)),
+        transact(&w.state, 2, "api", std::slice::from_ref(&b)),
+    );
+    assert_eq!((ra.status, rb.status), ("applied", "applied"));
+    assert_eq!(w.node.max_in_flight.load(Ordering::SeqCst), 1);
+    assert_eq!(w.node.writes.lock().unwrap().len(), 2);
 }
 
 #[tokio::test]
