@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use orcha_adapters::enforce::{EnforceError, Limits};
 use orcha_core::event::StepOutcome;
 use orcha_core::{HealthStatus, NodeId, ResourceKind};
+use orcha_enforce::{EnforceError, Limits};
 use serde_json::Value;
 
 use super::evaluate::Evaluation;
