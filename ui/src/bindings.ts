@@ -464,4 +464,32 @@ estimate: boolean, points: Array<ForecastPointDto>,
  */
 note: string, };
 
+export type AuditQuery = { 
+/**
+ * How many rows (1–500, default 100).
+ */
+limit?: number, before?: bigint, };
+
+export type AuditRowDto = { id: bigint, at: string, 
+/**
+ * `desktop`, `api`, `cli` or `orchestrator` (older rows may say `operator`).
+ */
+actor: string, key: string, old: string | null, new: string | null, hash: string, };
+
+export type AuditPageDto = { rows: Array<AuditRowDto>, 
+/**
+ * Pass as `before` for the next (older) page; absent on the last page.
+ */
+next_before: bigint | null, };
+
+export type AuditVerdictDto = { intact: boolean, 
+/**
+ * Rows checked when intact.
+ */
+rows: bigint, 
+/**
+ * The first row that does not match, when broken.
+ */
+broken_at: bigint | null, };
+
 export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };

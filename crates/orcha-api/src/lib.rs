@@ -3,7 +3,9 @@
 //! Both front doors — the Tauri commands in `src-tauri` and the REST routes in `orcha-server` —
 //! are one-line wrappers over `ops`; events reach both as `dto::Event`.
 
+pub mod actor;
 pub mod alerts;
+pub mod bound_secrets;
 pub mod budget;
 pub mod cycle;
 pub mod dto;
@@ -21,10 +23,13 @@ pub mod policy;
 pub mod poll;
 pub mod price_book;
 pub mod prices;
+pub mod redact;
 pub mod settings_file;
 pub mod sidecar;
 pub mod state;
+pub mod supervisor;
 pub mod timeout;
 
+pub use actor::Actor;
 pub use dto::{ApiError, ErrorCode};
 pub use state::{AppState, NodeRuntime};

@@ -32,6 +32,7 @@ pub struct Metrics {
     pub alerts_cleared: IntCounterVec,
     pub alerts_open: IntGauge,
     pub alert_notifications: IntCounterVec,
+    pub task_restarts: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -191,8 +192,16 @@ impl Metrics {
             ),
             &["channel", "result"],
         ));
+        let task_restarts = must(IntCounterVec::new(
+            Opts::new(
+                "orcha_task_restarts_total",
+                "Background tasks restarted by their supervisor after a panic, by task name.",
+            ),
+            &["task"],
+        ));
         for c in [
-            Box::new(poll_duration.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(task_restarts.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(poll_duration.clone()),
             Box::new(node_allocation.clone()),
             Box::new(applies.clone()),
             Box::new(rollbacks.clone()),
@@ -245,6 +254,7 @@ impl Metrics {
             alerts_cleared,
             alerts_open,
             alert_notifications,
+            task_restarts,
         }
     }
 

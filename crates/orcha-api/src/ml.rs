@@ -235,8 +235,28 @@ pub enum MlError {
 #[derive(Debug, Clone)]
 pub struct MlClient {
     base: Arc<RwLock<Option<String>>>,
+    /// The engine's per-start secret, sent as `Authorization: Bearer` on every request.
+    secret: Arc<RwLock<Option<String>>>,
     client: reqwest::Client,
     timeout: Duration,
+}
+
+/// The most a reply may hold; a bigger one is refused while it streams in, never buffered whole.
+pub const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads a reply body chunk by chunk and stops as soon as it passes `cap`.
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(format!("the reply is larger than {cap} bytes"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| root_cause(&e))? {
+        if body.len() + chunk.len() > cap {
+            return Err(format!("the reply is larger than {cap} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Transient failures are retried this many times, with doubling back-off.
@@ -254,6 +274,7 @@ impl MlClient {
         let base = base.map(|b| b.trim_end_matches('/').to_owned());
         MlClient {
             base: Arc::new(RwLock::new(base)),
+            secret: Arc::new(RwLock::new(None)),
             client,
             timeout,
         }
@@ -269,6 +290,25 @@ impl MlClient {
             base.map(|b| b.trim_end_matches('/').to_owned());
     }
 
+    /// Sets the secret the (re)started engine expects; `None` for an engine started by hand.
+    pub fn set_secret(&self, secret: Option<String>) {
+        *self.secret.write().unwrap_or_else(|e| e.into_inner()) = secret;
+    }
+
+    /// A request with the engine's secret attached (marked sensitive, so never logged).
+    fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let rb = self.client.request(method, url);
+        match self
+            .secret
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_deref()
+        {
+            Some(s) => rb.bearer_auth(s),
+            None => rb,
+        }
+    }
+
     /// Checks the engine once, without retries; the error is a sentence for the operator.
     pub async fn health(&self) -> Result<MlHealth, String> {
         let base = self
@@ -276,8 +316,7 @@ impl MlClient {
             .ok_or_else(|| "no ML engine is configured or running".to_owned())?;
         let url = format!("{base}/health");
         let resp = self
-            .client
-            .get(&url)
+            .request(reqwest::Method::GET, &url)
             .timeout(self.timeout.min(Duration::from_secs(5)))
             .send()
             .await
@@ -285,8 +324,10 @@ impl MlClient {
         if !resp.status().is_success() {
             return Err(format!("{url} answered HTTP {}", resp.status().as_u16()));
         }
-        resp.json::<MlHealth>()
+        let body = read_capped(resp, MAX_REPLY_BYTES)
             .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        serde_json::from_slice::<MlHealth>(&body)
             .map_err(|e| format!("{url} answered something unreadable: {e}"))
     }
 
@@ -314,16 +355,20 @@ impl MlClient {
             .base()
             .ok_or_else(|| MlError::Unavailable("no ML engine is configured or running".into()))?;
         let url = format!("{base}/v1/models");
-        let resp = self.client.get(&url).send().await.map_err(|e| {
-            if e.is_timeout() {
-                MlError::Timeout {
-                    endpoint: url.clone(),
-                    after: self.timeout,
+        let resp = self
+            .request(reqwest::Method::GET, &url)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    MlError::Timeout {
+                        endpoint: url.clone(),
+                        after: self.timeout,
+                    }
+                } else {
+                    MlError::Unavailable(format!("{url}: {}", root_cause(&e)))
                 }
-            } else {
-                MlError::Unavailable(format!("{url}: {}", root_cause(&e)))
-            }
-        })?;
+            })?;
         let status = resp.status();
         if !status.is_success() {
             let message = format!("HTTP {}", status.as_u16());
@@ -336,12 +381,16 @@ impl MlClient {
                 }
             });
         }
-        resp.json::<ModelsResponse>()
+        let body = read_capped(resp, MAX_REPLY_BYTES)
             .await
             .map_err(|e| MlError::Malformed {
-                endpoint: url,
-                what: e.to_string(),
-            })
+                endpoint: url.clone(),
+                what: e,
+            })?;
+        serde_json::from_slice::<ModelsResponse>(&body).map_err(|e| MlError::Malformed {
+            endpoint: url,
+            what: e.to_string(),
+        })
     }
 
     async fn post<Req: Serialize, Resp: DeserializeOwned>(
@@ -373,21 +422,28 @@ impl MlClient {
         url: &str,
         req: &Req,
     ) -> Result<Resp, MlError> {
-        let resp = self.client.post(url).json(req).send().await.map_err(|e| {
-            if e.is_timeout() {
-                MlError::Timeout {
-                    endpoint: url.to_owned(),
-                    after: self.timeout,
-                }
-            } else {
-                MlError::Unavailable(format!("{url}: {}", root_cause(&e)))
-            }
-        })?;
-        let status = resp.status();
-        let body = resp
-            .bytes()
+        let resp = self
+            .request(reqwest::Method::POST, url)
+            .json(req)
+            .send()
             .await
-            .map_err(|e| MlError::Unavailable(format!("{url}: {}", root_cause(&e))))?;
+            .map_err(|e| {
+                if e.is_timeout() {
+                    MlError::Timeout {
+                        endpoint: url.to_owned(),
+                        after: self.timeout,
+                    }
+                } else {
+                    MlError::Unavailable(format!("{url}: {}", root_cause(&e)))
+                }
+            })?;
+        let status = resp.status();
+        let body = read_capped(resp, MAX_REPLY_BYTES)
+            .await
+            .map_err(|e| MlError::Malformed {
+                endpoint: url.to_owned(),
+                what: e,
+            })?;
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| MlError::Malformed {
                 endpoint: url.to_owned(),

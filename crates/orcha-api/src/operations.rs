@@ -15,7 +15,10 @@
 //! `kind` says where the one argument travels over HTTP (over Tauri it is always the command
 //! argument `arg`): `query` (a DTO from the query string), `body` (a JSON body), `path` (the
 //! `{arg}` path segment) or `param` (one query value with a default). The table names the state
-//! binding once (`state = state;`) because macro hygiene would otherwise hide it from the calls.
+//! binding once (`state = state;`) because macro hygiene would otherwise hide it from the calls;
+//! likewise the `Actor` of the front door (`actor = actor;`), which every operation that changes
+//! state records in the audit log: an expansion binds it (`let actor = Actor::Api;` in
+//! `orcha-server`, `Actor::Desktop` in `src-tauri`).
 //! Types are written bare: an expansion site has `orcha_api::dto::*` and `orcha_api::ops` in scope.
 //!
 //! Not in the table, on purpose: the event stream (a WebSocket over HTTP, Tauri events on the
@@ -27,12 +30,13 @@ use ts_rs::TS;
 
 use crate::dto::*;
 
-/// Calls `$m! { state = state; entries… }` with every API operation (see the module docs).
+/// Calls `$m! { state = state; actor = actor; entries… }` with every API operation (see the module docs).
 #[macro_export]
 macro_rules! for_each_operation {
     ($m:ident) => {
         $m! {
             state = state;
+            actor = actor;
             /// The overview: node counts, the ML engine, automation and the next cycle.
             status() -> StatusDto, GET "/status" => ops::status(state);
             /// Every configured node with its last poll, health and capabilities.
@@ -53,46 +57,46 @@ macro_rules! for_each_operation {
             /// Open alerts, and cleared ones when asked.
             alerts(query q: AlertQuery) -> Vec<AlertDto>, GET "/alerts" => ops::alerts(state, q);
             /// Marks an alert as seen; it stays open until its condition clears.
-            acknowledge_alert(path id: i64) -> (), POST "/alerts/{id}/ack" => ops::acknowledge_alert(state, id);
+            acknowledge_alert(path id: i64) -> (), POST "/alerts/{id}/ack" => ops::acknowledge_alert(state, id, actor);
             /// Every notification channel: configured or not, and how its last send went.
             alert_channels() -> Vec<AlertChannelDto>, GET "/alerts/channels" => ops::alert_channels(state);
             /// Sends a test alert to every configured channel; answers each channel's result.
-            send_test_alert() -> Vec<AlertChannelDto>, POST "/alerts/test" => ops::send_test_alert(state);
+            send_test_alert() -> Vec<AlertChannelDto>, POST "/alerts/test" => ops::send_test_alert(state, actor);
             /// Whether an alert channel's credential is stored (never the credential).
             alert_secret_status(path key: String) -> SecretStatusDto,
                 GET "/alerts/secrets/{key}" => ops::alert_secret_status(state, key);
             /// Stores an alert channel's credential in the keyring.
             set_alert_secret(body req: SetSecretRequest) -> SecretStatusDto,
-                PUT "/alerts/secrets" => ops::set_alert_secret(state, req);
+                PUT "/alerts/secrets" => ops::set_alert_secret(state, req, actor);
             /// Removes an alert channel's credential from the keyring.
             delete_alert_secret(path key: String) -> SecretStatusDto,
-                DELETE "/alerts/secrets/{key}" => ops::delete_alert_secret(state, key);
+                DELETE "/alerts/secrets/{key}" => ops::delete_alert_secret(state, key, actor);
             /// The editable settings as saved, and which of them wait for a restart.
             settings() -> SettingsDto, GET "/settings" => ops::settings(state);
             /// Checks and saves the settings into the config file; says what took effect and what waits.
             update_settings(body req: SettingsValuesDto) -> SettingsSavedDto,
-                PUT "/settings" => ops::update_settings(state, req);
+                PUT "/settings" => ops::update_settings(state, req, actor);
             /// Starts an optimization cycle now instead of at the next interval.
-            run_cycle_now() -> (), POST "/cycle" => ops::run_cycle_now(state);
+            run_cycle_now() -> (), POST "/cycle" => ops::run_cycle_now(state, actor);
             /// Pauses or resumes automation (audited before it takes effect).
-            set_paused(body req: PauseRequest) -> StatusDto, PUT "/automation" => ops::set_paused(state, req);
+            set_paused(body req: PauseRequest) -> StatusDto, PUT "/automation" => ops::set_paused(state, req, actor);
             /// Current vs proposed allocation per node, from the newest plan.
             allocation() -> AllocationDto, GET "/allocation" => ops::allocation(state);
             /// Applies a recommended (dry-run) plan now, through the nodes' enforcement backends.
             approve_plan(body req: ApprovePlanRequest) -> ApplyResultDto,
-                POST "/allocation/approve" => ops::approve_plan(state, req);
+                POST "/allocation/approve" => ops::approve_plan(state, req, actor);
             /// Opts one node in or out of automatic apply (audited before it takes effect).
             set_auto_apply(body req: AutoApplyRequest) -> AutoApplyRequest,
-                PUT "/allocation/auto-apply" => ops::set_auto_apply(state, req);
+                PUT "/allocation/auto-apply" => ops::set_auto_apply(state, req, actor);
             /// Values an edited allocation without applying anything.
             what_if(body req: WhatIfRequest) -> WhatIfDto, POST "/allocation/what-if" => ops::what_if(state, req);
             /// Whether a node's credential is stored (never the credential).
             secret_status(path key: String) -> SecretStatusDto, GET "/secrets/{key}" => ops::secret_status(state, key);
             /// Stores a node's credential in the keyring.
-            set_secret(body req: SetSecretRequest) -> SecretStatusDto, PUT "/secrets" => ops::set_secret(state, req);
+            set_secret(body req: SetSecretRequest) -> SecretStatusDto, PUT "/secrets" => ops::set_secret(state, req, actor);
             /// Removes a node's credential from the keyring.
             delete_secret(path key: String) -> SecretStatusDto,
-                DELETE "/secrets/{key}" => ops::delete_secret(state, key);
+                DELETE "/secrets/{key}" => ops::delete_secret(state, key, actor);
             /// The newest stored earnings forecast of one node (hourly p10/p50/p90, an estimate).
             forecast(query q: ForecastQuery) -> ForecastDto,
                 GET "/forecast" => ops::forecast(state, &q.node, q.hours);
@@ -205,7 +209,7 @@ fn typescript_name<T: TS>() -> String {
 }
 
 macro_rules! operation_specs {
-    (state = $st:ident; $(
+    (state = $st:ident; actor = $ac:ident; $(
         $(#[doc = $doc:literal])*
         $name:ident ( $($kind:ident $arg:ident : $argty:ty $(= $default:expr)?)? ) -> $resp:ty,
         $method:ident $path:literal => $call:expr;

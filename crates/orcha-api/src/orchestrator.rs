@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 pub use crate::cycle::run_cycle;
 pub use crate::poll::PollOutcome;
 use crate::state::{AppState, NodeRuntime};
+use crate::supervisor::{supervise, Backoff};
 
 /// Polls one node once and runs the alert rules on the outcome: what every poll task does.
 pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
@@ -48,58 +49,90 @@ impl OrchestratorHandle {
     }
 }
 
-/// Starts the polling tasks and the cycle loop.
+/// Starts the polling tasks, the price feed and the cycle loop, each under a supervisor that
+/// restarts it after a panic (see `crate::supervisor`).
 pub fn spawn(state: Arc<AppState>, cancel: CancellationToken) -> OrchestratorHandle {
+    spawn_with(state, cancel, Backoff::default())
+}
+
+/// `spawn` with a chosen restart back-off (tests use a short one).
+pub fn spawn_with(
+    state: Arc<AppState>,
+    cancel: CancellationToken,
+    backoff: Backoff,
+) -> OrchestratorHandle {
     let mut tasks = JoinSet::new();
+    let metrics = state.metrics.clone();
     for node in state.nodes.clone() {
-        let (state, cancel) = (Arc::clone(&state), cancel.clone());
-        tasks.spawn(async move {
-            let mut tick = tokio::time::interval(node.config.poll_interval);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = cancel.cancelled() => break,
-                    _ = tick.tick() => {
-                        tokio::select! {
-                            _ = cancel.cancelled() => break,
-                            _ = poll_node(&state, &node) => {}
-                        }
-                    }
-                }
-            }
-        });
+        let (s, c) = (Arc::clone(&state), cancel.clone());
+        tasks.spawn(supervise(
+            format!("poll:{}", node.config.id),
+            metrics.clone(),
+            cancel.clone(),
+            backoff,
+            move || poll_loop(Arc::clone(&s), Arc::clone(&node), c.clone()),
+        ));
     }
     // The price refresher lives and stops with the loop, like the pollers.
-    tasks.spawn(crate::prices::run(Arc::clone(&state), cancel.clone()));
-    let (state, cancel) = (Arc::clone(&state), cancel.clone());
-    let cancel_for_handle = cancel.clone();
-    tasks.spawn(async move {
-        let period = Duration::from_secs(state.config.orchestrator.optimization_interval);
-        let mut tick = tokio::time::interval(period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // The first tick fires at once; let the pollers deliver a first reading before a cycle.
-        tick.tick().await;
-        loop {
-            state.set_next_cycle_at(Some(
-                state.clock.now() + chrono::Duration::from_std(period).unwrap_or_default(),
-            ));
-            let trigger = tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = tick.tick() => "interval",
-                _ = state.cycle_now.notified() => "manual",
-            };
-            let run = run_cycle(&state, trigger);
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                r = run => if let Err(e) = r {
-                    tracing::error!(error = %e, "Optimization cycle failed.");
+    let (s, c) = (Arc::clone(&state), cancel.clone());
+    tasks.spawn(supervise(
+        "prices".to_owned(),
+        metrics.clone(),
+        cancel.clone(),
+        backoff,
+        move || crate::prices::run(Arc::clone(&s), c.clone()),
+    ));
+    let (s, c) = (Arc::clone(&state), cancel.clone());
+    tasks.spawn(supervise(
+        "cycle".to_owned(),
+        metrics,
+        cancel.clone(),
+        backoff,
+        move || cycle_loop(Arc::clone(&s), c.clone()),
+    ));
+    OrchestratorHandle { cancel, tasks }
+}
+
+async fn poll_loop(state: Arc<AppState>, node: Arc<NodeRuntime>, cancel: CancellationToken) {
+    let mut tick = tokio::time::interval(node.config.poll_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tick.tick() => {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = poll_node(&state, &node) => {}
                 }
             }
         }
-        state.set_next_cycle_at(None);
-    });
-    OrchestratorHandle {
-        cancel: cancel_for_handle,
-        tasks,
     }
+}
+
+async fn cycle_loop(state: Arc<AppState>, cancel: CancellationToken) {
+    // An apply the process (or this task) died in is undone before anything else is decided.
+    crate::cycle::apply::reconcile(&state).await;
+    let period = Duration::from_secs(state.config.orchestrator.optimization_interval);
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick fires at once; let the pollers deliver a first reading before a cycle.
+    tick.tick().await;
+    loop {
+        state.set_next_cycle_at(Some(
+            state.clock.now() + chrono::Duration::from_std(period).unwrap_or_default(),
+        ));
+        let trigger = tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tick.tick() => "interval",
+            _ = state.cycle_now.notified() => "manual",
+        };
+        let run = run_cycle(&state, trigger);
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            r = run => if let Err(e) = r {
+                tracing::error!(error = %e, "Optimization cycle failed.");
+            }
+        }
+    }
+    state.set_next_cycle_at(None);
 }

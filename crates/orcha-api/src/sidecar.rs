@@ -132,7 +132,22 @@ pub async fn supervise(state: Arc<AppState>, config: SidecarConfig, cancel: Canc
 
 /// Starts one engine process and watches it; returns whether it ever became healthy. The child
 /// is stopped before this returns (or killed on drop if this future is dropped).
+/// A fresh secret for one engine start: 32 random bytes from the OS, hex-encoded.
+fn new_secret() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| format!("no randomness for the engine's secret: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 async fn run_once(state: &AppState, config: &SidecarConfig, cancel: &CancellationToken) -> bool {
+    let secret = match new_secret() {
+        Ok(s) => s,
+        Err(e) => {
+            state.report_ml_status(false, e);
+            return false;
+        }
+    };
     let mut child = match Command::new(&config.command)
         // `--exit-with-parent`: a killed app cannot stop its child, so the engine watches for it.
         .args([
@@ -144,6 +159,8 @@ async fn run_once(state: &AppState, config: &SidecarConfig, cancel: &Cancellatio
             "--exit-with-parent",
         ])
         .env("ORCHA_ML_MODEL_DIR", &config.model_dir)
+        // Through the environment, never argv: other local users can read a process's argv.
+        .env("ORCHA_ML_SECRET", &secret)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -196,6 +213,7 @@ async fn run_once(state: &AppState, config: &SidecarConfig, cancel: &Cancellatio
     let stdout_task =
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let base = format!("http://127.0.0.1:{port}");
+    state.ml.set_secret(Some(secret));
     state.ml.set_base(Some(base.clone()));
     tracing::info!(pid, %base, "ML engine started.");
 

@@ -14,6 +14,7 @@ use orcha_core::{Clock, HealthStatus, ProtocolAdapter, ResourceMetrics};
 use orcha_store::{Store, StoreError};
 use tokio::sync::{broadcast, Notify};
 
+use crate::bound_secrets::HostBoundSecrets;
 use crate::dto::{Event, MlStatusDto, PollDto};
 use crate::error::DbError;
 use crate::metrics::Metrics;
@@ -62,7 +63,10 @@ impl NodeRuntime {
 pub struct AppState {
     pub config: Config,
     store: Arc<Mutex<Store>>,
+    /// The credential store every operation reads and writes: `credentials`, host-bound.
     pub secrets: Arc<dyn SecretStore>,
+    /// The same store as `secrets`, for re-binding credentials when endpoints change.
+    pub credentials: Arc<HostBoundSecrets>,
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
     pub nodes: Vec<Arc<NodeRuntime>>,
@@ -85,6 +89,9 @@ pub struct AppState {
     pub notifications: Arc<Notifications>,
     /// Where settings are saved, and what was saved since the start.
     pub settings: SettingsFile,
+    /// One apply at a time: the cycle's apply step, an approved plan and the start-up
+    /// reconciliation all take it (see `cycle::apply::ApplyPermit`).
+    pub apply_lock: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -111,6 +118,9 @@ pub struct AppParts {
 impl AppState {
     pub fn new(parts: AppParts) -> Arc<AppState> {
         let (events, _) = broadcast::channel(1024);
+        // Credentials go only to the host they were entered for (see `crate::bound_secrets`).
+        let credentials = HostBoundSecrets::for_config(parts.secrets, &parts.config);
+        let secrets: Arc<dyn SecretStore> = credentials.clone();
         let ml_detail = if parts.ml.base().is_some() {
             "not checked yet"
         } else {
@@ -118,7 +128,7 @@ impl AppState {
         };
         let prices = PriceBook::from_config(
             &parts.config,
-            Arc::clone(&parts.secrets),
+            Arc::clone(&secrets),
             Arc::clone(&parts.clock),
             parts.demo,
         );
@@ -131,7 +141,8 @@ impl AppState {
             }),
             config: parts.config,
             store: Arc::new(Mutex::new(parts.store)),
-            secrets: parts.secrets,
+            secrets,
+            credentials,
             clock: parts.clock,
             metrics: parts.metrics,
             nodes: parts.nodes,
@@ -145,6 +156,7 @@ impl AppState {
             allocation: Controls::default(),
             notifications: Arc::default(),
             settings: SettingsFile::default(),
+            apply_lock: tokio::sync::Mutex::new(()),
         })
     }
 

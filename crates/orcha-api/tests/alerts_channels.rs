@@ -161,7 +161,9 @@ async fn every_channel_sends_exactly_the_expected_request() {
     );
     let state = Arc::clone(&app.state);
 
-    let result = orcha_api::ops::send_test_alert(&state).await.unwrap();
+    let result = orcha_api::ops::send_test_alert(&state, orcha_api::Actor::Api)
+        .await
+        .unwrap();
     for ch in ["ntfy", "webhook", "discord", "telegram", "email"] {
         let s = status(&result, ch);
         assert!(s.configured, "{ch}");
@@ -272,7 +274,9 @@ async fn a_failing_or_slow_channel_blocks_nothing_and_its_error_is_visible() {
     );
     let state = Arc::clone(&app.state);
     let started = Instant::now();
-    let result = orcha_api::ops::send_test_alert(&state).await.unwrap();
+    let result = orcha_api::ops::send_test_alert(&state, orcha_api::Actor::Api)
+        .await
+        .unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(8),
         "{:?}",
@@ -364,6 +368,7 @@ async fn channel_credentials_have_their_own_validated_names() {
             key: "alerts:telegram/token".into(),
             value: "1:abc".into(),
         },
+        orcha_api::Actor::Api,
     )
     .await
     .unwrap();
@@ -380,6 +385,7 @@ async fn channel_credentials_have_their_own_validated_names() {
                 key: bad.into(),
                 value: "x".into(),
             },
+            orcha_api::Actor::Api,
         )
         .await
         .unwrap_err();
@@ -387,12 +393,18 @@ async fn channel_credentials_have_their_own_validated_names() {
     }
     let audit = state.db(|s| s.count_config_audit()).await.unwrap();
     assert_eq!(audit, 1);
-    let gone = orcha_api::ops::delete_alert_secret(&state, "alerts:telegram/token".into())
-        .await
-        .unwrap();
+    let gone = orcha_api::ops::delete_alert_secret(
+        &state,
+        "alerts:telegram/token".into(),
+        orcha_api::Actor::Api,
+    )
+    .await
+    .unwrap();
     assert!(!gone.stored);
     // Without any channel, a test alert is a clear error.
-    let e = orcha_api::ops::send_test_alert(&state).await.unwrap_err();
+    let e = orcha_api::ops::send_test_alert(&state, orcha_api::Actor::Api)
+        .await
+        .unwrap_err();
     assert!(e.message.contains("no alert channel"), "{}", e.message);
 }
 

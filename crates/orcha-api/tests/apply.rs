@@ -356,6 +356,7 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
         ApprovePlanRequest {
             decision_id: ev.decision_id,
         },
+        orcha_api::Actor::Desktop,
     )
     .await
     .unwrap();
@@ -367,6 +368,7 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
         ApprovePlanRequest {
             decision_id: done.decision_id,
         },
+        orcha_api::Actor::Desktop,
     )
     .await
     .unwrap_err();
@@ -379,6 +381,7 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
             node: "golem:a".into(),
             enabled: true,
         },
+        orcha_api::Actor::Desktop,
     )
     .await
     .unwrap();
@@ -395,6 +398,7 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
             node: "golem:zz".into(),
             enabled: true,
         },
+        orcha_api::Actor::Desktop,
     )
     .await
     .unwrap_err();

@@ -140,4 +140,21 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE config_audit ADD COLUMN hash TEXT;
     "#,
+    // 4: the apply journal: a row is written before an apply touches any node and closed after
+    // the read-back, so an apply cut short by a crash is found (state `started`) and rolled back
+    // to `previous` at the next start.
+    r#"
+    CREATE TABLE apply_journal (
+        id          INTEGER PRIMARY KEY,
+        decision_id INTEGER,
+        actor       TEXT NOT NULL,
+        plan        TEXT NOT NULL,             -- JSON: node -> amounts being written
+        previous    TEXT NOT NULL,             -- JSON: node -> amounts before, restored on rollback
+        state       TEXT NOT NULL,             -- started | done | rolled_back | reconciled
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER,
+        detail      TEXT
+    ) STRICT;
+    CREATE INDEX apply_journal_state ON apply_journal (state);
+    "#,
 ];

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from orcha_ml import __version__, errors
 from orcha_ml.api import AppState, router
+from orcha_ml.auth import AuthMiddleware
 from orcha_ml.forecast.registry import ModelStore
 from orcha_ml.settings import Settings
 from orcha_ml.training import JobManager
@@ -57,5 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(AuthMiddleware)  # bearer secret + Host check (orcha_ml.auth)
     app.include_router(router)
     return app

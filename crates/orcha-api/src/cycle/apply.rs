@@ -12,11 +12,13 @@ use std::time::Duration;
 use orcha_core::event::StepOutcome;
 use orcha_core::{HealthStatus, NodeId, ResourceKind};
 use orcha_enforce::{EnforceError, Limits};
+use serde_json::Value;
 
 use super::evaluate::Evaluation;
 pub use super::routes::{routes, Routes};
+use crate::actor::Actor;
 use crate::dto::{AlertDto, AmountsMap, AppliedResultDto, Event, NodeApplyDto, RollbackDto};
-use crate::policy::{amounts_json, Amounts};
+use crate::policy::{amounts_from_json, amounts_json, Amounts};
 use crate::state::{AppState, NodeRuntime};
 use crate::timeout::bounded;
 
@@ -157,8 +159,64 @@ async fn audit(
         .map_err(|e| format!("audit log not writable: {}", e))
 }
 
-/// Applies `changes` node by node as one transaction (see the module docs).
+/// Proof that the caller holds the global apply lock (`AppState::apply_lock`): one apply at a
+/// time, whoever started it.
+pub type ApplyPermit<'a> = tokio::sync::MutexGuard<'a, ()>;
+
+/// Applies `changes` node by node as one transaction (see the module docs), taking the apply
+/// lock for its duration.
 pub async fn transact(
+    state: &AppState,
+    decision_id: i64,
+    actor: &str,
+    changes: &[NodeChange],
+) -> ApplyReport {
+    let permit = state.apply_lock.lock().await;
+    transact_locked(state, &permit, decision_id, actor, changes).await
+}
+
+/// `transact` for a caller that already holds the apply lock (it judged the plan under it).
+pub async fn transact_locked(
+    state: &AppState,
+    _permit: &ApplyPermit<'_>,
+    decision_id: i64,
+    actor: &str,
+    changes: &[NodeChange],
+) -> ApplyReport {
+    // The journal row comes before anything else: a crash from here on is undone at start-up.
+    let entries = changes
+        .iter()
+        .map(|c| (c.node.to_string(), &c.before, &c.after));
+    let journal_id = match super::journal::begin(state, decision_id, actor, entries).await {
+        Ok(id) => id,
+        Err(e) => return finish(state, decision_id, refused(e)).await,
+    };
+    let report = journaled(state, decision_id, actor, changes).await;
+    let outcome = match report.status {
+        "applied" => "done",
+        other => other,
+    };
+    super::journal::finish(state, journal_id, outcome, &report.detail).await;
+    report
+}
+
+fn refused(e: String) -> ApplyReport {
+    ApplyReport {
+        status: "refused",
+        detail: e.clone(),
+        applied_result: AppliedResultDto {
+            actor: None,
+            at: None,
+            error: Some(e),
+            failed_node: None,
+            nodes: None,
+            status: "refused".to_owned(),
+        },
+        rollback: None,
+    }
+}
+
+async fn journaled(
     state: &AppState,
     decision_id: i64,
     actor: &str,
@@ -168,24 +226,7 @@ pub async fn transact(
     // The audit rows come first: if they cannot be written, nothing is touched.
     for c in changes {
         if let Err(e) = audit(state, actor, &c.node, &c.before, &c.after).await {
-            return finish(
-                state,
-                decision_id,
-                ApplyReport {
-                    status: "refused",
-                    detail: e.clone(),
-                    applied_result: AppliedResultDto {
-                        actor: None,
-                        at: None,
-                        error: Some(e.clone()),
-                        failed_node: None,
-                        nodes: None,
-                        status: "refused".to_owned(),
-                    },
-                    rollback: None,
-                },
-            )
-            .await;
+            return finish(state, decision_id, refused(e)).await;
         }
     }
     let mut done: Vec<(&NodeChange, NodeApplyDto)> = Vec::new();
@@ -407,9 +448,87 @@ pub async fn run(state: &AppState, _cycle: i64, evaluation: &Evaluation) -> Step
     if changes.is_empty() {
         return StepOutcome::Skipped("the plan changes nothing".to_owned());
     }
-    let report = transact(state, evaluation.decision_id, "orchestrator", &changes).await;
+    let permit = state.apply_lock.lock().await;
+    let report = transact_locked(
+        state,
+        &permit,
+        evaluation.decision_id,
+        Actor::Orchestrator.as_str(),
+        &changes,
+    )
+    .await;
+    drop(permit);
     match report.status {
         "applied" => StepOutcome::Done(report.detail),
         _ => StepOutcome::Failed(report.detail),
     }
+}
+
+/// Rolls back every apply a crash left `started` in the journal (`super::journal`) to the
+/// previous allocation it recorded, through the same backends; marks it `reconciled`, audited.
+/// Returns how many were reconciled.
+///
+/// Takes the apply lock, so it never races a live apply.
+pub async fn reconcile(state: &AppState) -> usize {
+    let _permit = state.apply_lock.lock().await;
+    let open = match state.db(|s| s.journal(Some("started"), 100)).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "Could not read the apply journal.");
+            return 0;
+        }
+    };
+    let mut n = 0;
+    for row in open {
+        let previous: BTreeMap<String, Value> =
+            serde_json::from_str(&row.previous).unwrap_or_default();
+        let mut errors = Vec::new();
+        let mut restored = Vec::new();
+        for (id, amounts) in &previous {
+            let (Some(node), Ok(amounts)) = (state.node(id), amounts_from_json(amounts)) else {
+                errors.push(format!(
+                    "{id}: not configured or unreadable previous allocation"
+                ));
+                continue;
+            };
+            // Written back without a restart: the knobs' values are what matter, and a restart
+            // the crashed apply never did is not owed.
+            match enforce(state, node, &amounts, false).await {
+                Ok(_) => restored.push(id.clone()),
+                Err(p) => errors.push(p.error),
+            }
+        }
+        let detail = if errors.is_empty() {
+            format!(
+                "interrupted apply rolled back at start-up: {} node(s) restored",
+                restored.len()
+            )
+        } else {
+            format!(
+                "interrupted apply: restored {} node(s); failed: {}",
+                restored.len(),
+                errors.join("; ")
+            )
+        };
+        tracing::warn!(journal = row.id, "{detail}");
+        let at = state.clock.now();
+        let (key, d) = (format!("apply_journal:{}", row.id), detail.clone());
+        let audited = state
+            .db(move |s| {
+                s.audit_config(
+                    at,
+                    Actor::Orchestrator.as_str(),
+                    &key,
+                    Some("started"),
+                    Some("reconciled"),
+                )?;
+                s.journal_finish(row.id, "reconciled", at, &d)
+            })
+            .await;
+        if let Err(e) = audited {
+            tracing::error!(journal = row.id, error = %e, "Could not record the reconciliation.");
+        }
+        n += 1;
+    }
+    n
 }

@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod evaluate;
+pub mod journal;
 pub mod monitor;
 pub mod optimize;
 pub mod plan;

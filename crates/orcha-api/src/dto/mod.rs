@@ -18,6 +18,10 @@ mod settings;
 pub use settings::*;
 mod prices;
 pub use prices::*;
+mod audit;
+pub use audit::*;
+mod bindings;
+pub use bindings::typescript_bindings;
 
 /// The closed set of error codes the UI may branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -616,88 +620,4 @@ pub fn step_dto(cycle: i64, step: CycleStep, outcome: &StepOutcome, at: DateTime
         detail: outcome.detail().to_owned(),
         at,
     }
-}
-
-/// The TypeScript declarations of every DTO, in a stable order, as committed in
-/// `ui/src/bindings.ts`.
-pub fn typescript_bindings() -> String {
-    let decls = [
-        ErrorCode::decl(),
-        ApiError::decl(),
-        MoneyDto::decl(),
-        HealthState::decl(),
-        HealthDto::decl(),
-        EarningsFigureDto::decl(),
-        MetricValueDto::decl(),
-        CapabilityDto::decl(),
-        PollDto::decl(),
-        NodeDto::decl(),
-        MlStatusDto::decl(),
-        StepDto::decl(),
-        CycleDto::decl(),
-        StatusDto::decl(),
-        PointDto::decl(),
-        SeriesDto::decl(),
-        SeriesQuery::decl(),
-        EarningsHistoryQuery::decl(),
-        EarningsPointDto::decl(),
-        EarningsHistoryDto::decl(),
-        DecisionDto::decl(),
-        AppliedResultDto::decl(),
-        NodeApplyDto::decl(),
-        RollbackDto::decl(),
-        AlertDto::decl(),
-        AlertQuery::decl(),
-        AlertChannelDto::decl(),
-        AlertNotificationDto::decl(),
-        SecretStatusDto::decl(),
-        SetSecretRequest::decl(),
-        PauseRequest::decl(),
-        SampleEventDto::decl(),
-        EarningsEventDto::decl(),
-        HealthEventDto::decl(),
-        PollFailedEventDto::decl(),
-        AutomationEventDto::decl(),
-        ResourceAmountDto::decl(),
-        NodeAllocationDto::decl(),
-        AllocationDto::decl(),
-        ApprovePlanRequest::decl(),
-        ApplyResultDto::decl(),
-        AutoApplyRequest::decl(),
-        NodeAmountsDto::decl(),
-        WhatIfRequest::decl(),
-        WhatIfDto::decl(),
-        NodeEndpointDto::decl(),
-        UrlSettingDto::decl(),
-        ProtocolSettingsDto::decl(),
-        BudgetSettingsDto::decl(),
-        IntervalSettingsDto::decl(),
-        AlertSettingsDto::decl(),
-        SettingsValuesDto::decl(),
-        SettingsDto::decl(),
-        SettingsSavedDto::decl(),
-        PriceFreshness::decl(),
-        PriceDto::decl(),
-        PricesDto::decl(),
-        FiatAmountDto::decl(),
-        WindowEarningsDto::decl(),
-        NodeEarningsTotalsDto::decl(),
-        OverallEarningsDto::decl(),
-        EarningsTotalsDto::decl(),
-        ForecastQuery::decl(),
-        ForecastPointDto::decl(),
-        ForecastDto::decl(),
-        Event::decl(),
-    ];
-    let mut out = String::from(
-        "// Generated from the Rust DTOs in crates/orcha-api/src/dto.rs. Do not edit by hand:\n// run `UPDATE_BINDINGS=1 cargo test -p orcha-api --test bindings` to regenerate.\n\n",
-    );
-    for d in decls {
-        out.push_str("export ");
-        out.push_str(&d);
-        out.push_str("\n\n");
-    }
-    out.truncate(out.trim_end().len());
-    out.push('\n');
-    out
 }

@@ -7,6 +7,7 @@ use orcha_core::secret::SecretKey;
 use super::secrets::remove_secret;
 
 use super::secrets::store_secret;
+use crate::actor::Actor;
 use crate::dto::convert::alert_dto;
 use crate::dto::*;
 use crate::state::AppState;
@@ -20,9 +21,23 @@ pub async fn alerts(state: &Arc<AppState>, q: AlertQuery) -> Result<Vec<AlertDto
         .collect())
 }
 
-pub async fn acknowledge_alert(state: &Arc<AppState>, id: i64) -> Result<(), ApiError> {
+pub async fn acknowledge_alert(
+    state: &Arc<AppState>,
+    id: i64,
+    actor: Actor,
+) -> Result<(), ApiError> {
     let at = state.clock.now();
-    if state.db(move |s| s.acknowledge_alert(id, at)).await? {
+    let acked = state
+        .db(move |s| {
+            let acked = s.acknowledge_alert(id, at)?;
+            if acked {
+                let key = format!("alert:{id}");
+                s.audit_config(at, actor.as_str(), &key, Some("open"), Some("acknowledged"))?;
+            }
+            Ok(acked)
+        })
+        .await?;
+    if acked {
         Ok(())
     } else {
         Err(ApiError::not_found(format!(
@@ -37,7 +52,14 @@ pub async fn alert_channels(state: &Arc<AppState>) -> Result<Vec<AlertChannelDto
 }
 
 /// Sends a test alert to every configured channel and reports how each one did.
-pub async fn send_test_alert(state: &Arc<AppState>) -> Result<Vec<AlertChannelDto>, ApiError> {
+pub async fn send_test_alert(
+    state: &Arc<AppState>,
+    actor: Actor,
+) -> Result<Vec<AlertChannelDto>, ApiError> {
+    let at = state.clock.now();
+    state
+        .db(move |s| s.audit_config(at, actor.as_str(), "alerts.test", None, Some("sent")))
+        .await?;
     Ok(crate::alerts::send_test(state).await?)
 }
 
@@ -58,16 +80,18 @@ fn alert_secret_key(key: &str) -> Result<SecretKey, ApiError> {
 pub async fn set_alert_secret(
     state: &Arc<AppState>,
     req: SetSecretRequest,
+    actor: Actor,
 ) -> Result<SecretStatusDto, ApiError> {
     let k = alert_secret_key(&req.key)?;
-    store_secret(state, req.key, k, req.value).await
+    store_secret(state, req.key, k, req.value, actor).await
 }
 
 /// Removes an alert channel credential from the keyring; audited.
 pub async fn delete_alert_secret(
     state: &Arc<AppState>,
     key: String,
+    actor: Actor,
 ) -> Result<SecretStatusDto, ApiError> {
     let k = alert_secret_key(&key)?;
-    remove_secret(state, key, k).await
+    remove_secret(state, key, k, actor).await
 }

@@ -6,6 +6,7 @@ use orcha_core::NodeId;
 use orcha_store::from_ms;
 
 use super::parse_node;
+use crate::actor::Actor;
 use crate::dto::*;
 use crate::state::AppState;
 
@@ -203,7 +204,11 @@ async fn judge_proposal(
 pub async fn approve_plan(
     state: &Arc<AppState>,
     req: ApprovePlanRequest,
+    actor: Actor,
 ) -> Result<ApplyResultDto, ApiError> {
+    // Held from the judgement to the end of the apply, so no other apply changes the nodes
+    // between the two; every await under it is part of this approval.
+    let permit = state.apply_lock.lock().await;
     let id = req.decision_id;
     let recent = state.db(|s| s.decisions(200)).await?;
     let d = recent
@@ -269,7 +274,10 @@ pub async fn approve_plan(
         verdict_detail: Some(v),
     };
     let changes = crate::cycle::apply::changes_of(&evaluation);
-    let report = crate::cycle::apply::transact(state, new_id, "operator", &changes).await;
+    let report =
+        crate::cycle::apply::transact_locked(state, &permit, new_id, actor.as_str(), &changes)
+            .await;
+    drop(permit);
     Ok(ApplyResultDto {
         decision_id: new_id,
         status: report.status.to_owned(),
@@ -281,6 +289,7 @@ pub async fn approve_plan(
 pub async fn set_auto_apply(
     state: &Arc<AppState>,
     req: AutoApplyRequest,
+    actor: Actor,
 ) -> Result<AutoApplyRequest, ApiError> {
     let node = parse_node(state, "node", &req.node)?;
     let before = state
@@ -295,7 +304,7 @@ pub async fn set_auto_apply(
     // The audit row comes first: it is also what restores the switch after a restart, so a
     // switch that could not be recorded is not flipped.
     state
-        .db(move |s| s.audit_config(at, "operator", &key, Some(&old), Some(&new)))
+        .db(move |s| s.audit_config(at, actor.as_str(), &key, Some(&old), Some(&new)))
         .await?;
     state.allocation.set_auto_apply(&node, req.enabled);
     Ok(req)

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use orcha_store::from_ms;
 
+use crate::actor::Actor;
 use crate::dto::*;
 use crate::state::AppState;
 
@@ -61,19 +62,33 @@ pub async fn latest_cycle(state: &Arc<AppState>) -> Result<Option<CycleDto>, Api
 }
 
 /// Asks the orchestrator to run a cycle now; it runs in the loop, not in the request.
-// Every operation is async so both front doors wrap them the same way.
-#[allow(clippy::unused_async)]
-pub async fn run_cycle_now(state: &Arc<AppState>) -> Result<(), ApiError> {
+pub async fn run_cycle_now(state: &Arc<AppState>, actor: Actor) -> Result<(), ApiError> {
+    let at = state.clock.now();
+    state
+        .db(move |s| s.audit_config(at, actor.as_str(), "cycle.run_now", None, Some("requested")))
+        .await?;
     state.cycle_now.notify_one();
     Ok(())
 }
 
-pub async fn set_paused(state: &Arc<AppState>, req: PauseRequest) -> Result<StatusDto, ApiError> {
+pub async fn set_paused(
+    state: &Arc<AppState>,
+    req: PauseRequest,
+    actor: Actor,
+) -> Result<StatusDto, ApiError> {
     let at = state.clock.now();
     let (old, new) = (state.paused().to_string(), req.paused.to_string());
     // Recorded before it takes effect: the audit log is what restores the switch on restart.
     state
-        .db(move |s| s.audit_config(at, "operator", "automation.paused", Some(&old), Some(&new)))
+        .db(move |s| {
+            s.audit_config(
+                at,
+                actor.as_str(),
+                "automation.paused",
+                Some(&old),
+                Some(&new),
+            )
+        })
         .await?;
     state.set_paused(req.paused);
     state.publish(Event::Automation(AutomationEventDto {

@@ -14,6 +14,9 @@ use crate::dto::ApiError;
 pub use crate::dto::convert::alert_dto;
 use crate::state::AppState;
 
+mod audit;
+pub use audit::{audit_log, audit_verify};
+
 mod alerts;
 pub use alerts::{
     acknowledge_alert, alert_channels, alerts, delete_alert_secret, send_test_alert,

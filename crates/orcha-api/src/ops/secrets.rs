@@ -6,6 +6,7 @@ use orcha_core::secret::SecretKey;
 use orcha_core::secret::Sensitive;
 use orcha_core::NodeId;
 
+use crate::actor::Actor;
 use crate::dto::*;
 use crate::state::AppState;
 
@@ -55,9 +56,10 @@ pub async fn secret_status(
 pub async fn set_secret(
     state: &Arc<AppState>,
     req: SetSecretRequest,
+    actor: Actor,
 ) -> Result<SecretStatusDto, ApiError> {
     let k = secret_key(state, &req.key)?;
-    store_secret(state, req.key, k, req.value).await
+    store_secret(state, req.key, k, req.value, actor).await
 }
 
 /// Checks a credential, writes it to the keyring and audits that it changed (never its value).
@@ -66,6 +68,7 @@ pub(super) async fn store_secret(
     key: String,
     k: SecretKey,
     value: String,
+    actor: Actor,
 ) -> Result<SecretStatusDto, ApiError> {
     let value = value.trim().to_owned();
     if value.is_empty() {
@@ -84,7 +87,7 @@ pub(super) async fn store_secret(
         .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
     let (at, audit_key) = (state.clock.now(), format!("secret:{key}"));
     state
-        .db(move |s| s.audit_config(at, "operator", &audit_key, None, Some("<stored>")))
+        .db(move |s| s.audit_config(at, actor.as_str(), &audit_key, None, Some("<stored>")))
         .await?;
     Ok(SecretStatusDto { key, stored: true })
 }
@@ -94,6 +97,7 @@ pub(super) async fn remove_secret(
     state: &Arc<AppState>,
     key: String,
     k: SecretKey,
+    actor: Actor,
 ) -> Result<SecretStatusDto, ApiError> {
     let secrets = Arc::clone(&state.secrets);
     tokio::task::spawn_blocking(move || secrets.delete(&k))
@@ -102,7 +106,7 @@ pub(super) async fn remove_secret(
         .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
     let (at, audit_key) = (state.clock.now(), format!("secret:{key}"));
     state
-        .db(move |s| s.audit_config(at, "operator", &audit_key, Some("<stored>"), None))
+        .db(move |s| s.audit_config(at, actor.as_str(), &audit_key, Some("<stored>"), None))
         .await?;
     Ok(SecretStatusDto { key, stored: false })
 }
@@ -110,7 +114,8 @@ pub(super) async fn remove_secret(
 pub async fn delete_secret(
     state: &Arc<AppState>,
     key: String,
+    actor: Actor,
 ) -> Result<SecretStatusDto, ApiError> {
     let k = secret_key(state, &key)?;
-    remove_secret(state, key, k).await
+    remove_secret(state, key, k, actor).await
 }

@@ -13,6 +13,7 @@
 
 mod checks;
 mod file;
+mod redacted;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 use orcha_core::secret::SecretKey;
 
+use crate::actor::Actor;
 use crate::dto::*;
 pub use crate::settings_file::SettingsFile;
 use crate::state::AppState;
@@ -70,6 +72,12 @@ pub fn restart_required(state: &AppState) -> bool {
     !pending(state, saved.as_ref()).is_empty()
 }
 
+/// The settings with their real values (URL keys included); only for saving.
+fn real_values(state: &AppState) -> SettingsValuesDto {
+    let saved = state.settings.lock().saved.clone();
+    saved.unwrap_or_else(|| values_of(&state.config))
+}
+
 fn settings_dto(state: &AppState) -> SettingsDto {
     let (path, scratch, saved) = {
         let s = state.settings.lock();
@@ -77,7 +85,7 @@ fn settings_dto(state: &AppState) -> SettingsDto {
     };
     SettingsDto {
         restart_required: pending(state, saved.as_ref()),
-        values: saved.unwrap_or_else(|| values_of(&state.config)),
+        values: redacted::hide(saved.unwrap_or_else(|| values_of(&state.config))),
         file: path.map(|p| p.display().to_string()),
         scratch,
     }
@@ -94,10 +102,12 @@ pub async fn settings(state: &Arc<AppState>) -> Result<SettingsDto, ApiError> {
 /// and says which changes wait for a restart. Nothing is written when a check fails.
 pub async fn update_settings(
     state: &Arc<AppState>,
-    req: SettingsValuesDto,
+    mut req: SettingsValuesDto,
+    actor: Actor,
 ) -> Result<SettingsSavedDto, ApiError> {
     let _saving = state.settings.save.lock().await;
-    let shown = settings_dto(state).values;
+    let shown = real_values(state);
+    redacted::restore(&mut req, &shown);
     let before = flatten(&shown);
     let after = flatten(&req);
     // Nodes are added, removed and renamed in the file only; the form edits what is there.
@@ -153,6 +163,11 @@ pub async fn update_settings(
 
     // The operator's file may hold hand edits made since the start; what it now says is the
     // truth. The demo's scratch file holds only the changes, so there the request is.
+    // Credentials follow the saved endpoints: one entered from now on is bound to the new host,
+    // and the old one is not sent there.
+    state
+        .credentials
+        .set_endpoints(crate::bound_secrets::endpoints_of(&written));
     let saved = if scratch { req } else { values_of(&written) };
     state.settings.lock().saved = Some(saved);
 
@@ -185,6 +200,7 @@ pub async fn update_settings(
                         node: id.to_string(),
                         enabled: *on,
                     },
+                    actor,
                 )
                 .await?;
             }
@@ -196,7 +212,9 @@ pub async fn update_settings(
     let audit: Vec<(String, String, String)> = changed
         .iter()
         .map(|f| {
-            let show = |m: &BTreeMap<String, Entry>| get(m, f).map(Setting::display);
+            // URL keys never reach the audit log.
+            let show =
+                |m: &BTreeMap<String, Entry>| get(m, f).map(|v| crate::redact::text(&v.display()));
             (
                 format!("settings:{f}"),
                 show(&before).unwrap_or_default(),
@@ -207,7 +225,7 @@ pub async fn update_settings(
     state
         .db(move |s| {
             for (k, old, new) in &audit {
-                s.audit_config(at, "operator", k, Some(old), Some(new))?;
+                s.audit_config(at, actor.as_str(), k, Some(old), Some(new))?;
             }
             Ok(())
         })
