@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use crate::economics::{Conditions, MarginalValue};
 use crate::faults::{FaultBook, FaultKind, OfflineMode, StorjShape, SurfaceFaults};
 use crate::knobs::{self, HardwareProfile, KnobPaths, StorjKnob};
 use crate::model::{Allocation, Market, GB_PER_GIB};
@@ -26,20 +27,25 @@ pub(crate) use state::{
     Activity, Agreement, GolemState, GrassEpoch, GrassState, Invoice, Payment, StorjDay,
     StorjMonth, StorjState, StreamrState,
 };
-pub use tick::golem_switch_loss;
 use tick::push_finished;
+pub use tick::{golem_switch_loss, storj_ingress_bytes};
 
 /// How long a Golem activity (job) runs before it is invoiced, in simulated minutes.
 pub const JOB_MINUTES: u64 = 30;
 /// How long an issued invoice waits before it is accepted, and an accepted one before it settles.
 const INVOICE_ACCEPT_MINUTES: u64 = 5;
 const INVOICE_SETTLE_MINUTES: u64 = 60;
-/// Storj earnings split between storage, customer egress and repair/audit egress.
-const STORJ_SPLIT: (f64, f64, f64) = (0.6, 0.3, 0.1);
-/// Storj prices in cents per TB (egress, repair/audit) and per TB-month (storage).
-pub const STORJ_PRICE_EGRESS: f64 = 2000.0;
-pub const STORJ_PRICE_REPAIR: f64 = 1000.0;
-pub const STORJ_PRICE_DISK: f64 = 150.0;
+/// A Golem activity's length in hours, over which its start price is amortized.
+pub const JOB_HOURS: f64 = JOB_MINUTES as f64 / 60.0;
+
+/// Storj satellite prices as the node's pricing endpoint reports them: cents per TB of egress
+/// and of repair/audit egress, cents per TB-month stored.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StorjPriceCents {
+    pub egress: u64,
+    pub repair: u64,
+    pub disk: u64,
+}
 
 pub fn index(p: ProtocolId) -> usize {
     match p {
@@ -108,6 +114,7 @@ impl World {
         let storj = StorjState {
             allocated_bytes: alloc.storj_disk_gb * 1e9,
             used_bytes: scenario.storj_used_gb * 1e9,
+            filler_bytes: 0.0,
             online_score: 0.9995,
             started_at: start - Duration::hours(30),
             last_pinged: start,
@@ -438,29 +445,82 @@ impl World {
         )
     }
 
+    /// The market, faults and Storj fill at minute `m`, as the pay rules see them.
+    pub(crate) fn conditions(&mut self, m: u64) -> Conditions {
+        let demand = self.market.demands(m);
+        let factor = ProtocolId::ALL.map(|p| {
+            if self.node_up(p, m) {
+                self.faults.earnings_factor(p, m)
+            } else {
+                0.0
+            }
+        });
+        Conditions {
+            demand,
+            factor,
+            grass_epoch: self.market.grass_epoch_multiplier(m),
+            storj_used_gb: self.storj.used_bytes / 1e9,
+        }
+    }
+
+    /// What one more unit of each resource earns per hour on each node now (the curves).
+    pub fn marginal_values(&mut self) -> Vec<MarginalValue> {
+        let c = self.conditions(self.minute);
+        let s = &self.scenario;
+        s.economics.marginal_values(
+            &s.prices,
+            &c,
+            &self.alloc,
+            self.storj.allocated_bytes / 1e9,
+            JOB_HOURS,
+        )
+    }
+
+    /// The Storj prices the pricing endpoint serves, from the scenario's economics.
+    pub fn storj_price_cents(&self) -> StorjPriceCents {
+        let e = &self.scenario.economics.storj;
+        let cents = |usd: f64| (usd * 100.0).round().max(0.0) as u64;
+        StorjPriceCents {
+            egress: cents(e.egress_usd_per_tb),
+            repair: cents(e.repair_usd_per_tb),
+            disk: cents(e.storage_usd_per_tb_month),
+        }
+    }
+
+    /// Data the Storj node stores and is paid for, GB.
+    pub fn storj_used_gb(&self) -> f64 {
+        self.storj.used_bytes / 1e9
+    }
+
     /// One simulated minute.
     fn tick(&mut self) {
         let m = self.minute;
         let now = self.time_of(m);
+        let c = self.conditions(m);
+        let alloc = self.alloc;
         for p in ProtocolId::ALL {
-            let up = self.node_up(p, m);
-            let factor = if up {
-                self.faults.earnings_factor(p, m)
-            } else {
-                0.0
-            };
-            let usd = if factor > 0.0 {
-                self.market.rate_usd_per_hour(p, m, &self.alloc) * factor / 60.0
-            } else {
-                0.0
-            };
+            let eco = &self.scenario.economics;
+            let rate = eco.rate_usd_per_hour(&self.scenario.prices, p, &c, &alloc, JOB_HOURS);
+            let mut usd = rate / 60.0;
+            if p == ProtocolId::Streamr
+                && m.is_multiple_of(eco.streamr.inspection_minutes.max(1))
+                && !eco.streamr_serving(&c, &alloc)
+            {
+                // A node that cannot keep up with its streams fails the inspection and is
+                // flagged; the reviewers' vote slashes a fraction of the stake.
+                let slash = eco.streamr_slash_usd(&self.scenario.prices);
+                usd -= slash;
+                self.ledger.streamr_slashed_usd += slash;
+                self.ledger.streamr_slashings += 1;
+                self.streamr.slashed_data += eco.streamr.stake_data * eco.streamr.slashing_fraction;
+            }
             self.usd[index(p)] += usd;
             self.cycle_acc += usd;
             match p {
-                ProtocolId::Storj => self.tick_storj(m, now, usd, factor > 0.0),
-                ProtocolId::Golem => self.tick_golem(m, now, usd, factor > 0.0),
-                ProtocolId::Streamr => self.tick_streamr(m, usd, factor > 0.0),
-                ProtocolId::Grass => self.tick_grass(m, now, usd, factor > 0.0),
+                ProtocolId::Storj => self.tick_storj(m, now, &c),
+                ProtocolId::Golem => self.tick_golem(m, now, usd, &c),
+                ProtocolId::Streamr => self.tick_streamr(&c, rate / 60.0),
+                ProtocolId::Grass => self.tick_grass(m, usd, c.factor[3] > 0.0),
             }
         }
         self.minute += 1;

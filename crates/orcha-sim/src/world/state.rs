@@ -15,6 +15,10 @@ pub struct Ledger {
     pub total_usd: f64,
     /// Earnings lost to restarts and interrupted jobs.
     pub switching_loss_usd: f64,
+    /// Earnings lost to Streamr slashing (failed inspections while below the resource floor).
+    pub streamr_slashed_usd: f64,
+    /// Failed Streamr inspections.
+    pub streamr_slashings: u64,
     /// Total earnings at the end of every completed cycle.
     pub cycle_totals_usd: Vec<f64>,
 }
@@ -52,7 +56,10 @@ impl StorjMonth {
 #[derive(Clone, Debug)]
 pub(crate) struct StorjState {
     pub allocated_bytes: f64,
+    /// Data stored for satellites (what Storj pays for); grows with ingress up to the allocation.
     pub used_bytes: f64,
+    /// Data a `disk_filling` fault adds: on disk, never paid.
+    pub filler_bytes: f64,
     pub online_score: f64,
     pub started_at: DateTime<Utc>,
     pub last_pinged: DateTime<Utc>,
@@ -127,6 +134,10 @@ pub(crate) struct StreamrState {
     pub messages_received: f64,
     pub messages_propagated: f64,
     pub earnings_data: f64,
+    /// DATA lost to slashing.
+    pub slashed_data: f64,
+    /// Minutes the node was below its resource floor (payouts missed).
+    pub missed_minutes: u64,
 }
 
 #[derive(Clone, Debug)]
