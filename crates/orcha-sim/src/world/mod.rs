@@ -463,6 +463,12 @@ impl World {
         }
     }
 
+    /// The conditions of the current minute (demand, faults, Storj fill), for checking the
+    /// marginal values against the pay rules.
+    pub fn conditions_now(&mut self) -> Conditions {
+        self.conditions(self.minute)
+    }
+
     /// What one more unit of each resource earns per hour on each node now (the curves).
     pub fn marginal_values(&mut self) -> Vec<MarginalValue> {
         let c = self.conditions(self.minute);
