@@ -6,6 +6,8 @@
 //! as the world, so "oracle ≥ every static policy" holds by construction: staying put is one of
 //! the oracle's options.
 
+use std::collections::HashMap;
+
 use orcha_core::ProtocolId;
 use serde::Serialize;
 
@@ -299,15 +301,26 @@ pub fn score(
     for (c, golem_c) in golem.iter().enumerate() {
         let start = c as u64 * s.cycle_minutes;
         // Storj from each predecessor's fill to each disk level, with and without a restart.
+        // States on the same path share their fill, so each distinct start is run once.
+        let mut seen: HashMap<(u64, usize, bool), (f64, f64)> = HashMap::new();
         let storj: Vec<Vec<(f64, f64)>> = (0..n)
             .map(|q| {
                 (0..nd)
                     .map(|d| {
                         let restart = c > 0 && states[q].0 != d;
-                        storj_cycle(s, &mins, c, used[q], grid.storj_disk_gb[d], restart)
+                        *seen
+                            .entry((used[q].to_bits(), d, restart))
+                            .or_insert_with(|| {
+                                storj_cycle(s, &mins, c, used[q], grid.storj_disk_gb[d], restart)
+                            })
                     })
                     .collect()
             })
+            .collect();
+        // What leaving each state's Golem profile costs at this cycle's start (once per state).
+        let golem_loss: Vec<f64> = states
+            .iter()
+            .map(|(_, a)| golem_switch_loss(&mut market, faults, s, start, a))
             .collect();
         let mut next = vec![(f64::NEG_INFINITY, 0.0, 0usize); n];
         for (i, (d, a)) in states.iter().enumerate() {
@@ -317,7 +330,7 @@ pub fn score(
                 let (sv, su) = storj[q][*d];
                 let mut v = value[q] + sv + rest;
                 if q != i && states[q].1.golem_profile_differs(a) {
-                    v -= golem_switch_loss(&mut market, faults, s, start, &states[q].1);
+                    v -= golem_loss[q];
                 }
                 if v > next[i].0 {
                     next[i] = (v, su, switches[q] + usize::from(q != i));
