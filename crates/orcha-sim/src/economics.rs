@@ -12,6 +12,24 @@ use serde::{Deserialize, Serialize};
 use crate::model::{model_unit, ser_name, Allocation, GB_PER_GIB};
 use crate::scenario::Prices;
 
+/// Nano-dollars per US dollar: the ledger's integer base unit.
+pub const NANO_USD_PER_USD: f64 = 1e9;
+
+/// An amount of US dollars in the ledger's integer base units (1e-9 USD), rounded once per
+/// minute and node so the world and the oracle add up exactly the same integers.
+pub fn nano_usd(usd: f64) -> i64 {
+    if usd.is_finite() {
+        (usd * NANO_USD_PER_USD).round() as i64
+    } else {
+        0
+    }
+}
+
+/// Integer nano-dollars as dollars, for display and scores only.
+pub fn usd_of(nano: i64) -> f64 {
+    nano as f64 / NANO_USD_PER_USD
+}
+
 /// Hours in the month Storj bills storage by (its `UsageAtRestTbM` divides byte-hours by 720).
 pub const HOURS_PER_MONTH: f64 = 720.0;
 /// GB a link of 1 Mbit/s carries in an hour (1e6 / 8 · 3600 / 1e9).

@@ -512,13 +512,13 @@ impl Drop for SimHandle {
 pub fn live_score(w: &World) -> Score {
     let cycles = w
         .ledger
-        .cycle_totals_usd
+        .cycle_totals_nano_usd
         .len()
         .min(oracle::scenario_cycles(w.scenario()));
     let achieved = if cycles == 0 {
         0.0
     } else {
-        w.ledger.cycle_totals_usd[cycles - 1]
+        economics::usd_of(w.ledger.cycle_totals_nano_usd[cycles - 1])
     };
     oracle::score(w.scenario(), w.faults(), cycles, Some(achieved))
 }

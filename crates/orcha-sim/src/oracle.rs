@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use orcha_core::ProtocolId;
 use serde::Serialize;
 
-use crate::economics::Conditions;
+use crate::economics::{nano_usd, usd_of, Conditions};
 use crate::faults::FaultBook;
 use crate::model::{Allocation, Market, GB_PER_GIB};
 use crate::scenario::{Budget, Scenario, SwitchingCosts};
@@ -119,7 +119,7 @@ impl Minutes {
 }
 
 /// The Storj node over one cycle from `used` bytes stored at allocation `alloc_gb`, down for the
-/// restart minutes first if `restart`: (USD earned, bytes stored at the end). The same per-minute
+/// restart minutes first if `restart`: (nano-USD earned, bytes stored at the end). The same per-minute
 /// steps as the world: earn on what is stored at the minute's start, then take ingress.
 fn storj_cycle(
     s: &Scenario,
@@ -128,7 +128,7 @@ fn storj_cycle(
     mut used: f64,
     alloc_gb: f64,
     restart: bool,
-) -> (f64, f64) {
+) -> (i64, f64) {
     let len = s.cycle_minutes;
     let start = c as u64 * len;
     let restart_end = start
@@ -142,17 +142,18 @@ fn storj_cycle(
         ..Allocation::default()
     };
     let allocated = alloc_gb * 1e9;
-    let mut usd = 0.0;
+    let mut nano = 0;
     for m in start..start + len {
         let mut cond = mins.conditions[m as usize];
         if m < restart_end {
             cond.factor[0] = 0.0;
         }
         cond.storj_used_gb = used / 1e9;
-        usd +=
+        nano += nano_usd(
             s.economics
                 .rate_usd_per_hour(&s.prices, ProtocolId::Storj, &cond, &alloc, JOB_HOURS)
-                / 60.0;
+                / 60.0,
+        );
         used += storj_ingress_bytes(
             &s.economics.storj,
             cond.demand[0],
@@ -161,40 +162,46 @@ fn storj_cycle(
             allocated,
         );
     }
-    (usd, used)
+    (nano, used)
 }
 
-/// Golem's earnings over one cycle at allocation `a`.
-fn golem_cycle(s: &Scenario, mins: &Minutes, c: usize, a: &Allocation) -> f64 {
+/// Golem's earnings over one cycle at allocation `a`, nano-USD.
+fn golem_cycle(s: &Scenario, mins: &Minutes, c: usize, a: &Allocation) -> i64 {
     let len = s.cycle_minutes;
     let start = c as u64 * len;
     (start..start + len)
         .map(|m| {
             let cond = &mins.conditions[m as usize];
-            s.economics
-                .rate_usd_per_hour(&s.prices, ProtocolId::Golem, cond, a, JOB_HOURS)
-                / 60.0
+            nano_usd(
+                s.economics
+                    .rate_usd_per_hour(&s.prices, ProtocolId::Golem, cond, a, JOB_HOURS)
+                    / 60.0,
+            )
         })
         .sum()
 }
 
 /// Streamr and Grass over one cycle at bandwidth split `a` (Streamr CPU in `a` too), with the
-/// Streamr slashes of failed inspections.
-fn bandwidth_cycle(s: &Scenario, mins: &Minutes, c: usize, a: &Allocation) -> f64 {
+/// Streamr slashes of failed inspections, nano-USD (rounded per minute and node as the world).
+fn bandwidth_cycle(s: &Scenario, mins: &Minutes, c: usize, a: &Allocation) -> i64 {
     let len = s.cycle_minutes;
     let start = c as u64 * len;
     let eco = &s.economics;
     let every = eco.streamr.inspection_minutes.max(1);
-    let mut usd = 0.0;
+    let mut nano = 0;
     for m in start..start + len {
         let cond = &mins.conditions[m as usize];
-        usd += eco.rate_usd_per_hour(&s.prices, ProtocolId::Streamr, cond, a, JOB_HOURS) / 60.0;
+        nano += nano_usd(
+            eco.rate_usd_per_hour(&s.prices, ProtocolId::Streamr, cond, a, JOB_HOURS) / 60.0,
+        );
         if m.is_multiple_of(every) && !eco.streamr_serving(cond, a) {
-            usd -= eco.streamr_slash_usd(&s.prices);
+            nano -= nano_usd(eco.streamr_slash_usd(&s.prices));
         }
-        usd += eco.rate_usd_per_hour(&s.prices, ProtocolId::Grass, cond, a, JOB_HOURS) / 60.0;
+        nano += nano_usd(
+            eco.rate_usd_per_hour(&s.prices, ProtocolId::Grass, cond, a, JOB_HOURS) / 60.0,
+        );
     }
-    usd
+    nano
 }
 
 /// Scores the policies over the first `cycles` cycles; `achieved` is the app's total if known.
@@ -226,7 +233,7 @@ pub fn score(
         .map(|(d, c)| (d, grid.allocation(d, c, 0)))
         .collect();
     let cpu_ok = |a: &Allocation| a.streamr_cpu_threads >= s.economics.streamr.min_cpu_threads;
-    let golem: Vec<Vec<f64>> = (0..cycles)
+    let golem: Vec<Vec<i64>> = (0..cycles)
         .map(|c| {
             states
                 .iter()
@@ -244,7 +251,7 @@ pub fn score(
         }
     };
     // bw[c][b][ok]
-    let bw: Vec<Vec<[f64; 2]>> = (0..cycles)
+    let bw: Vec<Vec<[i64; 2]>> = (0..cycles)
         .map(|c| {
             (0..nb)
                 .map(|b| [false, true].map(|ok| bandwidth_cycle(s, &mins, c, &bw_alloc(b, ok))))
@@ -254,10 +261,10 @@ pub fn score(
     let ok_index = |a: &Allocation| usize::from(cpu_ok(a));
 
     // Static policies: the same state every cycle, no switching.
-    let storj_static: Vec<f64> = (0..nd)
+    let storj_static: Vec<i64> = (0..nd)
         .map(|d| {
             let mut used = s.storj_used_gb * 1e9;
-            let mut total = 0.0;
+            let mut total = 0i64;
             for c in 0..cycles {
                 let (v, u) = storj_cycle(s, &mins, c, used, grid.storj_disk_gb[d], false);
                 total += v;
@@ -266,16 +273,16 @@ pub fn score(
             total
         })
         .collect();
-    let static_knob: Vec<f64> = states
+    let static_knob: Vec<i64> = states
         .iter()
         .enumerate()
-        .map(|(i, (d, _))| storj_static[*d] + (0..cycles).map(|c| golem[c][i]).sum::<f64>())
+        .map(|(i, (d, _))| storj_static[*d] + (0..cycles).map(|c| golem[c][i]).sum::<i64>())
         .collect();
-    let static_bw = |b: usize, ok: usize| (0..cycles).map(|c| bw[c][b][ok]).sum::<f64>();
+    let static_bw = |b: usize, ok: usize| (0..cycles).map(|c| bw[c][b][ok]).sum::<i64>();
     let (eq_d, eq_c, eq_b) = grid.equal_split();
     let eq_state = eq_d * nc + eq_c;
     let equal = static_knob[eq_state] + static_bw(eq_b, ok_index(&states[eq_state].1));
-    let mut best_static = f64::NEG_INFINITY;
+    let mut best_static = i64::MIN;
     let (mut best_s, mut best_b) = (0, 0);
     for (i, (_, a)) in states.iter().enumerate() {
         for b in 0..nb {
@@ -290,20 +297,16 @@ pub fn score(
     // Storj fill carried along each state's best path; bandwidth is free to change, so it
     // takes the best level every cycle.
     let n = states.len();
-    let bw_best = |c: usize, ok: usize| {
-        (0..nb)
-            .map(|b| bw[c][b][ok])
-            .fold(f64::NEG_INFINITY, f64::max)
-    };
-    let mut value = vec![0.0f64; n];
+    let bw_best = |c: usize, ok: usize| (0..nb).map(|b| bw[c][b][ok]).max().unwrap_or(0);
+    let mut value = vec![0i64; n];
     let mut used = vec![s.storj_used_gb * 1e9; n];
     let mut switches = vec![0usize; n];
     for (c, golem_c) in golem.iter().enumerate() {
         let start = c as u64 * s.cycle_minutes;
         // Storj from each predecessor's fill to each disk level, with and without a restart.
         // States on the same path share their fill, so each distinct start is run once.
-        let mut seen: HashMap<(u64, usize, bool), (f64, f64)> = HashMap::new();
-        let storj: Vec<Vec<(f64, f64)>> = (0..n)
+        let mut seen: HashMap<(u64, usize, bool), (i64, f64)> = HashMap::new();
+        let storj: Vec<Vec<(i64, f64)>> = (0..n)
             .map(|q| {
                 (0..nd)
                     .map(|d| {
@@ -318,11 +321,11 @@ pub fn score(
             })
             .collect();
         // What leaving each state's Golem profile costs at this cycle's start (once per state).
-        let golem_loss: Vec<f64> = states
+        let golem_loss: Vec<i64> = states
             .iter()
-            .map(|(_, a)| golem_switch_loss(&mut market, faults, s, start, a))
+            .map(|(_, a)| nano_usd(golem_switch_loss(&mut market, faults, s, start, a)))
             .collect();
-        let mut next = vec![(f64::NEG_INFINITY, 0.0, 0usize); n];
+        let mut next = vec![(i64::MIN, 0.0, 0usize); n];
         for (i, (d, a)) in states.iter().enumerate() {
             let rest = golem_c[i] + bw_best(c, ok_index(a));
             let candidates: Vec<usize> = if c == 0 { vec![i] } else { (0..n).collect() };
@@ -342,18 +345,18 @@ pub fn score(
         }
     }
     let (oracle_s, oracle_dp) =
-        value
-            .iter()
-            .enumerate()
-            .fold((0, f64::NEG_INFINITY), |best, (i, x)| {
+        value.iter().enumerate().fold(
+            (0, i64::MIN),
+            |best, (i, x)| {
                 if *x > best.1 {
                     (i, *x)
                 } else {
                     best
                 }
-            });
+            },
+        );
     let (oracle, oracle_switches) = if cycles == 0 {
-        (0.0, 0)
+        (0, 0)
     } else if oracle_dp >= best_static {
         (oracle_dp, switches[oracle_s])
     } else {
@@ -374,14 +377,18 @@ pub fn score(
         seed: s.seed,
         cycles,
         cycle_minutes: s.cycle_minutes,
-        equal_split_usd: if cycles == 0 { 0.0 } else { equal },
+        equal_split_usd: if cycles == 0 { 0.0 } else { usd_of(equal) },
         equal_split_allocation: grid.allocation(eq_d, eq_c, eq_b),
-        best_static_usd: if cycles == 0 { 0.0 } else { best_static },
+        best_static_usd: if cycles == 0 {
+            0.0
+        } else {
+            usd_of(best_static)
+        },
         best_static_allocation: best_alloc,
-        oracle_usd: oracle,
+        oracle_usd: usd_of(oracle),
         oracle_switches,
         achieved_usd: achieved,
-        achieved_vs_oracle: achieved.filter(|_| oracle > 0.0).map(|a| a / oracle),
+        achieved_vs_oracle: achieved.filter(|_| oracle > 0).map(|a| a / usd_of(oracle)),
     }
 }
 

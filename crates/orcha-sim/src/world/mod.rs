@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::economics::{Conditions, MarginalValue};
+use crate::economics::{nano_usd, usd_of, Conditions, MarginalValue};
 use crate::faults::{FaultBook, FaultKind, OfflineMode, StorjShape, SurfaceFaults};
 use crate::knobs::{self, HardwareProfile, KnobPaths, StorjKnob};
 use crate::model::{Allocation, Market, GB_PER_GIB};
@@ -89,8 +89,9 @@ pub struct World {
     pub(crate) streamr: StreamrState,
     pub(crate) grass: GrassState,
     pub(crate) ledger: Ledger,
-    usd: [f64; 4],
-    cycle_acc: f64,
+    /// Earned so far per node, integer nano-dollars.
+    nano: [i64; 4],
+    cycle_acc: i64,
     pub(crate) history: Vec<AllocationChange>,
     rng: ChaCha8Rng,
     signals: Option<[watch::Sender<SurfaceFaults>; 4]>,
@@ -159,8 +160,8 @@ impl World {
             streamr: StreamrState::default(),
             grass: GrassState::default(),
             ledger: Ledger::default(),
-            usd: [0.0; 4],
-            cycle_acc: 0.0,
+            nano: [0; 4],
+            cycle_acc: 0,
             history,
             rng,
             signals: None,
@@ -213,11 +214,17 @@ impl World {
     /// The truth ledger so far.
     pub fn ledger(&self) -> Ledger {
         let mut l = self.ledger.clone();
-        l.usd_by_node = ProtocolId::ALL
+        l.nano_usd_by_node = ProtocolId::ALL
             .into_iter()
-            .map(|p| (p.as_str().to_owned(), self.usd[index(p)]))
+            .map(|p| (p.as_str().to_owned(), self.nano[index(p)]))
             .collect();
-        l.total_usd = self.usd.iter().sum();
+        l.total_nano_usd = self.nano.iter().sum();
+        l.usd_by_node = l
+            .nano_usd_by_node
+            .iter()
+            .map(|(k, v)| (k.clone(), usd_of(*v)))
+            .collect();
+        l.total_usd = usd_of(l.total_nano_usd);
         l
     }
 
@@ -372,10 +379,11 @@ impl World {
         }
         if next.golem_profile_differs(&prev) {
             let loss = golem_switch_loss(&mut self.market, &self.faults, &self.scenario, m, &prev);
-            if loss > 0.0 {
-                self.usd[index(ProtocolId::Golem)] -= loss;
+            let loss = nano_usd(loss);
+            if loss > 0 {
+                self.nano[index(ProtocolId::Golem)] -= loss;
                 self.cycle_acc -= loss;
-                self.ledger.switching_loss_usd += loss;
+                self.ledger.switching_loss_nano_usd += loss;
             }
             // Running activities are lost whenever jobs run; their value is never invoiced.
             let now = self.time_of(m);
@@ -507,34 +515,40 @@ impl World {
         for p in ProtocolId::ALL {
             let eco = &self.scenario.economics;
             let rate = eco.rate_usd_per_hour(&self.scenario.prices, p, &c, &alloc, JOB_HOURS);
-            let mut usd = rate / 60.0;
+            let usd = rate / 60.0;
+            let mut nano = nano_usd(usd);
             if p == ProtocolId::Streamr
                 && m.is_multiple_of(eco.streamr.inspection_minutes.max(1))
                 && !eco.streamr_serving(&c, &alloc)
             {
                 // A node that cannot keep up with its streams fails the inspection and is
                 // flagged; the reviewers' vote slashes a fraction of the stake.
-                let slash = eco.streamr_slash_usd(&self.scenario.prices);
-                usd -= slash;
-                self.ledger.streamr_slashed_usd += slash;
+                let slash = nano_usd(eco.streamr_slash_usd(&self.scenario.prices));
+                nano -= slash;
+                self.ledger.streamr_slashed_nano_usd += slash;
                 self.ledger.streamr_slashings += 1;
                 self.streamr.slashed_data += eco.streamr.stake_data * eco.streamr.slashing_fraction;
             }
-            self.usd[index(p)] += usd;
-            self.cycle_acc += usd;
+            self.nano[index(p)] += nano;
+            self.cycle_acc += nano;
             match p {
                 ProtocolId::Storj => self.tick_storj(m, now, &c),
                 ProtocolId::Golem => self.tick_golem(m, now, usd, &c),
-                ProtocolId::Streamr => self.tick_streamr(&c, rate / 60.0),
+                ProtocolId::Streamr => self.tick_streamr(&c, usd),
                 ProtocolId::Grass => self.tick_grass(m, usd, c.factor[3] > 0.0),
             }
         }
         self.minute += 1;
         if self.minute.is_multiple_of(self.scenario.cycle_minutes) {
-            let total =
-                self.ledger.cycle_totals_usd.last().copied().unwrap_or(0.0) + self.cycle_acc;
-            self.ledger.cycle_totals_usd.push(total);
-            self.cycle_acc = 0.0;
+            let total = self
+                .ledger
+                .cycle_totals_nano_usd
+                .last()
+                .copied()
+                .unwrap_or(0)
+                + self.cycle_acc;
+            self.ledger.cycle_totals_nano_usd.push(total);
+            self.cycle_acc = 0;
         }
     }
 
@@ -603,8 +617,8 @@ mod tests {
         w.advance_minutes(1440);
         let l = w.ledger();
         assert!(l.total_usd > 0.0);
-        assert_eq!(l.cycle_totals_usd.len(), 24);
-        assert!((l.cycle_totals_usd[23] - l.total_usd).abs() < 1e-9);
+        assert_eq!(l.cycle_totals_nano_usd.len(), 24);
+        assert_eq!(l.cycle_totals_nano_usd[23], l.total_nano_usd);
         assert!(!w.golem.invoices.is_empty());
         assert!(w.storj.months.last().unwrap().storage_cents > 0.0);
     }

@@ -8,19 +8,23 @@ use serde::Serialize;
 
 use crate::knobs::HardwareProfile;
 
-/// The truth: what each node really earned, in US dollars.
+/// The truth: what each node really earned, in integer nano-dollars (1e-9 USD).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Ledger {
-    pub usd_by_node: BTreeMap<String, f64>,
-    pub total_usd: f64,
+    pub nano_usd_by_node: BTreeMap<String, i64>,
+    pub total_nano_usd: i64,
     /// Earnings lost to restarts and interrupted jobs.
-    pub switching_loss_usd: f64,
+    pub switching_loss_nano_usd: i64,
     /// Earnings lost to Streamr slashing (failed inspections while below the resource floor).
-    pub streamr_slashed_usd: f64,
+    pub streamr_slashed_nano_usd: i64,
     /// Failed Streamr inspections.
     pub streamr_slashings: u64,
     /// Total earnings at the end of every completed cycle.
-    pub cycle_totals_usd: Vec<f64>,
+    pub cycle_totals_nano_usd: Vec<i64>,
+    /// Display only: `nano_usd_by_node` in dollars (derived, never accumulated).
+    pub usd_by_node: BTreeMap<String, f64>,
+    /// Display only: `total_nano_usd` in dollars (derived, never accumulated).
+    pub total_usd: f64,
 }
 
 #[derive(Clone, Debug, Default)]
