@@ -175,14 +175,14 @@ impl World {
     }
 
     pub(super) fn tick_streamr(&mut self, c: &Conditions, usd: f64) {
-        if c.factor[2] <= 0.0 {
-            return;
-        }
         let eco = &self.scenario.economics;
-        let d = c.demand[2];
         if !eco.streamr_serving(c, &self.alloc) {
             self.streamr.missed_minutes += 1;
         }
+        if c.factor[2] <= 0.0 {
+            return;
+        }
+        let d = c.demand[2];
         // The node relays its streams' traffic, at most what its bandwidth lets through.
         let mbps = self
             .alloc

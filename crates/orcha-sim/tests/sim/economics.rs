@@ -253,3 +253,30 @@ fn every_shipped_scenario_loads_and_scores() {
     }
     assert!(names.len() >= 6, "demo plus at least five: {names:?}");
 }
+
+#[test]
+fn economics_keys_are_optional_override_defaults_and_are_checked() {
+    let demo = orcha_sim::scenario::DEMO_TOML;
+    let plain = Scenario::parse(demo, Path::new("demo.toml")).unwrap();
+    assert_eq!(plain.economics, orcha_sim::Economics::default());
+    let text = format!("{demo}\n[economics.storj]\ningress_gb_per_hour = 5\n");
+    let s = Scenario::parse(&text, Path::new("x.toml")).unwrap();
+    assert_eq!(s.economics.storj.ingress_gb_per_hour, 5.0);
+    assert_eq!(
+        s.economics.storj.storage_usd_per_tb_month, 1.5,
+        "others keep defaults"
+    );
+    let bad = format!("{demo}\n[economics.golem]\nthreads_per_job = 2\n");
+    let e = Scenario::parse(&bad, Path::new("x.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("threads_per_job") && e.starts_with("x.toml:"),
+        "{e}"
+    );
+    let neg = format!("{demo}\n[economics.streamr]\nstake_data = -1\n");
+    let e = Scenario::parse(&neg, Path::new("x.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("economics.streamr.stake_data"), "{e}");
+}
