@@ -163,7 +163,8 @@ async fn ledger(State(sh): State<Arc<Shared>>) -> Json<Value> {
 }
 
 async fn curves(State(sh): State<Arc<Shared>>) -> Json<Value> {
-    Json(json!(sh.world().market().response_curves()))
+    // The true marginal values at the current operating point, USD per hour per unit.
+    Json(json!(sh.world().marginal_values()))
 }
 
 async fn score(State(sh): State<Arc<Shared>>) -> Json<Value> {

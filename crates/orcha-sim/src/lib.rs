@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod control;
+pub mod economics;
 pub mod faults;
 pub mod golem;
 pub mod grass;
@@ -32,8 +33,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use clock::{SimClock, TimeMode};
+pub use economics::{Economics, MarginalValue};
 pub use faults::{FaultKind, OfflineMode, StorjShape};
-pub use model::{Allocation, Curve, ResponseCurve};
+pub use model::{Allocation, Curve};
 pub use oracle::Score;
 pub use scenario::Scenario;
 pub use world::{AllocationChange, ExternalAllocation, Ledger, World};
@@ -477,9 +479,10 @@ impl SimHandle {
         self.shared.world().ledger()
     }
 
-    /// The market's true response curves (`a · ln(1 + b · x)` per node and resource).
-    pub fn response_curves(&self) -> Vec<ResponseCurve> {
-        self.shared.world().market().response_curves()
+    /// What one more unit of each resource earns per hour on each node now (USD/h per unit),
+    /// the truth `GET /control/curves` serves.
+    pub fn marginal_values(&self) -> Vec<MarginalValue> {
+        self.shared.world().marginal_values()
     }
 
     /// The four scores over the cycles completed so far.
@@ -509,13 +512,13 @@ impl Drop for SimHandle {
 pub fn live_score(w: &World) -> Score {
     let cycles = w
         .ledger
-        .cycle_totals_usd
+        .cycle_totals_nano_usd
         .len()
         .min(oracle::scenario_cycles(w.scenario()));
     let achieved = if cycles == 0 {
         0.0
     } else {
-        w.ledger.cycle_totals_usd[cycles - 1]
+        economics::usd_of(w.ledger.cycle_totals_nano_usd[cycles - 1])
     };
     oracle::score(w.scenario(), w.faults(), cycles, Some(achieved))
 }

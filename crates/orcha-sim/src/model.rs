@@ -25,10 +25,10 @@ pub(crate) fn ser_name<T: std::fmt::Display, S: serde::Serializer>(
     s.collect_str(v)
 }
 
-/// One diminishing-returns response `a · ln(1 + b · x)`.
+/// A diminishing-returns response `a · ln(1 + b · x)` (`a` USD/h, `b` per model unit).
 ///
-/// `a` is in US dollars per hour at demand 1; `b` is per model unit of the resource (threads for
-/// CPU, GiB for memory, GB for disk, Mbit/s for bandwidth).
+/// Kept so scenario files written for the earlier curve model still load; the truth now follows
+/// `economics` (what each network pays for) and these values are not used for earnings.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Curve {
@@ -63,7 +63,7 @@ pub struct ProtocolMarket {
     pub noise: f64,
     /// Hour-to-hour autocorrelation of the noise (AR(1), 0..1).
     pub noise_persistence: f64,
-    /// Response curves per resource kind (`cpu`, `memory`, `disk`, `bandwidth`).
+    /// Legacy response curves per resource kind; accepted, no longer used (see `Curve`).
     pub curves: BTreeMap<String, Curve>,
 }
 
@@ -227,19 +227,6 @@ impl Allocation {
     }
 }
 
-/// One node's true response to one resource, as exposed to check the optimizer's fit.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ResponseCurve {
-    #[serde(serialize_with = "ser_name")]
-    pub protocol: ProtocolId,
-    #[serde(serialize_with = "ser_name")]
-    pub resource: ResourceKind,
-    /// The unit of `x` in `a · ln(1 + b · x)`.
-    pub unit: &'static str,
-    pub a_usd_per_hour: f64,
-    pub b: f64,
-}
-
 /// The unit of each resource in the model.
 pub fn model_unit(kind: ResourceKind) -> &'static str {
     match kind {
@@ -379,37 +366,15 @@ impl Market {
         d
     }
 
-    /// The allocation-dependent factor `Σ_r a_r · ln(1 + b_r · x_r)` of node `p`, in USD/h.
-    pub fn capacity_value(&self, p: ProtocolId, alloc: &Allocation) -> f64 {
-        let m = self.params.protocol(p);
-        ResourceKind::ALL
-            .into_iter()
-            .filter_map(|k| m.curve(k).map(|c| c.value(alloc.get(p, k))))
-            .sum()
+    /// The current Grass epoch's points multiplier.
+    pub fn grass_epoch_multiplier(&mut self, minute: u64) -> f64 {
+        let e = usize::try_from(self.grass_epoch(minute)).unwrap_or(usize::MAX - 1);
+        self.epoch_multiplier(e)
     }
 
-    /// The node's earnings rate in USD per hour at this minute, before faults and restarts.
-    pub fn rate_usd_per_hour(&mut self, p: ProtocolId, minute: u64, alloc: &Allocation) -> f64 {
-        self.effective_demand(p, minute) * self.capacity_value(p, alloc)
-    }
-
-    /// The true response curves, so an optimizer's fitted curves can be checked.
-    pub fn response_curves(&self) -> Vec<ResponseCurve> {
-        let mut out = Vec::new();
-        for p in ProtocolId::ALL {
-            for k in ResourceKind::ALL {
-                if let Some(c) = self.params.protocol(p).curve(k) {
-                    out.push(ResponseCurve {
-                        protocol: p,
-                        resource: k,
-                        unit: model_unit(k),
-                        a_usd_per_hour: c.a,
-                        b: c.b,
-                    });
-                }
-            }
-        }
-        out
+    /// Effective demand of every protocol at this minute, in `ProtocolId::ALL` order.
+    pub fn demands(&mut self, minute: u64) -> [f64; 4] {
+        ProtocolId::ALL.map(|p| self.effective_demand(p, minute))
     }
 }
 

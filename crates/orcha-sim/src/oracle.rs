@@ -6,13 +6,18 @@
 //! as the world, so "oracle ≥ every static policy" holds by construction: staying put is one of
 //! the oracle's options.
 
+use std::collections::HashMap;
+
 use orcha_core::ProtocolId;
 use serde::Serialize;
 
+use crate::economics::{nano_usd, usd_of, Conditions};
 use crate::faults::FaultBook;
 use crate::model::{Allocation, Market, GB_PER_GIB};
 use crate::scenario::{Budget, Scenario, SwitchingCosts};
-use crate::world::{AllocationChange, ExternalAllocation, World};
+use crate::world::{
+    golem_switch_loss, storj_ingress_bytes, AllocationChange, ExternalAllocation, World, JOB_HOURS,
+};
 
 /// Golem keeps at least this much scratch storage in every grid allocation.
 const GOLEM_MIN_STORAGE_GIB: f64 = 10.0;
@@ -94,188 +99,273 @@ pub struct Score {
     pub achieved_vs_oracle: Option<f64>,
 }
 
-/// Per-cycle demand sums the policies are valued with.
-struct Cycles {
-    /// `Σ_m d_p(m)·f_p(m)/60` per protocol and cycle.
-    demand: [Vec<f64>; 4],
-    /// The same for Storj over the first restart minutes of each cycle.
-    storj_restart: Vec<f64>,
-    /// `L/60 · d_golem(m)·f(m)` at each cycle's first minute when jobs run, else 0.
-    golem_loss: Vec<f64>,
+/// The market and faults of every minute, read once, so every policy sees the same truth.
+struct Minutes {
+    conditions: Vec<Conditions>,
 }
 
-fn cycle_sums(
-    market: &mut Market,
-    faults: &FaultBook,
-    scenario: &Scenario,
-    cycles: usize,
-) -> Cycles {
-    let len = scenario.cycle_minutes;
-    let restart = scenario.costs.storj_restart_minutes.min(len);
-    let mut out = Cycles {
-        demand: [
-            vec![0.0; cycles],
-            vec![0.0; cycles],
-            vec![0.0; cycles],
-            vec![0.0; cycles],
-        ],
-        storj_restart: vec![0.0; cycles],
-        golem_loss: vec![0.0; cycles],
-    };
-    for (c, start) in (0..cycles).map(|c| (c, c as u64 * len)) {
-        for (i, p) in ProtocolId::ALL.into_iter().enumerate() {
-            let mut sum = 0.0;
-            for m in start..start + len {
-                let v = market.effective_demand(p, m) * faults.earnings_factor(p, m) / 60.0;
-                sum += v;
-                if p == ProtocolId::Storj && m < start + restart {
-                    out.storj_restart[c] += v;
-                }
-            }
-            out.demand[i][c] = sum;
-        }
-        if market.golem_jobs_arrive(start) {
-            out.golem_loss[c] = scenario.costs.golem_job_loss_minutes / 60.0
-                * market.effective_demand(ProtocolId::Golem, start)
-                * faults.earnings_factor(ProtocolId::Golem, start);
-        }
+impl Minutes {
+    fn new(market: &mut Market, faults: &FaultBook, total: u64) -> Self {
+        let conditions = (0..total)
+            .map(|m| Conditions {
+                demand: market.demands(m),
+                factor: ProtocolId::ALL.map(|p| faults.earnings_factor(p, m)),
+                grass_epoch: market.grass_epoch_multiplier(m),
+                storj_used_gb: 0.0,
+            })
+            .collect();
+        Minutes { conditions }
     }
-    out
+}
+
+/// The Storj node over one cycle from `used` bytes stored at allocation `alloc_gb`, down for the
+/// restart minutes first if `restart`: (nano-USD earned, bytes stored at the end). The same per-minute
+/// steps as the world: earn on what is stored at the minute's start, then take ingress.
+fn storj_cycle(
+    s: &Scenario,
+    mins: &Minutes,
+    c: usize,
+    mut used: f64,
+    alloc_gb: f64,
+    restart: bool,
+) -> (i64, f64) {
+    let len = s.cycle_minutes;
+    let start = c as u64 * len;
+    let restart_end = start
+        + if restart {
+            s.costs.storj_restart_minutes
+        } else {
+            0
+        };
+    let alloc = Allocation {
+        storj_disk_gb: alloc_gb,
+        ..Allocation::default()
+    };
+    let allocated = alloc_gb * 1e9;
+    let mut nano = 0;
+    for m in start..start + len {
+        let mut cond = mins.conditions[m as usize];
+        if m < restart_end {
+            cond.factor[0] = 0.0;
+        }
+        cond.storj_used_gb = used / 1e9;
+        nano += nano_usd(
+            s.economics
+                .rate_usd_per_hour(&s.prices, ProtocolId::Storj, &cond, &alloc, JOB_HOURS)
+                / 60.0,
+        );
+        used += storj_ingress_bytes(
+            &s.economics.storj,
+            cond.demand[0],
+            cond.factor[0] > 0.0,
+            used,
+            allocated,
+        );
+    }
+    (nano, used)
+}
+
+/// Golem's earnings over one cycle at allocation `a`, nano-USD.
+fn golem_cycle(s: &Scenario, mins: &Minutes, c: usize, a: &Allocation) -> i64 {
+    let len = s.cycle_minutes;
+    let start = c as u64 * len;
+    (start..start + len)
+        .map(|m| {
+            let cond = &mins.conditions[m as usize];
+            nano_usd(
+                s.economics
+                    .rate_usd_per_hour(&s.prices, ProtocolId::Golem, cond, a, JOB_HOURS)
+                    / 60.0,
+            )
+        })
+        .sum()
+}
+
+/// Streamr and Grass over one cycle at bandwidth split `a` (Streamr CPU in `a` too), with the
+/// Streamr slashes of failed inspections, nano-USD (rounded per minute and node as the world).
+fn bandwidth_cycle(s: &Scenario, mins: &Minutes, c: usize, a: &Allocation) -> i64 {
+    let len = s.cycle_minutes;
+    let start = c as u64 * len;
+    let eco = &s.economics;
+    let every = eco.streamr.inspection_minutes.max(1);
+    let mut nano = 0;
+    for m in start..start + len {
+        let cond = &mins.conditions[m as usize];
+        nano += nano_usd(
+            eco.rate_usd_per_hour(&s.prices, ProtocolId::Streamr, cond, a, JOB_HOURS) / 60.0,
+        );
+        if m.is_multiple_of(every) && !eco.streamr_serving(cond, a) {
+            nano -= nano_usd(eco.streamr_slash_usd(&s.prices));
+        }
+        nano += nano_usd(
+            eco.rate_usd_per_hour(&s.prices, ProtocolId::Grass, cond, a, JOB_HOURS) / 60.0,
+        );
+    }
+    nano
 }
 
 /// Scores the policies over the first `cycles` cycles; `achieved` is the app's total if known.
+///
+/// Storj's used space depends on the path (it fills only up to each allocation), so the oracle's
+/// dynamic programme carries the used space along each state's best path: the value of the path
+/// it reports is exact, its optimality over all paths is not guaranteed; it never reports less
+/// than the best static policy, which is one of its options.
 pub fn score(
     scenario: &Scenario,
     faults: &FaultBook,
     cycles: usize,
     achieved: Option<f64>,
 ) -> Score {
-    let mut market = Market::new(scenario.market.clone(), scenario.seed);
-    let grid = Grid::new(scenario.budget, &scenario.costs);
-    let sums = cycle_sums(&mut market, faults, scenario, cycles);
+    let s = scenario;
+    let mut market = Market::new(s.market.clone(), s.seed);
+    let grid = Grid::new(s.budget, &s.costs);
+    let mins = Minutes::new(&mut market, faults, cycles as u64 * s.cycle_minutes);
     let (nd, nc, nb) = (
         grid.storj_disk_gb.len(),
         grid.golem_threads.len(),
         grid.streamr_bandwidth_mbps.len(),
     );
 
-    // Knob states (disk × cpu) with bandwidth zeroed; bandwidth states with CPU zeroed. The
-    // curves are separable and value(0) = 0, so the two parts add up exactly.
-    let states: Vec<Allocation> = (0..nd)
+    // Knob states (disk × cpu); bandwidth levels, valued apart for a Streamr CPU above or
+    // below its floor (the only way the knob state reaches the bandwidth nodes).
+    let states: Vec<(usize, Allocation)> = (0..nd)
         .flat_map(|d| (0..nc).map(move |c| (d, c)))
-        .map(|(d, c)| Allocation {
-            streamr_bandwidth_mbps: 0.0,
-            grass_bandwidth_mbps: 0.0,
-            ..grid.allocation(d, c, 0)
+        .map(|(d, c)| (d, grid.allocation(d, c, 0)))
+        .collect();
+    let cpu_ok = |a: &Allocation| a.streamr_cpu_threads >= s.economics.streamr.min_cpu_threads;
+    let golem: Vec<Vec<i64>> = (0..cycles)
+        .map(|c| {
+            states
+                .iter()
+                .map(|(_, a)| golem_cycle(s, &mins, c, a))
+                .collect()
         })
         .collect();
-    let cap = |p: ProtocolId, a: &Allocation| market.capacity_value(p, a);
-    let f_storj: Vec<f64> = states.iter().map(|a| cap(ProtocolId::Storj, a)).collect();
-    let f_golem: Vec<f64> = states.iter().map(|a| cap(ProtocolId::Golem, a)).collect();
-    let f_streamr_cpu: Vec<f64> = states.iter().map(|a| cap(ProtocolId::Streamr, a)).collect();
-    let bw_states: Vec<Allocation> = (0..nb)
-        .map(|b| {
-            let a = grid.allocation(0, 0, b);
-            Allocation {
-                streamr_bandwidth_mbps: a.streamr_bandwidth_mbps,
-                grass_bandwidth_mbps: a.grass_bandwidth_mbps,
-                ..Allocation::default()
-            }
+    let bw_alloc = |b: usize, ok: bool| {
+        let a = grid.allocation(0, 0, b);
+        Allocation {
+            streamr_cpu_threads: if ok { s.budget.cpu_threads } else { 0.0 },
+            streamr_bandwidth_mbps: a.streamr_bandwidth_mbps,
+            grass_bandwidth_mbps: a.grass_bandwidth_mbps,
+            ..Allocation::default()
+        }
+    };
+    // bw[c][b][ok]
+    let bw: Vec<Vec<[i64; 2]>> = (0..cycles)
+        .map(|c| {
+            (0..nb)
+                .map(|b| [false, true].map(|ok| bandwidth_cycle(s, &mins, c, &bw_alloc(b, ok))))
+                .collect()
         })
         .collect();
-    let f_streamr_bw: Vec<f64> = bw_states
-        .iter()
-        .map(|a| cap(ProtocolId::Streamr, a))
-        .collect();
-    let f_grass: Vec<f64> = bw_states
-        .iter()
-        .map(|a| cap(ProtocolId::Grass, a))
-        .collect();
-
-    let [ds, dg, dst, dgr] = &sums.demand;
-    let knob_value =
-        |c: usize, s: usize| ds[c] * f_storj[s] + dg[c] * f_golem[s] + dst[c] * f_streamr_cpu[s];
-    let bw_value = |c: usize, b: usize| dst[c] * f_streamr_bw[b] + dgr[c] * f_grass[b];
+    let ok_index = |a: &Allocation| usize::from(cpu_ok(a));
 
     // Static policies: the same state every cycle, no switching.
-    let static_knob: Vec<f64> = (0..states.len())
-        .map(|s| (0..cycles).map(|c| knob_value(c, s)).sum())
+    let storj_static: Vec<i64> = (0..nd)
+        .map(|d| {
+            let mut used = s.storj_used_gb * 1e9;
+            let mut total = 0i64;
+            for c in 0..cycles {
+                let (v, u) = storj_cycle(s, &mins, c, used, grid.storj_disk_gb[d], false);
+                total += v;
+                used = u;
+            }
+            total
+        })
         .collect();
-    let static_bw: Vec<f64> = (0..nb)
-        .map(|b| (0..cycles).map(|c| bw_value(c, b)).sum())
+    let static_knob: Vec<i64> = states
+        .iter()
+        .enumerate()
+        .map(|(i, (d, _))| storj_static[*d] + (0..cycles).map(|c| golem[c][i]).sum::<i64>())
         .collect();
+    let static_bw = |b: usize, ok: usize| (0..cycles).map(|c| bw[c][b][ok]).sum::<i64>();
     let (eq_d, eq_c, eq_b) = grid.equal_split();
-    let equal = static_knob[eq_d * nc + eq_c] + static_bw[eq_b];
-    let argmax = |v: &[f64]| {
-        v.iter()
-            .enumerate()
-            .fold((0, f64::NEG_INFINITY), |best, (i, x)| {
+    let eq_state = eq_d * nc + eq_c;
+    let equal = static_knob[eq_state] + static_bw(eq_b, ok_index(&states[eq_state].1));
+    let mut best_static = i64::MIN;
+    let (mut best_s, mut best_b) = (0, 0);
+    for (i, (_, a)) in states.iter().enumerate() {
+        for b in 0..nb {
+            let v = static_knob[i] + static_bw(b, ok_index(a));
+            if v > best_static {
+                (best_static, best_s, best_b) = (v, i, b);
+            }
+        }
+    }
+
+    // The oracle: dynamic programming over knob states with the exact switching costs and the
+    // Storj fill carried along each state's best path; bandwidth is free to change, so it
+    // takes the best level every cycle.
+    let n = states.len();
+    let bw_best = |c: usize, ok: usize| (0..nb).map(|b| bw[c][b][ok]).max().unwrap_or(0);
+    let mut value = vec![0i64; n];
+    let mut used = vec![s.storj_used_gb * 1e9; n];
+    let mut switches = vec![0usize; n];
+    for (c, golem_c) in golem.iter().enumerate() {
+        let start = c as u64 * s.cycle_minutes;
+        // Storj from each predecessor's fill to each disk level, with and without a restart.
+        // States on the same path share their fill, so each distinct start is run once.
+        let mut seen: HashMap<(u64, usize, bool), (i64, f64)> = HashMap::new();
+        let storj: Vec<Vec<(i64, f64)>> = (0..n)
+            .map(|q| {
+                (0..nd)
+                    .map(|d| {
+                        let restart = c > 0 && states[q].0 != d;
+                        *seen
+                            .entry((used[q].to_bits(), d, restart))
+                            .or_insert_with(|| {
+                                storj_cycle(s, &mins, c, used[q], grid.storj_disk_gb[d], restart)
+                            })
+                    })
+                    .collect()
+            })
+            .collect();
+        // What leaving each state's Golem profile costs at this cycle's start (once per state).
+        let golem_loss: Vec<i64> = states
+            .iter()
+            .map(|(_, a)| nano_usd(golem_switch_loss(&mut market, faults, s, start, a)))
+            .collect();
+        let mut next = vec![(i64::MIN, 0.0, 0usize); n];
+        for (i, (d, a)) in states.iter().enumerate() {
+            let rest = golem_c[i] + bw_best(c, ok_index(a));
+            let candidates: Vec<usize> = if c == 0 { vec![i] } else { (0..n).collect() };
+            for q in candidates {
+                let (sv, su) = storj[q][*d];
+                let mut v = value[q] + sv + rest;
+                if q != i && states[q].1.golem_profile_differs(a) {
+                    v -= golem_loss[q];
+                }
+                if v > next[i].0 {
+                    next[i] = (v, su, switches[q] + usize::from(q != i));
+                }
+            }
+        }
+        for (i, (v, u, sw)) in next.into_iter().enumerate() {
+            (value[i], used[i], switches[i]) = (v, u, sw);
+        }
+    }
+    let (oracle_s, oracle_dp) =
+        value.iter().enumerate().fold(
+            (0, i64::MIN),
+            |best, (i, x)| {
                 if *x > best.1 {
                     (i, *x)
                 } else {
                     best
                 }
-            })
-    };
-    let (best_s, best_knob) = argmax(&static_knob);
-    let (best_b, best_bw) = argmax(&static_bw);
-    let best_static = best_knob + best_bw;
-
-    // The oracle: dynamic programming over knob states with the exact switching costs;
-    // bandwidth is free to change, so it takes the best level every cycle.
-    let n = states.len();
-    let mut value = vec![0.0f64; n];
-    let mut switches = vec![0usize; n];
-    let mut next = vec![0.0f64; n];
-    let mut next_switches = vec![0usize; n];
-    for c in 0..cycles {
-        for s in 0..n {
-            let gain = knob_value(c, s);
-            let mut best = if c == 0 { 0.0 } else { value[s] };
-            let mut best_sw = if c == 0 { 0 } else { switches[s] };
-            if c > 0 {
-                for q in 0..n {
-                    if q == s {
-                        continue;
-                    }
-                    let (from, to) = (&states[q], &states[s]);
-                    let mut cost = 0.0;
-                    if from.storj_disk_gb != to.storj_disk_gb {
-                        cost += sums.storj_restart[c] * f_storj[s];
-                    }
-                    if from.golem_profile_differs(to) {
-                        cost += sums.golem_loss[c] * f_golem[q];
-                    }
-                    let v = value[q] - cost;
-                    if v > best {
-                        best = v;
-                        best_sw = switches[q] + 1;
-                    }
-                }
-            }
-            next[s] = best + gain;
-            next_switches[s] = best_sw;
-        }
-        std::mem::swap(&mut value, &mut next);
-        std::mem::swap(&mut switches, &mut next_switches);
-    }
-    let (oracle_s, oracle_knob) = argmax(&value);
-    let oracle_bw: f64 = (0..cycles)
-        .map(|c| {
-            (0..nb)
-                .map(|b| bw_value(c, b))
-                .fold(f64::NEG_INFINITY, f64::max)
-        })
-        .sum();
-    let oracle = if cycles == 0 {
-        0.0
+            },
+        );
+    let (oracle, oracle_switches) = if cycles == 0 {
+        (0, 0)
+    } else if oracle_dp >= best_static {
+        (oracle_dp, switches[oracle_s])
     } else {
-        oracle_knob + oracle_bw
+        (best_static, 0)
     };
 
     let best_alloc = {
-        let a = states[best_s];
-        let b = bw_states[best_b];
+        let a = states[best_s].1;
+        let b = grid.allocation(0, 0, best_b);
         Allocation {
             streamr_bandwidth_mbps: b.streamr_bandwidth_mbps,
             grass_bandwidth_mbps: b.grass_bandwidth_mbps,
@@ -283,18 +373,22 @@ pub fn score(
         }
     };
     Score {
-        scenario: scenario.name.clone(),
-        seed: scenario.seed,
+        scenario: s.name.clone(),
+        seed: s.seed,
         cycles,
-        cycle_minutes: scenario.cycle_minutes,
-        equal_split_usd: equal,
+        cycle_minutes: s.cycle_minutes,
+        equal_split_usd: if cycles == 0 { 0.0 } else { usd_of(equal) },
         equal_split_allocation: grid.allocation(eq_d, eq_c, eq_b),
-        best_static_usd: best_static,
+        best_static_usd: if cycles == 0 {
+            0.0
+        } else {
+            usd_of(best_static)
+        },
         best_static_allocation: best_alloc,
-        oracle_usd: oracle,
-        oracle_switches: switches.get(oracle_s).copied().unwrap_or(0),
+        oracle_usd: usd_of(oracle),
+        oracle_switches,
         achieved_usd: achieved,
-        achieved_vs_oracle: achieved.filter(|_| oracle > 0.0).map(|a| a / oracle),
+        achieved_vs_oracle: achieved.filter(|_| oracle > 0).map(|a| a / usd_of(oracle)),
     }
 }
 

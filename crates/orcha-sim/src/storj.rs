@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::faults::StorjShape;
 use crate::serve::{json_error, Shared};
-use crate::world::{StorjMonth, World, STORJ_PRICE_DISK, STORJ_PRICE_EGRESS, STORJ_PRICE_REPAIR};
+use crate::world::{StorjMonth, World};
 
 pub const NODE_ID: &str = "1Xf5b3xHn1ajoNRpJJJd3RebWUgZ58BVqNxKPAH2g1snSAEyNt";
 
@@ -139,8 +139,9 @@ fn dashboard_json(w: &World) -> Value {
     let shape = w.storj_shape();
     let now = w.now();
     let s = &w.storj;
-    let trash = s.used_bytes * 0.03;
-    let pieces = s.used_bytes;
+    // Data a disk-filling fault writes is on disk (and can overfill it) but is not paid for.
+    let pieces = s.used_bytes + s.filler_bytes;
+    let trash = pieces * 0.03;
     let sats: Vec<Value> = satellites(shape)
         .iter()
         .map(|sat| match shape {
@@ -343,10 +344,10 @@ async fn satellite(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Res
         "audits": audits(&w, sat),
         "auditHistory": { "score": w.storj.online_score.clamp(0.0, 1.0), "windows": windows },
         "priceModel": {
-            "EgressBandwidth": STORJ_PRICE_EGRESS as u64,
-            "RepairBandwidth": STORJ_PRICE_REPAIR as u64,
-            "AuditBandwidth": STORJ_PRICE_REPAIR as u64,
-            "DiskSpace": STORJ_PRICE_DISK as u64,
+            "EgressBandwidth": w.storj_price_cents().egress,
+            "RepairBandwidth": w.storj_price_cents().repair,
+            "AuditBandwidth": w.storj_price_cents().repair,
+            "DiskSpace": w.storj_price_cents().disk,
         },
         "nodeJoinedAt": "2021-01-07T01:54:43.576738Z",
     });
@@ -372,7 +373,7 @@ async fn satellite(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Res
     Json(v).into_response()
 }
 
-async fn pricing(Path(id): Path<String>) -> Response {
+async fn pricing(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     if !CURRENT_SATELLITES
         .iter()
         .chain(OLD_SATELLITES.iter())
@@ -384,12 +385,14 @@ async fn pricing(Path(id): Path<String>) -> Response {
             format!("satellite {id} not found"),
         );
     }
+    // Cents per TB (per TB-month for disk), the unit of the real `pricing.Pricing`.
+    let cents = sh.world().storj_price_cents();
     Json(json!({
         "satelliteID": id,
-        "egressBandwidth": STORJ_PRICE_EGRESS as u64,
-        "repairBandwidth": STORJ_PRICE_REPAIR as u64,
-        "auditBandwidth": STORJ_PRICE_REPAIR as u64,
-        "diskSpace": STORJ_PRICE_DISK as u64,
+        "egressBandwidth": cents.egress,
+        "repairBandwidth": cents.repair,
+        "auditBandwidth": cents.repair,
+        "diskSpace": cents.disk,
     }))
     .into_response()
 }

@@ -112,7 +112,7 @@ async fn subgraph(State(sh): State<Arc<Shared>>, body: Option<Json<Value>>) -> R
     if query.contains("networks") {
         return Json(json!({ "data": { "networks": [{
             "id": "0x869e88db146ecaf20ddf199a12684cd80c263c8f",
-            "slashingFraction": "100000000000000000",
+            "slashingFraction": wei(w.scenario().economics.streamr.slashing_fraction).to_string(),
             "earlyLeaverPenaltyWei": "5000000000000000000000",
             "minimumStakeWei": "5000000000000000000000",
             "minimumSelfDelegationFraction": "50000000000000000",
@@ -165,6 +165,7 @@ fn operator_overview(w: &World) -> Value {
         );
         op.insert("cumulativeEarningsWei".into(), json!("0"));
         op.insert("slashingEvents".into(), json!([]));
+        op.insert("slashingsCount".into(), json!(w.ledger.streamr_slashings));
         // Both simulated sponsorships pay (the RPC answer splits earnings between them).
         if let Some(stakes) = op.get_mut("stakes").and_then(Value::as_array_mut) {
             for stake in stakes {
@@ -225,7 +226,11 @@ fn call(w: &World, req: &Value) -> Value {
                 .unwrap_or("");
             match (to.as_str(), data.get(..10).unwrap_or(data)) {
                 (OPERATOR, "0x2ebd89d1") => Some(sponsorships_and_earnings(w)),
-                (OPERATOR, "0xc229918e") => Some(format!("0x{}", word(wei(100_000.0)))),
+                // Slashing takes DATA out of the operator's value.
+                (OPERATOR, "0xc229918e") => Some(format!(
+                    "0x{}",
+                    word(wei((100_000.0 - w.streamr.slashed_data).max(0.0)))
+                )),
                 (DATA_TOKEN, "0x70a08231") => Some(format!("0x{}", word(wei(5000.0)))),
                 _ => None,
             }

@@ -14,6 +14,7 @@ use orcha_core::ProtocolId;
 use serde::Serialize;
 
 use crate::clock::TimeMode;
+use crate::economics::Economics;
 use crate::faults::{FaultKind, OfflineMode, StorjShape};
 use crate::model::{Allocation, MarketParams, ProtocolMarket, Regime, MINUTES_PER_HOUR};
 
@@ -90,6 +91,8 @@ pub struct Scenario {
     pub costs: SwitchingCosts,
     pub prices: Prices,
     pub market: MarketParams,
+    /// What each network pays for (`[economics.<protocol>]`, docs/economics.md).
+    pub economics: Economics,
     pub faults: Vec<ScheduledFault>,
 }
 
@@ -151,6 +154,7 @@ impl Scenario {
                 grass_usd_per_point: 0.001,
             },
             market: MarketParams::reference(),
+            economics: Economics::default(),
             faults: Vec::new(),
         }
     }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::*;
+use crate::economics::Economics;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +27,8 @@ struct RawScenario {
     prices: Option<RawPrices>,
     #[serde(default)]
     market: Option<RawMarket>,
+    #[serde(default)]
+    economics: Option<Spanned<Economics>>,
     #[serde(default)]
     regime: Vec<Spanned<RawRegime>>,
     #[serde(default)]
@@ -471,6 +474,10 @@ impl Scenario {
             market.streamr = merge_market(&ctx, &market.streamr, m.streamr, "streamr")?;
             market.grass = merge_market(&ctx, &market.grass, m.grass, "grass")?;
         }
+        let economics = match raw.economics {
+            None => Economics::default(),
+            Some(e) => validate_economics(&ctx, e)?,
+        };
         let hour_to_minute = |h: f64| (h.max(0.0) * MINUTES_PER_HOUR as f64).round() as u64;
         for r in raw.regime {
             let span = r.span();
@@ -574,7 +581,54 @@ impl Scenario {
             costs,
             prices,
             market,
+            economics,
             faults,
         })
     }
+}
+
+/// Every pay parameter is a finite non-negative number; per-thread needs and the inspection
+/// interval must be positive because they divide.
+fn validate_economics(ctx: &Ctx, e: Spanned<Economics>) -> Result<Economics, ScenarioError> {
+    let span = e.span();
+    let e = e.into_inner();
+    let table = toml::Table::try_from(e)
+        .map_err(|err| ctx.err(span.clone(), "economics", err.to_string()))?;
+    for (section, v) in &table {
+        if let toml::Value::Table(fields) = v {
+            for (k, x) in fields {
+                let n = x.as_float().or_else(|| x.as_integer().map(|i| i as f64));
+                if !n.is_some_and(|n| n.is_finite() && n >= 0.0) {
+                    return Err(ctx.err(
+                        span.clone(),
+                        &format!("economics.{section}.{k}"),
+                        "must be a non-negative number",
+                    ));
+                }
+            }
+        }
+    }
+    let positive = [
+        (
+            e.golem.mem_gib_per_thread,
+            "economics.golem.mem_gib_per_thread",
+        ),
+        (
+            e.golem.storage_gib_per_thread,
+            "economics.golem.storage_gib_per_thread",
+        ),
+        (
+            e.streamr.inspection_minutes as f64,
+            "economics.streamr.inspection_minutes",
+        ),
+    ];
+    for (v, f) in positive {
+        if v <= 0.0 {
+            return Err(ctx.err(span.clone(), f, "must be positive"));
+        }
+    }
+    if e.streamr.protocol_fee > 1.0 || e.streamr.slashing_fraction > 1.0 {
+        return Err(ctx.err(span, "economics.streamr", "fractions must be at most 1"));
+    }
+    Ok(e)
 }

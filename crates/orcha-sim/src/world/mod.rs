@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use crate::economics::{nano_usd, usd_of, Conditions, MarginalValue};
 use crate::faults::{FaultBook, FaultKind, OfflineMode, StorjShape, SurfaceFaults};
 use crate::knobs::{self, HardwareProfile, KnobPaths, StorjKnob};
 use crate::model::{Allocation, Market, GB_PER_GIB};
@@ -26,20 +27,25 @@ pub(crate) use state::{
     Activity, Agreement, GolemState, GrassEpoch, GrassState, Invoice, Payment, StorjDay,
     StorjMonth, StorjState, StreamrState,
 };
-pub use tick::golem_switch_loss;
 use tick::push_finished;
+pub use tick::{golem_switch_loss, storj_ingress_bytes};
 
 /// How long a Golem activity (job) runs before it is invoiced, in simulated minutes.
 pub const JOB_MINUTES: u64 = 30;
 /// How long an issued invoice waits before it is accepted, and an accepted one before it settles.
 const INVOICE_ACCEPT_MINUTES: u64 = 5;
 const INVOICE_SETTLE_MINUTES: u64 = 60;
-/// Storj earnings split between storage, customer egress and repair/audit egress.
-const STORJ_SPLIT: (f64, f64, f64) = (0.6, 0.3, 0.1);
-/// Storj prices in cents per TB (egress, repair/audit) and per TB-month (storage).
-pub const STORJ_PRICE_EGRESS: f64 = 2000.0;
-pub const STORJ_PRICE_REPAIR: f64 = 1000.0;
-pub const STORJ_PRICE_DISK: f64 = 150.0;
+/// A Golem activity's length in hours, over which its start price is amortized.
+pub const JOB_HOURS: f64 = JOB_MINUTES as f64 / 60.0;
+
+/// Storj satellite prices as the node's pricing endpoint reports them: cents per TB of egress
+/// and of repair/audit egress, cents per TB-month stored.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StorjPriceCents {
+    pub egress: u64,
+    pub repair: u64,
+    pub disk: u64,
+}
 
 pub fn index(p: ProtocolId) -> usize {
     match p {
@@ -83,8 +89,9 @@ pub struct World {
     pub(crate) streamr: StreamrState,
     pub(crate) grass: GrassState,
     pub(crate) ledger: Ledger,
-    usd: [f64; 4],
-    cycle_acc: f64,
+    /// Earned so far per node, integer nano-dollars.
+    nano: [i64; 4],
+    cycle_acc: i64,
     pub(crate) history: Vec<AllocationChange>,
     rng: ChaCha8Rng,
     signals: Option<[watch::Sender<SurfaceFaults>; 4]>,
@@ -108,6 +115,7 @@ impl World {
         let storj = StorjState {
             allocated_bytes: alloc.storj_disk_gb * 1e9,
             used_bytes: scenario.storj_used_gb * 1e9,
+            filler_bytes: 0.0,
             online_score: 0.9995,
             started_at: start - Duration::hours(30),
             last_pinged: start,
@@ -152,8 +160,8 @@ impl World {
             streamr: StreamrState::default(),
             grass: GrassState::default(),
             ledger: Ledger::default(),
-            usd: [0.0; 4],
-            cycle_acc: 0.0,
+            nano: [0; 4],
+            cycle_acc: 0,
             history,
             rng,
             signals: None,
@@ -206,11 +214,17 @@ impl World {
     /// The truth ledger so far.
     pub fn ledger(&self) -> Ledger {
         let mut l = self.ledger.clone();
-        l.usd_by_node = ProtocolId::ALL
+        l.nano_usd_by_node = ProtocolId::ALL
             .into_iter()
-            .map(|p| (p.as_str().to_owned(), self.usd[index(p)]))
+            .map(|p| (p.as_str().to_owned(), self.nano[index(p)]))
             .collect();
-        l.total_usd = self.usd.iter().sum();
+        l.total_nano_usd = self.nano.iter().sum();
+        l.usd_by_node = l
+            .nano_usd_by_node
+            .iter()
+            .map(|(k, v)| (k.clone(), usd_of(*v)))
+            .collect();
+        l.total_usd = usd_of(l.total_nano_usd);
         l
     }
 
@@ -365,10 +379,11 @@ impl World {
         }
         if next.golem_profile_differs(&prev) {
             let loss = golem_switch_loss(&mut self.market, &self.faults, &self.scenario, m, &prev);
-            if loss > 0.0 {
-                self.usd[index(ProtocolId::Golem)] -= loss;
+            let loss = nano_usd(loss);
+            if loss > 0 {
+                self.nano[index(ProtocolId::Golem)] -= loss;
                 self.cycle_acc -= loss;
-                self.ledger.switching_loss_usd += loss;
+                self.ledger.switching_loss_nano_usd += loss;
             }
             // Running activities are lost whenever jobs run; their value is never invoiced.
             let now = self.time_of(m);
@@ -438,37 +453,102 @@ impl World {
         )
     }
 
+    /// The market, faults and Storj fill at minute `m`, as the pay rules see them.
+    pub(crate) fn conditions(&mut self, m: u64) -> Conditions {
+        let demand = self.market.demands(m);
+        let factor = ProtocolId::ALL.map(|p| {
+            if self.node_up(p, m) {
+                self.faults.earnings_factor(p, m)
+            } else {
+                0.0
+            }
+        });
+        Conditions {
+            demand,
+            factor,
+            grass_epoch: self.market.grass_epoch_multiplier(m),
+            storj_used_gb: self.storj.used_bytes / 1e9,
+        }
+    }
+
+    /// The conditions of the current minute (demand, faults, Storj fill), for checking the
+    /// marginal values against the pay rules.
+    pub fn conditions_now(&mut self) -> Conditions {
+        self.conditions(self.minute)
+    }
+
+    /// What one more unit of each resource earns per hour on each node now (the curves).
+    pub fn marginal_values(&mut self) -> Vec<MarginalValue> {
+        let c = self.conditions(self.minute);
+        let s = &self.scenario;
+        s.economics.marginal_values(
+            &s.prices,
+            &c,
+            &self.alloc,
+            self.storj.allocated_bytes / 1e9,
+            JOB_HOURS,
+        )
+    }
+
+    /// The Storj prices the pricing endpoint serves, from the scenario's economics.
+    pub fn storj_price_cents(&self) -> StorjPriceCents {
+        let e = &self.scenario.economics.storj;
+        let cents = |usd: f64| (usd * 100.0).round().max(0.0) as u64;
+        StorjPriceCents {
+            egress: cents(e.egress_usd_per_tb),
+            repair: cents(e.repair_usd_per_tb),
+            disk: cents(e.storage_usd_per_tb_month),
+        }
+    }
+
+    /// Data the Storj node stores and is paid for, GB.
+    pub fn storj_used_gb(&self) -> f64 {
+        self.storj.used_bytes / 1e9
+    }
+
     /// One simulated minute.
     fn tick(&mut self) {
         let m = self.minute;
         let now = self.time_of(m);
+        let c = self.conditions(m);
+        let alloc = self.alloc;
         for p in ProtocolId::ALL {
-            let up = self.node_up(p, m);
-            let factor = if up {
-                self.faults.earnings_factor(p, m)
-            } else {
-                0.0
-            };
-            let usd = if factor > 0.0 {
-                self.market.rate_usd_per_hour(p, m, &self.alloc) * factor / 60.0
-            } else {
-                0.0
-            };
-            self.usd[index(p)] += usd;
-            self.cycle_acc += usd;
+            let eco = &self.scenario.economics;
+            let rate = eco.rate_usd_per_hour(&self.scenario.prices, p, &c, &alloc, JOB_HOURS);
+            let usd = rate / 60.0;
+            let mut nano = nano_usd(usd);
+            if p == ProtocolId::Streamr
+                && m.is_multiple_of(eco.streamr.inspection_minutes.max(1))
+                && !eco.streamr_serving(&c, &alloc)
+            {
+                // A node that cannot keep up with its streams fails the inspection and is
+                // flagged; the reviewers' vote slashes a fraction of the stake.
+                let slash = nano_usd(eco.streamr_slash_usd(&self.scenario.prices));
+                nano -= slash;
+                self.ledger.streamr_slashed_nano_usd += slash;
+                self.ledger.streamr_slashings += 1;
+                self.streamr.slashed_data += eco.streamr.stake_data * eco.streamr.slashing_fraction;
+            }
+            self.nano[index(p)] += nano;
+            self.cycle_acc += nano;
             match p {
-                ProtocolId::Storj => self.tick_storj(m, now, usd, factor > 0.0),
-                ProtocolId::Golem => self.tick_golem(m, now, usd, factor > 0.0),
-                ProtocolId::Streamr => self.tick_streamr(m, usd, factor > 0.0),
-                ProtocolId::Grass => self.tick_grass(m, now, usd, factor > 0.0),
+                ProtocolId::Storj => self.tick_storj(m, now, &c),
+                ProtocolId::Golem => self.tick_golem(m, now, usd, &c),
+                ProtocolId::Streamr => self.tick_streamr(&c, usd),
+                ProtocolId::Grass => self.tick_grass(m, usd, c.factor[3] > 0.0),
             }
         }
         self.minute += 1;
         if self.minute.is_multiple_of(self.scenario.cycle_minutes) {
-            let total =
-                self.ledger.cycle_totals_usd.last().copied().unwrap_or(0.0) + self.cycle_acc;
-            self.ledger.cycle_totals_usd.push(total);
-            self.cycle_acc = 0.0;
+            let total = self
+                .ledger
+                .cycle_totals_nano_usd
+                .last()
+                .copied()
+                .unwrap_or(0)
+                + self.cycle_acc;
+            self.ledger.cycle_totals_nano_usd.push(total);
+            self.cycle_acc = 0;
         }
     }
 
@@ -537,8 +617,8 @@ mod tests {
         w.advance_minutes(1440);
         let l = w.ledger();
         assert!(l.total_usd > 0.0);
-        assert_eq!(l.cycle_totals_usd.len(), 24);
-        assert!((l.cycle_totals_usd[23] - l.total_usd).abs() < 1e-9);
+        assert_eq!(l.cycle_totals_nano_usd.len(), 24);
+        assert_eq!(l.cycle_totals_nano_usd[23], l.total_nano_usd);
         assert!(!w.golem.invoices.is_empty());
         assert!(w.storj.months.last().unwrap().storage_cents > 0.0);
     }

@@ -8,15 +8,23 @@ use serde::Serialize;
 
 use crate::knobs::HardwareProfile;
 
-/// The truth: what each node really earned, in US dollars.
+/// The truth: what each node really earned, in integer nano-dollars (1e-9 USD).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Ledger {
-    pub usd_by_node: BTreeMap<String, f64>,
-    pub total_usd: f64,
+    pub nano_usd_by_node: BTreeMap<String, i64>,
+    pub total_nano_usd: i64,
     /// Earnings lost to restarts and interrupted jobs.
-    pub switching_loss_usd: f64,
+    pub switching_loss_nano_usd: i64,
+    /// Earnings lost to Streamr slashing (failed inspections while below the resource floor).
+    pub streamr_slashed_nano_usd: i64,
+    /// Failed Streamr inspections.
+    pub streamr_slashings: u64,
     /// Total earnings at the end of every completed cycle.
-    pub cycle_totals_usd: Vec<f64>,
+    pub cycle_totals_nano_usd: Vec<i64>,
+    /// Display only: `nano_usd_by_node` in dollars (derived, never accumulated).
+    pub usd_by_node: BTreeMap<String, f64>,
+    /// Display only: `total_nano_usd` in dollars (derived, never accumulated).
+    pub total_usd: f64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -52,7 +60,10 @@ impl StorjMonth {
 #[derive(Clone, Debug)]
 pub(crate) struct StorjState {
     pub allocated_bytes: f64,
+    /// Data stored for satellites (what Storj pays for); grows with ingress up to the allocation.
     pub used_bytes: f64,
+    /// Data a `disk_filling` fault adds: on disk, never paid.
+    pub filler_bytes: f64,
     pub online_score: f64,
     pub started_at: DateTime<Utc>,
     pub last_pinged: DateTime<Utc>,
@@ -127,6 +138,10 @@ pub(crate) struct StreamrState {
     pub messages_received: f64,
     pub messages_propagated: f64,
     pub earnings_data: f64,
+    /// DATA lost to slashing.
+    pub slashed_data: f64,
+    /// Minutes the node was below its resource floor (payouts missed).
+    pub missed_minutes: u64,
 }
 
 #[derive(Clone, Debug)]

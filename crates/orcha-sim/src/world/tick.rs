@@ -7,9 +7,13 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use orcha_core::ProtocolId;
 
 use super::*;
+use crate::economics::StorjPay;
 
 impl World {
-    pub(super) fn tick_storj(&mut self, m: u64, now: DateTime<Utc>, usd: f64, up: bool) {
+    pub(super) fn tick_storj(&mut self, m: u64, now: DateTime<Utc>, c: &Conditions) {
+        let eco = self.scenario.economics.storj;
+        let (d, f) = (c.demand[0], c.factor[0]);
+        let up = f > 0.0;
         let s = &mut self.storj;
         // The online score is a 30-day moving average of being reachable.
         let window = 30.0 * 1440.0;
@@ -17,14 +21,11 @@ impl World {
         if up {
             s.last_pinged = now;
         }
-        let demand = self.market.demand(ProtocolId::Storj, m);
-        let ingress = if up && s.used_bytes < s.allocated_bytes {
-            2.0e9 / 60.0 * demand
-        } else {
-            0.0
-        };
-        let filling = self.faults.disk_filling_gb_per_hour(ProtocolId::Storj, m) * 1e9 / 60.0;
-        s.used_bytes += ingress + filling;
+        // Satellites upload new pieces while the node is up and has free allocated space; the
+        // used space stops at the allocation (a shrink below it deletes nothing).
+        let ingress = storj_ingress_bytes(&eco, d, up, s.used_bytes, s.allocated_bytes);
+        s.used_bytes += ingress;
+        s.filler_bytes += self.faults.disk_filling_gb_per_hour(ProtocolId::Storj, m) * 1e9 / 60.0;
         let date = now.date_naive();
         if s.days.last().is_none_or(|d| d.date != date) {
             s.days.push(StorjDay {
@@ -47,23 +48,28 @@ impl World {
                 ..StorjMonth::default()
             });
         }
-        let cents = usd * 100.0;
-        let (fs, fe, fr) = STORJ_SPLIT;
-        let egress_bytes = cents * fe / STORJ_PRICE_EGRESS * 1e12;
-        let repair_bytes = cents * fr / STORJ_PRICE_REPAIR * 1e12;
-        let byte_hours = cents * fs / STORJ_PRICE_DISK * 1e12 * 720.0;
-        if let Some(d) = s.days.last_mut() {
-            d.at_rest_byte_hours += byte_hours;
-            d.egress_usage += egress_bytes;
-            d.egress_repair += repair_bytes * 0.99;
-            d.egress_audit += repair_bytes * 0.01;
-            d.ingress_usage += ingress;
-            d.ingress_repair += ingress * 0.2;
+        // The paid traffic of this minute, from the data stored at its start (as the rate).
+        let stored_bytes = c.storj_used_gb * 1e9;
+        let per_minute = f / (crate::economics::HOURS_PER_MONTH * 60.0);
+        let egress_bytes = stored_bytes * eco.egress_per_stored_month * d * per_minute;
+        let repair_bytes = stored_bytes * eco.repair_per_stored_month * per_minute;
+        let byte_hours = stored_bytes * f / 60.0;
+        let cents = |bytes: f64, usd_per_tb: f64| bytes / 1e12 * usd_per_tb * 100.0;
+        if let Some(day) = s.days.last_mut() {
+            day.at_rest_byte_hours += byte_hours;
+            day.egress_usage += egress_bytes;
+            day.egress_repair += repair_bytes * 0.99;
+            day.egress_audit += repair_bytes * 0.01;
+            day.ingress_usage += ingress;
+            day.ingress_repair += ingress * 0.2;
         }
         if let Some(mo) = s.months.last_mut() {
-            mo.storage_cents += cents * fs;
-            mo.egress_cents += cents * fe;
-            mo.repair_audit_cents += cents * fr;
+            mo.storage_cents += cents(
+                byte_hours / crate::economics::HOURS_PER_MONTH,
+                eco.storage_usd_per_tb_month,
+            );
+            mo.egress_cents += cents(egress_bytes, eco.egress_usd_per_tb);
+            mo.repair_audit_cents += cents(repair_bytes, eco.repair_usd_per_tb);
             mo.egress_bytes += egress_bytes;
             mo.repair_audit_bytes += repair_bytes;
             mo.byte_hours += byte_hours;
@@ -71,8 +77,10 @@ impl World {
         }
     }
 
-    pub(super) fn tick_golem(&mut self, m: u64, now: DateTime<Utc>, usd: f64, up: bool) {
-        let jobs = up && self.alloc.golem_cpu_threads > 0.0 && self.market.golem_jobs_arrive(m);
+    pub(super) fn tick_golem(&mut self, m: u64, now: DateTime<Utc>, usd: f64, c: &Conditions) {
+        let eco = &self.scenario.economics;
+        let rented = eco.golem_rented_threads(c.demand[1], &self.alloc);
+        let jobs = c.factor[1] > 0.0 && rented > 0.0;
         // Finish activities that ran their course, or whose jobs stopped arriving.
         let mut i = 0;
         while i < self.golem.running.len() {
@@ -103,12 +111,9 @@ impl World {
             }
         }
         if jobs && self.golem.running.is_empty() {
-            let d = self.market.demand(ProtocolId::Golem, m);
-            let theta = self.scenario.market.golem_job_threshold.max(1e-9);
+            // One single-threaded activity per rented thread (demand-limited).
             let threads = self.alloc.golem_cpu_threads.max(1.0);
-            let n = (threads * (d / (2.0 * theta)).min(1.0))
-                .round()
-                .clamp(1.0, threads) as usize;
+            let n = rented.round().clamp(1.0, threads) as usize;
             for _ in 0..n {
                 let id = self.random_hex(64);
                 let agreement_id = self.random_hex(64);
@@ -169,15 +174,22 @@ impl World {
         }
     }
 
-    pub(super) fn tick_streamr(&mut self, m: u64, usd: f64, up: bool) {
-        if !up {
+    pub(super) fn tick_streamr(&mut self, c: &Conditions, usd: f64) {
+        let eco = &self.scenario.economics;
+        if !eco.streamr_serving(c, &self.alloc) {
+            self.streamr.missed_minutes += 1;
+        }
+        if c.factor[2] <= 0.0 {
             return;
         }
-        let d = self.market.demand(ProtocolId::Streamr, m);
-        let bw = self.alloc.streamr_bandwidth_mbps;
+        let d = c.demand[2];
+        // The node relays its streams' traffic, at most what its bandwidth lets through.
+        let mbps = self
+            .alloc
+            .streamr_bandwidth_mbps
+            .min(eco.streamr_bandwidth_floor(d));
         let s = &mut self.streamr;
-        // Traffic uses about a fifth of the granted bandwidth at demand 1.
-        let bytes = bw * 1e6 / 8.0 * 60.0 * 0.2 * d.min(5.0);
+        let bytes = mbps * 1e6 / 8.0 * 60.0;
         s.bytes_sent += bytes;
         s.bytes_received += bytes * 0.5;
         s.messages_sent += bytes / 1000.0;
@@ -186,7 +198,7 @@ impl World {
         s.earnings_data += self.scenario.usd_to_token(ProtocolId::Streamr, usd);
     }
 
-    pub(super) fn tick_grass(&mut self, m: u64, now: DateTime<Utc>, usd: f64, up: bool) {
+    pub(super) fn tick_grass(&mut self, m: u64, usd: f64, up: bool) {
         let epoch = self.market.grass_epoch(m);
         let hours = self.scenario.market.grass_epoch_hours.max(1);
         if self.grass.epochs.last().is_none_or(|e| e.index != epoch) {
@@ -204,7 +216,6 @@ impl World {
                 uptime_s: 0.0,
             });
         }
-        let _ = now;
         if up {
             self.grass.total_uptime_s += 60.0;
         }
@@ -218,10 +229,26 @@ impl World {
     }
 }
 
+/// Bytes Storj ingress adds in one minute: demand-driven, only while up, never past the
+/// allocation. The oracle fills its Storj paths with the same function.
+pub fn storj_ingress_bytes(
+    eco: &StorjPay,
+    demand: f64,
+    up: bool,
+    used: f64,
+    allocated: f64,
+) -> f64 {
+    if !up || used >= allocated {
+        return 0.0;
+    }
+    (eco.ingress_gb_per_hour * demand * 1e9 / 60.0).min(allocated - used)
+}
+
 /// The Golem earnings lost by a profile change at minute `m` away from `prev`.
 ///
-/// `loss = L/60 · rate_golem(m, prev) · f(m)` when jobs arrive at `m`, else 0; the oracle uses
-/// the same function so the world and the oracle charge identical switching costs.
+/// `loss = L/60 · rate_golem(m, prev)` (the running activities are terminated uninvoiced) when
+/// jobs arrive at `m`, else 0; the oracle uses the same function so the world and the oracle
+/// charge identical switching costs.
 pub fn golem_switch_loss(
     market: &mut Market,
     faults: &FaultBook,
@@ -232,10 +259,19 @@ pub fn golem_switch_loss(
     if prev.golem_cpu_threads <= 0.0 || !market.golem_jobs_arrive(m) {
         return 0.0;
     }
-    let factor = faults.earnings_factor(ProtocolId::Golem, m);
-    scenario.costs.golem_job_loss_minutes / 60.0
-        * market.rate_usd_per_hour(ProtocolId::Golem, m, prev)
-        * factor
+    let c = Conditions {
+        demand: market.demands(m),
+        factor: [0.0, faults.earnings_factor(ProtocolId::Golem, m), 0.0, 0.0],
+        ..Conditions::default()
+    };
+    let rate = scenario.economics.rate_usd_per_hour(
+        &scenario.prices,
+        ProtocolId::Golem,
+        &c,
+        prev,
+        JOB_HOURS,
+    );
+    scenario.costs.golem_job_loss_minutes / 60.0 * rate
 }
 
 pub(super) fn push_finished(list: &mut VecDeque<Activity>, a: Activity) {

@@ -166,6 +166,7 @@ fn earnings_drop_and_offline_cut_the_ledger() {
         g(&dropped) - before,
         g(&offline) - before,
     );
-    assert!((d / p - 0.5).abs() < 1e-9, "{d} vs {p}");
+    // The ledger rounds each minute to a nano-dollar: half of it is exact to ~1e-6.
+    assert!((d / p - 0.5).abs() < 1e-5, "{d} vs {p}");
     assert!(o.abs() < 1e-12);
 }

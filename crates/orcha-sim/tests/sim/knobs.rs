@@ -120,15 +120,23 @@ async fn knob_changes_change_future_earnings() {
         lb.usd_by_node["golem"] > la.usd_by_node["golem"] * 1.1,
         "{la:?} {lb:?}"
     );
+    // Shrinking Storj below its used space deletes nothing: b keeps earning on the data it
+    // holds but takes no more ingress (and lost a restart), while a keeps filling.
     assert!(
-        lb.usd_by_node["storj"] < la.usd_by_node["storj"] * 0.9,
+        lb.usd_by_node["storj"] < la.usd_by_node["storj"],
         "{la:?} {lb:?}"
     );
-    // The curves are exposed for checking fitted ones.
-    let curves = a.response_curves();
-    assert!(curves
-        .iter()
-        .any(|c| c.protocol == ProtocolId::Golem && c.a_usd_per_hour > 0.0));
+    let (ua, ub) = (
+        a.with_world(|w| w.storj_used_gb()),
+        b.with_world(|w| w.storj_used_gb()),
+    );
+    assert!(ua > 1000.0 + 10.0, "a keeps filling: {ua}");
+    assert_eq!(ub, 1000.0, "b is over its allocation: no ingress");
+    // The marginal values are exposed for checking fitted ones.
+    let curves = a.marginal_values();
+    assert!(curves.iter().any(|c| c.protocol == ProtocolId::Golem
+        && c.usd_per_hour_per_unit.is_finite()
+        && c.usd_per_hour_per_unit >= 0.0));
     let json = get_json(&format!("{}/control/curves", a.control_url())).await;
     assert!(json
         .as_array()

@@ -17,6 +17,7 @@ use orcha_sim::{
 };
 use serde_json::Value;
 
+mod economics;
 mod faults;
 mod knobs;
 mod surfaces;
