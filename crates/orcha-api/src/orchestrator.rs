@@ -71,6 +71,10 @@ pub fn spawn(state: Arc<AppState>, cancel: CancellationToken) -> OrchestratorHan
     }
     // The price refresher lives and stops with the loop, like the pollers.
     tasks.spawn(crate::prices::run(Arc::clone(&state), cancel.clone()));
+    tasks.spawn(crate::fleet_metrics::run(
+        Arc::clone(&state),
+        cancel.clone(),
+    ));
     let (state, cancel) = (Arc::clone(&state), cancel.clone());
     let cancel_for_handle = cancel.clone();
     tasks.spawn(async move {
