@@ -90,6 +90,30 @@ impl SecretStore for CredentialsDirStore {
     }
 }
 
+/// Credentials first, then another store (the OS keyring): what `orcha serve` uses when systemd
+/// (or a container's `/run/secrets`) provides credentials. Writes go to the other store.
+pub struct CredentialsFirst {
+    pub credentials: CredentialsDirStore,
+    pub fallback: std::sync::Arc<dyn SecretStore>,
+}
+
+impl SecretStore for CredentialsFirst {
+    fn get(&self, key: &SecretKey) -> Result<Option<Sensitive<String>>, SecretError> {
+        match self.credentials.get(key)? {
+            Some(v) => Ok(Some(v)),
+            None => self.fallback.get(key),
+        }
+    }
+
+    fn set(&self, key: &SecretKey, value: Sensitive<String>) -> Result<(), SecretError> {
+        self.fallback.set(key, value)
+    }
+
+    fn delete(&self, key: &SecretKey) -> Result<(), SecretError> {
+        self.fallback.delete(key)
+    }
+}
+
 /// What went wrong storing a credential.
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
@@ -238,5 +262,26 @@ mod tests {
         assert!(store.get(&key).unwrap().is_none());
         let env = |k: &str| (k == "CREDENTIALS_DIRECTORY").then(|| "/run/c".to_owned());
         assert!(CredentialsDirStore::from_env(&env).is_some());
+
+        // Layered over the keyring: a credential wins, writes go to the keyring.
+        let keyring = std::sync::Arc::new(orcha_core::secret::MemorySecretStore::default());
+        keyring
+            .set(&key, Sensitive::new("from-keyring".into()))
+            .unwrap();
+        store_credential(
+            Scope::User,
+            dir.path(),
+            &key,
+            &Sensitive::new("cred".into()),
+        )
+        .unwrap();
+        let both = CredentialsFirst {
+            credentials: store,
+            fallback: keyring,
+        };
+        assert_eq!(both.get(&key).unwrap().unwrap().expose(), "cred");
+        let other = SecretKey("prices:coingecko/api_key".into());
+        both.set(&other, Sensitive::new("k".into())).unwrap();
+        assert_eq!(both.get(&other).unwrap().unwrap().expose(), "k");
     }
 }
