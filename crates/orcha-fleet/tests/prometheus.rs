@@ -138,6 +138,20 @@ async fn snapshot_from_a_real_prometheus() {
         (4, 2, 4)
     );
 
+    // Asked a minute later with nothing scraped since, every machine is stale (an agent-mode box
+    // that stopped pushing altogether looks like this).
+    let later = fleet_snapshot(&client, chrono::Utc::now() + chrono::Duration::seconds(150))
+        .await
+        .unwrap();
+    assert!(
+        later
+            .machines
+            .iter()
+            .all(|m| m.state == MachineState::Stale),
+        "{later:#?}"
+    );
+    assert_eq!(later.totals.machines, 2);
+
     stop_a.store(true, Ordering::SeqCst);
     let stopped = Instant::now();
     loop {
