@@ -69,7 +69,7 @@ impl Queries {
     }
 }
 
-/// Adds `value` to the entry of `key`, keeping first-seen order stable by sorting at the end.
+/// Adds `value` to the entry of `key` (a sum over nodes or machines).
 fn add<K: Ord>(map: &mut BTreeMap<K, f64>, key: K, value: f64) {
     *map.entry(key).or_insert(0.0) += value;
 }
