@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orcha_ml.forecast.selector import mase_scale, quantile_paths
-from tests.helpers import forecast_body, series, stamps
+from orcha_ml.forecast import models
+from orcha_ml.forecast.selector import forecast_series, mase_scale, quantile_paths
+from orcha_ml.schemas import SeriesInput
+from orcha_ml.settings import Settings
+from tests.helpers import daily_weekly, forecast_body, series, stamps
 
 
 def test_health(client: TestClient) -> None:
@@ -121,3 +126,150 @@ def test_quantile_paths_are_ordered(
     ordered = [paths[repr(q)] for q in sorted(levels)]
     for lower, upper in zip(ordered, ordered[1:], strict=False):
         assert all(a <= b for a, b in zip(lower, upper, strict=True))
+
+
+def test_models_never_read_past_the_origin() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.normal(10, 2, 24 * 30)
+    origins = [24 * 20, 24 * 27]
+    for name, (run, _) in models.STATISTICAL.items():
+        before = run(values, origins, 24)
+        changed = values.copy()
+        changed[origins[0] :] += 1000.0  # The future of the first origin.
+        after = run(changed, origins, 24)
+        assert after[0] == pytest.approx(before[0]), name
+        assert not np.allclose(after[1], before[1]), name
+
+
+def test_one_pass_matches_one_origin_at_a_time() -> None:
+    values = np.asarray(daily_weekly(24 * 28, seed=2))
+    origins = [24 * 21, 24 * 24, 24 * 27]
+    for name, (run, _) in models.STATISTICAL.items():
+        if name == "ets":
+            continue  # ETS tunes its weights before the first origin, so it differs by design.
+        together = run(values, origins, 24)
+        alone = np.stack([run(values, [t], 24)[0] for t in origins])
+        assert together == pytest.approx(alone), name
+
+
+def test_mstl_learns_a_weekly_pattern() -> None:
+    values = np.asarray(daily_weekly(24 * 42, noise=0.0, weekly=3.0))
+    t = 24 * 40
+    forecast = models.mstl(values, [t], 24)[0]
+    daily_only = models.ets(values, [t], 24)[0]
+    actual = values[t : t + 24]
+    assert np.mean(np.abs(forecast - actual)) < 0.5 * np.mean(np.abs(daily_only - actual))
+
+
+def test_response_reports_choice_score_and_coverage(client: TestClient) -> None:
+    body = forecast_body(n=24 * 28)
+    forecast = client.post("/v2/forecast", json=body).json()["forecasts"][0]
+    backtest = forecast["backtest"]
+    assert {"mstl", "ets", "theta", "naive", "ensemble_median", "ensemble_mean"} <= set(
+        backtest["candidates"]
+    )
+    assert "tsb" not in backtest["candidates"]  # Not intermittent.
+    assert backtest["coverage_levels"] == [0.1, 0.9]
+    assert 0.0 <= backtest["coverage"] <= 1.0
+    naive = backtest["candidates"]
+    assert backtest["best_seasonal_naive_mase"] == pytest.approx(
+        min(naive["seasonal_naive_24"], naive["seasonal_naive_168"])
+    )
+    assert forecast["series_kind"] == "rate" and forecast["increments"] is None
+    if forecast["model"].startswith("ensemble"):
+        assert len(backtest["members"]) == 3
+        assert all(m in backtest["candidates"] for m in backtest["members"])
+
+
+def test_intermittent_series_gets_tsb(client: TestClient) -> None:
+    n = 24 * 21
+    rng = np.random.default_rng(8)
+    values = np.where(rng.uniform(size=n) < 0.15, rng.uniform(1, 3, n), 0.0)
+    body = {"series": [{"id": "i", "timestamps": stamps(n), "values": values.tolist()}]}
+    forecast = client.post("/v2/forecast", json=body).json()["forecasts"][0]
+    assert "tsb" in forecast["backtest"]["candidates"]
+
+
+def test_running_total_is_forecast_as_increments(client: TestClient) -> None:
+    n = 24 * 21
+    rate = np.clip(np.asarray(daily_weekly(n, seed=6)), 0, None)
+    total = np.cumsum(rate)
+    body = {"series": [{"id": "c", "timestamps": stamps(n), "values": total.tolist()}]}
+    forecast = client.post("/v2/forecast", json=body).json()["forecasts"][0]
+    assert forecast["series_kind"] == "cumulative"
+    increments = np.asarray(forecast["increments"])
+    point = np.asarray(forecast["point"])
+    assert point == pytest.approx(total[-1] + np.cumsum(increments))
+    # The increments look like the hourly rate, not like the total.
+    assert np.mean(np.abs(increments - rate[-24:])) < 0.3 * np.mean(rate)
+    # Interval width grows along the path of a running total.
+    q = forecast["quantiles"]
+    width = np.asarray(q["0.9"]) - np.asarray(q["0.1"])
+    assert width[-1] > width[0]
+    # The caller can override detection.
+    body["series"][0]["series_kind"] = "rate"
+    as_rate = client.post("/v2/forecast", json=body).json()["forecasts"][0]
+    assert as_rate["series_kind"] == "rate" and as_rate["increments"] is None
+
+
+def test_intervals_cover_about_80_percent_of_held_out_days() -> None:
+    rng = np.random.default_rng(11)
+    n = 24 * 70
+    t = np.arange(n)
+    values = 10 + 3 * np.sin(2 * np.pi * t / 24) + np.cumsum(rng.normal(0, 0.05, n))
+    values += rng.normal(0, 1.0, n)
+    settings_ = Settings(model_dir=Path("/nonexistent"))
+    covered = total = 0
+    for origin in range(24 * 42, n - 24, 24 * 2):
+        history = values[origin - 24 * 28 : origin]
+        body = SeriesInput(id="s", timestamps=stamps(len(history)), values=history.tolist())
+        answer = forecast_series(
+            body, horizon=24, quantiles=[0.1, 0.5, 0.9], settings=settings_, lstm=None
+        )
+        actual = values[origin : origin + 24]
+        low, high = np.asarray(answer.quantiles["0.1"]), np.asarray(answer.quantiles["0.9"])
+        covered += int(np.sum((actual >= low) & (actual <= high)))
+        total += 24
+    assert 0.7 <= covered / total <= 0.9
+
+
+def test_v1_forecast_schemas_are_frozen_for_the_rust_client(client: TestClient) -> None:
+    # crates/orcha-api/tests/ml_contract.rs compares these exact field sets with openapi.json.
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    frozen = {
+        "SeriesInput": {"id", "timestamps", "values", "features"},
+        "ForecastRequest": {"series", "horizon", "quantiles"},
+        "Backtest": {"mase", "baseline_mase", "origins", "horizon", "candidates"},
+        "SeriesForecast": {
+            "id",
+            "model",
+            "baseline",
+            "timestamps",
+            "point",
+            "quantiles",
+            "backtest",
+            "estimate",
+            "note",
+        },
+        "ForecastResponse": {"forecasts"},
+    }
+    for name, fields in frozen.items():
+        assert set(schemas[name]["properties"]) == fields, name
+    # And the v1 answer carries only those fields, with the new facts in the note.
+    total = np.cumsum(np.clip(np.asarray(daily_weekly(24 * 21, seed=6)), 0, None))
+    body = {"series": [{"id": "c", "timestamps": stamps(len(total)), "values": total.tolist()}]}
+    answer = client.post("/v1/forecast", json=body).json()["forecasts"][0]
+    assert set(answer) == frozen["SeriesForecast"]
+    assert set(answer["backtest"]) == frozen["Backtest"]
+    assert "running total" in answer["note"] and "coverage" in answer["note"]
+    # A v1 request with the v2-only field is still rejected (unknown fields are 422).
+    body["series"][0]["series_kind"] = "rate"
+    assert client.post("/v1/forecast", json=body).status_code == 422
+
+
+def test_series_without_a_model_is_offered_the_global_lstm(client: TestClient) -> None:
+    body = forecast_body(n=24 * 21)
+    forecast = client.post("/v2/forecast", json=body).json()["forecasts"][0]
+    assert "lstm" in forecast["backtest"]["candidates"]
+    # Its origins are all out of sample for this series, so it is scored on every one of them.
+    assert forecast["backtest"]["origins"] == 3

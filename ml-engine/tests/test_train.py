@@ -41,7 +41,8 @@ def test_train_job_saves_model_and_forecast_uses_it(client: TestClient, settings
     assert job["progress"] == 1.0 and job["models"] == ["golem:main@1"]
 
     files = sorted(p.name for p in settings.lstm_dir.glob("*/*"))
-    assert files == ["v1.json", "v1.keras"]
+    # The .npz holds the same weights for keras-free inference in the server.
+    assert files == ["v1.json", "v1.keras", "v1.npz"]
     meta = json.loads(next(settings.lstm_dir.glob("*/v1.json")).read_text())
     assert meta["series_id"] == "golem:main" and meta["epochs"] == 2 and meta["units"] == 4
     assert meta["feature_names"] == ["cpu"]

@@ -1,14 +1,14 @@
-//! Protocol adapters: one module per protocol, named after it, plus the HTTP client they share.
+//! Protocol adapters: one folder per protocol, named after it, plus the HTTP client and process detection they share.
 //!
 //! Each adapter implements `orcha_core::ProtocolAdapter` and follows `docs/adapter-contract.md`.
 
-pub mod enforce;
 mod factory;
 pub mod golem;
 pub mod grass;
 pub mod http;
 pub mod prices;
 pub mod probe;
+pub mod process;
 pub mod storj;
 pub mod streamr;
 

@@ -15,6 +15,7 @@ pub mod keyring;
 pub mod metrics;
 pub mod ml;
 pub mod notifications;
+pub mod operations;
 pub mod ops;
 pub mod orchestrator;
 pub mod policy;

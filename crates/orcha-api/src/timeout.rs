@@ -6,8 +6,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use orcha_adapters::enforce::EnforceError;
 use orcha_core::AdapterError;
+use orcha_enforce::EnforceError;
 
 /// An error type with a "did not answer in time" variant.
 pub trait TimedOut {

@@ -11,18 +11,11 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::Router;
-use chrono::DateTime;
 use orcha_api::alerts::rules::{RuleId, Verdict};
 use orcha_api::alerts::{self};
 use orcha_api::dto::{AlertChannelDto, AlertNotificationDto};
-use orcha_api::metrics::Metrics;
-use orcha_api::ml::MlClient;
-use orcha_api::state::AppParts;
-use orcha_api::AppState;
 use orcha_core::config::Config;
-use orcha_core::secret::{MemorySecretStore, SecretKey, SecretStore, Sensitive};
-use orcha_core::ManualClock;
-use orcha_store::Store;
+use orcha_testkit::TestApp;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 #[derive(Clone, Debug)]
@@ -59,10 +52,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Seen>>>) {
             }
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), seen)
+    (orcha_testkit::net::stub(app).await, seen)
 }
 
 /// Enough SMTP to accept one message per connection: greets, answers EHLO, accepts AUTH
@@ -116,34 +106,17 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, lines)
 }
 
-fn state_with(config: Config, secrets: &[(&str, &str)]) -> (tempfile::TempDir, Arc<AppState>) {
-    let dir = tempfile::tempdir().unwrap();
-    let state = state_at(&dir.path().join("orcha.db"), config, secrets);
-    (dir, state)
-}
-
-fn state_at(db: &std::path::Path, config: Config, secrets: &[(&str, &str)]) -> Arc<AppState> {
-    let store = MemorySecretStore::default();
-    for (k, v) in secrets {
-        store
-            .set(&SecretKey((*k).to_owned()), Sensitive::new((*v).to_owned()))
-            .unwrap();
-    }
-    let clock = ManualClock::new(
-        DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
-            .unwrap()
-            .to_utc(),
-    );
-    AppState::new(AppParts {
-        config,
-        store: Store::open(db).unwrap(),
-        secrets: Arc::new(store),
-        clock: Arc::new(clock),
-        metrics: Metrics::new(),
-        nodes: Vec::new(),
-        ml: MlClient::new(None, Duration::from_secs(1)),
-        demo: false,
-    })
+/// No nodes, a manual clock at the instant the expected texts name, and these secrets.
+fn app_with(config: Config, secrets: &[(&str, &str)]) -> TestApp {
+    secrets
+        .iter()
+        .fold(
+            TestApp::builder()
+                .config(config)
+                .clock_at("2026-03-01T12:00:00Z"),
+            |app, (k, v)| app.secret(k, v),
+        )
+        .build()
 }
 
 fn header<'a>(s: &'a Seen, name: &str) -> &'a str {
@@ -176,7 +149,7 @@ async fn every_channel_sends_exactly_the_expected_request() {
     a.smtp_from = "orcha@example.org".into();
     a.smtp_to = "ops@example.org, oncall@example.org".into();
     let discord_url = format!("{base}/discord/api/webhooks/1/discord-secret");
-    let (_dir, state) = state_with(
+    let app = app_with(
         config,
         &[
             ("alerts:ntfy/token", "ntfy-secret-token"),
@@ -186,6 +159,7 @@ async fn every_channel_sends_exactly_the_expected_request() {
             ("alerts:smtp/password", "smtp-secret-pw"),
         ],
     );
+    let state = Arc::clone(&app.state);
 
     let result = orcha_api::ops::send_test_alert(&state).await.unwrap();
     for ch in ["ntfy", "webhook", "discord", "telegram", "email"] {
@@ -289,13 +263,14 @@ async fn a_failing_or_slow_channel_blocks_nothing_and_its_error_is_visible() {
     a.telegram_chat_id = "1".into();
     a.telegram_api_url = format!("http://127.0.0.1:{closed}");
     let slow = format!("{slow_base}/slow/discord");
-    let (_dir, state) = state_with(
+    let app = app_with(
         config,
         &[
             ("alerts:discord/url", &slow),
             ("alerts:telegram/token", "999:never-print-me"),
         ],
     );
+    let state = Arc::clone(&app.state);
     let started = Instant::now();
     let result = orcha_api::ops::send_test_alert(&state).await.unwrap();
     assert!(
@@ -340,7 +315,8 @@ async fn alerts_are_notified_on_open_and_clear_and_a_flapping_one_is_rate_limite
     let (base, seen) = receiver().await;
     let mut config = Config::default();
     config.alerts.webhook_url = format!("{base}/hook");
-    let (_dir, state) = state_with(config, &[]);
+    let app = app_with(config, &[]);
+    let state = Arc::clone(&app.state);
     let node = Some("storj:main".to_owned());
     let msg = || Verdict::Firing("the node failed 3 polls in a row".into());
     for v in [msg(), msg(), Verdict::Clear, msg()] {
@@ -380,7 +356,8 @@ async fn alerts_are_notified_on_open_and_clear_and_a_flapping_one_is_rate_limite
 
 #[tokio::test]
 async fn channel_credentials_have_their_own_validated_names() {
-    let (_dir, state) = state_with(Config::default(), &[]);
+    let app = app_with(Config::default(), &[]);
+    let state = Arc::clone(&app.state);
     let ok = orcha_api::ops::set_alert_secret(
         &state,
         orcha_api::dto::SetSecretRequest {
@@ -422,11 +399,10 @@ async fn channel_credentials_have_their_own_validated_names() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_opened_elsewhere_are_notified_once_and_not_again_after_a_restart() {
     let (base, seen) = receiver().await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("orcha.db");
     let mut config = Config::default();
     config.alerts.webhook_url = format!("{base}/hook");
-    let state = state_at(&db, config.clone(), &[]);
+    let app = app_with(config, &[]);
+    let state = Arc::clone(&app.state);
     alerts::after_cycle(&state, 1).await;
     // What the apply step does on a rollback: it opens the alert in the store itself.
     let at = state.clock.now();
@@ -453,7 +429,8 @@ async fn alerts_opened_elsewhere_are_notified_once_and_not_again_after_a_restart
     );
     drop(state);
     // A restart on the same database does not notify the still-open alert again.
-    let again = state_at(&db, config, &[]);
+    let app = app.restart();
+    let again = Arc::clone(&app.state);
     alerts::after_cycle(&again, 4).await;
     alerts::after_cycle(&again, 5).await;
     alerts::flush(&again).await;

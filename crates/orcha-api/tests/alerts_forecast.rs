@@ -6,26 +6,17 @@
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use orcha_api::alerts::rules::Verdict;
 use orcha_api::alerts::{self, rules};
 use orcha_api::dto::ErrorCode;
-use orcha_api::metrics::Metrics;
-use orcha_api::ml::{JobInfo, MlClient};
+use orcha_api::ml::JobInfo;
 use orcha_api::orchestrator::poll_node;
-use orcha_api::state::AppParts;
-use orcha_api::{ops, AppState, NodeRuntime};
-use orcha_core::config::{Config, NodeConfig};
-use orcha_core::secret::MemorySecretStore;
+use orcha_api::{ops, AppState};
 use orcha_core::*;
-use orcha_store::{ForecastRow, Store};
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
+use orcha_store::ForecastRow;
+use orcha_testkit::{at, FakeNode, TestApp};
 
 /// Some(true) firing, Some(false) clear, None unknown.
 fn verdict(v: &Verdict) -> Option<bool> {
@@ -151,99 +142,17 @@ fn training_failed_table() {
     assert!(msg.contains("j1") && msg.contains("disk full"), "{msg}");
 }
 
-/// A Golem node whose lifetime earnings (in wei) the test sets.
-struct Earner {
-    id: NodeId,
-    wei: Mutex<i128>,
-}
-
-#[async_trait]
-impl ProtocolAdapter for Earner {
-    fn protocol_name(&self) -> ProtocolId {
-        self.id.protocol()
-    }
-    fn node_id(&self) -> &NodeId {
-        &self.id
-    }
-    async fn connect(&self) -> Result<NodeInfo, AdapterError> {
-        Ok(NodeInfo::default())
-    }
-    async fn disconnect(&self) -> Result<(), AdapterError> {
-        Ok(())
-    }
-    async fn get_current_earnings(&self) -> Result<EarningsData, AdapterError> {
-        Ok(EarningsData {
-            observed_at: Utc::now(),
-            figures: vec![(
-                EarningsKind::Lifetime,
-                Money::new(Token::Glm, *self.wei.lock().unwrap(), 18),
-            )],
-        })
-    }
-    async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {
-        Ok(ResourceMetrics::default())
-    }
-    async fn apply_allocation(
-        &self,
-        _: &ResourceVector,
-    ) -> Result<AppliedAllocation, AdapterError> {
-        Err(AdapterError::Unsupported {
-            what: "fake".into(),
-        })
-    }
-    async fn health_check(&self) -> HealthStatus {
-        HealthStatus::Healthy
-    }
-    fn capabilities(&self) -> Vec<Capability> {
-        Vec::new()
-    }
-}
-
-struct World {
-    _dir: tempfile::TempDir,
-    state: Arc<AppState>,
-    node: Arc<NodeRuntime>,
-    fake: Arc<Earner>,
-    clock: ManualClock,
-}
-
-fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let id: NodeId = "golem:main".parse().unwrap();
-    let fake = Arc::new(Earner {
-        id: id.clone(),
-        wei: Mutex::new(0),
-    });
-    let node = Arc::new(NodeRuntime::new(
-        NodeConfig {
-            id,
-            api_endpoint: "http://127.0.0.1:9".into(),
-            poll_interval: Duration::from_secs(60),
-            auto_apply: false,
-        },
-        Arc::clone(&fake) as Arc<dyn ProtocolAdapter>,
-    ));
-    let clock = ManualClock::new(t("2026-03-01T00:30:00Z"));
-    let mut config = Config::default();
-    // Only the rules under test: no anomaly scoring, no Golem idle rule noise.
-    config.alerts.anomalies = false;
-    let state = AppState::new(AppParts {
-        config,
-        store: Store::open(&dir.path().join("orcha.db")).unwrap(),
-        secrets: Arc::new(MemorySecretStore::default()),
-        clock: Arc::new(clock.clone()),
-        metrics: Metrics::new(),
-        nodes: vec![Arc::clone(&node)],
-        ml: MlClient::new(None, Duration::from_secs(1)),
-        demo: false,
-    });
-    World {
-        _dir: dir,
-        state,
-        node,
-        fake,
-        clock,
-    }
+/// One Golem node whose lifetime earnings (in wei, from 0) the test moves.
+fn world() -> TestApp {
+    TestApp::builder()
+        .clock_at("2026-03-01T00:30:00Z")
+        // Only the rules under test: no anomaly scoring, no Golem idle rule noise.
+        .configure(|c| c.alerts.anomalies = false)
+        .node(
+            FakeNode::new("golem:main")
+                .earnings(EarningsKind::Lifetime, Money::new(Token::Glm, 0, 18)),
+        )
+        .build()
 }
 
 const GLM: i128 = 1_000_000_000_000_000_000;
@@ -279,19 +188,19 @@ async fn open_rules(state: &Arc<AppState>) -> Vec<String> {
 }
 
 /// Polls hourly for `hours`, earning `glm_per_hour`.
-async fn earn(w: &World, hours: i64, glm_per_hour: i128) {
+async fn earn(w: &TestApp, hours: i64, glm_per_hour: i128) {
     for _ in 0..hours {
-        w.clock.advance(chrono::Duration::hours(1));
-        *w.fake.wei.lock().unwrap() += glm_per_hour * GLM;
-        poll_node(&w.state, &w.node).await;
+        w.clock().advance(chrono::Duration::hours(1));
+        w.fake(0).add_earnings(glm_per_hour * GLM);
+        poll_node(&w.state, w.node(0)).await;
     }
 }
 
 #[tokio::test]
 async fn forecast_error_opens_on_a_wrong_forecast_and_clears_on_a_good_one() {
     let w = world();
-    let id = w.node.config.id.clone();
-    poll_node(&w.state, &w.node).await;
+    let id = w.node(0).config.id.clone();
+    poll_node(&w.state, w.node(0)).await;
     // (p50 forecast in GLM/h, realized GLM/h, open alerts after the run completes, ratio)
     let script: [(f64, i128, &[&str], f64); 3] = [
         (1.0, 1, &[], 0.0),
@@ -299,7 +208,7 @@ async fn forecast_error_opens_on_a_wrong_forecast_and_clears_on_a_good_one() {
         (1.25, 1, &[], 0.2),
     ];
     for (i, (p50, realized, open, ratio)) in script.into_iter().enumerate() {
-        let rows = run(&id, w.clock.now(), p50);
+        let rows = run(&id, w.clock().now(), p50);
         w.state
             .db(move |s| s.insert_forecasts(&rows))
             .await
@@ -338,16 +247,16 @@ async fn forecast_error_opens_on_a_wrong_forecast_and_clears_on_a_good_one() {
 #[tokio::test]
 async fn a_forecast_whose_last_hour_was_not_observed_concludes_nothing() {
     let w = world();
-    let id = w.node.config.id.clone();
-    poll_node(&w.state, &w.node).await;
-    let rows = run(&id, w.clock.now(), 10.0);
+    let id = w.node(0).config.id.clone();
+    poll_node(&w.state, w.node(0)).await;
+    let rows = run(&id, w.clock().now(), 10.0);
     w.state
         .db(move |s| s.insert_forecasts(&rows))
         .await
         .unwrap();
     earn(&w, 20, 1).await;
     // Orcha was not running for the last hours of the run: no poll, no conclusion.
-    w.clock.advance(chrono::Duration::hours(10));
+    w.clock().advance(chrono::Duration::hours(10));
     alerts::after_cycle(&w.state, 1).await;
     // (`earnings_drop` may fire: the figure did not move in the last hours.)
     let open = open_rules(&w.state).await;
@@ -373,10 +282,7 @@ async fn fake_engine(jobs: Arc<Mutex<Vec<JobInfo>>>) -> String {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    orcha_testkit::net::stub(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -444,7 +350,7 @@ async fn training_failed_follows_the_engines_jobs() {
     for (i, (listed, up, open)) in script.into_iter().enumerate() {
         *jobs.lock().unwrap() = listed;
         w.state.set_ml_status(up, "test".into());
-        w.clock.advance(chrono::Duration::minutes(15));
+        w.clock().advance(chrono::Duration::minutes(15));
         alerts::after_cycle(&w.state, i as i64).await;
         assert_eq!(open_rules(&w.state).await, open, "step {i}");
     }
@@ -462,12 +368,12 @@ async fn training_failed_follows_the_engines_jobs() {
 #[tokio::test]
 async fn the_forecast_operation_serves_the_newest_run_from_the_current_hour() {
     let w = world();
-    let id = w.node.config.id.clone();
+    let id = w.node(0).config.id.clone();
     let none = ops::forecast(&w.state, "golem:main", None).await.unwrap();
     assert!(none.points.is_empty() && none.made_at.is_none());
     assert!(none.note.contains("no forecast yet"), "{}", none.note);
 
-    let made = w.clock.now();
+    let made = w.clock().now();
     let old = run(&id, made - chrono::Duration::hours(1), 9.0);
     let new = run(&id, made, 0.5);
     w.state
@@ -478,7 +384,7 @@ async fn the_forecast_operation_serves_the_newest_run_from_the_current_hour() {
         .await
         .unwrap();
     // Three hours later the hour in progress is the run's third.
-    w.clock.advance(chrono::Duration::hours(3));
+    w.clock().advance(chrono::Duration::hours(3));
     let f = ops::forecast(&w.state, "golem:main", Some(6))
         .await
         .unwrap();
@@ -486,7 +392,7 @@ async fn the_forecast_operation_serves_the_newest_run_from_the_current_hour() {
     assert_eq!(f.model.as_deref(), Some("ets"));
     assert!(f.estimate);
     assert_eq!(f.points.len(), 6);
-    assert_eq!(f.points[0].hour, t("2026-03-01T03:00:00Z"));
+    assert_eq!(f.points[0].hour, at("2026-03-01T03:00:00Z"));
     assert_eq!(f.points[0].p50.decimal, "0.500000000000000000");
     assert_eq!(f.points[0].p50.token, "glm");
     assert_eq!(f.points[0].p90.base_units, (GLM).to_string());
@@ -525,7 +431,7 @@ async fn forecasting_engine() -> String {
                     .unwrap()
                     .iter()
                     .map(|s| {
-                        let last = t(s["timestamps"].as_array().unwrap().last().unwrap().as_str().unwrap());
+                        let last = at(s["timestamps"].as_array().unwrap().last().unwrap().as_str().unwrap());
                         let ts: Vec<String> = (1..=24)
                             .map(|h| (last + chrono::Duration::hours(h)).to_rfc3339())
                             .collect();
@@ -540,17 +446,14 @@ async fn forecasting_engine() -> String {
                 axum::Json(serde_json::json!({ "forecasts": forecasts }))
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    orcha_testkit::net::stub(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_predict_step_stores_each_forecast_exactly() {
     let w = world();
     w.state.ml.set_base(Some(forecasting_engine().await));
-    poll_node(&w.state, &w.node).await;
+    poll_node(&w.state, w.node(0)).await;
     // Too little history: nothing forecast, nothing stored.
     earn(&w, 5, 1).await;
     let (outcome, _) = orcha_api::cycle::predict::run(&w.state, 1).await;
@@ -559,8 +462,8 @@ async fn the_predict_step_stores_each_forecast_exactly() {
     let (outcome, forecasts) = orcha_api::cycle::predict::run(&w.state, 2).await;
     assert_eq!(outcome.status(), "done", "{}", outcome.detail());
     assert_eq!(forecasts.unwrap().per_node.len(), 1);
-    let id = w.node.config.id.clone();
-    let now = w.clock.now();
+    let id = w.node(0).config.id.clone();
+    let now = w.clock().now();
     let rows = w
         .state
         .db(move |s| s.latest_forecast(&id, now))
@@ -569,7 +472,7 @@ async fn the_predict_step_stores_each_forecast_exactly() {
     assert_eq!(rows.len(), 24);
     assert_eq!(rows[0].made_at, now);
     // The last input hour is the hour in progress; the forecast starts at the next one.
-    assert_eq!(rows[0].target, t("2026-03-02T12:00:00Z"));
+    assert_eq!(rows[0].target, at("2026-03-02T12:00:00Z"));
     assert_eq!(rows[0].p50, Money::new(Token::Glm, GLM / 4, 18));
     assert_eq!(rows[23].p90.to_decimal_string(), "0.500000000000000000");
     assert_eq!(rows[0].model, "ets");

@@ -3,27 +3,17 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use orcha_api::alerts::rules::{self, RuleId, Verdict};
 use orcha_api::alerts::{self, RateLimiter};
 use orcha_api::dto::Event;
-use orcha_api::metrics::Metrics;
-use orcha_api::ml::MlClient;
 use orcha_api::orchestrator::poll_node;
-use orcha_api::state::AppParts;
-use orcha_api::{AppState, NodeRuntime};
-use orcha_core::config::{AlertsConfig, Config, NodeConfig};
-use orcha_core::secret::MemorySecretStore;
+use orcha_api::AppState;
+use orcha_core::config::AlertsConfig;
 use orcha_core::*;
-use orcha_store::Store;
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
+use orcha_testkit::{at, FakeNode, TestApp};
 
 type Series = Vec<(DateTime<Utc>, f64)>;
 
@@ -165,7 +155,7 @@ fn earnings(
 
 #[test]
 fn earnings_drop_table() {
-    let now = t("2026-03-05T12:00:00Z");
+    let now = at("2026-03-05T12:00:00Z");
     let cfg = AlertsConfig::default();
     let cases: Vec<(&str, Series, Option<bool>)> = vec![
         ("steady", earnings(now, 4, 1.0, 3, 1.0), Some(false)),
@@ -213,7 +203,7 @@ fn earnings_drop_table() {
 
 #[test]
 fn rate_limit_table() {
-    let t0 = t("2026-03-01T00:00:00Z");
+    let t0 = at("2026-03-01T00:00:00Z");
     let min = chrono::Duration::hours(1);
     let mut rl = RateLimiter::default();
     // (minutes after t0, rule, node, allowed)
@@ -233,128 +223,30 @@ fn rate_limit_table() {
     }
 }
 
-/// A node whose poll result the test scripts.
-struct Scripted {
-    id: NodeId,
-    fail: Mutex<bool>,
-    lifetime_cents: Mutex<i128>,
-    disk_used: Mutex<f64>,
-}
-
-#[async_trait]
-impl ProtocolAdapter for Scripted {
-    fn protocol_name(&self) -> ProtocolId {
-        self.id.protocol()
-    }
-    fn node_id(&self) -> &NodeId {
-        &self.id
-    }
-    async fn connect(&self) -> Result<NodeInfo, AdapterError> {
-        Ok(NodeInfo::default())
-    }
-    async fn disconnect(&self) -> Result<(), AdapterError> {
-        Ok(())
-    }
-    async fn get_current_earnings(&self) -> Result<EarningsData, AdapterError> {
-        if *self.fail.lock().unwrap() {
-            return Err(AdapterError::Unreachable {
-                endpoint: "http://127.0.0.1:9".into(),
-                reason: "connection refused".into(),
-            });
-        }
-        Ok(EarningsData {
-            observed_at: Utc::now(),
-            figures: vec![(
-                EarningsKind::Lifetime,
-                Money::new(
-                    "USD".parse().unwrap(),
-                    *self.lifetime_cents.lock().unwrap(),
-                    2,
-                ),
-            )],
-        })
-    }
-    async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {
-        Ok(ResourceMetrics {
-            disk_used_bytes: Some(*self.disk_used.lock().unwrap()),
-            disk_allocated_bytes: Some(100.0),
-            ..Default::default()
-        })
-    }
-    async fn apply_allocation(
-        &self,
-        _: &ResourceVector,
-    ) -> Result<AppliedAllocation, AdapterError> {
-        Err(AdapterError::Unsupported {
-            what: "fake".into(),
-        })
-    }
-    async fn health_check(&self) -> HealthStatus {
-        if *self.fail.lock().unwrap() {
-            HealthStatus::Unreachable("refused".into())
-        } else {
-            HealthStatus::Healthy
-        }
-    }
-    fn capabilities(&self) -> Vec<Capability> {
-        Vec::new()
-    }
-}
-
-struct World {
-    _dir: tempfile::TempDir,
-    state: Arc<AppState>,
-    node: Arc<NodeRuntime>,
-    fake: Arc<Scripted>,
-    clock: ManualClock,
-}
-
-fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let id: NodeId = "storj:main".parse().unwrap();
-    let fake = Arc::new(Scripted {
-        id: id.clone(),
-        fail: Mutex::new(false),
-        lifetime_cents: Mutex::new(0),
-        disk_used: Mutex::new(10.0),
-    });
-    let node = Arc::new(NodeRuntime::new(
-        NodeConfig {
-            id,
-            api_endpoint: "http://127.0.0.1:9".into(),
-            poll_interval: Duration::from_secs(60),
-            auto_apply: false,
-        },
-        Arc::clone(&fake) as Arc<dyn ProtocolAdapter>,
-    ));
-    let clock = ManualClock::new(t("2026-03-01T00:00:00Z"));
-    let state = AppState::new(AppParts {
-        config: Config::default(),
-        store: Store::open(&dir.path().join("orcha.db")).unwrap(),
-        secrets: Arc::new(MemorySecretStore::default()),
-        clock: Arc::new(clock.clone()),
-        metrics: Metrics::new(),
-        nodes: vec![Arc::clone(&node)],
-        ml: MlClient::new(None, Duration::from_secs(1)),
-        demo: false,
-    });
-    World {
-        _dir: dir,
-        state,
-        node,
-        fake,
-        clock,
-    }
+/// One Storj node earning a lifetime figure in USD cents, its disk 10 of 100 bytes full.
+fn world() -> TestApp {
+    TestApp::builder()
+        .clock_at("2026-03-01T00:00:00Z")
+        .node(
+            FakeNode::new("storj:main")
+                .earnings(
+                    EarningsKind::Lifetime,
+                    Money::new("USD".parse().unwrap(), 0, 2),
+                )
+                .usage(ResourceMetrics {
+                    disk_used_bytes: Some(10.0),
+                    disk_allocated_bytes: Some(100.0),
+                    ..Default::default()
+                }),
+        )
+        .build()
 }
 
 fn alert_events(rx: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<(String, bool)> {
-    let mut out = Vec::new();
-    while let Ok(e) = rx.try_recv() {
-        if let Event::Alert(a) = e {
-            out.push((a.rule, a.cleared_at.is_some()));
-        }
-    }
-    out
+    orcha_testkit::wait::alert_events(rx)
+        .into_iter()
+        .map(|a| (a.rule, a.cleared_at.is_some()))
+        .collect()
 }
 
 #[tokio::test]
@@ -372,9 +264,9 @@ async fn one_alert_per_incident_cleared_on_recovery() {
         (false, &[]),
     ];
     for (i, (fail, open)) in script.into_iter().enumerate() {
-        *w.fake.fail.lock().unwrap() = fail;
-        w.clock.advance(chrono::Duration::minutes(1));
-        poll_node(&w.state, &w.node).await;
+        w.fake(0).set_unreachable(fail);
+        w.clock().advance(chrono::Duration::minutes(1));
+        poll_node(&w.state, w.node(0)).await;
         let rows = w.state.db(|s| s.alerts(false, 10)).await.unwrap();
         let rules: Vec<&str> = rows.iter().map(|r| r.rule.as_str()).collect();
         assert_eq!(rules, open, "after poll {i}");
@@ -407,9 +299,9 @@ async fn one_alert_per_incident_cleared_on_recovery() {
 
     // Disk fills past 90 %: one alert, with hysteresis before it clears.
     for (used, open) in [(95.0, true), (89.0, true), (80.0, false)] {
-        *w.fake.disk_used.lock().unwrap() = used;
-        w.clock.advance(chrono::Duration::minutes(1));
-        poll_node(&w.state, &w.node).await;
+        w.fake(0).update_usage(|u| u.disk_used_bytes = Some(used));
+        w.clock().advance(chrono::Duration::minutes(1));
+        poll_node(&w.state, w.node(0)).await;
         let rows = w.state.db(|s| s.alerts(false, 10)).await.unwrap();
         assert_eq!(
             rows.iter().any(|r| r.rule == "disk_high"),
@@ -425,17 +317,20 @@ async fn earnings_drop_opens_after_a_cycle_and_clears_when_earnings_recover() {
     let w = world();
     // Four days at 100 cents per hour, polled hourly.
     let mut cents = 0;
-    let mut hour = |w: &World, rate: i128| {
+    let mut hour = |w: &TestApp, rate: i128| {
         cents += rate;
-        *w.fake.lifetime_cents.lock().unwrap() = cents;
-        w.clock.advance(chrono::Duration::hours(1));
+        w.fake(0).set_earnings(
+            EarningsKind::Lifetime,
+            Money::new("USD".parse().unwrap(), cents, 2),
+        );
+        w.clock().advance(chrono::Duration::hours(1));
     };
     for _ in 0..96 {
         hour(&w, 100);
-        poll_node(&w.state, &w.node).await;
+        poll_node(&w.state, w.node(0)).await;
     }
     alerts::after_cycle(&w.state, 1).await;
-    let open = |w: &World| {
+    let open = |w: &TestApp| {
         let s = Arc::clone(&w.state);
         async move {
             s.db(|s| s.alerts(false, 10))
@@ -450,14 +345,14 @@ async fn earnings_drop_opens_after_a_cycle_and_clears_when_earnings_recover() {
     // Earnings fall by 80 % for four hours.
     for _ in 0..4 {
         hour(&w, 20);
-        poll_node(&w.state, &w.node).await;
+        poll_node(&w.state, w.node(0)).await;
         alerts::after_cycle(&w.state, 2).await;
     }
     assert_eq!(open(&w).await, ["earnings_drop"]);
     // Back to normal: the 3-hour window recovers and the alert clears.
     for _ in 0..4 {
         hour(&w, 100);
-        poll_node(&w.state, &w.node).await;
+        poll_node(&w.state, w.node(0)).await;
         alerts::after_cycle(&w.state, 3).await;
     }
     assert!(open(&w).await.is_empty());
@@ -494,10 +389,7 @@ async fn fake_engine(flag: Arc<std::sync::atomic::AtomicBool>) -> String {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    orcha_testkit::net::stub(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -508,10 +400,10 @@ async fn ml_anomaly_scores_become_alerts_only_while_the_engine_is_up() {
         .ml
         .set_base(Some(fake_engine(Arc::clone(&flag)).await));
     for _ in 0..6 {
-        w.clock.advance(chrono::Duration::hours(1));
-        poll_node(&w.state, &w.node).await;
+        w.clock().advance(chrono::Duration::hours(1));
+        poll_node(&w.state, w.node(0)).await;
     }
-    let now = w.clock.now();
+    let now = w.clock().now();
     w.state
         .db(move |s| {
             s.rollup_and_retain(

@@ -6,149 +6,42 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::DateTime;
 use orcha_api::cycle::apply::{transact, NodeChange};
 use orcha_api::cycle::predict::{Forecasts, NodeForecast};
 use orcha_api::cycle::{evaluate, optimize};
-use orcha_api::dto::Event;
-use orcha_api::metrics::Metrics;
-use orcha_api::ml::MlClient;
 use orcha_api::policy::Amounts;
-use orcha_api::state::AppParts;
-use orcha_api::{AppState, NodeRuntime};
-use orcha_core::config::{Config, NodeConfig};
-use orcha_core::secret::MemorySecretStore;
+use orcha_core::config::Config;
 use orcha_core::*;
-use orcha_store::Store;
+use orcha_testkit::{FakeNode, TestApp};
 
-/// A node with one CPU knob whose writes are recorded; asking for `fail_at` fails.
-struct FakeNode {
-    id: NodeId,
-    cpu: Mutex<u64>,
-    writes: Mutex<Vec<u64>>,
-    fail_at: Option<u64>,
-}
+const CPU: ResourceKind = ResourceKind::Cpu;
 
-#[async_trait]
-impl ProtocolAdapter for FakeNode {
-    fn protocol_name(&self) -> ProtocolId {
-        self.id.protocol()
-    }
-    fn node_id(&self) -> &NodeId {
-        &self.id
-    }
-    async fn connect(&self) -> Result<NodeInfo, AdapterError> {
-        Ok(NodeInfo::default())
-    }
-    async fn disconnect(&self) -> Result<(), AdapterError> {
-        Ok(())
-    }
-    async fn get_current_earnings(&self) -> Result<EarningsData, AdapterError> {
-        Err(AdapterError::Unsupported {
-            what: "fake".into(),
-        })
-    }
-    async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {
-        Ok(ResourceMetrics::default())
-    }
-    async fn apply_allocation(
-        &self,
-        allocation: &ResourceVector,
-    ) -> Result<AppliedAllocation, AdapterError> {
-        let want = allocation.cpu_millicores;
-        self.writes.lock().unwrap().push(want);
-        if Some(want) == self.fail_at && self.id.name().starts_with("busy") {
-            // What the Golem adapter answers when activities run: refused, nothing written.
-            return Err(AdapterError::Unsupported {
-                what: format!("{}: refused: 1 activities are running", self.id),
-            });
-        }
-        if Some(want) == self.fail_at {
-            return Err(AdapterError::Unreachable {
-                endpoint: "ya-provider profile update".into(),
-                reason: "connection refused".into(),
-            });
-        }
-        *self.cpu.lock().unwrap() = want;
-        Ok(AppliedAllocation {
-            node: self.id.clone(),
-            read_back: BTreeMap::from([(ResourceKind::Cpu, want)]),
-            restarted: false,
-        })
-    }
-    async fn health_check(&self) -> HealthStatus {
-        HealthStatus::Healthy
-    }
-    fn capabilities(&self) -> Vec<Capability> {
-        vec![Capability {
-            resource: ResourceKind::Cpu,
-            knob: Knob::ProtocolSetting("ya-provider profile cpu_threads".into()),
-            min: 100,
-            max: 8000,
-            step: 100,
-            restart_required: false,
-            restart_cost: RestartCost::default(),
-            preconditions: vec![],
-        }]
-    }
-}
-
-struct World {
-    _dir: tempfile::TempDir,
-    db: std::path::PathBuf,
-    state: Arc<AppState>,
-    nodes: Vec<Arc<FakeNode>>,
-}
-
-fn world(names: &[&str], fail: &str, config: Config) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("orcha.db");
-    let mut nodes = Vec::new();
-    let mut runtimes = Vec::new();
+/// Golem nodes with one CPU knob at 2000 millicores; asking `fail` for 5000 fails.
+fn world(names: &[&str], fail: &str, config: Config) -> TestApp {
+    let mut app = TestApp::builder()
+        .config(config)
+        .clock_at("2026-03-01T12:00:00Z");
     for name in names {
-        let id: NodeId = format!("golem:{name}").parse().unwrap();
-        let fake = Arc::new(FakeNode {
-            id: id.clone(),
-            cpu: Mutex::new(2000),
-            writes: Mutex::new(Vec::new()),
-            fail_at: (*name == fail).then_some(5000),
-        });
-        runtimes.push(Arc::new(NodeRuntime::new(
-            NodeConfig {
-                id,
-                api_endpoint: "http://127.0.0.1:9".into(),
-                poll_interval: Duration::from_secs(60),
-                auto_apply: false,
-            },
-            Arc::clone(&fake) as Arc<dyn ProtocolAdapter>,
-        )));
-        nodes.push(fake);
+        let id = format!("golem:{name}");
+        let mut node = FakeNode::new(&id).cpu_knob(2000);
+        if *name == fail {
+            let error = if name.starts_with("busy") {
+                // What the Golem adapter answers when activities run: refused, nothing written.
+                AdapterError::Unsupported {
+                    what: format!("{id}: refused: 1 activities are running"),
+                }
+            } else {
+                AdapterError::Unreachable {
+                    endpoint: "ya-provider profile update".into(),
+                    reason: "connection refused".into(),
+                }
+            };
+            node = node.fail_apply_at(CPU, 5000, error);
+        }
+        app = app.node(node);
     }
-    let clock = ManualClock::new(
-        DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
-            .unwrap()
-            .to_utc(),
-    );
-    let state = AppState::new(AppParts {
-        config,
-        store: Store::open(&db).unwrap(),
-        secrets: Arc::new(MemorySecretStore::default()),
-        clock: Arc::new(clock),
-        metrics: Metrics::new(),
-        nodes: runtimes,
-        ml: MlClient::new(None, Duration::from_secs(1)),
-        demo: false,
-    });
-    World {
-        _dir: dir,
-        db,
-        state,
-        nodes,
-    }
+    app.build()
 }
 
 fn change(name: &str, before: u64, after: u64) -> NodeChange {
@@ -194,13 +87,13 @@ async fn second_of_three_fails_first_is_restored_audited_and_alerted() {
     assert_eq!(report.status, "rolled_back", "{}", report.detail);
     assert!(report.detail.contains("golem:b"), "{}", report.detail);
     // a was changed, then restored; b failed and was written back; c was never touched.
-    assert_eq!(*w.nodes[0].writes.lock().unwrap(), vec![4000, 2000]);
-    assert_eq!(*w.nodes[0].cpu.lock().unwrap(), 2000);
-    assert_eq!(*w.nodes[1].writes.lock().unwrap(), vec![5000, 2000]);
-    assert!(w.nodes[2].writes.lock().unwrap().is_empty());
+    assert_eq!(w.fake(0).writes(CPU), vec![4000, 2000]);
+    assert_eq!(w.fake(0).knob(CPU), Some(2000));
+    assert_eq!(w.fake(1).writes(CPU), vec![5000, 2000]);
+    assert!(w.fake(2).writes(CPU).is_empty());
 
     // Audit: all three changes before anything happened, then the rollbacks.
-    let rows = audit_rows(&w.db);
+    let rows = audit_rows(w.db_path());
     let keys: Vec<(&str, &str)> = rows
         .iter()
         .map(|(actor, key, _, _)| (actor.as_str(), key.as_str()))
@@ -232,13 +125,13 @@ async fn second_of_three_fails_first_is_restored_audited_and_alerted() {
     let alerts = w.state.db(|s| s.alerts(false, 10)).await.unwrap();
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].rule, "allocation_rollback");
-    let mut saw_alert = false;
-    while let Ok(e) = events.try_recv() {
-        if let Event::Alert(a) = e {
-            saw_alert = a.rule == "allocation_rollback" && a.node.as_deref() == Some("golem:b");
-        }
-    }
-    assert!(saw_alert, "an alert event is emitted");
+    let emitted = orcha_testkit::wait::alert_events(&mut events);
+    assert!(
+        emitted.last().is_some_and(
+            |a| a.rule == "allocation_rollback" && a.node.as_deref() == Some("golem:b")
+        ),
+        "an alert event is emitted"
+    );
 }
 
 #[tokio::test]
@@ -256,9 +149,9 @@ async fn a_refused_node_is_not_written_back_but_the_others_are() {
     .await;
     assert_eq!(report.status, "rolled_back");
     assert!(report.detail.contains("refused"), "{}", report.detail);
-    assert_eq!(*w.nodes[0].writes.lock().unwrap(), vec![4000, 2000]);
+    assert_eq!(w.fake(0).writes(CPU), vec![4000, 2000]);
     // The refusal changed nothing, so nothing is written back to that node.
-    assert_eq!(*w.nodes[1].writes.lock().unwrap(), vec![5000]);
+    assert_eq!(w.fake(1).writes(CPU), vec![5000]);
     let alerts = w.state.db(|s| s.alerts(false, 10)).await.unwrap();
     assert_eq!(
         alerts[0].severity, "warning",
@@ -280,7 +173,7 @@ async fn a_clean_apply_is_recorded_and_becomes_the_known_allocation() {
     )
     .await;
     assert_eq!(report.status, "applied", "{}", report.detail);
-    assert_eq!(*w.nodes[1].cpu.lock().unwrap(), 1000);
+    assert_eq!(w.fake(1).knob(CPU), Some(1000));
     let h = optimize::history(&w.state).await;
     let a: NodeId = "golem:a".parse().unwrap();
     assert_eq!(h.applied[&a][&ResourceKind::Cpu], 3000);
@@ -359,7 +252,7 @@ async fn a_surge_in_one_nodes_forecast_proposes_moving_cores_to_it_in_dry_run() 
 }
 
 /// Two hours of lifetime earnings, so nodes can be valued without a forecast.
-async fn earn(w: &World, name: &str, from: &str, to: &str) {
+async fn earn(w: &TestApp, name: &str, from: &str, to: &str) {
     let id: NodeId = format!("golem:{name}").parse().unwrap();
     let now = w.state.clock.now();
     for (at, amount) in [(now - chrono::Duration::hours(2), from), (now, to)] {
@@ -467,7 +360,7 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
     .await
     .unwrap();
     assert_eq!(done.status, "applied", "{}", done.detail);
-    assert!(*w.nodes[0].cpu.lock().unwrap() > 1000);
+    assert!(w.fake(0).knob(CPU).unwrap() > 1000);
     // Approving a decision that is not a recommendation is a conflict.
     let again = ops::approve_plan(
         &w.state,
@@ -493,7 +386,7 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
         w.state.allocation.auto_apply(&"golem:a".parse().unwrap()),
         Some(true)
     );
-    assert!(audit_rows(&w.db)
+    assert!(audit_rows(w.db_path())
         .iter()
         .any(|(_, k, o, n)| k == "auto_apply:golem:a" && o == "false" && n == "true"));
     let err = ops::set_auto_apply(

@@ -237,6 +237,16 @@ impl fmt::Display for Money {
     }
 }
 
+/// A decimal string without trailing fractional zeros, for showing an amount or passing it to a
+/// node's CLI: `"0.000100"` → `"0.0001"`, `"2.000"` → `"2"`; integers are left alone.
+pub fn trim_decimal(s: &str) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,5 +322,15 @@ mod tests {
             assert_eq!(t.as_str().parse::<Token>().unwrap(), t);
         }
         assert!("doge".parse::<Token>().is_err());
+    }
+
+    #[test]
+    fn trim_decimal_drops_only_fractional_zeros() {
+        assert_eq!(trim_decimal("0.000100"), "0.0001");
+        assert_eq!(trim_decimal("2.000"), "2");
+        assert_eq!(trim_decimal("2."), "2");
+        assert_eq!(trim_decimal("100"), "100");
+        assert_eq!(trim_decimal("0"), "0");
+        assert_eq!(trim_decimal("10.50"), "10.5");
     }
 }

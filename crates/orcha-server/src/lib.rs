@@ -3,10 +3,12 @@
 //! Every `/api/v1` route is a one-line wrapper over `orcha_api::ops`; this crate adds only HTTP
 //! concerns (status codes, query parsing, the API token, static files).
 
-pub mod demo;
-pub mod startup;
+pub mod openapi;
 
-use std::net::SocketAddr;
+// Start-up moved to `orcha-app` (shared with the desktop app); kept here under their old paths.
+pub use orcha_app::metrics_listener::{metrics_router, serve};
+pub use orcha_app::{demo, startup};
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,14 +19,13 @@ use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request, S
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::Router;
 use orcha_api::dto::*;
 use orcha_api::{ops, AppState};
 use orcha_core::secret::Sensitive;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use tokio_util::sync::CancellationToken;
 
 /// `ApiError` as an HTTP response: the status from its code, the body the error itself.
 pub struct HttpError(pub ApiError);
@@ -94,22 +95,6 @@ fn rejection_error(text: &str) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
-struct LimitQuery {
-    #[serde(default = "default_limit")]
-    limit: u32,
-}
-
-fn default_limit() -> u32 {
-    100
-}
-
-#[derive(Deserialize)]
-struct AlertsQuery {
-    #[serde(default)]
-    include_cleared: bool,
-}
-
 /// Everything the router needs besides the state.
 #[derive(Clone, Default)]
 pub struct ServerOptions {
@@ -119,186 +104,70 @@ pub struct ServerOptions {
     pub api_token: Option<Sensitive<String>>,
 }
 
+/// One `/api/v1` route per entry of the operation table (`orcha_api::for_each_operation!`).
+macro_rules! operation_routes {
+    (state = $st:ident; $(
+        $(#[doc = $doc:literal])*
+        $name:ident ( $($kind:ident $arg:ident : $argty:ty $(= $default:expr)?)? ) -> $resp:ty,
+        $method:ident $path:literal => $call:expr;
+    )*) => {
+        fn operation_routes(router: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
+            // Routes sharing a path (e.g. GET and PUT `/settings`) are merged by axum.
+            router $(.route(
+                $path,
+                axum::routing::on(
+                    axum::routing::MethodFilter::$method,
+                    operation_routes!(@handler $st, $call, $($kind $arg : $argty $(= $default)?)?),
+                ),
+            ))*
+        }
+    };
+    (@handler $st:ident, $call:expr,) => {
+        |State($st): State<Arc<AppState>>| async move {
+            let $st = &$st;
+            wrap($call.await)
+        }
+    };
+    (@handler $st:ident, $call:expr, query $arg:ident : $ty:ty) => {
+        |State($st): State<Arc<AppState>>, Query($arg): Query<$ty>| async move {
+            let $st = &$st;
+            wrap($call.await)
+        }
+    };
+    (@handler $st:ident, $call:expr, body $arg:ident : $ty:ty) => {
+        |State($st): State<Arc<AppState>>, Json($arg): Json<$ty>| async move {
+            let $st = &$st;
+            wrap($call.await)
+        }
+    };
+    (@handler $st:ident, $call:expr, path $arg:ident : $ty:ty) => {
+        |State($st): State<Arc<AppState>>, Path($arg): Path<$ty>| async move {
+            let $st = &$st;
+            wrap($call.await)
+        }
+    };
+    (@handler $st:ident, $call:expr, param $arg:ident : $ty:ty = $default:expr) => {{
+        /// The one query value, absent meaning the table's default.
+        #[derive(Deserialize)]
+        struct Param {
+            #[serde(default = "default_value")]
+            $arg: $ty,
+        }
+        fn default_value() -> $ty {
+            $default
+        }
+        |State($st): State<Arc<AppState>>, Query(Param { $arg }): Query<Param>| async move {
+            let $st = &$st;
+            wrap($call.await)
+        }
+    }};
+}
+
+orcha_api::for_each_operation!(operation_routes);
+
 pub fn router(state: Arc<AppState>, options: ServerOptions) -> Router {
-    let api = Router::new()
-        .route(
-            "/status",
-            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::status(&s).await) }),
-        )
-        .route(
-            "/nodes",
-            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::nodes(&s).await) }),
-        )
-        .route(
-            "/series",
-            get(
-                |State(s): State<Arc<AppState>>, Query(q): Query<SeriesQuery>| async move {
-                    wrap(ops::series(&s, q).await)
-                },
-            ),
-        )
-        .route(
-            "/earnings/history",
-            get(
-                |State(s): State<Arc<AppState>>, Query(q): Query<EarningsHistoryQuery>| async move {
-                    wrap(ops::earnings_history(&s, q).await)
-                },
-            ),
-        )
-        .route(
-            "/earnings/totals",
-            get(|State(s): State<Arc<AppState>>| async move {
-                wrap(ops::earnings_totals(&s).await)
-            }),
-        )
-        .route(
-            "/prices",
-            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::prices(&s).await) }),
-        )
-        .route(
-            "/decisions",
-            get(
-                |State(s): State<Arc<AppState>>, Query(q): Query<LimitQuery>| async move {
-                    wrap(ops::decisions(&s, q.limit).await)
-                },
-            ),
-        )
-        .route(
-            "/cycles/latest",
-            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::latest_cycle(&s).await) }),
-        )
-        .route(
-            "/alerts",
-            get(
-                |State(s): State<Arc<AppState>>, Query(q): Query<AlertsQuery>| async move {
-                    wrap(
-                        ops::alerts(
-                            &s,
-                            AlertQuery {
-                                include_cleared: q.include_cleared,
-                            },
-                        )
-                        .await,
-                    )
-                },
-            ),
-        )
-        .route(
-            "/alerts/{id}/ack",
-            post(
-                |State(s): State<Arc<AppState>>, Path(id): Path<i64>| async move {
-                    wrap(ops::acknowledge_alert(&s, id).await)
-                },
-            ),
-        )
-        .route(
-            "/alerts/channels",
-            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::alert_channels(&s).await) }),
-        )
-        .route(
-            "/alerts/test",
-            post(|State(s): State<Arc<AppState>>| async move { wrap(ops::send_test_alert(&s).await) }),
-        )
-        .route(
-            "/alerts/secrets",
-            put(
-                |State(s): State<Arc<AppState>>, Json(r): Json<SetSecretRequest>| async move {
-                    wrap(ops::set_alert_secret(&s, r).await)
-                },
-            ),
-        )
-        .route(
-            "/alerts/secrets/{key}",
-            axum::routing::delete(
-                |State(s): State<Arc<AppState>>, Path(k): Path<String>| async move {
-                    wrap(ops::delete_alert_secret(&s, k).await)
-                },
-            )
-            .get(
-                |State(s): State<Arc<AppState>>, Path(k): Path<String>| async move {
-                    wrap(ops::alert_secret_status(&s, k).await)
-                },
-            ),
-        )
-        .route(
-            "/settings",
-            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::settings(&s).await) }).put(
-                |State(s): State<Arc<AppState>>, Json(r): Json<SettingsValuesDto>| async move {
-                    wrap(ops::update_settings(&s, r).await)
-                },
-            ),
-        )
-        .route(
-            "/cycle",
-            post(
-                |State(s): State<Arc<AppState>>| async move { wrap(ops::run_cycle_now(&s).await) },
-            ),
-        )
-        .route(
-            "/automation",
-            put(
-                |State(s): State<Arc<AppState>>, Json(r): Json<PauseRequest>| async move {
-                    wrap(ops::set_paused(&s, r).await)
-                },
-            ),
-        )
-        .route(
-            "/allocation",
-            get(|State(s): State<Arc<AppState>>| async move { wrap(ops::allocation(&s).await) }),
-        )
-        .route(
-            "/allocation/approve",
-            post(
-                |State(s): State<Arc<AppState>>, Json(r): Json<ApprovePlanRequest>| async move {
-                    wrap(ops::approve_plan(&s, r).await)
-                },
-            ),
-        )
-        .route(
-            "/allocation/auto-apply",
-            put(
-                |State(s): State<Arc<AppState>>, Json(r): Json<AutoApplyRequest>| async move {
-                    wrap(ops::set_auto_apply(&s, r).await)
-                },
-            ),
-        )
-        .route(
-            "/allocation/what-if",
-            post(
-                |State(s): State<Arc<AppState>>, Json(r): Json<WhatIfRequest>| async move {
-                    wrap(ops::what_if(&s, r).await)
-                },
-            ),
-        )
-        .route(
-            "/secrets/{key}",
-            get(
-                |State(s): State<Arc<AppState>>, Path(k): Path<String>| async move {
-                    wrap(ops::secret_status(&s, k).await)
-                },
-            )
-            .delete(
-                |State(s): State<Arc<AppState>>, Path(k): Path<String>| async move {
-                    wrap(ops::delete_secret(&s, k).await)
-                },
-            ),
-        )
-        .route(
-            "/secrets",
-            put(
-                |State(s): State<Arc<AppState>>, Json(r): Json<SetSecretRequest>| async move {
-                    wrap(ops::set_secret(&s, r).await)
-                },
-            ),
-        )
-        .route(
-            "/forecast",
-            get(
-                |State(s): State<Arc<AppState>>, Query(q): Query<ForecastQuery>| async move {
-                    wrap(ops::forecast(&s, &q.node, q.hours).await)
-                },
-            ),
-        )
+    let api = operation_routes(Router::new())
+        .route("/openapi.json", get(openapi::serve_document))
         .route("/events", get(events))
         .fallback(|| async { HttpError(ApiError::not_found("no such API route")) })
         .layer(middleware::from_fn_with_state(
@@ -313,7 +182,7 @@ pub fn router(state: Arc<AppState>, options: ServerOptions) -> Router {
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
         .route("/health/ready", get(ready))
-        .route("/metrics", get(metrics));
+        .route("/metrics", get(orcha_app::metrics_listener::metrics));
     if let Some(dir) = options.ui_dir.filter(|d| d.join("index.html").is_file()) {
         let index = dir.join("index.html");
         app = app.fallback_service(
@@ -379,24 +248,6 @@ async fn observe_latency(State(state): State<Arc<AppState>>, req: Request, next:
             .observe(started.elapsed().as_secs_f64());
     }
     resp
-}
-
-/// Only `/metrics`, for a separate loopback listener (the desktop app's `metrics_port`); the same
-/// rendering as the full router's `/metrics`.
-pub fn metrics_router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/metrics", get(metrics))
-        .with_state(state)
-}
-
-async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
 }
 
 /// Readiness: the database is writable, and what each adapter, the ML engine and each alert
@@ -470,18 +321,4 @@ async fn stream_events(state: Arc<AppState>, mut socket: WebSocket) {
             },
         }
     }
-}
-
-/// Serves `router` on `listener` until `cancel` fires.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    cancel: CancellationToken,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { cancel.cancelled().await })
-    .await
 }

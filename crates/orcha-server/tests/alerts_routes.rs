@@ -4,46 +4,29 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use orcha_api::metrics::Metrics;
-use orcha_api::ml::MlClient;
-use orcha_api::state::AppParts;
-use orcha_api::AppState;
-use orcha_core::config::Config;
-use orcha_core::secret::{MemorySecretStore, SecretKey, SecretStore};
+use orcha_core::secret::{SecretKey, SecretStore};
 use orcha_server::{router, ServerOptions};
-use orcha_store::Store;
-use tokio_util::sync::CancellationToken;
+use orcha_testkit::{net, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alert_routes_and_the_log_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(MemorySecretStore::default());
-    let mut config = Config::default();
     // A webhook nobody listens on: the test alert reports its error, it does not hang.
     // Port 1: nothing listens there (a freed ephemeral port could be reused as a source port).
     let closed = 1;
-    config.alerts.webhook_url = format!("http://127.0.0.1:{closed}/hook");
-    config.alerts.send_timeout_secs = 1;
-    let state = AppState::new(AppParts {
-        config,
-        store: Store::open(&dir.path().join("orcha.db")).unwrap(),
-        secrets: Arc::clone(&secrets) as Arc<dyn SecretStore>,
-        clock: Arc::new(orcha_core::SystemClock),
-        metrics: Metrics::new(),
-        nodes: Vec::new(),
-        ml: MlClient::new(None, Duration::from_secs(1)),
-        demo: false,
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
-    let cancel = CancellationToken::new();
-    let server = tokio::spawn(orcha_server::serve(
-        listener,
-        router(Arc::clone(&state), ServerOptions::default()),
-        cancel.clone(),
-    ));
+    let app = TestApp::builder()
+        .configure(|c| {
+            c.alerts.webhook_url = format!("http://127.0.0.1:{closed}/hook");
+            c.alerts.send_timeout_secs = 1;
+        })
+        .build();
+    let secrets = &app.secrets;
+    let server = net::serve(
+        orcha_server::serve,
+        router(Arc::clone(&app.state), ServerOptions::default()),
+    )
+    .await;
+    let base = format!("{}/api/v1", server.base);
     let http = reqwest::Client::new();
 
     let channels: serde_json::Value = http
@@ -115,11 +98,10 @@ async fn alert_routes_and_the_log_file() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    cancel.cancel();
-    server.await.unwrap().unwrap();
+    server.stop().await;
 
     // Desktop logging: JSON lines in <data_dir>/logs, fields flattened.
-    let data = tempfile::tempdir().unwrap();
+    let data = orcha_testkit::temp_dir();
     let guard = orcha_server::startup::init_file_logging(data.path()).unwrap();
     tracing::warn!(node = "storj:main", rule = "disk_high", "Alert opened.");
     drop(guard);

@@ -9,14 +9,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use orcha_api::metrics::Metrics;
-use orcha_api::ml::MlClient;
 use orcha_api::sidecar::{supervise, SidecarConfig};
-use orcha_api::state::AppParts;
-use orcha_api::AppState;
-use orcha_core::config::Config;
-use orcha_core::secret::MemorySecretStore;
-use orcha_store::Store;
+use orcha_testkit::{wait, FakeNode, TestApp};
 use tokio_util::sync::CancellationToken;
 
 fn engine() -> PathBuf {
@@ -34,38 +28,20 @@ fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
 }
 
-async fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crashed_engine_is_restarted_and_stopped_on_cancel() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = AppState::new(AppParts {
-        config: Config::default(),
-        store: Store::open(&dir.path().join("orcha.db")).unwrap(),
-        secrets: Arc::new(MemorySecretStore::default()),
-        clock: Arc::new(orcha_core::SystemClock),
-        metrics: Metrics::new(),
-        nodes: vec![],
-        ml: MlClient::new(None, Duration::from_secs(5)),
-        demo: false,
-    });
-    let mut config = SidecarConfig::new(engine(), dir.path().join("models"));
+    let app = TestApp::builder()
+        .ml_timeout(Duration::from_secs(5))
+        .build();
+    let state = &app.state;
+    let mut config = SidecarConfig::new(engine(), app.dir().join("models"));
     config.health_interval = Duration::from_millis(500);
     config.first_backoff = Duration::from_millis(200);
     let pid = Arc::clone(&config.pid);
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(supervise(Arc::clone(&state), config, cancel.clone()));
+    let task = tokio::spawn(supervise(Arc::clone(state), config, cancel.clone()));
 
-    wait_for(
+    wait::until(
         "the engine to become healthy",
         Duration::from_secs(60),
         || state.ml_status().available,
@@ -85,11 +61,11 @@ async fn crashed_engine_is_restarted_and_stopped_on_cancel() {
         .status()
         .unwrap()
         .success());
-    wait_for("the crash to be noticed", Duration::from_secs(10), || {
+    wait::until("the crash to be noticed", Duration::from_secs(10), || {
         !state.ml_status().available
     })
     .await;
-    wait_for("the restarted engine", Duration::from_secs(60), || {
+    wait::until("the restarted engine", Duration::from_secs(60), || {
         state.ml_status().available
             && pid.load(Ordering::SeqCst) != first
             && pid.load(Ordering::SeqCst) != 0
@@ -136,7 +112,7 @@ async fn a_killed_orcha_leaves_no_orphan_engine() {
     let (dir, mut child, engine) = orcha_with_engine().await;
     child.kill().unwrap();
     child.wait().unwrap();
-    wait_for(
+    wait::until(
         "the orphaned engine to exit",
         Duration::from_secs(20),
         || !alive(engine),
@@ -147,7 +123,7 @@ async fn a_killed_orcha_leaves_no_orphan_engine() {
 
 /// `orcha serve` with the real engine as its sidecar, once the engine answers; with its pid.
 async fn orcha_with_engine() -> (tempfile::TempDir, std::process::Child, u32) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = orcha_testkit::temp_dir();
     let cfg = dir.path().join("config.toml");
     std::fs::write(
         &cfg,
@@ -203,84 +179,26 @@ async fn orcha_with_engine() -> (tempfile::TempDir, std::process::Child, u32) {
     (dir, child, engines[0])
 }
 
-/// A node that is never polled in this test; predict reads only its stored history.
-struct QuietNode(orcha_core::NodeId);
-
-#[async_trait::async_trait]
-impl orcha_core::ProtocolAdapter for QuietNode {
-    fn protocol_name(&self) -> orcha_core::ProtocolId {
-        self.0.protocol()
-    }
-    fn node_id(&self) -> &orcha_core::NodeId {
-        &self.0
-    }
-    async fn connect(&self) -> Result<orcha_core::NodeInfo, orcha_core::AdapterError> {
-        Ok(orcha_core::NodeInfo::default())
-    }
-    async fn disconnect(&self) -> Result<(), orcha_core::AdapterError> {
-        Ok(())
-    }
-    async fn get_current_earnings(
-        &self,
-    ) -> Result<orcha_core::EarningsData, orcha_core::AdapterError> {
-        Err(orcha_core::AdapterError::Unsupported {
-            what: "quiet".into(),
-        })
-    }
-    async fn get_resource_usage(
-        &self,
-    ) -> Result<orcha_core::ResourceMetrics, orcha_core::AdapterError> {
-        Err(orcha_core::AdapterError::Unsupported {
-            what: "quiet".into(),
-        })
-    }
-    async fn apply_allocation(
-        &self,
-        _: &orcha_core::ResourceVector,
-    ) -> Result<orcha_core::AppliedAllocation, orcha_core::AdapterError> {
-        Err(orcha_core::AdapterError::Unsupported {
-            what: "quiet".into(),
-        })
-    }
-    async fn health_check(&self) -> orcha_core::HealthStatus {
-        orcha_core::HealthStatus::Unknown
-    }
-    fn capabilities(&self) -> Vec<orcha_core::Capability> {
-        Vec::new()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn predict_forecasts_stored_history_through_the_real_engine() {
     use orcha_core::{EarningsData, EarningsKind, Money, Token};
-    let dir = tempfile::tempdir().unwrap();
-    let start = chrono::DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
-        .unwrap()
-        .to_utc();
-    let clock = orcha_core::ManualClock::new(start + chrono::Duration::days(11));
+    let start = orcha_testkit::at("2026-06-01T00:00:00Z");
     let rich: orcha_core::NodeId = "golem:main".parse().unwrap();
     let young: orcha_core::NodeId = "storj:main".parse().unwrap();
-    let node = |id: &orcha_core::NodeId| {
-        Arc::new(orcha_api::NodeRuntime::new(
-            orcha_core::config::NodeConfig {
-                id: id.clone(),
-                api_endpoint: "http://127.0.0.1:1".into(),
-                poll_interval: Duration::from_secs(60),
-                auto_apply: false,
-            },
-            Arc::new(QuietNode(id.clone())),
-        ))
+    // Nodes that are never polled in this test; predict reads only their stored history.
+    let quiet = |id: &str| {
+        FakeNode::new(id)
+            .no_usage()
+            .health(orcha_core::HealthStatus::Unknown)
     };
-    let state = AppState::new(AppParts {
-        config: Config::default(),
-        store: Store::open(&dir.path().join("orcha.db")).unwrap(),
-        secrets: Arc::new(MemorySecretStore::default()),
-        clock: Arc::new(clock.clone()),
-        metrics: Metrics::new(),
-        nodes: vec![node(&rich), node(&young)],
-        ml: MlClient::new(None, Duration::from_secs(30)),
-        demo: false,
-    });
+    let app = TestApp::builder()
+        // Eleven days after `start`, the end of the history below.
+        .clock_at("2026-06-12T00:00:00Z")
+        .node(quiet("golem:main"))
+        .node(quiet("storj:main"))
+        .ml_timeout(Duration::from_secs(30))
+        .build();
+    let state = &app.state;
     // Eleven days of hourly lifetime GLM with a daily cycle for one node, ten hours for the other.
     let mut total = 0i128;
     for h in 0..(11 * 24) {
@@ -305,18 +223,18 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
         state.db(move |s| s.insert_earnings(&id, &e)).await.unwrap();
     }
 
-    let mut config = SidecarConfig::new(engine(), dir.path().join("models"));
+    let mut config = SidecarConfig::new(engine(), app.dir().join("models"));
     config.health_interval = Duration::from_secs(5);
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(supervise(Arc::clone(&state), config, cancel.clone()));
-    wait_for(
+    let task = tokio::spawn(supervise(Arc::clone(state), config, cancel.clone()));
+    wait::until(
         "the engine to become healthy",
         Duration::from_secs(60),
         || state.ml_status().available,
     )
     .await;
 
-    let (outcome, forecasts) = orcha_api::cycle::predict::run(&state, 1).await;
+    let (outcome, forecasts) = orcha_api::cycle::predict::run(state, 1).await;
     let detail = outcome.detail().to_owned();
     assert_eq!(outcome.status(), "done", "{detail}");
     assert!(
@@ -340,7 +258,7 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
         detail.contains("training job") && detail.contains("golem:main"),
         "{detail}"
     );
-    let (again, _) = orcha_api::cycle::predict::run(&state, 2).await;
+    let (again, _) = orcha_api::cycle::predict::run(state, 2).await;
     assert!(
         !again.detail().contains("training job"),
         "retrained within a day: {}",

@@ -9,14 +9,9 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::Response;
 use axum::Router;
-use orcha_api::metrics::Metrics;
-use orcha_api::ml::MlClient;
-use orcha_api::state::AppParts;
-use orcha_api::AppState;
-use orcha_core::config::Config;
-use orcha_core::secret::{MemorySecretStore, SecretKey, SecretStore};
+use orcha_core::secret::{SecretKey, SecretStore};
 use orcha_server::{router, ServerOptions};
-use orcha_store::Store;
+use orcha_testkit::{net, TestApp};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -37,40 +32,26 @@ async fn fake_coingecko(keys: Arc<Mutex<Vec<Option<String>>>>) -> String {
             .body(axum::body::Body::from(PRICES))
             .unwrap()
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let app = Router::new()
         .route("/api/v3/simple/price", axum::routing::get(handle))
         .with_state(keys);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/api/v3")
+    format!("{}/api/v3", net::stub(app).await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn price_and_totals_routes() {
     let keys = Arc::new(Mutex::new(Vec::new()));
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(MemorySecretStore::default());
-    let mut config = Config::default();
-    config.prices.base_url = fake_coingecko(Arc::clone(&keys)).await;
-    let state = AppState::new(AppParts {
-        config,
-        store: Store::open(&dir.path().join("orcha.db")).unwrap(),
-        secrets: Arc::clone(&secrets) as Arc<dyn SecretStore>,
-        clock: Arc::new(orcha_core::SystemClock),
-        metrics: Metrics::new(),
-        nodes: Vec::new(),
-        ml: MlClient::new(None, Duration::from_secs(1)),
-        demo: false,
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
-    let cancel = CancellationToken::new();
-    let server = tokio::spawn(orcha_server::serve(
-        listener,
-        router(Arc::clone(&state), ServerOptions::default()),
-        cancel.clone(),
-    ));
+    let coingecko = fake_coingecko(Arc::clone(&keys)).await;
+    let app = TestApp::builder()
+        .configure(|c| c.prices.base_url = coingecko)
+        .build();
+    let (state, secrets) = (&app.state, &app.secrets);
+    let server = net::serve(
+        orcha_server::serve,
+        router(Arc::clone(state), ServerOptions::default()),
+    )
+    .await;
+    let base = format!("{}/api/v1", server.base);
     let http = reqwest::Client::new();
     let get = |path: &str| {
         let (http, url) = (http.clone(), format!("{base}{path}"));
@@ -120,7 +101,7 @@ async fn price_and_totals_routes() {
     // The refresher, as the orchestrator runs it.
     let loop_cancel = CancellationToken::new();
     let refresher = tokio::spawn(orcha_api::prices::run(
-        Arc::clone(&state),
+        Arc::clone(state),
         loop_cancel.clone(),
     ));
     let mut after = Value::Null;
@@ -170,6 +151,5 @@ async fn price_and_totals_routes() {
     // Nothing earned by no nodes: no fiat value is claimed.
     assert_eq!(totals["overall"][0]["fiat"]["value"], Value::Null);
 
-    cancel.cancel();
-    server.await.unwrap().unwrap();
+    server.stop().await;
 }

@@ -5,116 +5,33 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use async_trait::async_trait;
-use orcha_api::metrics::Metrics;
-use orcha_api::ml::MlClient;
 use orcha_api::orchestrator::poll_node;
-use orcha_api::state::AppParts;
-use orcha_api::{AppState, NodeRuntime};
-use orcha_core::config::{Config, NodeConfig};
-use orcha_core::secret::MemorySecretStore;
+use orcha_api::AppState;
 use orcha_core::*;
 use orcha_server::{router, ServerOptions};
-use orcha_store::{ForecastRow, Store};
-use tokio_util::sync::CancellationToken;
+use orcha_store::ForecastRow;
+use orcha_testkit::net::{self, Served};
+use orcha_testkit::{FakeNode, TestApp};
 
-/// A node that never answers.
-struct Down(NodeId);
-
-#[async_trait]
-impl ProtocolAdapter for Down {
-    fn protocol_name(&self) -> ProtocolId {
-        self.0.protocol()
-    }
-    fn node_id(&self) -> &NodeId {
-        &self.0
-    }
-    async fn connect(&self) -> Result<NodeInfo, AdapterError> {
-        Err(self.refused())
-    }
-    async fn disconnect(&self) -> Result<(), AdapterError> {
-        Ok(())
-    }
-    async fn get_current_earnings(&self) -> Result<EarningsData, AdapterError> {
-        Err(self.refused())
-    }
-    async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {
-        Err(self.refused())
-    }
-    async fn apply_allocation(
-        &self,
-        _: &ResourceVector,
-    ) -> Result<AppliedAllocation, AdapterError> {
-        Err(self.refused())
-    }
-    async fn health_check(&self) -> HealthStatus {
-        HealthStatus::Unreachable("refused".into())
-    }
-    fn capabilities(&self) -> Vec<Capability> {
-        Vec::new()
-    }
+/// The state under test and the server in front of it.
+struct Running {
+    app: TestApp,
+    server: Served,
 }
 
-impl Down {
-    fn refused(&self) -> AdapterError {
-        AdapterError::Unreachable {
-            endpoint: "http://127.0.0.1:1".into(),
-            reason: "connection refused".into(),
-        }
-    }
-}
-
-struct Served {
-    base: String,
-    state: Arc<AppState>,
-    cancel: CancellationToken,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-    _dir: tempfile::TempDir,
-}
-
-async fn serve(app: impl FnOnce(Arc<AppState>) -> axum::Router) -> Served {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    // Port 1: nothing listens there, so every ntfy send fails fast.
-    config.alerts.ntfy_url = "http://127.0.0.1:1/orcha".into();
-    config.alerts.send_timeout_secs = 1;
-    let id: NodeId = "golem:main".parse().unwrap();
-    let node = Arc::new(NodeRuntime::new(
-        NodeConfig {
-            id: id.clone(),
-            api_endpoint: "http://127.0.0.1:1".into(),
-            poll_interval: Duration::from_secs(60),
-            auto_apply: false,
-        },
-        Arc::new(Down(id)),
-    ));
-    let state = AppState::new(AppParts {
-        config,
-        store: Store::open(&dir.path().join("orcha.db")).unwrap(),
-        secrets: Arc::new(MemorySecretStore::default()),
-        clock: Arc::new(SystemClock),
-        metrics: Metrics::new(),
-        nodes: vec![node],
-        ml: MlClient::new(None, Duration::from_secs(1)),
-        demo: false,
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let cancel = CancellationToken::new();
-    let server = tokio::spawn(orcha_server::serve(
-        listener,
-        app(Arc::clone(&state)),
-        cancel.clone(),
-    ));
-    Served {
-        base,
-        state,
-        cancel,
-        server,
-        _dir: dir,
-    }
+/// One Golem node that never answers, and an ntfy channel that fails fast.
+async fn serve(router: impl FnOnce(Arc<AppState>) -> axum::Router) -> Running {
+    let app = TestApp::builder()
+        .configure(|c| {
+            // Port 1: nothing listens there, so every ntfy send fails fast.
+            c.alerts.ntfy_url = "http://127.0.0.1:1/orcha".into();
+            c.alerts.send_timeout_secs = 1;
+        })
+        .node(FakeNode::new("golem:main").unreachable())
+        .build();
+    let server = net::serve(orcha_server::serve, router(Arc::clone(&app.state))).await;
+    Running { app, server }
 }
 
 async fn get_json(url: &str) -> (u16, serde_json::Value) {
@@ -126,9 +43,9 @@ async fn get_json(url: &str) -> (u16, serde_json::Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_shows_a_failing_alert_channel_with_the_database_engine_and_adapters() {
     let s = serve(|st| router(st, ServerOptions::default())).await;
-    poll_node(&s.state, &s.state.nodes[0]).await;
+    poll_node(&s.app.state, &s.app.state.nodes[0]).await;
 
-    let (status, body) = get_json(&format!("{}/health/ready", s.base)).await;
+    let (status, body) = get_json(&format!("{}/health/ready", s.server.base)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["ready"], true);
     assert_eq!(body["database"], "writable");
@@ -156,9 +73,9 @@ async fn ready_shows_a_failing_alert_channel_with_the_database_engine_and_adapte
 
     // The channel fails once: readiness still holds (only the database decides it), and the
     // failure is there to be seen.
-    let sent = orcha_api::ops::send_test_alert(&s.state).await.unwrap();
+    let sent = orcha_api::ops::send_test_alert(&s.app.state).await.unwrap();
     assert!(sent.iter().any(|c| c.last_error.is_some()), "{sent:?}");
-    let (status, body) = get_json(&format!("{}/health/ready", s.base)).await;
+    let (status, body) = get_json(&format!("{}/health/ready", s.server.base)).await;
     assert_eq!(status, 200);
     let after = ntfy(&body);
     assert!(
@@ -175,15 +92,16 @@ async fn ready_shows_a_failing_alert_channel_with_the_database_engine_and_adapte
         .unwrap();
     assert_eq!(discord["configured"], false);
     assert!(discord["last_error"].is_null());
-    s.cancel.cancel();
-    s.server.await.unwrap().unwrap();
+    s.server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metrics_router_serves_metrics_and_nothing_else() {
     let s = serve(orcha_server::metrics_router).await;
-    poll_node(&s.state, &s.state.nodes[0]).await;
-    let r = reqwest::get(format!("{}/metrics", s.base)).await.unwrap();
+    poll_node(&s.app.state, &s.app.state.nodes[0]).await;
+    let r = reqwest::get(format!("{}/metrics", s.server.base))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-type"]
         .to_str()
@@ -200,7 +118,8 @@ async fn the_metrics_router_serves_metrics_and_nothing_else() {
         text.lines()
             .filter(|l| l.starts_with("# HELP orcha_"))
             .count(),
-        s.state
+        s.app
+            .state
             .metrics
             .render()
             .lines()
@@ -208,11 +127,12 @@ async fn the_metrics_router_serves_metrics_and_nothing_else() {
             .count()
     );
     for path in ["/api/v1/status", "/health/ready", "/"] {
-        let r = reqwest::get(format!("{}{path}", s.base)).await.unwrap();
+        let r = reqwest::get(format!("{}{path}", s.server.base))
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404, "{path}");
     }
-    s.cancel.cancel();
-    s.server.await.unwrap().unwrap();
+    s.server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,11 +152,12 @@ async fn the_forecast_route_serves_the_stored_band() {
             model_version: Some("0.1.0".into()),
         })
         .collect();
-    s.state
+    s.app
+        .state
         .db(move |st| st.insert_forecasts(&rows))
         .await
         .unwrap();
-    let api = format!("{}/api/v1/forecast", s.base);
+    let api = format!("{}/api/v1/forecast", s.server.base);
     let (status, body) = get_json(&format!("{api}?node=golem:main&hours=12")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["points"].as_array().unwrap().len(), 12);
@@ -251,6 +172,5 @@ async fn the_forecast_route_serves_the_stored_band() {
     assert_eq!((status, &err["field"]), (400, &serde_json::json!("hours")));
     let (status, _) = get_json(&format!("{api}?node=storj:none")).await;
     assert_eq!(status, 404);
-    s.cancel.cancel();
-    s.server.await.unwrap().unwrap();
+    s.server.stop().await;
 }

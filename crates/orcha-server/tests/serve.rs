@@ -3,160 +3,55 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use futures::StreamExt;
-use orcha_api::metrics::Metrics;
-use orcha_api::ml::MlClient;
-use orcha_api::state::AppParts;
-use orcha_api::{AppState, NodeRuntime};
-use orcha_core::config::{Config, NodeConfig};
-use orcha_core::secret::MemorySecretStore;
 use orcha_core::*;
 use orcha_server::ServerOptions;
-use orcha_store::Store;
-use tokio_util::sync::CancellationToken;
+use orcha_testkit::net::{self, Served};
+use orcha_testkit::wait::EventStream;
+use orcha_testkit::{FakeNode, TestApp};
 
-/// A node that answers instantly with a counter, so every sample is recognisable.
-struct CountingNode {
-    id: NodeId,
-    polls: AtomicU64,
-}
-
-#[async_trait]
-impl ProtocolAdapter for CountingNode {
-    fn protocol_name(&self) -> ProtocolId {
-        self.id.protocol()
-    }
-    fn node_id(&self) -> &NodeId {
-        &self.id
-    }
-    async fn connect(&self) -> Result<NodeInfo, AdapterError> {
-        Ok(NodeInfo {
-            version: Some("test-1".into()),
-            remote_id: None,
-        })
-    }
-    async fn disconnect(&self) -> Result<(), AdapterError> {
-        Ok(())
-    }
-    async fn get_current_earnings(&self) -> Result<EarningsData, AdapterError> {
-        Ok(EarningsData {
-            observed_at: chrono::Utc::now(),
-            figures: vec![(
-                EarningsKind::CurrentPeriodEstimate,
-                Money::new(Token::Usd, 1234, 2),
-            )],
-        })
-    }
-    async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {
-        let n = self.polls.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(ResourceMetrics {
-            cpu_millicores: Some(n as f64 * 100.0),
-            ..Default::default()
-        })
-    }
-    async fn apply_allocation(
-        &self,
-        _: &ResourceVector,
-    ) -> Result<AppliedAllocation, AdapterError> {
-        Err(AdapterError::Unsupported {
-            what: "test node has no knobs".into(),
-        })
-    }
-    async fn health_check(&self) -> HealthStatus {
-        HealthStatus::Healthy
-    }
-    fn capabilities(&self) -> Vec<Capability> {
-        Vec::new()
-    }
-}
-
+/// The state under test and the server in front of it.
 struct Running {
-    base: String,
-    state: Arc<AppState>,
-    cancel: CancellationToken,
-    _dir: tempfile::TempDir,
+    app: TestApp,
+    server: Served,
 }
 
+/// One Storj node that answers instantly with a counter, so every sample is recognisable.
 async fn start(poll_secs: u64) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.orchestrator.poll_interval = poll_secs;
-    config.orchestrator.optimization_interval = 3600;
-    let id: NodeId = "storj:test".parse().unwrap();
-    let node = NodeConfig {
-        id: id.clone(),
-        api_endpoint: "http://127.0.0.1:1".into(),
-        poll_interval: Duration::from_secs(poll_secs),
-        auto_apply: false,
-    };
-    let adapter = Arc::new(CountingNode {
-        id,
-        polls: AtomicU64::new(0),
-    });
-    let state = AppState::new(AppParts {
-        config,
-        store: Store::open(&dir.path().join("orcha.db")).unwrap(),
-        secrets: Arc::new(MemorySecretStore::default()),
-        clock: Arc::new(SystemClock),
-        metrics: Metrics::new(),
-        nodes: vec![Arc::new(NodeRuntime::new(node, adapter))],
-        ml: MlClient::new(None, Duration::from_secs(1)),
-        demo: false,
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let cancel = CancellationToken::new();
-    let router = orcha_server::router(Arc::clone(&state), ServerOptions::default());
-    tokio::spawn(orcha_server::serve(listener, router, cancel.child_token()));
-    Running {
-        base,
-        state,
-        cancel,
-        _dir: dir,
-    }
-}
-
-async fn next_event(
-    ws: &mut (impl StreamExt<
-        Item = Result<
-            tokio_tungstenite::tungstenite::Message,
-            tokio_tungstenite::tungstenite::Error,
-        >,
-    > + Unpin),
-    name: &str,
-) -> serde_json::Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .unwrap_or_else(|_| panic!("no `{name}` event within 10 s"))
-            .unwrap()
-            .unwrap();
-        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
-            let v: serde_json::Value = serde_json::from_str(&t).unwrap();
-            if v["event"] == name {
-                return v["payload"].clone();
-            }
-        }
-    }
+    let app = TestApp::builder()
+        .configure(|c| {
+            c.orchestrator.poll_interval = poll_secs;
+            c.orchestrator.optimization_interval = 3600;
+        })
+        .poll_interval(Duration::from_secs(poll_secs))
+        .node(
+            FakeNode::new("storj:test")
+                .version("test-1")
+                .earnings(
+                    EarningsKind::CurrentPeriodEstimate,
+                    Money::new(Token::Usd, 1234, 2),
+                )
+                .counting_usage(),
+        )
+        .build();
+    let router = orcha_server::router(Arc::clone(&app.state), ServerOptions::default());
+    let server = net::serve(orcha_server::serve, router).await;
+    Running { app, server }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn samples_reach_sqlite_and_the_websocket() {
     let r = start(1).await;
-    let ws_url = format!("{}/api/v1/events", r.base.replace("http://", "ws://"));
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
-    let orchestrator = orcha_api::orchestrator::spawn(Arc::clone(&r.state), r.cancel.child_token());
+    let mut ws = EventStream::connect(&r.server.base).await;
+    let orchestrator =
+        orcha_api::orchestrator::spawn(Arc::clone(&r.app.state), r.server.cancel.child_token());
 
-    let first = next_event(&mut ws, "sample").await;
+    let first = ws.next("sample").await;
     assert_eq!(first["node"], "storj:test");
     assert_eq!(first["values"][0]["metric"], "cpu_millicores");
-    let second = next_event(&mut ws, "sample").await;
+    let second = ws.next("sample").await;
     let (a, b) = (
         first["values"][0]["value"].as_f64().unwrap(),
         second["values"][0]["value"].as_f64().unwrap(),
@@ -167,7 +62,7 @@ async fn samples_reach_sqlite_and_the_websocket() {
     let from = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
     let to = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
     let series: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/v1/series", r.base))
+        .get(format!("{}/api/v1/series", r.server.base))
         .query(&[
             ("node", "storj:test"),
             ("metric", "cpu_millicores"),
@@ -191,7 +86,7 @@ async fn samples_reach_sqlite_and_the_websocket() {
         "stored {values:?} must include {a} and {b}"
     );
 
-    let nodes: serde_json::Value = reqwest::get(format!("{}/api/v1/nodes", r.base))
+    let nodes: serde_json::Value = reqwest::get(format!("{}/api/v1/nodes", r.server.base))
         .await
         .unwrap()
         .json()
@@ -201,7 +96,7 @@ async fn samples_reach_sqlite_and_the_websocket() {
     assert_eq!(nodes[0]["earnings"][0]["amount"]["decimal"], "12.34");
     assert_eq!(nodes[0]["version"], "test-1");
 
-    let metrics = reqwest::get(format!("{}/metrics", r.base))
+    let metrics = reqwest::get(format!("{}/metrics", r.server.base))
         .await
         .unwrap()
         .text()
@@ -212,21 +107,20 @@ async fn samples_reach_sqlite_and_the_websocket() {
         "{metrics}"
     );
 
-    r.cancel.cancel();
+    r.server.cancel.cancel();
     orchestrator.shutdown(Duration::from_secs(2)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cycle_records_six_steps_and_never_applies_without_the_ml_engine() {
     let r = start(3600).await;
-    let ws_url = format!("{}/api/v1/events", r.base.replace("http://", "ws://"));
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
-    let cycle = orcha_api::orchestrator::run_cycle(&r.state, "test")
+    let mut ws = EventStream::connect(&r.server.base).await;
+    let cycle = orcha_api::orchestrator::run_cycle(&r.app.state, "test")
         .await
         .unwrap();
     let mut steps = Vec::new();
     for _ in 0..6 {
-        let s = next_event(&mut ws, "cycle-step").await;
+        let s = ws.next("cycle-step").await;
         assert_eq!(s["cycle"], cycle);
         steps.push((
             s["step"].as_str().unwrap().to_owned(),
@@ -248,7 +142,7 @@ async fn a_cycle_records_six_steps_and_never_applies_without_the_ml_engine() {
     );
     assert_eq!(steps[4].1, "skipped", "apply must not run without a plan");
 
-    let latest: serde_json::Value = reqwest::get(format!("{}/api/v1/cycles/latest", r.base))
+    let latest: serde_json::Value = reqwest::get(format!("{}/api/v1/cycles/latest", r.server.base))
         .await
         .unwrap()
         .json()
@@ -256,18 +150,19 @@ async fn a_cycle_records_six_steps_and_never_applies_without_the_ml_engine() {
         .unwrap();
     assert_eq!(latest["id"], cycle);
     assert_eq!(latest["steps"].as_array().unwrap().len(), 6);
-    let decisions: serde_json::Value = reqwest::get(format!("{}/api/v1/decisions?limit=5", r.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let decisions: serde_json::Value =
+        reqwest::get(format!("{}/api/v1/decisions?limit=5", r.server.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     assert_eq!(decisions[0]["verdict"], "skip");
     assert!(decisions[0]["reason"]
         .as_str()
         .unwrap()
         .contains("ML engine unavailable"));
-    let status: serde_json::Value = reqwest::get(format!("{}/api/v1/status", r.base))
+    let status: serde_json::Value = reqwest::get(format!("{}/api/v1/status", r.server.base))
         .await
         .unwrap()
         .json()
@@ -275,7 +170,7 @@ async fn a_cycle_records_six_steps_and_never_applies_without_the_ml_engine() {
         .unwrap();
     assert_eq!(status["ml"]["available"], false);
     assert_eq!(status["demo"], false);
-    r.cancel.cancel();
+    r.server.cancel.cancel();
 }
 
 #[tokio::test]
@@ -283,7 +178,10 @@ async fn bad_requests_name_the_field() {
     let r = start(3600).await;
     let c = reqwest::Client::new();
     let resp = c
-        .get(format!("{}/api/v1/series?metric=cpu_millicores", r.base))
+        .get(format!(
+            "{}/api/v1/series?metric=cpu_millicores",
+            r.server.base
+        ))
         .send()
         .await
         .unwrap();
@@ -293,7 +191,7 @@ async fn bad_requests_name_the_field() {
     assert_eq!(e["field"], "node", "{e}");
 
     let resp = c
-        .get(format!("{}/api/v1/series", r.base))
+        .get(format!("{}/api/v1/series", r.server.base))
         .query(&[
             ("node", "storj:nope"),
             ("metric", "m"),
@@ -306,7 +204,7 @@ async fn bad_requests_name_the_field() {
     assert_eq!(resp.status(), 404);
 
     let resp = c
-        .get(format!("{}/api/v1/series", r.base))
+        .get(format!("{}/api/v1/series", r.server.base))
         .query(&[
             ("node", "storj:test"),
             ("metric", "m"),
@@ -321,7 +219,7 @@ async fn bad_requests_name_the_field() {
     assert_eq!(e["field"], "to");
 
     let resp = c
-        .put(format!("{}/api/v1/secrets", r.base))
+        .put(format!("{}/api/v1/secrets", r.server.base))
         .json(&serde_json::json!({"key": "golem:main/app_key", "value": "  "}))
         .send()
         .await
@@ -333,13 +231,13 @@ async fn bad_requests_name_the_field() {
     );
 
     let resp = c
-        .post(format!("{}/api/v1/alerts/999/ack", r.base))
+        .post(format!("{}/api/v1/alerts/999/ack", r.server.base))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 404);
     let resp = c
-        .get(format!("{}/api/v1/nope", r.base))
+        .get(format!("{}/api/v1/nope", r.server.base))
         .send()
         .await
         .unwrap();
@@ -348,7 +246,7 @@ async fn bad_requests_name_the_field() {
         resp.json::<serde_json::Value>().await.unwrap()["code"],
         "not_found"
     );
-    r.cancel.cancel();
+    r.server.cancel.cancel();
 }
 
 #[tokio::test]
@@ -357,7 +255,7 @@ async fn secrets_are_stored_without_echo_and_audited_without_value() {
     let c = reqwest::Client::new();
     let secret = "super-secret-app-key-4711";
     let resp = c
-        .put(format!("{}/api/v1/secrets", r.base))
+        .put(format!("{}/api/v1/secrets", r.server.base))
         .json(&serde_json::json!({"key": "golem:main/app_key", "value": secret}))
         .send()
         .await
@@ -369,7 +267,10 @@ async fn secrets_are_stored_without_echo_and_audited_without_value() {
         "the value must not be echoed: {body}"
     );
     let s: serde_json::Value = c
-        .get(format!("{}/api/v1/secrets/golem:main%2Fapp_key", r.base))
+        .get(format!(
+            "{}/api/v1/secrets/golem:main%2Fapp_key",
+            r.server.base
+        ))
         .send()
         .await
         .unwrap()
@@ -378,7 +279,10 @@ async fn secrets_are_stored_without_echo_and_audited_without_value() {
         .unwrap();
     assert_eq!(s["stored"], true, "{s}");
     let s: serde_json::Value = c
-        .delete(format!("{}/api/v1/secrets/golem:main%2Fapp_key", r.base))
+        .delete(format!(
+            "{}/api/v1/secrets/golem:main%2Fapp_key",
+            r.server.base
+        ))
         .send()
         .await
         .unwrap()
@@ -386,42 +290,30 @@ async fn secrets_are_stored_without_echo_and_audited_without_value() {
         .await
         .unwrap();
     assert_eq!(s["stored"], false);
-    let db = std::fs::read(r._dir.path().join("orcha.db")).unwrap();
-    let wal = std::fs::read(r._dir.path().join("orcha.db-wal")).unwrap_or_default();
+    let db = std::fs::read(r.app.dir().join("orcha.db")).unwrap();
+    let wal = std::fs::read(r.app.dir().join("orcha.db-wal")).unwrap_or_default();
     for bytes in [db, wal] {
         assert!(
             !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
             "the secret reached the database file"
         );
     }
-    r.cancel.cancel();
+    r.server.cancel.cancel();
 }
 
 #[tokio::test]
 async fn api_token_guards_the_api_when_set() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = AppState::new(AppParts {
-        config: Config::default(),
-        store: Store::open(&dir.path().join("orcha.db")).unwrap(),
-        secrets: Arc::new(MemorySecretStore::default()),
-        clock: Arc::new(SystemClock),
-        metrics: Metrics::new(),
-        nodes: vec![],
-        ml: MlClient::new(None, Duration::from_secs(1)),
-        demo: false,
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = TestApp::builder().build();
     let opts = ServerOptions {
         ui_dir: None,
         api_token: Some(orcha_core::secret::Sensitive::new("tok".into())),
     };
-    let cancel = CancellationToken::new();
-    tokio::spawn(orcha_server::serve(
-        listener,
-        orcha_server::router(state, opts),
-        cancel.child_token(),
-    ));
+    let server = net::serve(
+        orcha_server::serve,
+        orcha_server::router(Arc::clone(&app.state), opts),
+    )
+    .await;
+    let base = &server.base;
     let c = reqwest::Client::new();
     assert_eq!(
         c.get(format!("{base}/api/v1/status"))
@@ -458,5 +350,5 @@ async fn api_token_guards_the_api_when_set() {
         200,
         "liveness stays open"
     );
-    cancel.cancel();
+    server.cancel.cancel();
 }

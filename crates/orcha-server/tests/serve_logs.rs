@@ -78,7 +78,9 @@ notify_min_severity = "info"
         .await
         .unwrap();
     assert!(test.status().is_success(), "{}", test.status());
-    // Wait for a finished cycle, so every step has logged.
+    // Wait for a finished cycle, so every step has logged. The cycle is stored as finished
+    // before its alerts are evaluated and its last line is logged, so wait for that line too:
+    // on a loaded machine SIGTERM could otherwise arrive in between.
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let latest: serde_json::Value = http
@@ -90,7 +92,10 @@ notify_min_severity = "info"
             .json()
             .await
             .unwrap();
-        if latest["finished_at"].is_string() {
+        let logged = std::fs::read_to_string(&stderr_path)
+            .unwrap_or_default()
+            .contains("Optimization cycle finished.");
+        if latest["finished_at"].is_string() && logged {
             break;
         }
         assert!(Instant::now() < deadline, "no cycle finished: {latest}");

@@ -17,6 +17,7 @@ number a ``cp.Parameter`` and re-solved with new values; that keeps a solve near
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import warnings
@@ -61,12 +62,33 @@ class ParametrisedProblem:
     lock: threading.Lock
 
 
+def import_cvxpy() -> Any:
+    """Import cvxpy without letting its solver probe import JAX.
+
+    At import, cvxpy lists the installed solvers by importing each one; its MPAX probe runs
+    ``import jax`` (then fails, as mpax is not installed). JAX is installed for the training
+    worker, so that probe alone would add ~150 MiB to the server's resident memory. While cvxpy
+    is imported, ``jax`` is marked as not importable, unless something already imported it.
+    """
+    if "cvxpy" in sys.modules:
+        return sys.modules["cvxpy"]
+    blocked = "jax" not in sys.modules
+    if blocked:
+        sys.modules["jax"] = None  # type: ignore[assignment]
+    try:
+        import cvxpy
+    finally:
+        if blocked and sys.modules.get("jax", 0) is None:
+            del sys.modules["jax"]
+    return cvxpy
+
+
 _cache: dict[tuple[int, int], ParametrisedProblem] = {}
 _cache_lock = threading.Lock()
 
 
 def _build(n: int, m: int) -> ParametrisedProblem:
-    import cvxpy as cp
+    cp = import_cvxpy()
 
     y = cp.Variable((n, m), nonneg=True, name="y")
     d = cp.Variable((n, m), nonneg=True, name="d")
@@ -247,7 +269,7 @@ _FALLBACK_SOLVER = "SCS"
 
 def _attempt(entry: ParametrisedProblem, solver: str) -> tuple[str, Any, str | None]:
     """One solve with ``solver``: its status, the share variable's value and any failure."""
-    import cvxpy as cp
+    cp = import_cvxpy()
 
     try:
         with warnings.catch_warnings():

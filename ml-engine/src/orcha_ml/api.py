@@ -25,12 +25,14 @@ from orcha_ml.schemas import (
     AnomalyResponse,
     ApiError,
     ForecastRequest,
+    ForecastRequestV2,
     ForecastResponse,
+    ForecastResponseV2,
     HealthResponse,
     LstmMetrics,
     LstmModelInfo,
     ModelsResponse,
-    SeriesForecast,
+    SeriesForecastV2,
     SeriesModels,
     TrainAccepted,
     TrainingWindow,
@@ -152,17 +154,39 @@ def _model_info(meta: dict[str, Any], store: ModelStore) -> LstmModelInfo:
     "/v1/forecast", response_model=ForecastResponse, responses=UNPROCESSABLE, tags=["forecast"]
 )
 def forecast(body: ForecastRequest, state: State) -> ForecastResponse:
-    """Forecast each series with the model that wins its rolling-origin backtest."""
+    """Forecast each series with the model that wins its rolling-origin backtest.
+
+    The v1 shape is frozen for existing clients; `/v2/forecast` adds the series kind, the
+    increments of running totals and the interval coverage. The `note` carries them as text.
+    """
+    answers = _forecast_all(body, state)
+    return ForecastResponse(forecasts=[answer.to_v1() for answer in answers])
+
+
+@router.post(
+    "/v2/forecast", response_model=ForecastResponseV2, responses=UNPROCESSABLE, tags=["forecast"]
+)
+def forecast_v2(body: ForecastRequestV2, state: State) -> ForecastResponseV2:
+    """As `/v1/forecast`, plus `series_kind` in and out, `increments`, and backtest coverage."""
+    return ForecastResponseV2(forecasts=_forecast_all(body, state))
+
+
+def _forecast_all(body: ForecastRequest, state: AppState) -> list[SeriesForecastV2]:
     from orcha_ml.forecast.selector import SeriesTooShortError, forecast_series
 
-    results: list[SeriesForecast] = []
+    results: list[SeriesForecastV2] = []
     for index, series in enumerate(body.series):
         lstm = None
         lstm_note = None
         try:
             lstm = state.store.forecaster(series.id)
         except Exception as exc:  # Broad on purpose: a broken model file must not fail the request.
-            lstm_note = f"lstm model could not be loaded ({type(exc).__name__})"
+            lstm_note = f"lstm model could not be loaded ({type(exc).__name__}: {exc})"
+        if lstm is None and state.settings.global_lstm:
+            # No model of its own: the global model shipped in the package is a candidate.
+            from orcha_ml.forecast.lstm import pretrained_global
+
+            lstm = pretrained_global()
         try:
             results.append(
                 forecast_series(
@@ -176,7 +200,7 @@ def forecast(body: ForecastRequest, state: State) -> ForecastResponse:
             )
         except SeriesTooShortError as exc:
             raise ApiException.field_error(f"series[{index}].values", str(exc)) from None
-    return ForecastResponse(forecasts=results)
+    return results
 
 
 @router.post(

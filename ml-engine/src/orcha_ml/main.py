@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store.refresh()
         state = AppState(settings=resolved, store=store, jobs=JobManager(resolved, store))
         if resolved.warm_load_models and store.available_count:
-            # Loading .keras files imports JAX (~2 s); doing it after startup keeps /health fast.
+            # Loading the saved numpy weights is cheap, but is still kept off the startup path.
             state.warmup = threading.Thread(
                 target=store.warm_load, name="orcha-warmup", daemon=True
             )

@@ -36,7 +36,19 @@ Timestamp = Annotated[
 FeatureName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$")]
 ResourceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-ModelName = Literal["lstm", "seasonal_naive_24", "seasonal_naive_168", "ets", "theta"]
+ModelName = Literal[
+    "lstm",
+    "naive",
+    "seasonal_naive_24",
+    "seasonal_naive_168",
+    "ets",
+    "theta",
+    "mstl",
+    "tsb",
+    "ensemble_median",
+    "ensemble_mean",
+]
+SeriesKind = Literal["rate", "cumulative"]
 JobState = Literal["queued", "running", "succeeded", "failed"]
 
 
@@ -204,6 +216,79 @@ class SeriesForecast(BaseModel):
 
 class ForecastResponse(BaseModel):
     forecasts: list[SeriesForecast]
+
+
+# The v1 schemas above are frozen: the Rust client's contract test compares their exact field
+# sets with this document. Everything new lives in the v2 schemas, which extend them.
+
+
+class SeriesInputV2(SeriesInput):
+    """A v1 series plus how to read it."""
+
+    series_kind: Literal["auto", "rate", "cumulative"] = Field(
+        default="auto",
+        description=(
+            "`rate`: each value is what was earned in that hour. `cumulative`: a running total "
+            "(e.g. a balance); its hourly increments are forecast and summed back. `auto` "
+            "(default) treats a never-decreasing, non-flat series as cumulative."
+        ),
+    )
+
+
+class ForecastRequestV2(ForecastRequest):
+    """The v1 request whose series may say what kind they are."""
+
+    series: list[SeriesInputV2] = Field(min_length=1, max_length=64)  # type: ignore[assignment]
+
+
+class BacktestV2(Backtest):
+    """The v1 backtest plus the naive benchmark, ensemble members and interval coverage."""
+
+    best_seasonal_naive_mase: float | None = Field(
+        default=None, description="Lower of the lag-24 and lag-168 seasonal naive MASE."
+    )
+    members: list[str] | None = Field(
+        default=None, description="Models combined when the choice is an ensemble."
+    )
+    coverage: float | None = Field(
+        default=None,
+        description=(
+            "Share of backtest outcomes inside the outermost requested quantiles, each origin "
+            "checked against intervals calibrated on the other origins (leave-one-origin-out)."
+        ),
+    )
+    coverage_levels: list[float] | None = Field(
+        default=None, description="The quantile levels `coverage` refers to, e.g. [0.1, 0.9]."
+    )
+
+
+class SeriesForecastV2(SeriesForecast):
+    """The v1 forecast plus the series kind, the increments and the extended backtest."""
+
+    backtest: BacktestV2 | None
+    series_kind: SeriesKind = Field(
+        default="rate",
+        description=(
+            "`rate`: values were forecast directly. `cumulative`: a running total; hourly "
+            "increments were forecast (backtest MASE is on them) and `point`/`quantiles` are "
+            "the running total again."
+        ),
+    )
+    increments: list[float] | None = Field(
+        default=None, description="For `cumulative` series: the forecast hourly increments."
+    )
+
+    def to_v1(self) -> SeriesForecast:
+        fields = {name: getattr(self, name) for name in SeriesForecast.model_fields}
+        if self.backtest is not None:
+            fields["backtest"] = Backtest(
+                **{name: getattr(self.backtest, name) for name in Backtest.model_fields}
+            )
+        return SeriesForecast(**fields)
+
+
+class ForecastResponseV2(BaseModel):
+    forecasts: list[SeriesForecastV2]
 
 
 # --------------------------------------------------------------------------- allocation

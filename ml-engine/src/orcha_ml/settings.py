@@ -32,9 +32,13 @@ class Settings(BaseSettings):
     # Forecasting.
     min_history_hours: int = Field(default=72, ge=24)
     backtest_origins: int = Field(default=7, ge=1, le=28)
+    calibration_origins: int = Field(default=14, ge=1, le=56)
+    """Daily origins whose errors calibrate the intervals (the choice uses ``backtest_origins``)."""
     stat_fit_hours: int = Field(default=28 * 24, ge=72)
     max_series_hours: int = Field(default=24 * 366 * 2, ge=168)
     max_series_per_request: int = Field(default=64, ge=1)
+    global_lstm: bool = True
+    """Offer the shipped global LSTM to series that have no trained model of their own."""
 
     # LSTM training.
     lstm_units: int = Field(default=64, ge=1)

@@ -218,15 +218,21 @@ def _emit(event: dict[str, Any]) -> None:
 
 def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index: int) -> int:
     """Train, evaluate on the held-out tail and save one series' model; returns its version."""
-    from orcha_ml.forecast.lstm import LstmForecaster, train
+    from orcha_ml.forecast.lstm import LstmForecaster, NumpyLstm, pretrained_global, train
     from orcha_ml.forecast.selector import (
         PreparedSeries,
         backtest,
+        detect_kind,
         lstm_candidate,
         statistical_candidate,
     )
 
     series = PreparedSeries.from_input(series_input)
+    requested = str(getattr(series_input, "series_kind", "auto"))
+    kind = detect_kind(series.values) if requested == "auto" else requested
+    if kind == "cumulative":
+        # Running totals are modelled as hourly increments, as the forecast does.
+        series = series.increments()
     n = len(series)
     holdout = settings.lstm_holdout_hours
     fit_n = n - holdout
@@ -236,6 +242,13 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     # not after minutes of training.
     directory = series_dir(settings.lstm_dir, series.id)
     directory.mkdir(parents=True, exist_ok=True)
+    # Warm start from the shipped global model when the shapes match (no extra features, same
+    # units); otherwise the weights start at random.
+    shipped = pretrained_global()
+    initial = None
+    if shipped is not None and not series.features:
+        layers = shipped[0].model
+        initial = [*layers.layers[0], *layers.layers[1], *layers.dense]
     started = time.perf_counter()
     result = train(
         series.values[:fit_n],
@@ -247,6 +260,7 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
         dropout=settings.lstm_dropout,
         learning_rate=settings.lstm_learning_rate,
         seed=settings.lstm_seed,
+        initial_weights=initial,
         on_epoch=lambda epoch, loss: _emit(
             {
                 "type": "progress",
@@ -261,16 +275,18 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     seconds = time.perf_counter() - started
     names = sorted(series.features)
     fit_end_hour = float(series.epoch_hours[fit_n - 1])
-    forecaster = LstmForecaster(result.model, result.scaler, names, fit_end_hour)
+    numpy_model = NumpyLstm.from_keras(result.model)
+    forecaster = LstmForecaster(numpy_model, result.scaler, names, fit_end_hour)
     outcome = backtest(
         series,
         {
             "lstm": lstm_candidate(forecaster),
-            "seasonal_naive_24": statistical_candidate("seasonal_naive_24", n),
+            "seasonal_naive_24": statistical_candidate("seasonal_naive_24"),
         },
         horizon=24,
         origin_count=settings.backtest_origins,
         earliest_origin={"lstm": fit_n},
+        ensembles=False,
     )
     lstm_score = outcome.scores.get("lstm")
     base_score = outcome.scores.get("seasonal_naive_24")
@@ -278,6 +294,8 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     version = next_version(settings.lstm_dir, series.id)
     keras_name = f"v{version}.keras"
     result.model.save(str(directory / keras_name))
+    weights_name = f"v{version}.npz"
+    numpy_model.save(directory / weights_name)
     stamps = series_input.timestamps
     metadata = {
         "format": 1,
@@ -285,6 +303,8 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
         "version": version,
         "created_at": now_iso(),
         "keras_file": keras_name,
+        "weights_file": weights_name,
+        "cumulative": kind == "cumulative",
         "feature_names": names,
         "scaler": result.scaler.to_json(),
         "fit_end_epoch_hour": fit_end_hour,
@@ -292,16 +312,18 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
             "start": stamps[0],
             "end": stamps[-1],
             "hours": n,
-            "fit_end": stamps[fit_n - 1],
+            # Increments start one hour after the first value.
+            "fit_end": stamps[fit_n - 1 + (1 if kind == "cumulative" else 0)],
         },
         "epochs": epochs,
         "units": settings.lstm_units,
         "dropout": settings.lstm_dropout,
+        "warm_start": initial is not None and settings.lstm_units == shipped_units(shipped),
         "metrics": {
             "train_loss": result.train_loss,
             "holdout_mase": lstm_score.mase if lstm_score else None,
             "holdout_baseline_mase": base_score.mase if base_score else None,
-            "holdout_origins": lstm_score.origins if lstm_score else 0,
+            "holdout_origins": len(lstm_score.origins) if lstm_score else 0,
             "train_seconds": round(seconds, 3),
         },
     }
@@ -310,6 +332,10 @@ def train_one(series_input: SeriesInput, settings: Settings, epochs: int, index:
     tmp.write_text(json.dumps(metadata, indent=2, allow_nan=False, default=_json_default))
     tmp.replace(directory / f"v{version}.json")
     return version
+
+
+def shipped_units(shipped: tuple[Any, dict[str, Any]] | None) -> int | None:
+    return None if shipped is None else int(shipped[1].get("units", 0))
 
 
 def _json_default(value: object) -> object:

@@ -1,37 +1,8 @@
 // The one door from the dashboard to the Orcha backend: Tauri commands/events in the desktop app,
-// REST + WebSocket when the same UI is served by `orcha serve`. Every type comes from bindings.ts.
-import type {
-  AlertChannelDto,
-  AlertDto,
-  AlertQuery,
-  AllocationDto,
-  ApiError,
-  ApplyResultDto,
-  ApprovePlanRequest,
-  AutoApplyRequest,
-  CycleDto,
-  DecisionDto,
-  EarningsHistoryDto,
-  EarningsHistoryQuery,
-  EarningsTotalsDto,
-  ErrorCode,
-  Event,
-  ForecastDto,
-  ForecastQuery,
-  NodeDto,
-  PauseRequest,
-  PricesDto,
-  SecretStatusDto,
-  SeriesDto,
-  SeriesQuery,
-  SetSecretRequest,
-  SettingsDto,
-  SettingsSavedDto,
-  SettingsValuesDto,
-  StatusDto,
-  WhatIfDto,
-  WhatIfRequest,
-} from "../bindings";
+// REST + WebSocket when the same UI is served by `orcha serve`. Every type comes from bindings.ts, and
+// every operation (name, command, route, types) from the generated operations.ts.
+import type { ApiError, ErrorCode, Event } from "../bindings";
+import { OPERATIONS, type OperationMethods, type OperationName } from "./operations";
 
 /** Whether live events are flowing: `connecting` before the first open, `reconnecting` after a drop. */
 export type ConnectionState = "connecting" | "open" | "reconnecting";
@@ -58,44 +29,9 @@ export interface EventHandlers {
 
 export type Unsubscribe = () => void;
 
-export interface Backend {
+/** Every operation of `operations.ts`, plus what only a transport can do. */
+export interface Backend extends OperationMethods {
   readonly transport: "tauri" | "http";
-  status(): Promise<StatusDto>;
-  nodes(): Promise<NodeDto[]>;
-  series(q: SeriesQuery): Promise<SeriesDto>;
-  earningsHistory(q: EarningsHistoryQuery): Promise<EarningsHistoryDto>;
-  decisions(limit: number): Promise<DecisionDto[]>;
-  latestCycle(): Promise<CycleDto | null>;
-  alerts(q: AlertQuery): Promise<AlertDto[]>;
-  acknowledgeAlert(id: number): Promise<void>;
-  runCycleNow(): Promise<void>;
-  setPaused(req: PauseRequest): Promise<StatusDto>;
-  secretStatus(key: string): Promise<SecretStatusDto>;
-  setSecret(req: SetSecretRequest): Promise<SecretStatusDto>;
-  deleteSecret(key: string): Promise<SecretStatusDto>;
-  /** The editable settings as saved, and which of them wait for a restart. */
-  settings(): Promise<SettingsDto>;
-  /** Checks and saves the settings into the config file; says what took effect and what waits. */
-  updateSettings(req: SettingsValuesDto): Promise<SettingsSavedDto>;
-  alertChannels(): Promise<AlertChannelDto[]>;
-  /** Sends a test alert to every configured channel; answers each channel's result. */
-  sendTestAlert(): Promise<AlertChannelDto[]>;
-  alertSecretStatus(key: string): Promise<SecretStatusDto>;
-  setAlertSecret(req: SetSecretRequest): Promise<SecretStatusDto>;
-  deleteAlertSecret(key: string): Promise<SecretStatusDto>;
-  /** Current vs proposed allocation per node, from the newest plan. */
-  allocation(): Promise<AllocationDto>;
-  /** Applies a recommended (dry-run) plan now, through the nodes' enforcement backends. */
-  approvePlan(req: ApprovePlanRequest): Promise<ApplyResultDto>;
-  setAutoApply(req: AutoApplyRequest): Promise<AutoApplyRequest>;
-  /** Values an edited allocation without applying anything. */
-  whatIf(req: WhatIfRequest): Promise<WhatIfDto>;
-  /** The newest stored earnings forecast of one node (hourly p10/p50/p90, an estimate). */
-  forecast(q: ForecastQuery): Promise<ForecastDto>;
-  /** Earned today (since 00:00 UTC), over 7 and 30 days, per node and overall, in tokens and fiat. */
-  earningsTotals(): Promise<EarningsTotalsDto>;
-  /** Every price the app knows (fresh, stale or none), with its source and time. */
-  prices(): Promise<PricesDto>;
   /**
    * Desktop only: restarts the app into the built-in demo (`true`) or back to the operator's
    * nodes (`false`). Over HTTP it fails with `unavailable`: a server is started in demo mode.
@@ -106,6 +42,35 @@ export interface Backend {
   /** Starts delivering events until the returned function is called. */
   subscribe(handlers: EventHandlers): Unsubscribe;
 }
+
+export type Operation = (typeof OPERATIONS)[OperationName];
+
+/**
+ * The common base of both transports: its constructor adds one method per operation, each of
+ * which hands the operation and its one argument (if any) to the transport's `send`.
+ */
+abstract class OperationSender {
+  constructor() {
+    for (const [name, op] of Object.entries(OPERATIONS)) {
+      Object.defineProperty(this, name, {
+        value: async (arg?: unknown) => {
+          const answer = await this.send(op, arg);
+          // Operations without an answer resolve to `undefined` whatever the transport returned.
+          return op.response === "void" ? undefined : answer;
+        },
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
+    }
+  }
+
+  protected abstract send(op: Operation, arg: unknown): Promise<unknown>;
+}
+
+/** `OperationSender` with the operation methods its constructor adds, as TypeScript sees them. */
+type OperationClientClass = abstract new () => OperationSender & OperationMethods;
+export const OperationClient = OperationSender as unknown as OperationClientClass;
 
 const ERROR_CODES: readonly ErrorCode[] = [
   "bad_request",
@@ -163,13 +128,14 @@ export function isEvent(value: unknown): value is Event {
 type Invoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
 type Listen = (name: string, handler: (e: { payload: unknown }) => void) => Promise<() => void>;
 
-export class TauriBackend implements Backend {
+export class TauriBackend extends OperationClient implements Backend {
   readonly transport = "tauri" as const;
   readonly #invoke: Invoke;
   readonly #listen: Listen;
 
   /** `invoke` and `listen` are injected so the module loads (and tests run) outside Tauri. */
   constructor(invoke: Invoke, listen: Listen) {
+    super();
     this.#invoke = invoke;
     this.#listen = listen;
   }
@@ -182,37 +148,10 @@ export class TauriBackend implements Backend {
     }
   }
 
-  status = () => this.#call<StatusDto>("status");
-  nodes = () => this.#call<NodeDto[]>("nodes");
-  series = (q: SeriesQuery) => this.#call<SeriesDto>("series", { q });
-  earningsHistory = (q: EarningsHistoryQuery) => this.#call<EarningsHistoryDto>("earnings_history", { q });
-  decisions = (limit: number) => this.#call<DecisionDto[]>("decisions", { limit });
-  latestCycle = () => this.#call<CycleDto | null>("latest_cycle");
-  alerts = (q: AlertQuery) => this.#call<AlertDto[]>("alerts", { q });
-  acknowledgeAlert = async (id: number) => {
-    await this.#call<null>("acknowledge_alert", { id });
-  };
-  runCycleNow = async () => {
-    await this.#call<null>("run_cycle_now");
-  };
-  setPaused = (req: PauseRequest) => this.#call<StatusDto>("set_paused", { req });
-  secretStatus = (key: string) => this.#call<SecretStatusDto>("secret_status", { key });
-  setSecret = (req: SetSecretRequest) => this.#call<SecretStatusDto>("set_secret", { req });
-  deleteSecret = (key: string) => this.#call<SecretStatusDto>("delete_secret", { key });
-  settings = () => this.#call<SettingsDto>("settings");
-  updateSettings = (req: SettingsValuesDto) => this.#call<SettingsSavedDto>("update_settings", { req });
-  alertChannels = () => this.#call<AlertChannelDto[]>("alert_channels");
-  sendTestAlert = () => this.#call<AlertChannelDto[]>("send_test_alert");
-  alertSecretStatus = (key: string) => this.#call<SecretStatusDto>("alert_secret_status", { key });
-  setAlertSecret = (req: SetSecretRequest) => this.#call<SecretStatusDto>("set_alert_secret", { req });
-  deleteAlertSecret = (key: string) => this.#call<SecretStatusDto>("delete_alert_secret", { key });
-  allocation = () => this.#call<AllocationDto>("allocation");
-  approvePlan = (req: ApprovePlanRequest) => this.#call<ApplyResultDto>("approve_plan", { req });
-  setAutoApply = (req: AutoApplyRequest) => this.#call<AutoApplyRequest>("set_auto_apply", { req });
-  whatIf = (req: WhatIfRequest) => this.#call<WhatIfDto>("what_if", { req });
-  forecast = (q: ForecastQuery) => this.#call<ForecastDto>("forecast", { q });
-  earningsTotals = () => this.#call<EarningsTotalsDto>("earnings_totals");
-  prices = () => this.#call<PricesDto>("prices");
+  protected send(op: Operation, arg: unknown): Promise<unknown> {
+    return this.#call(op.command, op.input.kind === "none" ? undefined : { [op.input.arg]: arg });
+  }
+
   switchDemo = async (on: boolean) => {
     await this.#call<null>("switch_demo", { on });
   };
@@ -250,6 +189,18 @@ export class TauriBackend implements Backend {
 // ---------------------------------------------------------------------------------------------
 // HTTP + WebSocket
 
+/** `?a=1&b=x` from an object's present values (an absent optional value is left out). */
+function queryString(values: unknown): string {
+  const params = new URLSearchParams();
+  if (isRecord(values)) {
+    for (const [key, value] of Object.entries(values)) {
+      if (value !== undefined && value !== null) params.set(key, String(value));
+    }
+  }
+  const text = params.toString();
+  return text.length > 0 ? `?${text}` : "";
+}
+
 export interface HttpBackendOptions {
   /** Origin (and optional path prefix) of `orcha serve`; empty means the page's own origin. */
   baseUrl?: string;
@@ -262,7 +213,7 @@ export interface HttpBackendOptions {
   maxDelayMs?: number;
 }
 
-export class HttpBackend implements Backend {
+export class HttpBackend extends OperationClient implements Backend {
   readonly transport = "http" as const;
   readonly #base: string;
   readonly #token: string | null;
@@ -272,6 +223,7 @@ export class HttpBackend implements Backend {
   readonly #maxDelay: number;
 
   constructor(options: HttpBackendOptions = {}) {
+    super();
     this.#base = (options.baseUrl ?? "").replace(/\/$/, "");
     this.#token = options.token ?? null;
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -336,36 +288,22 @@ export class HttpBackend implements Backend {
     return parsed as T;
   }
 
-  status = () => this.#request<StatusDto>("GET", "/status");
-  nodes = () => this.#request<NodeDto[]>("GET", "/nodes");
-  series = (q: SeriesQuery) => this.#request<SeriesDto>("GET", `/series?${new URLSearchParams(q)}`);
-  earningsHistory = (q: EarningsHistoryQuery) =>
-    this.#request<EarningsHistoryDto>("GET", `/earnings/history?${new URLSearchParams(q)}`);
-  decisions = (limit: number) => this.#request<DecisionDto[]>("GET", `/decisions?limit=${limit}`);
-  latestCycle = () => this.#request<CycleDto | null>("GET", "/cycles/latest");
-  alerts = (q: AlertQuery) =>
-    this.#request<AlertDto[]>("GET", `/alerts?include_cleared=${q.include_cleared}`);
-  acknowledgeAlert = async (id: number) => {
-    await this.#request<null>("POST", `/alerts/${id}/ack`);
-  };
-  runCycleNow = async () => {
-    await this.#request<null>("POST", "/cycle");
-  };
-  setPaused = (req: PauseRequest) => this.#request<StatusDto>("PUT", "/automation", req);
-  secretStatus = (key: string) =>
-    this.#request<SecretStatusDto>("GET", `/secrets/${encodeURIComponent(key)}`);
-  setSecret = (req: SetSecretRequest) => this.#request<SecretStatusDto>("PUT", "/secrets", req);
-  deleteSecret = (key: string) =>
-    this.#request<SecretStatusDto>("DELETE", `/secrets/${encodeURIComponent(key)}`);
-  settings = () => this.#request<SettingsDto>("GET", "/settings");
-  updateSettings = (req: SettingsValuesDto) => this.#request<SettingsSavedDto>("PUT", "/settings", req);
-  alertChannels = () => this.#request<AlertChannelDto[]>("GET", "/alerts/channels");
-  sendTestAlert = () => this.#request<AlertChannelDto[]>("POST", "/alerts/test");
-  alertSecretStatus = (key: string) =>
-    this.#request<SecretStatusDto>("GET", `/alerts/secrets/${encodeURIComponent(key)}`);
-  setAlertSecret = (req: SetSecretRequest) => this.#request<SecretStatusDto>("PUT", "/alerts/secrets", req);
-  deleteAlertSecret = (key: string) =>
-    this.#request<SecretStatusDto>("DELETE", `/alerts/secrets/${encodeURIComponent(key)}`);
+  protected send(op: Operation, arg: unknown): Promise<unknown> {
+    const input = op.input;
+    switch (input.kind) {
+      case "none":
+        return this.#request(op.method, op.path);
+      case "body":
+        return this.#request(op.method, op.path, arg);
+      case "path":
+        return this.#request(op.method, op.path.replace(`{${input.arg}}`, encodeURIComponent(String(arg))));
+      case "query":
+        return this.#request(op.method, `${op.path}${queryString(arg)}`);
+      case "param":
+        return this.#request(op.method, `${op.path}${queryString({ [input.arg]: arg })}`);
+    }
+  }
+
   switchDemo = async (_on: boolean): Promise<void> => {
     throw new BackendError({
       code: "unavailable",
@@ -380,20 +318,6 @@ export class HttpBackend implements Backend {
       field: null,
     });
   };
-  allocation = () => this.#request<AllocationDto>("GET", "/allocation");
-  approvePlan = (req: ApprovePlanRequest) =>
-    this.#request<ApplyResultDto>("POST", "/allocation/approve", req);
-  setAutoApply = (req: AutoApplyRequest) =>
-    this.#request<AutoApplyRequest>("PUT", "/allocation/auto-apply", req);
-  whatIf = (req: WhatIfRequest) => this.#request<WhatIfDto>("POST", "/allocation/what-if", req);
-  forecast = (q: ForecastQuery) => {
-    const params = new URLSearchParams({ node: q.node });
-    if (q.hours !== undefined) params.set("hours", String(q.hours));
-    return this.#request<ForecastDto>("GET", `/forecast?${params}`);
-  };
-  earningsTotals = () => this.#request<EarningsTotalsDto>("GET", "/earnings/totals");
-  prices = () => this.#request<PricesDto>("GET", "/prices");
-
   /** The WebSocket URL of the event stream, derived from the base URL or the page's origin. */
   eventsUrl(): string {
     const origin = this.#base || globalThis.location?.origin || "http://127.0.0.1:7373";

@@ -1,6 +1,7 @@
 // An in-memory Backend for unit tests: canned answers, recorded calls, and `emit` to push live events.
-import type { Backend, ConnectionState, EventHandlers, Unsubscribe } from "../api/backend";
-import { BackendError } from "../api/backend";
+import type { Backend, ConnectionState, EventHandlers, Operation, Unsubscribe } from "../api/backend";
+import { BackendError, OperationClient } from "../api/backend";
+import { OPERATIONS, type OperationName } from "../api/operations";
 import type {
   AlertChannelDto,
   AlertDto,
@@ -65,7 +66,7 @@ export interface FakeData {
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
 
-export class FakeBackend implements Backend {
+export class FakeBackend extends OperationClient implements Backend {
   /** "http" like a browser on `orcha serve`; tests of desktop-only actions set "tauri". */
   transport: Backend["transport"] = "http";
   data: FakeData;
@@ -75,6 +76,7 @@ export class FakeBackend implements Backend {
   handlers = new Set<EventHandlers>();
 
   constructor(data: Partial<FakeData> = {}) {
+    super();
     this.data = {
       status: makeStatus(),
       nodes: [],
@@ -118,76 +120,88 @@ export class FakeBackend implements Backend {
     return structuredClone(value());
   }
 
+  /** An operation without a canned answer below (e.g. a new one): recorded, then rejected. */
+  protected send(op: Operation, arg: unknown): Promise<unknown> {
+    const method = (Object.keys(OPERATIONS) as OperationName[]).find((name) => OPERATIONS[name] === op);
+    return this.#answer(method ?? "status", [arg], () => {
+      throw new BackendError({
+        code: "unavailable",
+        message: `no fake answer for ${op.command}`,
+        field: null,
+      });
+    });
+  }
+
   callsOf(method: Method): unknown[][] {
     return this.calls.filter((c) => c.method === method).map((c) => c.args);
   }
 
-  status = () => this.#answer("status", [], () => this.data.status);
-  nodes = () => this.#answer("nodes", [], () => this.data.nodes);
-  series = (q: SeriesQuery) => this.#answer("series", [q], () => this.data.series(q));
-  earningsHistory = (q: EarningsHistoryQuery) =>
+  override status = () => this.#answer("status", [], () => this.data.status);
+  override nodes = () => this.#answer("nodes", [], () => this.data.nodes);
+  override series = (q: SeriesQuery) => this.#answer("series", [q], () => this.data.series(q));
+  override earningsHistory = (q: EarningsHistoryQuery) =>
     this.#answer("earningsHistory", [q], () => this.data.earnings(q));
-  decisions = (limit: number) =>
+  override decisions = (limit: number) =>
     this.#answer("decisions", [limit], () => this.data.decisions.slice(0, limit));
-  latestCycle = () => this.#answer("latestCycle", [], () => this.data.cycle);
-  alerts = (q: AlertQuery) =>
+  override latestCycle = () => this.#answer("latestCycle", [], () => this.data.cycle);
+  override alerts = (q: AlertQuery) =>
     this.#answer("alerts", [q], () => this.data.alerts.filter((a) => q.include_cleared || !a.cleared_at));
-  acknowledgeAlert = (id: number) =>
+  override acknowledgeAlert = (id: number) =>
     this.#answer("acknowledgeAlert", [id], () => {
       this.data.alerts = this.data.alerts.map((a) =>
         a.id === id ? { ...a, acknowledged_at: "2025-06-01T12:00:00Z" } : a,
       );
     });
-  runCycleNow = () => this.#answer("runCycleNow", [], () => undefined);
-  setPaused = (req: PauseRequest) =>
+  override runCycleNow = () => this.#answer("runCycleNow", [], () => undefined);
+  override setPaused = (req: PauseRequest) =>
     this.#answer("setPaused", [req], () => {
       this.data.status = { ...this.data.status, paused: req.paused };
       return this.data.status;
     });
-  secretStatus = (key: string) =>
+  override secretStatus = (key: string) =>
     this.#answer(
       "secretStatus",
       [key],
       (): SecretStatusDto => ({ key, stored: this.data.secrets.get(key) ?? false }),
     );
-  setSecret = (req: SetSecretRequest) =>
+  override setSecret = (req: SetSecretRequest) =>
     this.#answer("setSecret", [req], (): SecretStatusDto => {
       this.data.secrets.set(req.key, true);
       return { key: req.key, stored: true };
     });
-  deleteSecret = (key: string) =>
+  override deleteSecret = (key: string) =>
     this.#answer("deleteSecret", [key], (): SecretStatusDto => {
       this.data.secrets.set(key, false);
       return { key, stored: false };
     });
-  settings = () => this.#answer("settings", [], () => this.data.settings);
-  updateSettings = (req: SettingsValuesDto) =>
+  override settings = () => this.#answer("settings", [], () => this.data.settings);
+  override updateSettings = (req: SettingsValuesDto) =>
     this.#answer("updateSettings", [req], (): SettingsSavedDto => {
       const saved = this.data.saveSettings(req);
       const pending = new Set([...this.data.settings.restart_required, ...saved.needs_restart]);
       this.data.settings = { ...this.data.settings, values: req, restart_required: [...pending] };
       return { ...saved, settings: this.data.settings };
     });
-  alertChannels = () => this.#answer("alertChannels", [], () => this.data.alertChannels);
-  sendTestAlert = () =>
+  override alertChannels = () => this.#answer("alertChannels", [], () => this.data.alertChannels);
+  override sendTestAlert = () =>
     this.#answer("sendTestAlert", [], () => {
       this.data.alertChannels = this.data.alertChannels.map((c) =>
         c.configured ? { ...c, last_sent_at: "2025-06-01T12:00:00Z" } : c,
       );
       return this.data.alertChannels;
     });
-  alertSecretStatus = (key: string) =>
+  override alertSecretStatus = (key: string) =>
     this.#answer(
       "alertSecretStatus",
       [key],
       (): SecretStatusDto => ({ key, stored: this.data.secrets.get(key) ?? false }),
     );
-  setAlertSecret = (req: SetSecretRequest) =>
+  override setAlertSecret = (req: SetSecretRequest) =>
     this.#answer("setAlertSecret", [req], (): SecretStatusDto => {
       this.data.secrets.set(req.key, true);
       return { key: req.key, stored: true };
     });
-  deleteAlertSecret = (key: string) =>
+  override deleteAlertSecret = (key: string) =>
     this.#answer("deleteAlertSecret", [key], (): SecretStatusDto => {
       this.data.secrets.set(key, false);
       return { key, stored: false };
@@ -195,9 +209,10 @@ export class FakeBackend implements Backend {
 
   switchDemo = (on: boolean) => this.#answer("switchDemo", [on], () => undefined);
   restartApp = () => this.#answer("restartApp", [], () => undefined);
-  allocation = () => this.#answer("allocation", [], () => this.data.allocation);
-  approvePlan = (req: ApprovePlanRequest) => this.#answer("approvePlan", [req], () => this.data.approve(req));
-  setAutoApply = (req: AutoApplyRequest) =>
+  override allocation = () => this.#answer("allocation", [], () => this.data.allocation);
+  override approvePlan = (req: ApprovePlanRequest) =>
+    this.#answer("approvePlan", [req], () => this.data.approve(req));
+  override setAutoApply = (req: AutoApplyRequest) =>
     this.#answer("setAutoApply", [req], (): AutoApplyRequest => {
       this.data.allocation = {
         ...this.data.allocation,
@@ -207,10 +222,10 @@ export class FakeBackend implements Backend {
       };
       return req;
     });
-  whatIf = (req: WhatIfRequest) => this.#answer("whatIf", [req], () => this.data.whatIf(req));
-  forecast = (q: ForecastQuery) => this.#answer("forecast", [q], () => this.data.forecast(q));
-  earningsTotals = () => this.#answer("earningsTotals", [], () => this.data.earningsTotals);
-  prices = () => this.#answer("prices", [], () => this.data.prices);
+  override whatIf = (req: WhatIfRequest) => this.#answer("whatIf", [req], () => this.data.whatIf(req));
+  override forecast = (q: ForecastQuery) => this.#answer("forecast", [q], () => this.data.forecast(q));
+  override earningsTotals = () => this.#answer("earningsTotals", [], () => this.data.earningsTotals);
+  override prices = () => this.#answer("prices", [], () => this.data.prices);
 
   subscribe(handlers: EventHandlers): Unsubscribe {
     this.handlers.add(handlers);

@@ -21,8 +21,12 @@ use serde_json::Value;
 
 /// The recorded protocol payloads live outside the crate, shared with the other test suites.
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
-const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/expected");
-const BIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bin");
+// Named from `crates/`, not from this crate: orcha-enforce's knob test includes this module too.
+const EXPECTED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../orcha-adapters/tests/expected"
+);
+const BIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../orcha-adapters/tests/bin");
 
 /// One answer of the replay server; `delay` holds it back to provoke client timeouts.
 #[derive(Clone)]

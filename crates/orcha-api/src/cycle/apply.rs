@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use orcha_adapters::enforce::{EnforceError, Limits};
 use orcha_core::event::StepOutcome;
 use orcha_core::{HealthStatus, NodeId, ResourceKind};
+use orcha_enforce::{EnforceError, Limits};
 
 use super::evaluate::Evaluation;
 pub use super::routes::{routes, Routes};

@@ -191,7 +191,7 @@ pub async fn gather(
                         if let Some(v) = limits.get(k) {
                             // "Unlimited" counts as all of the budget; a real amount above the
                             // budget stays as read, so the plan says the node is over it.
-                            let v = if *v == orcha_adapters::enforce::UNLIMITED {
+                            let v = if *v == orcha_enforce::UNLIMITED {
                                 budget.get(k).copied().unwrap_or(*v)
                             } else {
                                 *v

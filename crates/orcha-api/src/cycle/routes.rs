@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use orcha_adapters::enforce::cgroup::{CgroupBackend, CgroupVersion};
-use orcha_adapters::enforce::docker::DockerBackend;
-use orcha_adapters::enforce::knob::KnobBackend;
-use orcha_adapters::enforce::tc::TrafficBackend;
-use orcha_adapters::enforce::EnforcementBackend;
 use orcha_core::config::RunsAs;
 use orcha_core::ResourceKind;
+use orcha_enforce::cgroup::{CgroupBackend, CgroupVersion};
+use orcha_enforce::docker::DockerBackend;
+use orcha_enforce::knob::KnobBackend;
+use orcha_enforce::tc::TrafficBackend;
+use orcha_enforce::EnforcementBackend;
 
 use crate::policy::KnobRule;
 use crate::state::{AppState, NodeRuntime};

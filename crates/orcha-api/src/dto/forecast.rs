@@ -7,7 +7,7 @@ use ts_rs::TS;
 use super::MoneyDto;
 
 /// `GET /api/v1/forecast?node=…&hours=…`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ForecastQuery {
     pub node: String,
     /// How many coming hours to return (1–168); the engine forecasts 24.
@@ -21,7 +21,7 @@ fn default_hours() -> Option<u32> {
 }
 
 /// One forecasted hour: the node's earnings in its own token during that hour.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ForecastPointDto {
     /// The start of the hour.
     pub hour: DateTime<Utc>,
@@ -32,7 +32,7 @@ pub struct ForecastPointDto {
 
 /// The newest stored forecast of a node, from the current hour on. Always an estimate; without
 /// one, `points` is empty and `note` says why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ForecastDto {
     pub node: String,
     /// When the forecast was made; `None` when there is none.

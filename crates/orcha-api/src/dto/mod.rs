@@ -20,7 +20,7 @@ mod prices;
 pub use prices::*;
 
 /// The closed set of error codes the UI may branch on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     BadRequest,
@@ -32,7 +32,9 @@ pub enum ErrorCode {
 }
 
 /// The one error shape of every API operation, on every transport.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema, thiserror::Error,
+)]
 #[error("{code:?}: {message}")]
 pub struct ApiError {
     pub code: ErrorCode,
@@ -71,7 +73,7 @@ impl ApiError {
 
 /// An exact amount: base units as a string (they exceed JavaScript's safe integers), plus the
 /// same amount as a decimal string for display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct MoneyDto {
     pub token: String,
     pub base_units: String,
@@ -90,7 +92,7 @@ impl From<&Money> for MoneyDto {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthState {
     Healthy,
@@ -99,7 +101,7 @@ pub enum HealthState {
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct HealthDto {
     pub state: HealthState,
     pub reasons: Vec<String>,
@@ -122,7 +124,7 @@ impl HealthDto {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct EarningsFigureDto {
     /// `lifetime`, `current_period_estimate`, `unpaid`, `paid_out`, `held`, `pending`,
     /// `accepted` or `settled`.
@@ -142,13 +144,13 @@ impl EarningsFigureDto {
 }
 
 /// One resource measurement; `value` is never a stand-in for "not measured" (absent instead).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct MetricValueDto {
     pub metric: String,
     pub value: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CapabilityDto {
     pub resource: String,
     /// `protocol_setting`, `cgroup`, `docker`, `traffic_control` or `none`.
@@ -192,7 +194,7 @@ impl From<&Capability> for CapabilityDto {
 }
 
 /// The outcome of the newest poll of a node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PollDto {
     pub at: DateTime<Utc>,
     pub ok: bool,
@@ -202,7 +204,7 @@ pub struct PollDto {
     pub consecutive_failures: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct NodeDto {
     pub id: String,
     pub protocol: String,
@@ -217,14 +219,14 @@ pub struct NodeDto {
     pub capabilities: Vec<CapabilityDto>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct MlStatusDto {
     pub available: bool,
     pub url: Option<String>,
     pub detail: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct StepDto {
     #[ts(type = "number")]
     pub cycle: i64,
@@ -236,7 +238,7 @@ pub struct StepDto {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct CycleDto {
     #[ts(type = "number")]
     pub id: i64,
@@ -245,7 +247,7 @@ pub struct CycleDto {
     pub steps: Vec<StepDto>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct StatusDto {
     pub version: String,
     /// True when the data comes from the built-in simulator, never from real nodes.
@@ -263,7 +265,7 @@ pub struct StatusDto {
     pub restart_required: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PointDto {
     pub ts: DateTime<Utc>,
     pub value: f64,
@@ -271,7 +273,7 @@ pub struct PointDto {
     pub max: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SeriesDto {
     pub node: String,
     pub metric: String,
@@ -280,7 +282,7 @@ pub struct SeriesDto {
     pub points: Vec<PointDto>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SeriesQuery {
     pub node: String,
     pub metric: String,
@@ -288,7 +290,7 @@ pub struct SeriesQuery {
     pub to: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct EarningsHistoryQuery {
     pub node: String,
     pub kind: String,
@@ -296,20 +298,20 @@ pub struct EarningsHistoryQuery {
     pub to: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct EarningsPointDto {
     pub at: DateTime<Utc>,
     pub amount: MoneyDto,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct EarningsHistoryDto {
     pub node: String,
     pub kind: String,
     pub points: Vec<EarningsPointDto>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct DecisionDto {
     #[ts(type = "number")]
     pub id: i64,
@@ -326,7 +328,7 @@ pub struct DecisionDto {
     pub rollback: Option<Box<RollbackDto>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AlertDto {
     #[ts(type = "number")]
     pub id: i64,
@@ -340,14 +342,15 @@ pub struct AlertDto {
     pub acknowledged_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AlertQuery {
+    #[serde(default)]
     pub include_cleared: bool,
 }
 
 /// One notification channel: whether it is configured and how its last send went. Never
 /// carries a credential or a URL (webhook URLs may embed one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AlertChannelDto {
     /// `ntfy`, `webhook`, `discord`, `telegram` or `email`.
     pub channel: String,
@@ -358,7 +361,7 @@ pub struct AlertChannelDto {
 }
 
 /// The JSON body the generic webhook channel posts for every notification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AlertNotificationDto {
     /// `open`, `cleared` or `test`.
     pub state: String,
@@ -371,7 +374,7 @@ pub struct AlertNotificationDto {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SecretStatusDto {
     /// The keyring entry, e.g. `golem:main/app_key`.
     pub key: String,
@@ -379,37 +382,37 @@ pub struct SecretStatusDto {
     pub stored: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SetSecretRequest {
     pub key: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PauseRequest {
     pub paused: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SampleEventDto {
     pub node: String,
     pub at: DateTime<Utc>,
     pub values: Vec<MetricValueDto>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct EarningsEventDto {
     pub node: String,
     pub figures: Vec<EarningsFigureDto>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct HealthEventDto {
     pub node: String,
     pub health: HealthDto,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PollFailedEventDto {
     pub node: String,
     pub error_kind: String,
@@ -417,7 +420,7 @@ pub struct PollFailedEventDto {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AutomationEventDto {
     pub paused: bool,
     pub at: DateTime<Utc>,
@@ -425,7 +428,7 @@ pub struct AutomationEventDto {
 
 /// An amount of one resource in base units (millicores, bytes, bytes, bits per second), as a
 /// string because bytes exceed JavaScript's safe integers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ResourceAmountDto {
     /// `cpu`, `memory`, `disk` or `bandwidth`.
     pub resource: String,
@@ -433,7 +436,7 @@ pub struct ResourceAmountDto {
 }
 
 /// One node's allocation: in force, proposed, what survives the policy, and why not the rest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct NodeAllocationDto {
     pub node: String,
     pub auto_apply: bool,
@@ -449,7 +452,7 @@ pub struct NodeAllocationDto {
 }
 
 /// Current vs proposed allocation of every node, from the newest plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AllocationDto {
     /// The decision holding the newest plan; absent before the first plan.
     #[ts(type = "number | null")]
@@ -466,14 +469,14 @@ pub struct AllocationDto {
     pub nodes: Vec<NodeAllocationDto>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ApprovePlanRequest {
     /// A decision whose verdict is `recommend`.
     #[ts(type = "number")]
     pub decision_id: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ApplyResultDto {
     /// The decision recording the approval and its result.
     #[ts(type = "number")]
@@ -483,26 +486,26 @@ pub struct ApplyResultDto {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AutoApplyRequest {
     pub node: String,
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct NodeAmountsDto {
     pub node: String,
     pub amounts: Vec<ResourceAmountDto>,
 }
 
 /// An allocation the operator edited, to be valued without applying it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct WhatIfRequest {
     pub nodes: Vec<NodeAmountsDto>,
 }
 
 /// What an edited allocation would earn and whether the policy would let it through.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct WhatIfDto {
     /// What the policy would say if the operator approved it: `apply` or `skip`.
     pub verdict: String,
@@ -514,7 +517,7 @@ pub struct WhatIfDto {
 }
 
 /// Every event, with the same name and payload on the WebSocket and as a Tauri event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(tag = "event", content = "payload", rename_all = "kebab-case")]
 pub enum Event {
     Sample(SampleEventDto),

@@ -7,7 +7,7 @@ use ts_rs::TS;
 use super::MoneyDto;
 
 /// What is known about one price right now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PriceFreshness {
     /// Refreshed within `prices.stale_minutes`, or a fixed price or assumption.
@@ -19,7 +19,7 @@ pub enum PriceFreshness {
 }
 
 /// One price: fiat per whole unit of `asset`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PriceDto {
     /// `glm`, `data`, `storj`, `pol`, `grass` (the token), `points` (one Grass point) or `usd`.
     pub asset: String,
@@ -37,7 +37,7 @@ pub struct PriceDto {
 }
 
 /// The price feed's state and every price it knows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PricesDto {
     pub fiat: String,
     /// `coingecko`, `fixed-only` or `demo`.
@@ -52,7 +52,7 @@ pub struct PricesDto {
 }
 
 /// An amount in fiat with the price used; `value` absent means "no price", never zero.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct FiatAmountDto {
     pub fiat: String,
     /// The exact value as a decimal string.
@@ -62,7 +62,7 @@ pub struct FiatAmountDto {
 }
 
 /// What one node earned in one window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct WindowEarningsDto {
     /// `today` (since 00:00 UTC), `7d` or `30d`.
     pub window: String,
@@ -73,14 +73,14 @@ pub struct WindowEarningsDto {
     pub fiat: Option<FiatAmountDto>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct NodeEarningsTotalsDto {
     pub node: String,
     pub windows: Vec<WindowEarningsDto>,
 }
 
 /// All nodes together in one window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct OverallEarningsDto {
     pub window: String,
     pub from: DateTime<Utc>,
@@ -93,7 +93,7 @@ pub struct OverallEarningsDto {
 }
 
 /// Earnings of today, the last 7 and the last 30 days, per node and overall.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct EarningsTotalsDto {
     pub fiat: String,
     pub at: DateTime<Utc>,

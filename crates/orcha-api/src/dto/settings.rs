@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// One node of a protocol: its configured name and the API address Orcha polls.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeEndpointDto {
     /// The node id, `<protocol>:<name>`; nodes are added and renamed in the config file only.
@@ -20,7 +20,7 @@ pub struct NodeEndpointDto {
 }
 
 /// A further URL a protocol reads besides its nodes' APIs (Streamr's subgraph and JSON-RPC).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UrlSettingDto {
     /// The config key, e.g. `subgraph_url`; the field is `protocols.<protocol>.<key>`.
@@ -29,7 +29,7 @@ pub struct UrlSettingDto {
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProtocolSettingsDto {
     /// `storj`, `golem`, `streamr` or `grass`.
@@ -47,7 +47,7 @@ pub struct ProtocolSettingsDto {
 }
 
 /// What Orcha may hand out (`[allocation]`): grants replace detection, reserves are kept back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetSettingsDto {
     /// Field `budget.grant_cpu_cores`; 0 means the detected cores minus the reserve.
@@ -68,7 +68,7 @@ pub struct BudgetSettingsDto {
     pub bandwidth_down_mbps: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntervalSettingsDto {
     /// Field `intervals.optimization_interval_secs`: seconds between optimization cycles.
@@ -84,7 +84,7 @@ pub struct IntervalSettingsDto {
 
 /// The non-secret alert channel settings; channel credentials live in the keyring
 /// (`alerts:<channel>/<kind>`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertSettingsDto {
     pub enabled: bool,
@@ -108,7 +108,7 @@ pub struct AlertSettingsDto {
 }
 
 /// Every editable setting; the body of `PUT /settings` and part of its answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsValuesDto {
     pub protocols: Vec<ProtocolSettingsDto>,
@@ -119,7 +119,7 @@ pub struct SettingsValuesDto {
     pub fiat: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SettingsDto {
     /// The values as saved (the running app may still use older ones: see `restart_required`).
     pub values: SettingsValuesDto,
@@ -133,7 +133,7 @@ pub struct SettingsDto {
 }
 
 /// The answer to a save: which fields changed and when each takes effect.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct SettingsSavedDto {
     /// Every field whose value this save changed.
     pub changed: Vec<String>,

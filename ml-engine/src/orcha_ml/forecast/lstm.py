@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,9 @@ FloatArray = NDArray[np.float64]
 
 WINDOW = 24
 OUTPUT = 24
+LOCAL_SCALE_HOURS = 4 * 7 * 24
+"""A global model scales each series by the mean and std of its last 4 weeks before the origin."""
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 
 
 def import_keras() -> Any:
@@ -153,8 +156,13 @@ def train(
     learning_rate: float,
     seed: int,
     on_epoch: Callable[[int, float | None], None] | None = None,
+    initial_weights: list[FloatArray] | None = None,
 ) -> TrainResult:
-    """Fit a fresh model on the whole given history (the caller has removed any holdout)."""
+    """Fit a model on the whole given history (the caller has removed any holdout).
+
+    With ``initial_weights`` of matching shapes (the shipped global model) training starts from
+    them instead of a random initialisation: a warm start.
+    """
     keras = import_keras()
     keras.utils.set_random_seed(seed)
     names = sorted(features)
@@ -165,6 +173,10 @@ def train(
     if len(x) == 0:
         raise ValueError(f"need at least {WINDOW + OUTPUT} hourly values to train")
     model = build_model(matrix.shape[1], units, dropout, learning_rate)
+    if initial_weights is not None and [w.shape for w in model.get_weights()] == [
+        w.shape for w in initial_weights
+    ]:
+        model.set_weights([w.astype(np.float32) for w in initial_weights])
 
     class _Progress(keras.callbacks.Callback):  # type: ignore[misc,name-defined]
         def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
@@ -186,13 +198,77 @@ def train(
     return TrainResult(model, scaler, None if last is None else float(last), epochs)
 
 
+def _sigmoid(x: FloatArray) -> FloatArray:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float64)
+
+
+class NumpyLstm:
+    """Inference of the saved network in plain numpy, so the server never imports keras/JAX.
+
+    Weights are those of ``build_model`` in keras order: per LSTM layer ``kernel`` (in, 4u),
+    ``recurrent_kernel`` (u, 4u) and ``bias`` (4u) with gates i, f, c, o, tanh activation and
+    sigmoid recurrent activation; then the dense ``kernel`` and ``bias``. Dropout is inactive at
+    inference. Importing keras with JAX costs ~150-250 MiB of resident memory; this costs none.
+    """
+
+    def __init__(self, weights: list[FloatArray]) -> None:
+        if len(weights) != 8:
+            raise ValueError(
+                f"expected 8 weight arrays (2 LSTM layers + dense), got {len(weights)}"
+            )
+        self.layers = [(weights[0], weights[1], weights[2]), (weights[3], weights[4], weights[5])]
+        self.dense = (weights[6], weights[7])
+
+    @classmethod
+    def from_keras(cls, model: Any) -> NumpyLstm:
+        return cls([np.asarray(w, dtype=np.float64) for w in model.get_weights()])
+
+    @classmethod
+    def load(cls, path: Path) -> NumpyLstm:
+        with np.load(path) as data:
+            return cls([np.asarray(data[f"arr_{i}"], dtype=np.float64) for i in range(8)])
+
+    def save(self, path: Path) -> None:
+        arrays = [*self.layers[0], *self.layers[1], *self.dense]
+        with open(path, "wb") as handle:
+            np.savez(handle, *arrays)
+
+    def predict_on_batch(self, batch: FloatArray) -> FloatArray:
+        x = np.asarray(batch, dtype=np.float64)
+        for kernel, recurrent, bias in self.layers:
+            units = recurrent.shape[0]
+            h = np.zeros((x.shape[0], units))
+            c = np.zeros((x.shape[0], units))
+            projected = x @ kernel + bias
+            outputs = []
+            for step in range(x.shape[1]):
+                z = projected[:, step] + h @ recurrent
+                i = _sigmoid(z[:, :units])
+                f = _sigmoid(z[:, units : 2 * units])
+                g = np.tanh(z[:, 2 * units : 3 * units])
+                o = _sigmoid(z[:, 3 * units :])
+                c = f * c + i * g
+                h = o * np.tanh(c)
+                outputs.append(h)
+            x = np.stack(outputs, axis=1)
+        result: FloatArray = x[:, -1] @ self.dense[0] + self.dense[1]
+        return result
+
+
 class LstmForecaster:
     """A trained model plus what is needed to feed it: scaler, feature names, fit boundary."""
 
     def __init__(
-        self, model: Any, scaler: Scaler, feature_names: list[str], fit_end_epoch_hour: float
+        self,
+        model: Any,
+        scaler: Scaler,
+        feature_names: list[str],
+        fit_end_epoch_hour: float,
+        *,
+        local_scaling: bool = False,
     ) -> None:
         self.model = model
+        self.local_scaling = local_scaling
         self.scaler = scaler
         self.feature_names = feature_names
         self.fit_end_epoch_hour = fit_end_epoch_hour
@@ -202,8 +278,15 @@ class LstmForecaster:
 
     @classmethod
     def load(cls, path: Path, metadata: dict[str, Any]) -> LstmForecaster:
-        keras = import_keras()
-        model = keras.saving.load_model(str(path), compile=False)
+        """Load the numpy weights saved next to the .keras file (never keras: see NumpyLstm).
+
+        Models saved before the weights were exported have no ``weights_file``; they are refused
+        (the forecast notes it) rather than pulling keras and JAX into the server. Retrain them.
+        """
+        weights = metadata.get("weights_file")
+        if not weights:
+            raise ValueError("model has no numpy weights (saved by an older version); retrain it")
+        model = NumpyLstm.load(path.with_name(str(weights)))
         return cls(
             model,
             Scaler.from_json(metadata["scaler"]),
@@ -220,6 +303,37 @@ class LstmForecaster:
         result: FloatArray = np.asarray(out, dtype=np.float64)[0]
         return result
 
+    def predict_many(
+        self,
+        values: FloatArray,
+        features: dict[str, FloatArray],
+        epoch_hours: FloatArray,
+        origins: Sequence[int],
+    ) -> FloatArray:
+        """The next 24 hours after each origin ``t`` (reading only ``[:t]``), in one batch."""
+        windows, scalers = [], []
+        for t in origins:
+            scaler = self.scaler
+            if self.local_scaling:
+                scaler = Scaler.fit(np.asarray(values[max(0, t - LOCAL_SCALE_HOURS) : t]), {})
+            feats = {k: features[k][t - WINDOW : t] for k in self.feature_names}
+            windows.append(
+                input_matrix(
+                    values[t - WINDOW : t],
+                    feats,
+                    self.feature_names,
+                    epoch_hours[t - WINDOW : t],
+                    scaler,
+                )
+            )
+            scalers.append((scaler.value_mean, scaler.value_std))
+        batch = np.stack(windows).astype(np.float32)
+        with self._lock:
+            out = np.asarray(self.model.predict_on_batch(batch), dtype=np.float64)
+        means = np.array([m for m, _ in scalers])[:, None]
+        stds = np.array([sd for _, sd in scalers])[:, None]
+        return np.asarray(out * stds + means, dtype=np.float64)
+
     def predict(
         self,
         values: FloatArray,
@@ -232,18 +346,85 @@ class LstmForecaster:
         Beyond 24 hours the model's own output is fed back; future feature values are not known,
         so each is taken from 24 hours earlier (seasonal persistence).
         """
+        scaler = self.scaler
+        if self.local_scaling:
+            scaler = Scaler.fit(np.asarray(values[-LOCAL_SCALE_HOURS:], dtype=np.float64), {})
         vals = np.asarray(values[-WINDOW:], dtype=np.float64)
         feats = {k: np.asarray(features[k][-WINDOW:], dtype=np.float64) for k in self.feature_names}
         hours = np.asarray(epoch_hours[-WINDOW:], dtype=np.float64)
         produced: list[FloatArray] = []
         total = 0
         while total < horizon:
-            matrix = input_matrix(vals, feats, self.feature_names, hours, self.scaler)
+            matrix = input_matrix(vals, feats, self.feature_names, hours, scaler)
             scaled = self._predict_window(matrix)
-            step = scaled * self.scaler.value_std + self.scaler.value_mean
+            step = scaled * scaler.value_std + scaler.value_mean
             produced.append(step)
             total += OUTPUT
             vals = np.concatenate([vals, step])[-WINDOW:]
             feats = {k: np.concatenate([v, v[-OUTPUT:]])[-WINDOW:] for k, v in feats.items()}
             hours = hours + OUTPUT
         return np.concatenate(produced)[:horizon]
+
+
+def train_global(
+    histories: list[tuple[FloatArray, FloatArray]],
+    *,
+    units: int,
+    epochs: int,
+    batch_size: int,
+    dropout: float,
+    learning_rate: float,
+    seed: int,
+) -> TrainResult:
+    """One model across several series (no exogenous features), each scaled by its own stats.
+
+    ``histories`` holds (values, epoch_hours) pairs. The returned scaler is unused at inference:
+    a global model scales every input by the series' own recent mean and std (local scaling).
+    """
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    xs, ys = [], []
+    for values, hours in histories:
+        scaler = Scaler.fit(values[-LOCAL_SCALE_HOURS:], {})
+        matrix = input_matrix(values, {}, [], hours, scaler)
+        x, y = make_windows(matrix, (values - scaler.value_mean) / scaler.value_std)
+        xs.append(x)
+        ys.append(y)
+    x_all, y_all = np.concatenate(xs), np.concatenate(ys)
+    if len(x_all) == 0:
+        raise ValueError(f"need at least {WINDOW + OUTPUT} hourly values to train")
+    model = build_model(x_all.shape[2], units, dropout, learning_rate)
+    history = model.fit(
+        x_all.astype(np.float32),
+        y_all.astype(np.float32),
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+    )
+    last = (history.history.get("loss") or [None])[-1]
+    return TrainResult(model, Scaler(0.0, 1.0), None if last is None else float(last), epochs)
+
+
+_pretrained_lock = threading.Lock()
+_pretrained: dict[str, tuple[LstmForecaster, dict[str, Any]] | None] = {}
+
+
+def pretrained_global() -> tuple[LstmForecaster, dict[str, Any]] | None:
+    """The global model shipped in the package (see scripts/pretrain_lstm.py), or None."""
+    import json
+
+    with _pretrained_lock:
+        if "global" not in _pretrained:
+            meta_path = PRETRAINED_DIR / "lstm_global.json"
+            if not meta_path.is_file():
+                _pretrained["global"] = None
+            else:
+                meta = json.loads(meta_path.read_text())
+                model = NumpyLstm.load(PRETRAINED_DIR / str(meta["weights_file"]))
+                forecaster = LstmForecaster(
+                    model, Scaler(0.0, 1.0), [], float("-inf"), local_scaling=True
+                )
+                meta = {**meta, "version": "global", "global": True}
+                _pretrained["global"] = (forecaster, meta)
+        return _pretrained["global"]

@@ -1,15 +1,23 @@
-"""Rolling-origin backtest, per-series model selection and residual-based quantiles.
+"""Rolling-origin backtest, per-series model selection and conformal quantiles.
 
-For each series the candidates (seasonal naive 24 h and 168 h, ETS, Theta and, when trained, the
-LSTM) forecast from daily origins at the end of the history; the candidate with the lowest MASE
-wins, is refitted on the whole history and answers. Intervals come from the winner's backtest
-residuals, so they are as wide as its errors actually were.
+For each series every candidate (seasonal naive 24 h and 168 h, ETS, Theta, MSTL, TSB for
+intermittent series, the LSTM when one is trained, and median / weighted-mean combinations of the
+best three) forecasts from daily origins at the end of the history. The candidate with the lowest
+MASE wins and answers from the whole history. Intervals are split-conformal: per-lead quantiles
+of out-of-sample backtest errors of the choose-then-forecast procedure (at each origin, the model
+that is best on the other origins), so they carry both the model's error and the cost of choosing;
+a leave-one-origin-out check of their coverage is reported next to the MASE.
+
+Running totals (a wallet balance, cumulative earnings) are not smooth: they are differenced into
+hourly increments, the increments are forecast, and the forecast is summed back onto the last
+value. ``series_kind`` in the response says which was done.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,9 +25,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from orcha_ml.forecast import baselines
-from orcha_ml.forecast.lstm import WINDOW, LstmForecaster
-from orcha_ml.schemas import Backtest, ModelName, SeriesForecast, SeriesInput, parse_timestamp
+from orcha_ml.forecast import models
+from orcha_ml.forecast.lstm import OUTPUT, WINDOW, LstmForecaster
+from orcha_ml.schemas import (
+    BacktestV2,
+    ModelName,
+    SeriesForecastV2,
+    SeriesInput,
+    SeriesKind,
+    parse_timestamp,
+)
 from orcha_ml.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,14 +43,27 @@ FloatArray = NDArray[np.float64]
 BACKTEST_STEP = 24
 MAX_BACKTEST_HORIZON = 24
 MIN_VALUES = 24
+ENSEMBLE_SIZE = 3
+INTERMITTENT_ZERO_SHARE = 0.3
+"""TSB joins the candidates when at least this share of hours is exactly zero."""
+LEAD_POOL = 3
+"""Conformal quantiles of lead h pool the backtest errors of leads h-3..h+3."""
 
 # Candidates in tie-break order: on equal MASE the simpler model wins.
-ORDER: tuple[ModelName, ...] = ("seasonal_naive_24", "seasonal_naive_168", "theta", "ets", "lstm")
-MIN_FIT: dict[ModelName, int] = {
-    "seasonal_naive_24": 24,
-    "seasonal_naive_168": 168,
-    "theta": 48,
-    "ets": 48,
+ORDER: tuple[ModelName, ...] = (
+    "naive",
+    "seasonal_naive_24",
+    "seasonal_naive_168",
+    "tsb",
+    "theta",
+    "ets",
+    "mstl",
+    "ensemble_median",
+    "ensemble_mean",
+    "lstm",
+)
+MIN_FIT: dict[str, int] = {
+    **{name: need for name, (_, need) in models.STATISTICAL.items()},
     "lstm": WINDOW,
 }
 
@@ -73,24 +101,37 @@ class PreparedSeries:
     def __len__(self) -> int:
         return len(self.values)
 
+    def increments(self) -> PreparedSeries:
+        """Hourly increments of a running total (one value shorter; features aligned)."""
+        return PreparedSeries(
+            id=self.id,
+            values=np.diff(self.values),
+            features={k: v[1:] for k, v in self.features.items()},
+            epoch_hours=self.epoch_hours[1:],
+            last_time=self.last_time,
+        )
+
+
+MultiForecaster = Callable[[PreparedSeries, Sequence[int], int], FloatArray]
+"""(series, origins, horizon) -> one forecast row of values[t : t + horizon] per origin t."""
+
 
 @dataclass
 class CandidateScore:
     name: ModelName
     mase: float
-    origins: int
-    residuals: FloatArray
+    origins: list[int]
+    forecasts: FloatArray
+    errors: FloatArray
+    members: list[ModelName] = field(default_factory=list)
 
 
 @dataclass
 class BacktestOutcome:
     scores: dict[ModelName, CandidateScore]
     horizon: int
+    scale: float
     notes: list[str] = field(default_factory=list)
-
-
-PointForecaster = Callable[[PreparedSeries, int, int], FloatArray]
-"""(series, origin index, horizon) -> forecast of values[origin : origin + horizon]."""
 
 
 def mase_scale(values: FloatArray) -> float:
@@ -105,60 +146,75 @@ def mase_scale(values: FloatArray) -> float:
     return level if level > 1e-12 else 1.0
 
 
-def statistical_candidate(name: ModelName, fit_hours: int) -> PointForecaster:
-    functions: dict[ModelName, baselines.Forecaster] = {
-        "seasonal_naive_24": baselines.seasonal_naive_24,
-        "seasonal_naive_168": baselines.seasonal_naive_168,
-        "ets": baselines.ets,
-        "theta": baselines.theta,
-    }
-    function = functions[name]
+def statistical_candidate(name: ModelName) -> MultiForecaster:
+    function, _ = models.STATISTICAL[name]
 
-    def run(series: PreparedSeries, origin: int, horizon: int) -> FloatArray:
-        history = series.values[max(0, origin - fit_hours) : origin]
-        return function(history, horizon)
+    def run(series: PreparedSeries, origins: Sequence[int], horizon: int) -> FloatArray:
+        return function(series.values, origins, horizon)
 
     return run
 
 
-def lstm_candidate(forecaster: LstmForecaster) -> PointForecaster:
-    def run(series: PreparedSeries, origin: int, horizon: int) -> FloatArray:
-        return forecaster.predict(
-            series.values[:origin],
-            {k: v[:origin] for k, v in series.features.items()},
-            series.epoch_hours[:origin],
-            horizon,
-        )
+def lstm_candidate(forecaster: LstmForecaster) -> MultiForecaster:
+    def run(series: PreparedSeries, origins: Sequence[int], horizon: int) -> FloatArray:
+        if horizon <= OUTPUT:
+            # One batched forward pass for every origin (the backtest case).
+            return forecaster.predict_many(
+                series.values, series.features, series.epoch_hours, origins
+            )[:, :horizon]
+        rows = [
+            forecaster.predict(
+                series.values[:t],
+                {k: v[:t] for k, v in series.features.items()},
+                series.epoch_hours[:t],
+                horizon,
+            )
+            for t in origins
+        ]
+        return np.asarray(rows, dtype=np.float64)
 
     return run
 
 
 def origins_for(n: int, horizon: int, count: int) -> list[int]:
-    """Daily origins at the end of the history, latest first; each leaves ``horizon`` to score."""
-    return [t for j in range(count) if (t := n - horizon - BACKTEST_STEP * j) > 0]
+    """Daily origins at the end of the history, oldest first; each leaves ``horizon`` to score."""
+    return sorted(t for j in range(count) if (t := n - horizon - BACKTEST_STEP * j) > 0)
+
+
+def combine(kind: ModelName, rows: list[FloatArray], mases: list[float]) -> FloatArray:
+    """Median, or mean weighted by 1 / backtest MASE, of the members' forecasts."""
+    stacked = np.stack(rows)
+    if kind == "ensemble_median":
+        return np.asarray(np.median(stacked, axis=0), dtype=np.float64)
+    weights = 1.0 / np.maximum(np.asarray(mases), 1e-9)
+    weights = weights / weights.sum()
+    return np.asarray(np.tensordot(weights, stacked, axes=1), dtype=np.float64)
 
 
 def backtest(
     series: PreparedSeries,
-    candidates: dict[ModelName, PointForecaster],
+    candidates: dict[ModelName, MultiForecaster],
     *,
     horizon: int,
     origin_count: int,
     earliest_origin: dict[ModelName, int] | None = None,
+    ensembles: bool = True,
 ) -> BacktestOutcome:
     """Score each candidate on the daily origins it can use; failures drop the candidate."""
     n = len(series)
     hb = min(horizon, MAX_BACKTEST_HORIZON)
     origins = origins_for(n, hb, origin_count)
     scale = mase_scale(series.values[: n - hb])
-    outcome = BacktestOutcome(scores={}, horizon=hb)
+    outcome = BacktestOutcome(scores={}, horizon=hb, scale=scale)
     for name, run in candidates.items():
         floor = max(MIN_FIT[name], (earliest_origin or {}).get(name, 0))
         usable = [t for t in origins if t >= floor]
         if not usable:
             continue
         try:
-            errors = np.stack([series.values[t : t + hb] - run(series, t, hb) for t in usable])
+            forecasts = run(series, usable, hb)
+            actual = np.stack([series.values[t : t + hb] for t in usable])
+            errors = actual - forecasts
         except Exception as exc:  # Broad on purpose: a model that fails just drops out.
             log.info("candidate %s failed on %s: %s", name, series.id, exc)
             outcome.notes.append(f"{name} failed in backtest ({type(exc).__name__})")
@@ -167,34 +223,144 @@ def backtest(
             outcome.notes.append(f"{name} produced non-finite backtest values")
             continue
         mase = float(np.mean(np.abs(errors)) / scale)
-        outcome.scores[name] = CandidateScore(name, mase, len(usable), errors)
+        outcome.scores[name] = CandidateScore(name, mase, usable, forecasts, errors)
+    if ensembles:
+        _add_ensembles(series, outcome, origins)
     return outcome
 
 
-def interval_residuals(series: PreparedSeries, chosen: CandidateScore | None) -> FloatArray:
-    """Residuals that set the interval width: the backtest's, else in-sample seasonal errors."""
-    if chosen is not None and chosen.residuals.size >= 10:
-        return chosen.residuals.ravel()
-    values = series.values
+def _add_ensembles(series: PreparedSeries, outcome: BacktestOutcome, origins: list[int]) -> None:
+    """Combinations of the best three candidates that were scored on every origin."""
+    full = [s for s in outcome.scores.values() if s.origins == origins]
+    full.sort(key=lambda s: (s.mase, ORDER.index(s.name)))
+    members = full[:ENSEMBLE_SIZE]
+    if len(members) < 2:
+        return
+    actual = np.stack([series.values[t : t + outcome.horizon] for t in origins])
+    for kind in ("ensemble_median", "ensemble_mean"):
+        forecasts = combine(kind, [m.forecasts for m in members], [m.mase for m in members])
+        errors = actual - forecasts
+        outcome.scores[kind] = CandidateScore(
+            kind,
+            float(np.mean(np.abs(errors)) / outcome.scale),
+            origins,
+            forecasts,
+            errors,
+            [m.name for m in members],
+        )
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+def _conformal_level(q: float, m: int) -> float:
+    """Finite-sample split-conformal level: the ceil((m+1)q)-th (or floor, below the median)."""
+    if q > 0.5:
+        return min(1.0, math.ceil((m + 1) * q) / m)
+    if q < 0.5:
+        return max(0.0, math.floor((m + 1) * q) / m)
+    return 0.5
+
+
+def _quantiles(sample: FloatArray, levels: list[float]) -> FloatArray:
+    if sample.size == 0:
+        return np.zeros(len(levels))
+    adjusted = [_conformal_level(q, sample.size) for q in levels]
+    return np.asarray(np.quantile(sample, adjusted, method="inverted_cdf"), dtype=np.float64)
+
+
+def conformal_offsets(
+    errors: FloatArray, levels: list[float], horizon: int, *, cumulative: bool = False
+) -> FloatArray:
+    """Offsets (len(levels), horizon) to add to the point forecast.
+
+    ``errors`` is (origins, scored leads). For values, lead h uses the errors of leads h-3..h+3
+    (clipped at the first and last lead) of every origin; leads past the scored ones grow with
+    sqrt(h / scored). For running totals the errors are accumulated along the path, divided by
+    sqrt(lead) and pooled, and the offsets grow with sqrt(lead).
+    """
+    hb = errors.shape[1]
+    steps = np.arange(1, horizon + 1, dtype=np.float64)
+    if cumulative:
+        normalised = np.cumsum(errors, axis=1) / np.sqrt(np.arange(1, hb + 1))
+        base = _quantiles(normalised.ravel(), levels)
+        return np.asarray(base[:, None] * np.sqrt(steps)[None, :], dtype=np.float64)
+    # Pools of leads h-3..h+3, clipped at both ends, all leads in one vectorised quantile call.
+    lead_index = np.clip(
+        np.arange(hb)[:, None] + np.arange(-LEAD_POOL, LEAD_POOL + 1)[None, :], 0, hb - 1
+    )
+    pools = errors[:, lead_index].transpose(1, 0, 2).reshape(hb, -1)  # (leads, samples)
+    adjusted = [_conformal_level(q, pools.shape[1]) for q in levels]
+    per_lead = np.quantile(pools, adjusted, axis=1, method="inverted_cdf")  # (levels, leads)
+    offsets = np.empty((len(levels), horizon))
+    offsets[:, : min(horizon, hb)] = per_lead[:, : min(horizon, hb)]
+    if horizon > hb:
+        growth = np.sqrt(steps[hb:] / hb)
+        offsets[:, hb:] = offsets[:, hb - 1 : hb] * growth[None, :]
+    return offsets
+
+
+def loo_coverage(errors: FloatArray, low: float, high: float, *, cumulative: bool) -> float | None:
+    """Share of each origin's errors inside the interval calibrated on the other origins."""
+    count, hb = errors.shape
+    if count < 3 or not low < high:
+        return None
+    inside = 0
+    for i in range(count):
+        rest = np.delete(errors, i, axis=0)
+        offsets = conformal_offsets(rest, [low, high], hb, cumulative=cumulative)
+        target = np.cumsum(errors[i]) if cumulative else errors[i]
+        inside += int(np.sum((target >= offsets[0]) & (target <= offsets[1])))
+    return float(inside / (count * hb))
+
+
+def procedure_errors(scores: dict[ModelName, CandidateScore], chosen: CandidateScore) -> FloatArray:
+    """Backtest errors of the whole choose-then-forecast procedure, one origin at a time.
+
+    The winner's own backtest errors are optimistic: it won because they were small. For each
+    origin this picks the model that is best on the *other* origins and takes its error on this
+    one, so the intervals also carry the cost of choosing among many candidates.
+    """
+    pool = [s for s in scores.values() if s.origins == chosen.origins]
+    if len(chosen.origins) < 3 or len(pool) < 2:
+        return chosen.errors
+    abs_mean = np.stack([np.mean(np.abs(s.errors), axis=1) for s in pool])  # (models, origins)
+    total = abs_mean.sum(axis=1)
+    rows = []
+    for i in range(len(chosen.origins)):
+        others = total - abs_mean[:, i]
+        best = min(range(len(pool)), key=lambda k: (others[k], ORDER.index(pool[k].name)))
+        rows.append(pool[best].errors[i])
+    return np.stack(rows)
+
+
+def fallback_errors(values: FloatArray) -> FloatArray:
+    """Errors that set the width when there is no backtest: in-sample seasonal-naive errors."""
     if len(values) >= 48:
-        return values[24:] - values[:-24]
-    return values - np.median(values)
+        diffs = values[24:] - values[:-24]
+    else:
+        diffs = values - np.median(values)
+    return np.asarray(diffs, dtype=np.float64).reshape(-1, 1)
 
 
 def quantile_paths(
     point: FloatArray, residuals: FloatArray, quantiles: list[float], scored_horizon: int
 ) -> dict[str, list[float]]:
-    """Point forecast plus empirical residual quantiles, widened by sqrt(h) past the scored span.
+    """Point forecast plus conformal quantiles of pooled residuals, widened by sqrt(h) past the
+    scored span (used when there is no per-lead backtest).
 
     Sorting the levels and accumulating a running maximum keeps p10 <= p50 <= p90 even when float
-    rounding would break the order that np.quantile already has.
+    rounding would break the order that the quantiles already have.
     """
     levels = sorted(quantiles)
-    offsets = np.quantile(residuals, levels) if residuals.size else np.zeros(len(levels))
+    base = _quantiles(residuals.ravel(), levels)
     steps = np.arange(1, len(point) + 1, dtype=np.float64)
     growth = np.sqrt(np.maximum(steps / max(scored_horizon, 1), 1.0))
-    paths = np.stack([point + offset * growth for offset in offsets])
-    paths = np.maximum.accumulate(paths, axis=0)
+    return _paths(point, base[:, None] * growth[None, :], levels)
+
+
+def _paths(point: FloatArray, offsets: FloatArray, levels: list[float]) -> dict[str, list[float]]:
+    paths = np.maximum.accumulate(point[None, :] + offsets, axis=0)
     return {_quantile_key(q): paths[i].tolist() for i, q in enumerate(levels)}
 
 
@@ -206,6 +372,24 @@ def future_timestamps(last: datetime, horizon: int) -> list[str]:
     return [(last + timedelta(hours=k)).isoformat() for k in range(1, horizon + 1)]
 
 
+# --------------------------------------------------------------------------- series kind
+
+
+def detect_kind(values: FloatArray) -> SeriesKind:
+    """``cumulative`` for a running total (never decreasing and not flat), else ``rate``."""
+    if len(values) < 3:
+        return "rate"
+    steps = np.diff(values)
+    spread = float(np.max(np.abs(values))) or 1.0
+    if np.all(steps >= -1e-9 * spread) and float(np.sum(steps)) > 1e-9 * spread:
+        # A rate that only ever rises is possible but rare over days of hourly data.
+        return "cumulative"
+    return "rate"
+
+
+# --------------------------------------------------------------------------- the forecast
+
+
 def forecast_series(
     series_input: SeriesInput,
     *,
@@ -214,25 +398,36 @@ def forecast_series(
     settings: Settings,
     lstm: tuple[LstmForecaster, dict[str, Any]] | None,
     lstm_note: str | None = None,
-) -> SeriesForecast:
+) -> SeriesForecastV2:
     """Backtest the candidates, choose one, and forecast ``horizon`` hours with quantiles."""
-    series = PreparedSeries.from_input(series_input)
-    n = len(series)
-    if n < MIN_VALUES:
+    full = PreparedSeries.from_input(series_input)
+    n_full = len(full)
+    if n_full < MIN_VALUES:
         raise SeriesTooShortError(
-            f"values: at least {MIN_VALUES} hourly values are needed, got {n}"
+            f"values: at least {MIN_VALUES} hourly values are needed, got {n_full}"
         )
+    requested = str(getattr(series_input, "series_kind", "auto"))  # v1 inputs: auto
+    kind: SeriesKind = "cumulative" if requested == "cumulative" else "rate"
+    if requested == "auto":
+        kind = detect_kind(full.values)
+    series = full.increments() if kind == "cumulative" else full
+    cumulative = kind == "cumulative"
+    n = len(series)
     notes: list[str] = []
+    if cumulative:
+        notes.append("running total: hourly increments forecast and summed onto the last value")
     baseline_only = n < settings.min_history_hours
-    candidates: dict[ModelName, PointForecaster] = {}
+    candidates: dict[ModelName, MultiForecaster] = {}
     earliest: dict[ModelName, int] = {}
     for name in ORDER:
-        if name == "lstm":
+        if name not in models.STATISTICAL:
             continue
         if baseline_only and name != "seasonal_naive_24":
             continue
+        if name == "tsb" and models.zero_share(series.values) < INTERMITTENT_ZERO_SHARE:
+            continue
         if n >= MIN_FIT[name] + 1:
-            candidates[name] = statistical_candidate(name, settings.stat_fit_hours)
+            candidates[name] = statistical_candidate(name)
     if lstm_note:
         notes.append(lstm_note)
     if lstm is not None and not baseline_only:
@@ -240,6 +435,8 @@ def forecast_series(
         missing = [f for f in forecaster.feature_names if f not in series.features]
         if missing:
             notes.append(f"lstm v{meta['version']} skipped: features {missing} not in request")
+        elif not meta.get("global") and bool(meta.get("cumulative", False)) != cumulative:
+            notes.append(f"lstm v{meta['version']} skipped: trained on another series kind")
         else:
             candidates["lstm"] = lstm_candidate(forecaster)
             # Only origins whose targets all lie after the model's fit window are honest.
@@ -264,44 +461,80 @@ def forecast_series(
         chosen_name = min(scores, key=lambda m: (scores[m].mase, ORDER.index(m)))
     chosen = scores.get(chosen_name)
 
-    run = candidates.get(chosen_name) or statistical_candidate(
-        "seasonal_naive_24", settings.stat_fit_hours
-    )
     try:
-        point = run(series, n, horizon)
+        point = _final_forecast(series, chosen_name, chosen, candidates, scores, horizon)
     except Exception as exc:  # Broad on purpose: fall back rather than fail the whole request.
         notes.append(f"{chosen_name} failed on the full history ({type(exc).__name__})")
         chosen_name, chosen = "seasonal_naive_24", scores.get("seasonal_naive_24")
-        point = baselines.seasonal_naive_24(series.values, horizon)
+        point = models.seasonal_naive(24)(series.values, [n], horizon)[0]
 
-    residuals = interval_residuals(series, chosen)
-    paths = quantile_paths(point, residuals, quantiles, outcome.horizon)
+    levels = sorted(quantiles)
+    increments = point
+    if cumulative:
+        point = full.values[-1] + np.cumsum(increments)
+    calibration = procedure_errors(scores, chosen) if chosen is not None else None
+    if chosen is not None and settings.calibration_origins > settings.backtest_origins:
+        # More origins for the interval than for the choice: the quantiles need more samples.
+        wide = backtest(
+            series,
+            candidates,
+            horizon=horizon,
+            origin_count=settings.calibration_origins,
+            earliest_origin=earliest,
+        )
+        pool = [s for s in wide.scores.values() if len(s.origins) > len(chosen.origins)]
+        if pool:
+            best = min(pool, key=lambda s: (s.mase, ORDER.index(s.name)))
+            calibration = procedure_errors(wide.scores, best)
+    if calibration is not None and calibration.size >= 10:
+        offsets = conformal_offsets(calibration, levels, horizon, cumulative=cumulative)
+        paths = _paths(point, offsets, levels)
+    else:
+        # No usable backtest: in-sample seasonal-naive errors set the width.
+        paths = quantile_paths(
+            point, fallback_errors(series.values), levels, 1 if cumulative else 24
+        )
 
-    backtest_out: Backtest | None = None
-    if chosen is not None:
+    backtest_out: BacktestV2 | None = None
+    if chosen is not None and calibration is not None:
         base = scores.get("seasonal_naive_24")
-        backtest_out = Backtest(
+        naive = [scores[m].mase for m in ("seasonal_naive_24", "seasonal_naive_168") if m in scores]
+        low, high = (levels[0], levels[-1]) if len(levels) >= 2 else (0.1, 0.9)
+        backtest_out = BacktestV2(
             mase=chosen.mase,
             baseline_mase=base.mase if base else chosen.mase,
-            origins=chosen.origins,
+            origins=len(chosen.origins),
             horizon=outcome.horizon,
             candidates={m: s.mase for m, s in scores.items()},
+            best_seasonal_naive_mase=min(naive) if naive else None,
+            members=list(chosen.members) or None,
+            coverage=loo_coverage(calibration, low, high, cumulative=cumulative),
+            coverage_levels=[low, high],
         )
 
     if baseline_only:
         summary = (
-            f"baseline: only {n} h of history (< {settings.min_history_hours} h), so the LSTM and "
-            "ETS/Theta are refused and seasonal naive lag 24 answers"
+            f"baseline: only {n} h of history (< {settings.min_history_hours} h), so the other "
+            "models are refused and seasonal naive lag 24 answers"
         )
-    elif chosen is not None:
+    elif chosen is not None and backtest_out is not None:
+        members = f" of {', '.join(chosen.members)}" if chosen.members else ""
+        best_naive = backtest_out.best_seasonal_naive_mase
+        coverage = backtest_out.coverage
         summary = (
-            f"{chosen_name} chosen by rolling-origin backtest ({chosen.origins} daily origins, "
-            f"{outcome.horizon} h): MASE {chosen.mase:.3f}"
+            f"{chosen_name}{members} chosen by rolling-origin backtest ({len(chosen.origins)} "
+            f"daily origins, {outcome.horizon} h): MASE {chosen.mase:.3f}"
+            + (f" (best seasonal naive {best_naive:.3f})" if best_naive is not None else "")
+            + (
+                f"; interval coverage in backtest {coverage:.2f} (levels {low:g}-{high:g})"
+                if coverage is not None
+                else ""
+            )
         )
     else:
         summary = "no backtest possible; seasonal naive lag 24 answers"
     note = "; ".join([summary, *notes, "estimate, not a guarantee"])
-    return SeriesForecast(
+    return SeriesForecastV2(
         id=series.id,
         model=chosen_name,
         baseline=baseline_only or chosen is None,
@@ -311,4 +544,22 @@ def forecast_series(
         backtest=backtest_out,
         estimate=True,
         note=note,
+        series_kind=kind,
+        increments=increments.tolist() if cumulative else None,
     )
+
+
+def _final_forecast(
+    series: PreparedSeries,
+    chosen_name: ModelName,
+    chosen: CandidateScore | None,
+    candidates: dict[ModelName, MultiForecaster],
+    scores: dict[ModelName, CandidateScore],
+    horizon: int,
+) -> FloatArray:
+    n = len(series)
+    if chosen is not None and chosen.members:
+        rows = [candidates[m](series, [n], horizon)[0] for m in chosen.members]
+        return combine(chosen_name, rows, [scores[m].mase for m in chosen.members])
+    run = candidates.get(chosen_name) or statistical_candidate("seasonal_naive_24")
+    return np.asarray(run(series, [n], horizon)[0], dtype=np.float64)

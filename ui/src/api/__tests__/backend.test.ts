@@ -48,6 +48,28 @@ describe("HttpBackend", () => {
     expect(err).toMatchObject({ code: "unavailable", status: null });
   });
 
+  it("sends every argument kind where its route expects it", async () => {
+    const fetch = vi.fn(async () => jsonResponse(200, []));
+    const backend = new HttpBackend({ fetch });
+    await backend.decisions(5);
+    await backend.alerts({ include_cleared: false });
+    await backend.forecast({ node: "golem:main" });
+    await backend.acknowledgeAlert(7);
+    await backend.whatIf({ nodes: [] } as unknown as Parameters<typeof backend.whatIf>[0]);
+    const calls = (fetch.mock.calls as unknown as Array<[string, RequestInit]>).map(([url, init]) => [
+      init.method,
+      url,
+      init.body,
+    ]);
+    expect(calls).toEqual([
+      ["GET", "/api/v1/decisions?limit=5", null],
+      ["GET", "/api/v1/alerts?include_cleared=false", null],
+      ["GET", "/api/v1/forecast?node=golem%3Amain", null],
+      ["POST", "/api/v1/alerts/7/ack", null],
+      ["POST", "/api/v1/allocation/what-if", '{"nodes":[]}'],
+    ]);
+  });
+
   it("accepts the null body of POST routes", async () => {
     const fetch = vi.fn(async () => jsonResponse(200, null));
     await expect(new HttpBackend({ fetch }).runCycleNow()).resolves.toBeUndefined();
