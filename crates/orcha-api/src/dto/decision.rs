@@ -14,7 +14,7 @@ use ts_rs::TS;
 pub type AmountsMap = BTreeMap<String, u64>;
 
 /// How an apply transaction ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AppliedResultDto {
     /// Who applied it: `orchestrator` or `operator`; absent when it was refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,7 +41,7 @@ pub struct AppliedResultDto {
 }
 
 /// One node's change within an apply transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct NodeApplyDto {
     /// What the node reported after the change.
     #[ts(type = "Record<string, number>")]
@@ -54,7 +54,7 @@ pub struct NodeApplyDto {
 }
 
 /// What a rollback restored, and what it could not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct RollbackDto {
     pub errors: Vec<String>,
     /// Amounts read back after restoring, by node id.
