@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// Whether a machine is reporting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MachineState {
     /// Its last scrape succeeded and is recent.
@@ -20,7 +20,7 @@ pub enum MachineState {
 }
 
 /// A node's health as `orcha_node_health_state` encodes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FleetHealth {
     Unknown,
@@ -42,7 +42,7 @@ impl FleetHealth {
 }
 
 /// Fiat earned in one window (`today` since 00:00 UTC, `7d`, `30d`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct FiatWindowDto {
     pub window: String,
     /// Lower-case currency code, e.g. `usd`.
@@ -51,14 +51,14 @@ pub struct FiatWindowDto {
 }
 
 /// An amount of one resource, in the metric's base unit (e.g. `cpu_millicores`, `disk_bytes`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ResourceAmountFleetDto {
     pub resource: String,
     pub amount: f64,
 }
 
 /// One node of one machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct FleetNodeDto {
     /// `protocol:name`, e.g. `golem:main`.
     pub node: String,
@@ -69,7 +69,7 @@ pub struct FleetNodeDto {
 }
 
 /// One machine of the fleet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct MachineDto {
     /// The `machine` label (scrape config or `[orchestrator] machine`), else the instance.
     pub machine: String,
@@ -91,7 +91,7 @@ pub struct MachineDto {
 }
 
 /// Sums over every machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct FleetTotalsDto {
     pub machines: u32,
     pub machines_up: u32,
@@ -103,7 +103,7 @@ pub struct FleetTotalsDto {
 }
 
 /// The fleet at one moment, as one Prometheus sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct FleetDto {
     pub at: DateTime<Utc>,
     /// The Prometheus asked (without credentials).
