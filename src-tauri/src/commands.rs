@@ -8,7 +8,7 @@ use orcha_api::{ops, AppState};
 
 /// Expands the table into `#[tauri::command]` fns and `configure`, which registers them.
 macro_rules! tauri_commands {
-    (state = $st:ident; $(
+    (state = $st:ident; actor = $ac:ident; $(
         $(#[doc = $doc:literal])*
         $name:ident ( $($kind:ident $arg:ident : $argty:ty $(= $default:expr)?)? ) -> $resp:ty,
         $method:ident $path:literal => $call:expr;
@@ -21,6 +21,9 @@ macro_rules! tauri_commands {
                 $($arg: $argty)?
             ) -> Result<$resp, ApiError> {
                 let $st: &Arc<AppState> = &$st;
+                // Every change made through the window is recorded as the desktop's.
+                let $ac = orcha_api::Actor::Desktop;
+                let _ = $ac;
                 $call.await
             }
         )*

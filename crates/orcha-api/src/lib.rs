@@ -12,6 +12,7 @@ pub mod dto;
 pub mod earnings_series;
 pub mod error;
 pub mod fallback;
+pub mod fleet_metrics;
 pub mod keyring;
 pub mod metrics;
 pub mod ml;

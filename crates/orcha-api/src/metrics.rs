@@ -33,6 +33,8 @@ pub struct Metrics {
     pub alerts_open: IntGauge,
     pub alert_notifications: IntCounterVec,
     pub task_restarts: IntCounterVec,
+    pub machine_info: IntGaugeVec,
+    pub node_earnings_fiat: GaugeVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -199,9 +201,28 @@ impl Metrics {
             ),
             &["task"],
         ));
+        // Constant 1; its labels are what a fleet's queries join every other series on.
+        let machine_info = must(IntGaugeVec::new(
+            Opts::new(
+                "orcha_machine_info",
+                "Always 1: this Orcha's machine name ([orchestrator] machine) and version.",
+            ),
+            &["machine", "version"],
+        ));
+        // Computed by Orcha from its own exact history and prices (what the Earnings screen
+        // shows), so a fleet sees the same figures without Prometheus keeping 30 days of data.
+        let node_earnings_fiat = must(GaugeVec::new(
+            Opts::new(
+                "orcha_node_earnings_fiat",
+                "Fiat value of what a node earned in a window (today since 00:00 UTC, 7d, 30d); absent without a price. Display only.",
+            ),
+            &["protocol", "node", "window", "fiat"],
+        ));
         for c in [
             Box::new(task_restarts.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(poll_duration.clone()),
+            Box::new(machine_info.clone()),
+            Box::new(node_earnings_fiat.clone()),
             Box::new(node_allocation.clone()),
             Box::new(applies.clone()),
             Box::new(rollbacks.clone()),
@@ -255,6 +276,8 @@ impl Metrics {
             alerts_open,
             alert_notifications,
             task_restarts,
+            machine_info,
+            node_earnings_fiat,
         }
     }
 
@@ -283,6 +306,21 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("orcha_ml_engine_up 0"));
+        m.machine_info.with_label_values(&["box1", "0.1.0"]).set(1);
+        m.node_earnings_fiat
+            .with_label_values(&["golem", "main", "today", "usd"])
+            .set(1.25);
+        let text = m.render();
+        assert!(
+            text.contains("orcha_machine_info{machine=\"box1\",version=\"0.1.0\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "orcha_node_earnings_fiat{fiat=\"usd\",node=\"main\",protocol=\"golem\",window=\"today\"} 1.25"
+            ),
+            "{text}"
+        );
         for line in text
             .lines()
             .filter(|l| !l.starts_with('#') && !l.is_empty())

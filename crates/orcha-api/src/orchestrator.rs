@@ -82,6 +82,15 @@ pub fn spawn_with(
         backoff,
         move || crate::prices::run(Arc::clone(&s), c.clone()),
     ));
+    // The fleet's earnings gauges: the same figures the Earnings screen shows, for Prometheus.
+    let (s, c) = (Arc::clone(&state), cancel.clone());
+    tasks.spawn(supervise(
+        "fleet_metrics".to_owned(),
+        metrics.clone(),
+        cancel.clone(),
+        backoff,
+        move || crate::fleet_metrics::run(Arc::clone(&s), c.clone()),
+    ));
     let (s, c) = (Arc::clone(&state), cancel.clone());
     tasks.spawn(supervise(
         "cycle".to_owned(),

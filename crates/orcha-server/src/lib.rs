@@ -106,7 +106,7 @@ pub struct ServerOptions {
 
 /// One `/api/v1` route per entry of the operation table (`orcha_api::for_each_operation!`).
 macro_rules! operation_routes {
-    (state = $st:ident; $(
+    (state = $st:ident; actor = $ac:ident; $(
         $(#[doc = $doc:literal])*
         $name:ident ( $($kind:ident $arg:ident : $argty:ty $(= $default:expr)?)? ) -> $resp:ty,
         $method:ident $path:literal => $call:expr;
@@ -117,36 +117,48 @@ macro_rules! operation_routes {
                 $path,
                 axum::routing::on(
                     axum::routing::MethodFilter::$method,
-                    operation_routes!(@handler $st, $call, $($kind $arg : $argty $(= $default)?)?),
+                    operation_routes!(@handler $st, $ac, $call, $($kind $arg : $argty $(= $default)?)?),
                 ),
             ))*
         }
     };
-    (@handler $st:ident, $call:expr,) => {
+    (@handler $st:ident, $ac:ident, $call:expr,) => {
         |State($st): State<Arc<AppState>>| async move {
             let $st = &$st;
+            // Every change made over HTTP is recorded as the API's (the token's holder).
+            let $ac = orcha_api::Actor::Api;
+            let _ = $ac;
             wrap($call.await)
         }
     };
-    (@handler $st:ident, $call:expr, query $arg:ident : $ty:ty) => {
+    (@handler $st:ident, $ac:ident, $call:expr, query $arg:ident : $ty:ty) => {
         |State($st): State<Arc<AppState>>, Query($arg): Query<$ty>| async move {
             let $st = &$st;
+            // Every change made over HTTP is recorded as the API's (the token's holder).
+            let $ac = orcha_api::Actor::Api;
+            let _ = $ac;
             wrap($call.await)
         }
     };
-    (@handler $st:ident, $call:expr, body $arg:ident : $ty:ty) => {
+    (@handler $st:ident, $ac:ident, $call:expr, body $arg:ident : $ty:ty) => {
         |State($st): State<Arc<AppState>>, Json($arg): Json<$ty>| async move {
             let $st = &$st;
+            // Every change made over HTTP is recorded as the API's (the token's holder).
+            let $ac = orcha_api::Actor::Api;
+            let _ = $ac;
             wrap($call.await)
         }
     };
-    (@handler $st:ident, $call:expr, path $arg:ident : $ty:ty) => {
+    (@handler $st:ident, $ac:ident, $call:expr, path $arg:ident : $ty:ty) => {
         |State($st): State<Arc<AppState>>, Path($arg): Path<$ty>| async move {
             let $st = &$st;
+            // Every change made over HTTP is recorded as the API's (the token's holder).
+            let $ac = orcha_api::Actor::Api;
+            let _ = $ac;
             wrap($call.await)
         }
     };
-    (@handler $st:ident, $call:expr, param $arg:ident : $ty:ty = $default:expr) => {{
+    (@handler $st:ident, $ac:ident, $call:expr, param $arg:ident : $ty:ty = $default:expr) => {{
         /// The one query value, absent meaning the table's default.
         #[derive(Deserialize)]
         struct Param {
@@ -158,6 +170,9 @@ macro_rules! operation_routes {
         }
         |State($st): State<Arc<AppState>>, Query(Param { $arg }): Query<Param>| async move {
             let $st = &$st;
+            // Every change made over HTTP is recorded as the API's (the token's holder).
+            let $ac = orcha_api::Actor::Api;
+            let _ = $ac;
             wrap($call.await)
         }
     }};

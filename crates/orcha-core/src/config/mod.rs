@@ -9,6 +9,7 @@
 
 mod alerts;
 mod allocation;
+mod fleet;
 mod load;
 mod ml;
 mod nodes;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 
 pub use alerts::AlertsConfig;
 pub use allocation::{AllocationConfig, NodeEnforcement, RunsAs};
+pub use fleet::{FleetConfig, FLEET_TOKEN_KEY};
 pub use load::ConfigError;
 pub use ml::MlConfig;
 pub use nodes::{
@@ -45,4 +47,5 @@ pub struct Config {
     pub allocation: AllocationConfig,
     pub alerts: AlertsConfig,
     pub prices: PricesConfig,
+    pub fleet: FleetConfig,
 }

@@ -22,6 +22,9 @@ pub struct OrchestratorConfig {
     /// Port of a separate loopback `/metrics` listener in the desktop app; 0 means off (headless
     /// mode always serves `/metrics` on the API port).
     pub metrics_port: u16,
+    /// This machine's name in a fleet (the `machine` label of `orcha_machine_info`); empty means
+    /// the host name.
+    pub machine: String,
 }
 
 impl Default for OrchestratorConfig {
@@ -35,6 +38,7 @@ impl Default for OrchestratorConfig {
             shutdown_deadline: 5,
             data_dir: String::new(),
             metrics_port: 0,
+            machine: String::new(),
         }
     }
 }

@@ -25,6 +25,15 @@ impl Config {
                 o.bind
             ));
         }
+        // The machine name is a Prometheus label value: any text, but one line and short enough
+        // to show in a fleet table.
+        if o.machine.len() > 64 || o.machine.chars().any(char::is_control) {
+            return Err(format!(
+                "`orchestrator.machine` = {:?} must be one line of at most 64 bytes",
+                o.machine
+            ));
+        }
+        self.fleet.validate()?;
         let a = &self.allocation;
         for (key, v) in [
             ("allocation.reserve_cpu_cores", a.reserve_cpu_cores),
