@@ -134,7 +134,7 @@ pub fn build_tray(app: &AppHandle) -> tauri::Result<()> {
                     let paused = !state.paused();
                     let _ = pause_item.set_text(if paused { "Resume automation" } else { "Pause automation" });
                     tauri::async_runtime::spawn(async move {
-                        if let Err(e) = ops::set_paused(&state, orcha_api::dto::PauseRequest { paused }).await {
+                        if let Err(e) = ops::set_paused(&state, orcha_api::dto::PauseRequest { paused }, orcha_api::Actor::Desktop).await {
                             tracing::error!(error = %e.message, "Could not change automation from the tray.");
                         }
                     });

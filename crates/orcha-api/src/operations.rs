@@ -100,6 +100,12 @@ macro_rules! for_each_operation {
             /// The newest stored earnings forecast of one node (hourly p10/p50/p90, an estimate).
             forecast(query q: ForecastQuery) -> ForecastDto,
                 GET "/forecast" => ops::forecast(state, &q.node, q.hours);
+            /// The audit log: every change with who made it (desktop, api, cli, orchestrator), newest first.
+            audit_log(query q: AuditQuery) -> AuditPageDto, GET "/audit" => ops::audit_log(state, q);
+            /// Recomputes the audit log's hash chain: intact, or the first edited or deleted row.
+            audit_verify() -> AuditVerdictDto, GET "/audit/verify" => ops::audit_verify(state);
+            /// Every machine the fleet's Prometheus scrapes: up or down, nodes, earnings, alerts.
+            fleet() -> FleetDto, GET "/fleet" => ops::fleet(state);
         }
     };
 }

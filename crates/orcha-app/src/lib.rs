@@ -5,5 +5,6 @@
 //! REST API or Tauri, so the desktop app links neither the server nor its CLI.
 
 pub mod demo;
+pub mod loop_bench;
 pub mod metrics_listener;
 pub mod startup;

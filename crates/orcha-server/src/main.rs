@@ -7,6 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod bench;
+mod service_cli;
+mod usage_probe;
+
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use orcha_api::keyring::OsKeyring;
@@ -62,6 +66,25 @@ enum Command {
         /// Local node name, for the keyring entry `<protocol>:<name>/<kind>`.
         #[arg(long, default_value = "main")]
         name: String,
+        /// Also measure the node's process (a name like `storagenode`, or a pid) from the OS.
+        #[arg(long, conflicts_with_all = ["unit", "container"])]
+        process: Option<String>,
+        /// Also measure the node's systemd unit (through its cgroup).
+        #[arg(long, conflicts_with = "container")]
+        unit: Option<String>,
+        /// Also measure the node's Docker container (Engine stats API).
+        #[arg(long)]
+        container: Option<String>,
+    },
+    /// Benchmarks: `orcha bench loop --scenario FILE` runs the loop against the simulator.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+    /// Run `orcha serve` as a hardened systemd service: install, uninstall or status.
+    Service {
+        #[command(subcommand)]
+        action: service_cli::ServiceAction,
     },
     /// Check the configuration file and print the effective settings.
     CheckConfig,
@@ -71,6 +94,29 @@ enum Command {
     Secret {
         #[command(subcommand)]
         action: SecretAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The real orchestrator (collect, predict, optimize, evaluate, apply with auto-apply on)
+    /// against the stepped simulator, scored against holding still and a perfect-foresight
+    /// oracle. Prints one JSON object on its last line.
+    Loop {
+        /// A scenario file (the simulator's format, e.g. crates/orcha-sim/scenarios/steady.toml).
+        #[arg(long)]
+        scenario: PathBuf,
+        /// Simulated days (default: the scenario's duration).
+        #[arg(long)]
+        days: Option<u64>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Plan with the Rust fallback optimizer instead of the ML engine.
+        #[arg(long)]
+        no_ml: bool,
+        /// Print only the JSON result.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -98,7 +144,7 @@ impl ProbeFailed {
     /// The most telling failure in a reading: credentials first (the operator must act), then
     /// reachability, then what the node answered.
     fn of(reading: &serde_json::Value) -> Option<Self> {
-        let kinds: Vec<&str> = ["node_info", "earnings", "resources"]
+        let kinds: Vec<&str> = ["node_info", "earnings", "resources", "measured_usage"]
             .iter()
             .filter_map(|part| reading[part]["error"]["kind"].as_str())
             .collect();
@@ -190,17 +236,37 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Secret { action } => secret(action),
+        Command::Bench {
+            what:
+                BenchCommand::Loop {
+                    scenario,
+                    days,
+                    seed,
+                    no_ml,
+                    json,
+                },
+        } => bench::run_loop(scenario, days, seed, no_ml, json),
+        Command::Service { action } => service_cli::run(action, cli.config, &env),
         Command::Probe {
             protocol,
             endpoint,
             token_env,
             name,
+            process,
+            unit,
+            container,
         } => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            let reading =
+            let mut reading =
                 runtime.block_on(probe(cli.config, &protocol, endpoint, token_env, &name))?;
+            if let Some(target) = usage_probe::target(process, unit, container) {
+                let measured = runtime.block_on(usage_probe::measure(target));
+                if let serde_json::Value::Object(o) = &mut reading {
+                    o.insert("measured_usage".to_owned(), measured);
+                }
+            }
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", serde_json::to_string_pretty(&reading)?)?;

@@ -197,6 +197,7 @@ async fn the_operator_approves_the_rest_of_a_partly_applied_plan_but_not_an_old_
         orcha_api::dto::ApprovePlanRequest {
             decision_id: partial.id,
         },
+        orcha_api::Actor::Api,
     )
     .await
     .expect("the rest of the plan can be approved");
@@ -215,6 +216,7 @@ async fn the_operator_approves_the_rest_of_a_partly_applied_plan_but_not_an_old_
         orcha_api::dto::ApprovePlanRequest {
             decision_id: partial.id,
         },
+        orcha_api::Actor::Api,
     )
     .await
     .expect_err("an older plan is refused");

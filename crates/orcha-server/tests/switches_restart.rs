@@ -52,7 +52,7 @@ async fn pause_and_auto_apply_are_restored_after_a_restart() {
     let first = assemble(dir.path());
     assert!(!first.paused());
     assert!(!auto_apply(&first).await, "dry-run is the default");
-    ops::set_paused(&first, PauseRequest { paused: true })
+    ops::set_paused(&first, PauseRequest { paused: true }, orcha_api::Actor::Api)
         .await
         .unwrap();
     for enabled in [true, false, true] {
@@ -62,6 +62,7 @@ async fn pause_and_auto_apply_are_restored_after_a_restart() {
                 node: "golem:main".into(),
                 enabled,
             },
+            orcha_api::Actor::Api,
         )
         .await
         .unwrap();
@@ -72,9 +73,13 @@ async fn pause_and_auto_apply_are_restored_after_a_restart() {
     assert!(second.paused(), "pause survives the restart");
     assert!(auto_apply(&second).await, "the last auto-apply flip wins");
 
-    ops::set_paused(&second, PauseRequest { paused: false })
-        .await
-        .unwrap();
+    ops::set_paused(
+        &second,
+        PauseRequest { paused: false },
+        orcha_api::Actor::Api,
+    )
+    .await
+    .unwrap();
     drop(second);
     assert!(!assemble(dir.path()).paused(), "resume survives too");
 }

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// `GET /api/v1/audit?limit=…&before=…`: the newest rows first; `before` pages back by row id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default, schemars::JsonSchema,
+)]
 pub struct AuditQuery {
     /// How many rows (1–500, default 100).
     #[serde(default)]
@@ -18,7 +20,7 @@ pub struct AuditQuery {
 
 /// One audited change. Credential values never appear: a secret shows as `<stored>` and keys
 /// embedded in URLs are redacted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AuditRowDto {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -30,7 +32,7 @@ pub struct AuditRowDto {
     pub hash: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AuditPageDto {
     pub rows: Vec<AuditRowDto>,
     /// Pass as `before` for the next (older) page; absent on the last page.
@@ -38,7 +40,7 @@ pub struct AuditPageDto {
 }
 
 /// `GET /api/v1/audit/verify`: whether every row's hash matches its content and predecessor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct AuditVerdictDto {
     pub intact: bool,
     /// Rows checked when intact.

@@ -20,6 +20,7 @@ mod prices;
 pub use prices::*;
 mod audit;
 pub use audit::*;
+pub use orcha_fleet::dto::*;
 mod bindings;
 pub use bindings::typescript_bindings;
 

@@ -16,6 +16,8 @@ use crate::state::AppState;
 
 mod audit;
 pub use audit::{audit_log, audit_verify};
+mod fleet;
+pub use fleet::fleet;
 
 mod alerts;
 pub use alerts::{
