@@ -493,3 +493,59 @@ rows: bigint,
 broken_at: bigint | null, };
 
 export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };
+
+export type MachineState = "up" | "down" | "stale";
+
+export type FleetHealth = "unknown" | "healthy" | "degraded" | "unreachable";
+
+export type FiatWindowDto = { window: string, 
+/**
+ * Lower-case currency code, e.g. `usd`.
+ */
+fiat: string, value: number, };
+
+export type ResourceAmountFleetDto = { resource: string, amount: number, };
+
+export type FleetNodeDto = { 
+/**
+ * `protocol:name`, e.g. `golem:main`.
+ */
+node: string, protocol: string, health: FleetHealth, earnings: Array<FiatWindowDto>, allocation: Array<ResourceAmountFleetDto>, };
+
+export type MachineDto = { 
+/**
+ * The `machine` label (scrape config or `[orchestrator] machine`), else the instance.
+ */
+machine: string, 
+/**
+ * `host:port` Prometheus scrapes.
+ */
+instance: string | null, version: string | null, state: MachineState, 
+/**
+ * Time of the last scrape Prometheus recorded, successful or not.
+ */
+last_scrape: string | null, nodes: Array<FleetNodeDto>, 
+/**
+ * Sums over the machine's nodes, per window and currency.
+ */
+earnings: Array<FiatWindowDto>, 
+/**
+ * Sums over the machine's nodes, per resource.
+ */
+allocation: Array<ResourceAmountFleetDto>, 
+/**
+ * Absent when the machine did not report it recently.
+ */
+alerts_open: number | null, 
+/**
+ * From `fleet.dashboard_urls`.
+ */
+dashboard_url: string | null, };
+
+export type FleetTotalsDto = { machines: number, machines_up: number, nodes: number, nodes_healthy: number, earnings: Array<FiatWindowDto>, allocation: Array<ResourceAmountFleetDto>, alerts_open: number, };
+
+export type FleetDto = { at: string, 
+/**
+ * The Prometheus asked (without credentials).
+ */
+prometheus_url: string, machines: Array<MachineDto>, totals: FleetTotalsDto, };

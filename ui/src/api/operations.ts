@@ -7,12 +7,16 @@ import type {
   AllocationDto,
   ApplyResultDto,
   ApprovePlanRequest,
+  AuditPageDto,
+  AuditQuery,
+  AuditVerdictDto,
   AutoApplyRequest,
   CycleDto,
   DecisionDto,
   EarningsHistoryDto,
   EarningsHistoryQuery,
   EarningsTotalsDto,
+  FleetDto,
   ForecastDto,
   ForecastQuery,
   NodeDto,
@@ -221,6 +225,27 @@ export const OPERATIONS = {
     input: { kind: "query", arg: "q" },
     response: "ForecastDto",
   },
+  auditLog: {
+    command: "audit_log",
+    method: "GET",
+    path: "/audit",
+    input: { kind: "query", arg: "q" },
+    response: "AuditPageDto",
+  },
+  auditVerify: {
+    command: "audit_verify",
+    method: "GET",
+    path: "/audit/verify",
+    input: { kind: "none" },
+    response: "AuditVerdictDto",
+  },
+  fleet: {
+    command: "fleet",
+    method: "GET",
+    path: "/fleet",
+    input: { kind: "none" },
+    response: "FleetDto",
+  },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -281,4 +306,10 @@ export interface OperationMethods {
   deleteSecret(key: string): Promise<SecretStatusDto>;
   /** The newest stored earnings forecast of one node (hourly p10/p50/p90, an estimate). */
   forecast(q: ForecastQuery): Promise<ForecastDto>;
+  /** The audit log: every change with who made it (desktop, api, cli, orchestrator), newest first. */
+  auditLog(q: AuditQuery): Promise<AuditPageDto>;
+  /** Recomputes the audit log's hash chain: intact, or the first edited or deleted row. */
+  auditVerify(): Promise<AuditVerdictDto>;
+  /** Every machine the fleet's Prometheus scrapes: up or down, nodes, earnings, alerts. */
+  fleet(): Promise<FleetDto>;
 }
