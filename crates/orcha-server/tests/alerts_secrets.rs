@@ -146,7 +146,9 @@ async fn no_secret_in_logs_events_metrics_or_database() {
     orcha_api::orchestrator::run_cycle(&state, "test")
         .await
         .unwrap();
-    let test = orcha_api::ops::send_test_alert(&state, orcha_api::Actor::Api).await.unwrap();
+    let test = orcha_api::ops::send_test_alert(&state, orcha_api::Actor::Api)
+        .await
+        .unwrap();
     alerts::flush(&state).await;
     let errors: Vec<String> = test.iter().filter_map(|c| c.last_error.clone()).collect();
     assert!(

@@ -73,7 +73,9 @@ async fn ready_shows_a_failing_alert_channel_with_the_database_engine_and_adapte
 
     // The channel fails once: readiness still holds (only the database decides it), and the
     // failure is there to be seen.
-    let sent = orcha_api::ops::send_test_alert(&s.app.state, orcha_api::Actor::Api).await.unwrap();
+    let sent = orcha_api::ops::send_test_alert(&s.app.state, orcha_api::Actor::Api)
+        .await
+        .unwrap();
     assert!(sent.iter().any(|c| c.last_error.is_some()), "{sent:?}");
     let (status, body) = get_json(&format!("{}/health/ready", s.server.base)).await;
     assert_eq!(status, 200);
