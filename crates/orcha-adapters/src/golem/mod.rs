@@ -12,6 +12,7 @@ mod health;
 mod knobs;
 mod model;
 mod normalize;
+mod units;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -33,6 +34,7 @@ use orcha_core::{
 use crate::http::JsonClient;
 
 use self::knobs::{edit_json, json_number, total_memory_bytes};
+use self::units::{GIB, MIB};
 pub use self::model::{
     ActiveProfile, Activity, ActivitySnapshot, Earnings, PlatformTotals, Preset,
 };
@@ -41,10 +43,7 @@ pub use self::wire::HardwareProfile;
 
 /// Told to the operator whenever yagna refuses the app key (or none is configured).
 pub const APP_KEY_HINT: &str = "create an app key with `yagna app-key create depin-orcha` (or list existing ones with `yagna app-key list`) and paste it in Settings, or set ORCHA_GOLEM_APP_KEY";
-const GIB: u64 = 1 << 30;
-const MIB: u64 = 1 << 20;
-/// GLM's total supply is 1 billion; any single figure above it is a broken payload.
-const ABSURD_GLM: i128 = 1_000_000_000 * 10i128.pow(18);
+
 /// Networks that pay real GLM. Testnets (holesky, hoodi, amoy, sepolia, …) pay tGLM, which is
 /// recorded per platform but never counted as earnings.
 const MAINNETS: [&str; 2] = ["polygon", "mainnet"];

@@ -4,7 +4,7 @@ use orcha_core::{AdapterError, Money, Token};
 
 use super::model::Preset;
 use super::wire::{HardwareProfile, RawPreset};
-use super::{ABSURD_GLM, GIB};
+use super::units::{ABSURD_GLM, GIB};
 use crate::probe::float_to_decimal;
 
 pub(super) fn glm(amount: i128) -> Money {

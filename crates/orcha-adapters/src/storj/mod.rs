@@ -13,6 +13,7 @@ mod health;
 mod knobs;
 mod model;
 mod normalize;
+mod units;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -55,12 +56,6 @@ const OFFLINE_AFTER_MINUTES: i64 = 120;
 const WARN_AUDIT: f64 = 0.98;
 const WARN_SUSPENSION: f64 = 0.8;
 const WARN_ONLINE: f64 = 0.9;
-/// No single node stores an exabyte; a larger byte count is a broken payload, not data.
-const ABSURD_BYTES: u64 = 1_000_000_000_000_000_000;
-/// Ten million dollars in micro-USD: more than any node earns in one period.
-const ABSURD_MICRO_USD: i64 = 10_000_000_000_000;
-/// Ten million dollars in cents.
-const ABSURD_CENTS: f64 = 1_000_000_000.0;
 const KEY: &str = "storage.allocated-disk-space";
 
 /// How one Storj adapter is set up. Several nodes on one machine (one per disk) are several

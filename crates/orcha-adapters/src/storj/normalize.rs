@@ -11,7 +11,7 @@ use super::wire::{
     RawAudits, RawDashboard, RawEstimatedPayout, RawHeldHistory, RawPayoutHistory, RawPayoutMonth,
     RawPaystub, RawSatellite, RawSatellites,
 };
-use super::{ABSURD_BYTES, ABSURD_CENTS, ABSURD_MICRO_USD};
+use super::units::{ABSURD_BYTES, ABSURD_CENTS, ABSURD_MICRO_USD};
 use crate::probe::float_to_decimal;
 
 pub(super) struct Check<'a> {
