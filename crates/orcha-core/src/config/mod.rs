@@ -14,6 +14,7 @@ mod ml;
 mod nodes;
 mod orchestrator;
 mod prices;
+mod server;
 mod validate;
 
 #[cfg(test)]
@@ -31,6 +32,7 @@ pub use nodes::{
 };
 pub use orchestrator::{OrchestratorConfig, StorageConfig};
 pub use prices::{PricesConfig, FIXED_PRICE_KEYS};
+pub use server::ServerConfig;
 
 /// The committed defaults, embedded so the binary documents itself (`orcha config defaults`).
 pub const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");
@@ -45,4 +47,5 @@ pub struct Config {
     pub allocation: AllocationConfig,
     pub alerts: AlertsConfig,
     pub prices: PricesConfig,
+    pub server: ServerConfig,
 }
