@@ -1,6 +1,6 @@
 //! The real `orcha` binary's maintenance commands: a backup taken while `orcha serve` runs
-//! restores, a wrong passphrase changes nothing, one data directory has one server, and the API
-//! token is shown and rotated.
+//! restores, a wrong passphrase changes nothing, one data directory has one server, the API
+//! token is shown and rotated, and `[server] metrics_listen` moves `/metrics` off the API port.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -30,7 +30,7 @@ fn serve(data: &Path) -> (Child, String, String) {
         .env(net::API_TOKEN_ENV.0, net::API_TOKEN_ENV.1)
         .args(["serve", "--port", "0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
@@ -203,4 +203,52 @@ fn the_token_is_shown_the_same_until_rotated() {
         .output()
         .unwrap();
     assert!(!env.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_listen_serves_metrics_alone_on_loopback_without_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!("[server]\nmetrics_listen = \"127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let (child, base, _) = serve(dir.path());
+    let anonymous = reqwest::Client::new();
+    let metrics = anonymous
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(metrics.text().await.unwrap().contains("orcha_"));
+    // That listener has nothing else, and the API port no longer serves /metrics.
+    let api = anonymous
+        .get(format!("http://127.0.0.1:{port}/api/v1/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    let on_api_port = net::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(on_api_port.status(), 404);
+    stop(child);
+
+    // Beyond loopback it is refused: /metrics without a token is for this machine only.
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[server]\nmetrics_listen = \"0.0.0.0:0\"\n",
+    )
+    .unwrap();
+    let out = orcha(dir.path())
+        .env(net::API_TOKEN_ENV.0, net::API_TOKEN_ENV.1)
+        .args(["serve", "--port", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback only"));
 }
