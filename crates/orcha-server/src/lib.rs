@@ -80,12 +80,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 pub struct Json<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
-    type Rejection = HttpError;
+    type Rejection = Response;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         axum::Json::<T>::from_request(req, state)
             .await
             .map(|j| Json(j.0))
-            .map_err(|e: JsonRejection| HttpError(rejection_error(&e.body_text())))
+            .map_err(|e: JsonRejection| {
+                let mut resp = HttpError(rejection_error(&e.body_text())).into_response();
+                // A body over the limit stays a 413, so clients can tell it from a bad field.
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    *resp.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+                }
+                resp
+            })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The API's front door against other local users and hostile web pages: the token is required
 //! everywhere but liveness, forged Hosts and foreign Origins are refused, query tokens are not
-//! accepted on REST routes, and a burst meets 429 with `Retry-After`.
+//! accepted on REST routes, a burst meets 429 with `Retry-After`, and slow clients, big bodies
+//! and extra WebSockets are cut off.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -281,4 +282,63 @@ async fn repeated_bad_tokens_are_slowed_down() {
     // The right token still works: the limit is on failures, not on the operator.
     assert_eq!(net::get(&url).await.unwrap().status(), 200);
     r.server.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_client_is_cut_off_and_big_bodies_and_extra_websockets_are_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::builder().build();
+    let mut options = ServerOptions::new(orcha_core::secret::Sensitive::new(API_TOKEN.to_owned()));
+    options.limits.max_websockets = 1;
+    let router = orcha_server::router(Arc::clone(&app.state), options);
+    let limits = orcha_server::listener::ConnectionLimits {
+        max_connections: 16,
+        header_read_timeout: std::time::Duration::from_millis(300),
+    };
+    let server = net::serve(
+        move |l, r, c| orcha_server::listener::serve_with(l, r, c, limits),
+        router,
+    )
+    .await;
+    let base = &server.base;
+
+    // Slowloris: headers that never end are cut off after the header-read timeout.
+    let mut slow = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        slow.read_to_end(&mut buf),
+    )
+    .await;
+    assert!(read.is_ok(), "the connection is closed within the timeout");
+
+    // A body over 1 MiB is refused before it is parsed.
+    let big = serde_json::json!({ "paused": true, "pad": "x".repeat(2 << 20) });
+    let resp = net::client()
+        .put(format!("{base}/api/v1/automation"))
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+
+    // One event WebSocket allowed: the second is refused while the first is open.
+    let ws = format!("{}/api/v1/events", base.replace("http://", "ws://"));
+    let mut first = net::websocket(&ws).await;
+    let mut req = ws.as_str().into_client_request().unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {API_TOKEN}").parse().unwrap(),
+    );
+    let err = tokio_tungstenite::connect_async(req).await.unwrap_err();
+    assert!(err.to_string().contains("503"), "{err}");
+    first.close(None).await.unwrap();
+    let _ = first.next().await;
+    server.stop().await;
 }
