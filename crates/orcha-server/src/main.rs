@@ -406,7 +406,7 @@ async fn serve(
     )?;
     // Every request to the API needs the install's token, loopback included.
     let (api_token, token_source) =
-        orcha_server::token::load_or_create(&data_dir, &OsKeyring::new(), &env)?;
+        orcha_server::token::load_or_create(&data_dir, &orcha_server::token::os_keyring(), &env)?;
     tracing::info!(source = %token_source, "API token ready (`orcha token show` prints it).");
     if !bind.is_loopback() {
         tracing::warn!(%bind, "The API is reachable from the network over plain HTTP; prefer 127.0.0.1 and an SSH tunnel.");

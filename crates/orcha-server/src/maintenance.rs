@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use orcha_api::keyring::OsKeyring;
 use orcha_server::startup;
 use secrecy::SecretString;
 
@@ -24,7 +23,7 @@ pub fn token(config_file: Option<PathBuf>, action: TokenAction) -> Result<()> {
     use std::io::Write;
     let (config, _) = startup::load_config(config_file.as_deref(), &env)?;
     let data_dir = startup::data_dir(&config, &env);
-    let keyring = OsKeyring::new();
+    let keyring = orcha_server::token::os_keyring();
     let (token, source) = match action {
         TokenAction::Show => orcha_server::token::load_or_create(&data_dir, &keyring, &env)?,
         TokenAction::Rotate => {

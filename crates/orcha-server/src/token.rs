@@ -5,8 +5,10 @@
 //! atomically with mode 0600 so no other local user can read it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
-use orcha_core::secret::{SecretKey, SecretStore, Sensitive};
+use orcha_core::secret::{SecretError, SecretKey, SecretStore, Sensitive};
 
 /// The keyring entry of the token.
 pub const KEYRING_KEY: &str = "orcha/api_token";
@@ -41,6 +43,65 @@ pub enum TokenError {
         "ORCHA_API_TOKEN is set; `orcha token rotate` cannot replace a token from the environment"
     )]
     FromEnv,
+}
+
+/// A keyring whose every call gives up after a deadline: a Secret Service that is on the bus
+/// but never answers (a locked keyring waiting for a prompt nobody sees on a headless box) must
+/// not hang `orcha serve`'s start. A call that times out counts as "no keyring".
+pub struct BoundedKeyring<S> {
+    inner: Arc<S>,
+    deadline: Duration,
+}
+
+impl<S> BoundedKeyring<S> {
+    pub fn new(inner: S, deadline: Duration) -> BoundedKeyring<S> {
+        BoundedKeyring {
+            inner: Arc::new(inner),
+            deadline,
+        }
+    }
+}
+
+impl<S: SecretStore + Send + Sync + 'static> BoundedKeyring<S> {
+    fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&S) -> Result<T, SecretError> + Send + 'static,
+    ) -> Result<T, SecretError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let inner = Arc::clone(&self.inner);
+        // A thread rather than blocking here: a call that never returns is left behind, not waited on.
+        std::thread::spawn(move || {
+            let _ = tx.send(f(&inner));
+        });
+        rx.recv_timeout(self.deadline).unwrap_or_else(|_| {
+            Err(SecretError::Unavailable(format!(
+                "the keyring did not answer within {} s",
+                self.deadline.as_secs()
+            )))
+        })
+    }
+}
+
+impl<S: SecretStore + Send + Sync + 'static> SecretStore for BoundedKeyring<S> {
+    fn get(&self, key: &SecretKey) -> Result<Option<Sensitive<String>>, SecretError> {
+        let key = key.clone();
+        self.call(move |s| s.get(&key))
+    }
+
+    fn set(&self, key: &SecretKey, value: Sensitive<String>) -> Result<(), SecretError> {
+        let key = key.clone();
+        self.call(move |s| s.set(&key, value))
+    }
+
+    fn delete(&self, key: &SecretKey) -> Result<(), SecretError> {
+        let key = key.clone();
+        self.call(move |s| s.delete(&key))
+    }
+}
+
+/// The OS keyring as the token uses it: 5 s per call at most.
+pub fn os_keyring() -> BoundedKeyring<orcha_api::keyring::OsKeyring> {
+    BoundedKeyring::new(orcha_api::keyring::OsKeyring::new(), Duration::from_secs(5))
 }
 
 fn key() -> SecretKey {
@@ -141,7 +202,7 @@ fn store_new(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use orcha_core::secret::{MemorySecretStore, SecretError};
+    use orcha_core::secret::MemorySecretStore;
 
     use super::*;
 
@@ -156,6 +217,32 @@ mod tests {
         fn delete(&self, _: &SecretKey) -> Result<(), SecretError> {
             Err(SecretError::Unavailable("no Secret Service".into()))
         }
+    }
+
+    /// A Secret Service on the bus that never answers.
+    struct Silent;
+    impl SecretStore for Silent {
+        fn get(&self, _: &SecretKey) -> Result<Option<Sensitive<String>>, SecretError> {
+            std::thread::sleep(Duration::from_secs(60));
+            Ok(None)
+        }
+        fn set(&self, _: &SecretKey, _: Sensitive<String>) -> Result<(), SecretError> {
+            std::thread::sleep(Duration::from_secs(60));
+            Ok(())
+        }
+        fn delete(&self, _: &SecretKey) -> Result<(), SecretError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_keyring_that_never_answers_falls_back_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let keyring = BoundedKeyring::new(Silent, Duration::from_millis(100));
+        let started = std::time::Instant::now();
+        let (_, src) = load_or_create(dir.path(), &keyring, &no_env).unwrap();
+        assert_eq!(src, TokenSource::File(dir.path().join(FILE_NAME)));
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     fn no_env(_: &str) -> Option<String> {
