@@ -101,21 +101,4 @@ mod tests {
         // Leaving twice is not an error.
         mode.remember(false).unwrap();
     }
-
-    #[test]
-    fn switching_the_demo_before_start_up_is_a_clear_error() {
-        let app = crate::commands::configure(tauri::test::mock_builder())
-            .build(tauri::test::mock_context(tauri::test::noop_assets()))
-            .unwrap();
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .unwrap();
-        let err = crate::tests::invoke(&webview, "switch_demo", serde_json::json!({ "on": true }))
-            .unwrap_err();
-        assert_eq!(err["code"], "unavailable", "{err}");
-        assert!(err["message"]
-            .as_str()
-            .unwrap()
-            .contains("not finished starting"));
-    }
 }

@@ -6,6 +6,9 @@
 //                                                   against `vite preview`, with the API answered
 //                                                   from fixtures.mjs (and one live WebSocket event)
 //
+// Against `orcha serve`, ORCHA_LOGIN_URL (the one-time link it prints) logs the browser in with
+// its HttpOnly session cookie, and ORCHA_API_TOKEN lets this script ask the API directly (as a
+// header, never in a URL).
 // Without fixtures and without a reachable API, it checks the designed error state instead.
 // Prints `N passed, M failed` last; exits non-zero on any failure.
 import { mkdir } from "node:fs/promises";
@@ -18,6 +21,8 @@ const FIXTURES = process.env.E2E_FIXTURES === "1";
 const OUT = join(process.cwd(), "test-artifacts", "screens");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const TIMEOUT = 15_000;
+const LOGIN_URL = process.env.ORCHA_LOGIN_URL ?? "";
+const TOKEN = process.env.ORCHA_API_TOKEN ?? "";
 
 let passed = 0;
 let failed = 0;
@@ -40,7 +45,10 @@ function assert(condition, message) {
 async function probeApi() {
   if (FIXTURES) return { mode: "fixtures", status: makeWorld().status };
   try {
-    const res = await fetch(`${BASE}/api/v1/status`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${BASE}/api/v1/status`, {
+      headers: TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {},
+      signal: AbortSignal.timeout(5000),
+    });
     const type = res.headers.get("content-type") ?? "";
     if (res.ok && type.includes("json")) return { mode: "live", status: await res.json() };
   } catch {
@@ -126,6 +134,16 @@ async function main() {
   const sockets = world ? await installFixtures(page, world) : [];
 
   try {
+    if (LOGIN_URL) {
+      await check("the login link sets an HttpOnly, SameSite=Strict session cookie", async () => {
+        await page.goto(LOGIN_URL, { waitUntil: "domcontentloaded" });
+        assert(new URL(page.url()).pathname === "/", `redirected to the UI, not ${page.url()}`);
+        const cookie = (await context.cookies()).find((c) => c.name === "orcha_session");
+        assert(cookie, "a session cookie");
+        assert(cookie.httpOnly && cookie.sameSite === "Strict", JSON.stringify(cookie));
+      });
+    }
+
     await check("overview", async () => {
       await open(page, "overview");
       await shot(page, "overview");

@@ -1,12 +1,18 @@
 //! The headless front door: axum REST routes, the event WebSocket, `/metrics` and `/health`.
 //!
 //! Every `/api/v1` route is a one-line wrapper over `orcha_api::ops`; this crate adds only HTTP
-//! concerns (status codes, query parsing, the API token, static files).
+//! concerns (status codes, query parsing, the API token, Host/Origin checks, limits, static
+//! files). See docs/security.md for what is protected how.
 
+pub mod auth;
+pub mod guard;
+pub mod listener;
 pub mod openapi;
+pub mod token;
 
 // Start-up moved to `orcha-app` (shared with the desktop app); kept here under their old paths.
-pub use orcha_app::metrics_listener::{metrics_router, serve};
+pub use listener::serve;
+pub use orcha_app::metrics_listener::metrics_router;
 pub use orcha_app::{demo, startup};
 
 use std::path::PathBuf;
@@ -15,12 +21,14 @@ use std::time::Instant;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{
+    DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Path, Request, State,
+};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
 use orcha_api::dto::*;
 use orcha_api::{ops, AppState};
 use orcha_core::secret::Sensitive;
@@ -72,12 +80,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 pub struct Json<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
-    type Rejection = HttpError;
+    type Rejection = Response;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         axum::Json::<T>::from_request(req, state)
             .await
             .map(|j| Json(j.0))
-            .map_err(|e: JsonRejection| HttpError(rejection_error(&e.body_text())))
+            .map_err(|e: JsonRejection| {
+                let mut resp = HttpError(rejection_error(&e.body_text())).into_response();
+                // A body over the limit stays a 413, so clients can tell it from a bad field.
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    *resp.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+                }
+                resp
+            })
     }
 }
 
@@ -96,12 +111,30 @@ fn rejection_error(text: &str) -> ApiError {
 }
 
 /// Everything the router needs besides the state.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ServerOptions {
     /// The built UI (`dist/`), served from `/` when present.
     pub ui_dir: Option<PathBuf>,
-    /// Required as `Authorization: Bearer …` on `/api` when set (non-loopback binds).
-    pub api_token: Option<Sensitive<String>>,
+    /// The install's token, required on `/api/v1`, `/health/ready` and `/metrics`.
+    pub auth: Arc<auth::Auth>,
+    /// Host names besides the bound address and loopback names (`[server] allowed_hosts`).
+    pub allowed_hosts: Vec<String>,
+    pub limits: guard::Limits,
+    /// Whether `/metrics` is on this router; off when it has its own listener.
+    pub metrics: bool,
+}
+
+impl ServerOptions {
+    /// The defaults with `token` as the API token.
+    pub fn new(token: Sensitive<String>) -> ServerOptions {
+        ServerOptions {
+            ui_dir: None,
+            auth: auth::Auth::new(token),
+            allowed_hosts: Vec::new(),
+            limits: guard::Limits::default(),
+            metrics: true,
+        }
+    }
 }
 
 /// One `/api/v1` route per entry of the operation table (`orcha_api::for_each_operation!`).
@@ -181,23 +214,39 @@ macro_rules! operation_routes {
 orcha_api::for_each_operation!(operation_routes);
 
 pub fn router(state: Arc<AppState>, options: ServerOptions) -> Router {
+    let guard = guard::Guard::new(&options.limits, &options.allowed_hosts);
+    let auth = options.auth;
+    let needs_token = middleware::from_fn_with_state(
+        (Arc::clone(&auth), Arc::clone(&guard)),
+        auth::require_token,
+    );
     let api = operation_routes(Router::new())
         .route("/openapi.json", get(openapi::serve_document))
         .route("/events", get(events))
+        .route(
+            "/ws-ticket",
+            post(auth::ws_ticket).with_state(Arc::clone(&auth)),
+        )
         .fallback(|| async { HttpError(ApiError::not_found("no such API route")) })
-        .layer(middleware::from_fn_with_state(
-            options.api_token.clone(),
-            require_token,
-        ));
+        .layer(Extension(Arc::clone(&guard)))
+        .layer(needs_token.clone());
+    // Readiness and metrics name nodes and the sidecar: only liveness is open.
+    let mut probes = Router::new().route("/health/ready", get(ready));
+    if options.metrics {
+        probes = probes.route("/metrics", get(orcha_app::metrics_listener::metrics));
+    }
 
     let mut app = Router::new()
         .nest("/api/v1", api)
+        .merge(probes.route_layer(needs_token))
         .route(
             "/health",
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
         )
-        .route("/health/ready", get(ready))
-        .route("/metrics", get(orcha_app::metrics_listener::metrics));
+        .route(
+            "/login",
+            get(auth::login).with_state((auth, Arc::clone(&guard))),
+        );
     if let Some(dir) = options.ui_dir.filter(|d| d.join("index.html").is_file()) {
         let index = dir.join("index.html");
         app = app.fallback_service(
@@ -205,45 +254,17 @@ pub fn router(state: Arc<AppState>, options: ServerOptions) -> Router {
                 .fallback(tower_http::services::ServeFile::new(index)),
         );
     }
-    app.layer(middleware::from_fn_with_state(
-        Arc::clone(&state),
-        observe_latency,
-    ))
-    .with_state(state)
+    app.layer(DefaultBodyLimit::max(options.limits.body_bytes))
+        .layer(middleware::from_fn_with_state(guard, guard::guard))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            observe_latency,
+        ))
+        .with_state(state)
 }
 
 fn wrap<T>(r: Result<T, ApiError>) -> ApiResult<T> {
     r.map(axum::Json).map_err(HttpError)
-}
-
-async fn require_token(
-    State(token): State<Option<Sensitive<String>>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    if let Some(token) = token {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            // Browsers cannot set headers on a WebSocket, so the token may come as a query value.
-            .map(str::to_owned)
-            .or_else(|| {
-                req.uri().query().and_then(|q| {
-                    q.split('&')
-                        .find_map(|kv| kv.strip_prefix("token=").map(str::to_owned))
-                })
-            });
-        if given.as_deref() != Some(token.expose().as_str()) {
-            return HttpError(ApiError::new(
-                ErrorCode::Unauthorized,
-                "this API needs `Authorization: Bearer <ORCHA_API_TOKEN>`",
-            ))
-            .into_response();
-        }
-    }
-    next.run(req).await
 }
 
 async fn observe_latency(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
@@ -309,8 +330,22 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-async fn events(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| stream_events(state, socket))
+async fn events(
+    State(state): State<Arc<AppState>>,
+    Extension(guard): Extension<Arc<guard::Guard>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let Some(slot) = guard.websocket_slot() else {
+        return HttpError(ApiError::new(
+            ErrorCode::Unavailable,
+            "too many event WebSockets are open",
+        ))
+        .into_response();
+    };
+    ws.on_upgrade(move |socket| async move {
+        stream_events(state, socket).await;
+        drop(slot);
+    })
 }
 
 /// Forwards every event as `{"event": name, "payload": …}` until the client goes away.

@@ -19,6 +19,8 @@ use orcha_server::startup;
 use orcha_server::ServerOptions;
 use tokio_util::sync::CancellationToken;
 
+mod maintenance;
+
 #[derive(Parser)]
 #[command(
     name = "orcha",
@@ -94,6 +96,31 @@ enum Command {
     Secret {
         #[command(subcommand)]
         action: SecretAction,
+    },
+    /// The API token every `/api/v1` request must carry.
+    Token {
+        #[command(subcommand)]
+        action: maintenance::TokenAction,
+    },
+    /// Write an encrypted backup of the database and the config file (safe while Orcha runs).
+    Backup {
+        /// The backup file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Read the passphrase from this environment variable instead of the terminal.
+        #[arg(long)]
+        passphrase_env: Option<String>,
+    },
+    /// Restore a backup over the database and config file (Orcha must not be running).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Read the passphrase from this environment variable instead of the terminal.
+        #[arg(long)]
+        passphrase_env: Option<String>,
+        /// Replace an existing database (it is kept beside the restored one).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -247,6 +274,16 @@ fn run(cli: Cli) -> Result<()> {
                 },
         } => bench::run_loop(scenario, days, seed, no_ml, json),
         Command::Service { action } => service_cli::run(action, cli.config, &env),
+        Command::Token { action } => maintenance::token(cli.config, action),
+        Command::Backup {
+            out,
+            passphrase_env,
+        } => maintenance::backup(cli.config, &out, passphrase_env.as_deref()),
+        Command::Restore {
+            file,
+            passphrase_env,
+            force,
+        } => maintenance::restore(cli.config, &file, passphrase_env.as_deref(), force),
         Command::Probe {
             protocol,
             endpoint,
@@ -400,6 +437,7 @@ async fn serve(
             .context("orchestrator.bind")?,
     };
     let port = port.unwrap_or(config.orchestrator.api_port);
+    let server = config.server.clone();
     // The demo has no operator file to save settings to; it gets a scratch file of its own.
     let scratch_settings = demo.then(|| {
         startup::data_dir(&config, &env)
@@ -422,12 +460,22 @@ async fn serve(
         let keyring: Arc<dyn SecretStore> = Arc::new(OsKeyring::new());
         (config, keyring, startup::system_clock(), None)
     };
-    // Anything reachable from other machines must be protected by a token.
-    let api_token = env("ORCHA_API_TOKEN")
-        .filter(|t| !t.is_empty())
-        .map(Sensitive::new);
-    if !bind.is_loopback() && api_token.is_none() {
-        bail!("binding {bind} exposes the API to the network; set ORCHA_API_TOKEN (or bind 127.0.0.1)");
+    // One Orcha per data directory; the demo keeps its own database and so its own lock.
+    let data_dir = startup::data_dir(&config, &env);
+    let _lock = orcha_store::DataDirLock::acquire(
+        &if demo {
+            data_dir.join("demo")
+        } else {
+            data_dir.clone()
+        },
+        "orcha serve",
+    )?;
+    // Every request to the API needs the install's token, loopback included.
+    let (api_token, token_source) =
+        orcha_server::token::load_or_create(&data_dir, &orcha_server::token::os_keyring(), &env)?;
+    tracing::info!(source = %token_source, "API token ready (`orcha token show` prints it).");
+    if !bind.is_loopback() {
+        tracing::warn!(%bind, "The API is reachable from the network over plain HTTP; prefer 127.0.0.1 and an SSH tunnel.");
     }
     let deadline = Duration::from_secs(config.orchestrator.shutdown_deadline);
     let assembly = startup::assemble(config, secrets, &env, clock, demo)?;
@@ -445,19 +493,52 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen on {bind}:{port}"))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match server.metrics_listen.trim() {
+        "" => None,
+        at => {
+            let at: SocketAddr = at.parse().context("server.metrics_listen")?;
+            if !at.ip().is_loopback() {
+                bail!("server.metrics_listen {at}: /metrics without a token is for loopback only");
+            }
+            Some(
+                tokio::net::TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("cannot listen on {at} for /metrics"))?,
+            )
+        }
+    };
     let ui_dir =
         ui_dir.or_else(|| Some(PathBuf::from("dist")).filter(|d| d.join("index.html").is_file()));
-    let router = orcha_server::router(Arc::clone(&state), ServerOptions { ui_dir, api_token });
+    let mut options = ServerOptions::new(api_token);
+    options.ui_dir = ui_dir;
+    options.allowed_hosts = server.allowed_hosts;
+    options.metrics = metrics_listener.is_none();
+    let login_code = options.auth.login_code();
+    let router = orcha_server::router(Arc::clone(&state), options);
     {
         use std::io::Write;
-        // The first stdout line is the address, so scripts and tests can find a port chosen with 0.
+        // The first stdout line is the address, so scripts and tests can find a port chosen with 0;
+        // the second is the one-time link that logs a browser in (it works once, for 10 minutes).
+        // One write, so a reader that takes the first line and closes the pipe gets both lines
+        // in the pipe before it closes, and the second write cannot fail with EPIPE.
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{addr}")?;
+        out.write_all(
+            format!("listening on http://{addr}\nlogin: http://{addr}/login?code={login_code}\n")
+                .as_bytes(),
+        )?;
         out.flush()?;
     }
     tracing::info!(%addr, "API listening.");
 
     let cancel = CancellationToken::new();
+    if let Some(l) = metrics_listener {
+        tracing::info!(addr = %l.local_addr()?, "Serving /metrics without a token on loopback.");
+        tokio::spawn(orcha_server::serve(
+            l,
+            orcha_server::metrics_router(Arc::clone(&state)),
+            cancel.child_token(),
+        ));
+    }
     let ml_engine = startup::start_ml_engine(&state, &env, cancel.child_token());
     let orchestrator = orcha_api::orchestrator::spawn(Arc::clone(&state), cancel.child_token());
     let server = tokio::spawn(orcha_server::serve(listener, router, cancel.child_token()));

@@ -64,12 +64,18 @@ fn build() -> Value {
                 "token": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "ORCHA_API_TOKEN; required when the server binds beyond loopback.",
+                    "description": "The install's API token (`orcha token show`; ORCHA_API_TOKEN overrides it). Always required, loopback included.",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "orcha_session",
+                    "description": "HttpOnly session cookie set by the one-time login link `orcha serve` prints.",
                 },
             },
         },
-        // The token is optional on loopback, so "no security" is an alternative.
-        "security": [{}, { "token": [] }],
+        // Either proves the token; there is no anonymous access to the API.
+        "security": [{ "token": [] }, { "session": [] }],
     })
 }
 
@@ -170,7 +176,7 @@ fn hand_written_routes(error: &schemars::Schema) -> Vec<(String, &'static str, V
             json!({
                 "operationId": "events",
                 "summary": "The event stream: a WebSocket carrying `{\"event\": name, \"payload\": …}` text frames (the `Event` component).",
-                "description": "Browsers cannot set headers on a WebSocket, so the token may come as `?token=`.",
+                "description": "Browsers cannot set headers on a WebSocket: they send the session cookie, or a single-use `?ticket=` from `POST /api/v1/ws-ticket`. The token itself is never accepted in a URL.",
                 "responses": {
                     "101": { "description": "Switching to the WebSocket protocol" },
                     "default": {
@@ -190,6 +196,29 @@ fn hand_written_routes(error: &schemars::Schema) -> Vec<(String, &'static str, V
             }),
         ),
         (
+            format!("{API_PREFIX}/ws-ticket"),
+            "post",
+            json!({
+                "operationId": "wsTicket",
+                "summary": "A single-use ticket, valid for 30 seconds, for opening the event WebSocket as `?ticket=`.",
+                "responses": any_json("`{\"ticket\": …, \"expires_in_seconds\": 30}`"),
+            }),
+        ),
+        (
+            "/login".to_owned(),
+            "get",
+            json!({
+                "operationId": "login",
+                "summary": "Redeems the one-time login code `orcha serve` prints for the HttpOnly session cookie, then redirects to `/`.",
+                "security": [],
+                "parameters": [{ "name": "code", "in": "query", "required": true, "schema": { "type": "string" } }],
+                "responses": {
+                    "303": { "description": "Logged in; to the UI" },
+                    "401": { "description": "Unknown, used or expired code" },
+                },
+            }),
+        ),
+        (
             "/health".to_owned(),
             "get",
             json!({
@@ -205,7 +234,6 @@ fn hand_written_routes(error: &schemars::Schema) -> Vec<(String, &'static str, V
             json!({
                 "operationId": "ready",
                 "summary": "Readiness: the database is writable; what each adapter, the ML engine and each alert channel last did.",
-                "security": [],
                 "responses": {
                     "200": { "description": "Ready", "content": { "application/json": { "schema": {} } } },
                     "503": { "description": "Not ready (the database is not writable)", "content": { "application/json": { "schema": {} } } },
@@ -217,8 +245,7 @@ fn hand_written_routes(error: &schemars::Schema) -> Vec<(String, &'static str, V
             "get",
             json!({
                 "operationId": "metrics",
-                "summary": "Prometheus metrics in the text exposition format.",
-                "security": [],
+                "summary": "Prometheus metrics in the text exposition format (on its own token-free loopback listener instead when `[server] metrics_listen` is set).",
                 "responses": text("text/plain", "The metrics"),
             }),
         ),

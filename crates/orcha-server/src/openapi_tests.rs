@@ -125,10 +125,15 @@ async fn the_router_serves_every_documented_route_and_the_document_itself() {
     let cancel = tokio_util::sync::CancellationToken::new();
     let server = tokio::spawn(crate::serve(
         listener,
-        crate::router(state, crate::ServerOptions::default()),
+        crate::router(
+            state,
+            crate::ServerOptions::new(orcha_core::secret::Sensitive::new(
+                orcha_testkit::net::API_TOKEN.to_owned(),
+            )),
+        ),
         cancel.clone(),
     ));
-    let client = reqwest::Client::new();
+    let client = orcha_testkit::net::client();
     for (path, item) in document()["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
             let method =

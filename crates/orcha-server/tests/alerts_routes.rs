@@ -23,11 +23,16 @@ async fn alert_routes_and_the_log_file() {
     let secrets = &app.secrets;
     let server = net::serve(
         orcha_server::serve,
-        router(Arc::clone(&app.state), ServerOptions::default()),
+        router(
+            Arc::clone(&app.state),
+            ServerOptions::new(orcha_core::secret::Sensitive::new(
+                net::API_TOKEN.to_owned(),
+            )),
+        ),
     )
     .await;
     let base = format!("{}/api/v1", server.base);
-    let http = reqwest::Client::new();
+    let http = net::client();
 
     let channels: serde_json::Value = http
         .get(format!("{base}/alerts/channels"))

@@ -12,10 +12,15 @@ use serde_json::{json, Value};
 #[tokio::test]
 async fn allocation_routes_answer_with_dtos_and_api_errors() {
     let app = TestApp::builder().build();
-    let router = orcha_server::router(Arc::clone(&app.state), ServerOptions::default());
+    let router = orcha_server::router(
+        Arc::clone(&app.state),
+        ServerOptions::new(orcha_core::secret::Sensitive::new(
+            net::API_TOKEN.to_owned(),
+        )),
+    );
     let server = net::serve(orcha_server::serve, router).await;
     let base = format!("{}/api/v1", server.base);
-    let http = reqwest::Client::new();
+    let http = net::client();
 
     let r = http.get(format!("{base}/allocation")).send().await.unwrap();
     assert_eq!(r.status(), 200);

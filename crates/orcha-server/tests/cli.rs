@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use orcha_testkit::net;
+
 fn orcha(config: &Path, data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_orcha"));
     c.arg("--config")
@@ -16,6 +18,7 @@ fn orcha(config: &Path, data: &Path) -> Command {
         .env_remove("ML_API_URL")
         .env_remove("CONFIG_PATH")
         .env("XDG_DATA_HOME", data)
+        .env(net::API_TOKEN_ENV.0, net::API_TOKEN_ENV.1)
         .env("RUST_LOG", "warn");
     c
 }
@@ -119,16 +122,14 @@ async fn sigterm_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), "");
     let mut s = start_server(&cfg, dir.path());
-    let health: serde_json::Value = reqwest::get(format!("{}/health", s.base))
+    let health: serde_json::Value = net::get(format!("{}/health", s.base))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(health["status"], "ok");
-    let ready = reqwest::get(format!("{}/health/ready", s.base))
-        .await
-        .unwrap();
+    let ready = net::get(format!("{}/health/ready", s.base)).await.unwrap();
     assert_eq!(ready.status(), 200);
     let pid = s.child.id().to_string();
     assert!(Command::new("kill")
@@ -159,7 +160,7 @@ async fn every_acknowledged_write_survives_sigkill() {
         &format!("[storage]\ndatabase = {:?}\n", db.display().to_string()),
     );
     let mut s = start_server(&cfg, dir.path());
-    let client = reqwest::Client::new();
+    let client = net::client();
     // Each acknowledged PUT has committed one audit row; keep writing from several tasks and
     // kill the process while requests are in flight.
     let acknowledged = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -177,6 +178,10 @@ async fn every_acknowledged_write_survives_sigkill() {
                 {
                     Ok(r) if r.status().is_success() => {
                         acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    // The per-client rate limit: not written, so not counted; wait and go on.
+                    Ok(r) if r.status() == 429 => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                     _ => break,
                 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use orcha_api::sidecar::{supervise, SidecarConfig};
-use orcha_testkit::{wait, FakeNode, TestApp};
+use orcha_testkit::{net, wait, FakeNode, TestApp};
 use tokio_util::sync::CancellationToken;
 
 fn engine() -> PathBuf {
@@ -50,7 +50,7 @@ async fn crashed_engine_is_restarted_and_stopped_on_cancel() {
     let first = pid.load(Ordering::SeqCst);
     assert!(first > 0 && alive(first));
     let first_base = state.ml.base().unwrap();
-    assert!(reqwest::get(format!("{first_base}/health"))
+    assert!(net::get(format!("{first_base}/health"))
         .await
         .unwrap()
         .status()
@@ -133,6 +133,7 @@ async fn orcha_with_engine() -> (tempfile::TempDir, std::process::Child, u32) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_orcha"))
         .args(["--config", cfg.to_str().unwrap(), "serve", "--port", "0"])
         .env("XDG_DATA_HOME", dir.path())
+        .env(net::API_TOKEN_ENV.0, net::API_TOKEN_ENV.1)
         .env_remove("ML_API_URL")
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
@@ -152,7 +153,7 @@ async fn orcha_with_engine() -> (tempfile::TempDir, std::process::Child, u32) {
         .to_owned();
     let start = Instant::now();
     loop {
-        let s: serde_json::Value = reqwest::get(format!("{base}/api/v1/status"))
+        let s: serde_json::Value = net::get(format!("{base}/api/v1/status"))
             .await
             .unwrap()
             .json()

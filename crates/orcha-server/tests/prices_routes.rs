@@ -48,11 +48,16 @@ async fn price_and_totals_routes() {
     let (state, secrets) = (&app.state, &app.secrets);
     let server = net::serve(
         orcha_server::serve,
-        router(Arc::clone(state), ServerOptions::default()),
+        router(
+            Arc::clone(state),
+            ServerOptions::new(orcha_core::secret::Sensitive::new(
+                net::API_TOKEN.to_owned(),
+            )),
+        ),
     )
     .await;
     let base = format!("{}/api/v1", server.base);
-    let http = reqwest::Client::new();
+    let http = net::client();
     let get = |path: &str| {
         let (http, url) = (http.clone(), format!("{base}{path}"));
         async move {

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use orcha_testkit::net;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -40,6 +41,7 @@ fn start_orcha(dir: &Path) -> (Guard, String) {
         .env_remove("ML_API_URL")
         .env_remove("CONFIG_PATH")
         .env("XDG_DATA_HOME", dir.join("data"))
+        .env(net::API_TOKEN_ENV.0, net::API_TOKEN_ENV.1)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -86,7 +88,7 @@ fn queried_metrics(expr: &str) -> Vec<String> {
 async fn promtool_accepts_prometheus_scrapes_and_the_dashboard_matches() {
     let dir = tempfile::tempdir().unwrap();
     let (_orcha, addr) = start_orcha(dir.path());
-    let http = reqwest::Client::builder()
+    let http = net::client_builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
@@ -206,7 +208,8 @@ async fn promtool_accepts_prometheus_scrapes_and_the_dashboard_matches() {
     std::fs::write(
         &prom_cfg,
         format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: orcha\n    static_configs:\n      - targets: [\"{addr}\"]\n"
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: orcha\n    authorization:\n      type: Bearer\n      credentials: {token}\n    static_configs:\n      - targets: [\"{addr}\"]\n",
+            token = net::API_TOKEN
         ),
     )
     .unwrap();

@@ -35,14 +35,22 @@ async fn serve(router: impl FnOnce(Arc<AppState>) -> axum::Router) -> Running {
 }
 
 async fn get_json(url: &str) -> (u16, serde_json::Value) {
-    let r = reqwest::get(url).await.unwrap();
+    let r = net::get(url).await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_shows_a_failing_alert_channel_with_the_database_engine_and_adapters() {
-    let s = serve(|st| router(st, ServerOptions::default())).await;
+    let s = serve(|st| {
+        router(
+            st,
+            ServerOptions::new(orcha_core::secret::Sensitive::new(
+                net::API_TOKEN.to_owned(),
+            )),
+        )
+    })
+    .await;
     poll_node(&s.app.state, &s.app.state.nodes[0]).await;
 
     let (status, body) = get_json(&format!("{}/health/ready", s.server.base)).await;
@@ -101,7 +109,7 @@ async fn ready_shows_a_failing_alert_channel_with_the_database_engine_and_adapte
 async fn the_metrics_router_serves_metrics_and_nothing_else() {
     let s = serve(orcha_server::metrics_router).await;
     poll_node(&s.app.state, &s.app.state.nodes[0]).await;
-    let r = reqwest::get(format!("{}/metrics", s.server.base))
+    let r = net::get(format!("{}/metrics", s.server.base))
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
@@ -129,9 +137,7 @@ async fn the_metrics_router_serves_metrics_and_nothing_else() {
             .count()
     );
     for path in ["/api/v1/status", "/health/ready", "/"] {
-        let r = reqwest::get(format!("{}{path}", s.server.base))
-            .await
-            .unwrap();
+        let r = net::get(format!("{}{path}", s.server.base)).await.unwrap();
         assert_eq!(r.status(), 404, "{path}");
     }
     s.server.stop().await;
@@ -139,7 +145,15 @@ async fn the_metrics_router_serves_metrics_and_nothing_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_forecast_route_serves_the_stored_band() {
-    let s = serve(|st| router(st, ServerOptions::default())).await;
+    let s = serve(|st| {
+        router(
+            st,
+            ServerOptions::new(orcha_core::secret::Sensitive::new(
+                net::API_TOKEN.to_owned(),
+            )),
+        )
+    })
+    .await;
     let now = chrono::Utc::now();
     let hour = chrono::DurationRound::duration_trunc(now, chrono::Duration::hours(1)).unwrap();
     let rows: Vec<ForecastRow> = (1..=24)

@@ -36,7 +36,12 @@ async fn start(poll_secs: u64) -> Running {
                 .counting_usage(),
         )
         .build();
-    let router = orcha_server::router(Arc::clone(&app.state), ServerOptions::default());
+    let router = orcha_server::router(
+        Arc::clone(&app.state),
+        ServerOptions::new(orcha_core::secret::Sensitive::new(
+            net::API_TOKEN.to_owned(),
+        )),
+    );
     let server = net::serve(orcha_server::serve, router).await;
     Running { app, server }
 }
@@ -61,7 +66,7 @@ async fn samples_reach_sqlite_and_the_websocket() {
     // What was streamed is in the database, read back through the REST API.
     let from = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
     let to = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
-    let series: serde_json::Value = reqwest::Client::new()
+    let series: serde_json::Value = net::client()
         .get(format!("{}/api/v1/series", r.server.base))
         .query(&[
             ("node", "storj:test"),
@@ -86,7 +91,7 @@ async fn samples_reach_sqlite_and_the_websocket() {
         "stored {values:?} must include {a} and {b}"
     );
 
-    let nodes: serde_json::Value = reqwest::get(format!("{}/api/v1/nodes", r.server.base))
+    let nodes: serde_json::Value = net::get(format!("{}/api/v1/nodes", r.server.base))
         .await
         .unwrap()
         .json()
@@ -96,7 +101,7 @@ async fn samples_reach_sqlite_and_the_websocket() {
     assert_eq!(nodes[0]["earnings"][0]["amount"]["decimal"], "12.34");
     assert_eq!(nodes[0]["version"], "test-1");
 
-    let metrics = reqwest::get(format!("{}/metrics", r.server.base))
+    let metrics = net::get(format!("{}/metrics", r.server.base))
         .await
         .unwrap()
         .text()
@@ -142,7 +147,7 @@ async fn a_cycle_records_six_steps_and_never_applies_without_the_ml_engine() {
     );
     assert_eq!(steps[4].1, "skipped", "apply must not run without a plan");
 
-    let latest: serde_json::Value = reqwest::get(format!("{}/api/v1/cycles/latest", r.server.base))
+    let latest: serde_json::Value = net::get(format!("{}/api/v1/cycles/latest", r.server.base))
         .await
         .unwrap()
         .json()
@@ -151,7 +156,7 @@ async fn a_cycle_records_six_steps_and_never_applies_without_the_ml_engine() {
     assert_eq!(latest["id"], cycle);
     assert_eq!(latest["steps"].as_array().unwrap().len(), 6);
     let decisions: serde_json::Value =
-        reqwest::get(format!("{}/api/v1/decisions?limit=5", r.server.base))
+        net::get(format!("{}/api/v1/decisions?limit=5", r.server.base))
             .await
             .unwrap()
             .json()
@@ -162,7 +167,7 @@ async fn a_cycle_records_six_steps_and_never_applies_without_the_ml_engine() {
         .as_str()
         .unwrap()
         .contains("ML engine unavailable"));
-    let status: serde_json::Value = reqwest::get(format!("{}/api/v1/status", r.server.base))
+    let status: serde_json::Value = net::get(format!("{}/api/v1/status", r.server.base))
         .await
         .unwrap()
         .json()
@@ -176,7 +181,7 @@ async fn a_cycle_records_six_steps_and_never_applies_without_the_ml_engine() {
 #[tokio::test]
 async fn bad_requests_name_the_field() {
     let r = start(3600).await;
-    let c = reqwest::Client::new();
+    let c = net::client();
     let resp = c
         .get(format!(
             "{}/api/v1/series?metric=cpu_millicores",
@@ -252,7 +257,7 @@ async fn bad_requests_name_the_field() {
 #[tokio::test]
 async fn secrets_are_stored_without_echo_and_audited_without_value() {
     let r = start(3600).await;
-    let c = reqwest::Client::new();
+    let c = net::client();
     let secret = "super-secret-app-key-4711";
     let resp = c
         .put(format!("{}/api/v1/secrets", r.server.base))
@@ -302,18 +307,16 @@ async fn secrets_are_stored_without_echo_and_audited_without_value() {
 }
 
 #[tokio::test]
-async fn api_token_guards_the_api_when_set() {
+async fn api_token_guards_the_api() {
     let app = TestApp::builder().build();
-    let opts = ServerOptions {
-        ui_dir: None,
-        api_token: Some(orcha_core::secret::Sensitive::new("tok".into())),
-    };
+    let opts = ServerOptions::new(orcha_core::secret::Sensitive::new("tok".into()));
     let server = net::serve(
         orcha_server::serve,
         orcha_server::router(Arc::clone(&app.state), opts),
     )
     .await;
     let base = &server.base;
+    // A client without the token: nothing set by default.
     let c = reqwest::Client::new();
     assert_eq!(
         c.get(format!("{base}/api/v1/status"))

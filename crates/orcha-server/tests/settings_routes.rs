@@ -11,6 +11,7 @@ use orcha_api::AppState;
 use orcha_core::config::Config;
 use orcha_core::secret::MemorySecretStore;
 use orcha_server::{startup, ServerOptions};
+use orcha_testkit::net;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -65,7 +66,12 @@ async fn start(text: &str) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
     let cancel = CancellationToken::new();
-    let router = orcha_server::router(Arc::clone(&state), ServerOptions::default());
+    let router = orcha_server::router(
+        Arc::clone(&state),
+        ServerOptions::new(orcha_core::secret::Sensitive::new(
+            net::API_TOKEN.to_owned(),
+        )),
+    );
     tokio::spawn(orcha_server::serve(listener, router, cancel.child_token()));
     Server {
         base,
@@ -77,13 +83,13 @@ async fn start(text: &str) -> Server {
 }
 
 async fn get(s: &Server, path: &str) -> Value {
-    let r = reqwest::get(format!("{}{path}", s.base)).await.unwrap();
+    let r = net::get(format!("{}{path}", s.base)).await.unwrap();
     assert_eq!(r.status(), 200, "GET {path}");
     r.json().await.unwrap()
 }
 
 async fn put(s: &Server, body: &Value) -> (u16, Value) {
-    let r = reqwest::Client::new()
+    let r = net::client()
         .put(format!("{}/settings", s.base))
         .json(body)
         .send()
@@ -241,7 +247,7 @@ async fn secrets_are_refused_and_required_tokens_are_asked_for() {
     let key = "alerts:telegram/token";
     let status_path = "/alerts/secrets/alerts%3Atelegram%2Ftoken";
     assert_eq!(get(&s, status_path).await["stored"], false);
-    let r = reqwest::Client::new()
+    let r = net::client()
         .put(format!("{}/alerts/secrets", s.base))
         .json(&json!({ "key": key, "value": "123:hunter2" }))
         .send()

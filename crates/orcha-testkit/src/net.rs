@@ -1,5 +1,5 @@
 //! Servers on a free loopback port: stub HTTP services a test talks to, and the server under
-//! test with a handle that stops it.
+//! test with a handle that stops it, plus clients that send its API token.
 
 use std::future::Future;
 
@@ -7,6 +7,52 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+/// The API token tests give the server under test (in-process, or `ORCHA_API_TOKEN` for the
+/// binary) and send back: 43 URL-safe characters like a real one.
+pub const API_TOKEN: &str = "test-api-token-0123456789abcdefghijklmnopqrs";
+
+/// `ORCHA_API_TOKEN` and its value, for `Command::env` of a spawned `orcha serve`.
+pub const API_TOKEN_ENV: (&str, &str) = ("ORCHA_API_TOKEN", API_TOKEN);
+
+/// An HTTP client that authenticates every request with `API_TOKEN`.
+pub fn client() -> reqwest::Client {
+    client_builder().build().expect("an HTTP client")
+}
+
+/// A client builder with `API_TOKEN` as the default `Authorization`, for tests that add more.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {API_TOKEN}"))
+            .expect("a valid header"),
+    );
+    reqwest::Client::builder().default_headers(headers)
+}
+
+/// `GET url` with the token, like `reqwest::get` for the authenticated API.
+pub async fn get(url: impl reqwest::IntoUrl) -> reqwest::Result<reqwest::Response> {
+    client().get(url).send().await
+}
+
+/// Opens a WebSocket to `url` (`ws://…`) sending the token in `Authorization`.
+pub async fn websocket(
+    url: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request().expect("a WebSocket URL");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {API_TOKEN}")
+            .parse()
+            .expect("a valid header"),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the WebSocket opens")
+        .0
+}
 
 /// A listener on a free loopback port and its `http://` base URL.
 pub async fn loopback() -> (TcpListener, String) {

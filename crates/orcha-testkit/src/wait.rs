@@ -37,13 +37,10 @@ type Socket =
 pub struct EventStream(Socket);
 
 impl EventStream {
-    /// Connects to the event WebSocket of the server at `base` (`http://…`).
+    /// Connects to the event WebSocket of the server at `base` (`http://…`) with the test token.
     pub async fn connect(base: &str) -> EventStream {
         let url = format!("{}/api/v1/events", base.replace("http://", "ws://"));
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("the event WebSocket");
-        EventStream(ws)
+        EventStream(crate::net::websocket(&url).await)
     }
 
     /// The payload of the next event called `name`, skipping others; panics after 10 s.

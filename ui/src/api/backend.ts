@@ -204,7 +204,11 @@ function queryString(values: unknown): string {
 export interface HttpBackendOptions {
   /** Origin (and optional path prefix) of `orcha serve`; empty means the page's own origin. */
   baseUrl?: string;
-  /** `ORCHA_API_TOKEN`, needed when the server binds beyond loopback. */
+  /**
+   * The API token, for clients that cannot use the session cookie (another origin, scripts). A
+   * browser on the server's own origin leaves it out: the HttpOnly cookie from the login link
+   * `orcha serve` prints authenticates every request and the WebSocket.
+   */
   token?: string | null;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
@@ -319,13 +323,20 @@ export class HttpBackend extends OperationClient implements Backend {
     });
   };
   /** The WebSocket URL of the event stream, derived from the base URL or the page's origin. */
-  eventsUrl(): string {
+  eventsUrl(ticket?: string): string {
     const origin = this.#base || globalThis.location?.origin || "http://127.0.0.1:7373";
     const url = new URL(`${origin}/api/v1/events`);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    // Browsers cannot set headers on a WebSocket; the server also accepts the token as a query value.
-    if (this.#token) url.searchParams.set("token", this.#token);
+    // Browsers cannot set headers on a WebSocket. The token never goes into a URL (URLs end up
+    // in logs and history): a token holder trades it for a single-use, 30-second ticket.
+    if (ticket) url.searchParams.set("ticket", ticket);
     return url.toString();
+  }
+
+  /** The events URL with a fresh single-use ticket, for clients that hold the token. */
+  async #ticketUrl(): Promise<string> {
+    const { ticket } = await this.#request<{ ticket: string }>("POST", "/ws-ticket");
+    return this.eventsUrl(ticket);
   }
 
   subscribe({ onEvent, onConnection }: EventHandlers): Unsubscribe {
@@ -342,8 +353,15 @@ export class HttpBackend extends OperationClient implements Backend {
     const connect = () => {
       if (stopped) return;
       onConnection?.(attempt === 0 ? "connecting" : "reconnecting");
+      // With the cookie the socket opens at once; a token holder first fetches a ticket.
+      if (this.#token) this.#ticketUrl().then(open, scheduleReconnect);
+      else open(this.eventsUrl());
+    };
+
+    const open = (url: string) => {
+      if (stopped) return;
       try {
-        socket = new WS(this.eventsUrl());
+        socket = new WS(url);
       } catch {
         scheduleReconnect();
         return;
@@ -409,8 +427,7 @@ export async function createBackend(): Promise<Backend> {
     ]);
     return new TauriBackend(invoke, listen);
   }
-  const params = new URLSearchParams(globalThis.location?.search ?? "");
-  const token = params.get("token") ?? globalThis.sessionStorage?.getItem("orcha.apiToken") ?? null;
-  if (params.get("token")) globalThis.sessionStorage?.setItem("orcha.apiToken", params.get("token") ?? "");
-  return new HttpBackend({ baseUrl: import.meta.env.VITE_ORCHA_API_URL ?? "", token });
+  // The session cookie (set by the login link `orcha serve` prints) authenticates the page; no
+  // token is read from the URL, where it would end up in logs and history.
+  return new HttpBackend({ baseUrl: import.meta.env.VITE_ORCHA_API_URL ?? "" });
 }

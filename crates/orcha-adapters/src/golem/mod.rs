@@ -12,9 +12,9 @@ mod health;
 mod knobs;
 mod model;
 mod normalize;
-mod units;
 #[cfg(test)]
 mod tests;
+mod units;
 mod wire;
 
 use std::collections::{BTreeMap, HashMap};
@@ -34,11 +34,11 @@ use orcha_core::{
 use crate::http::JsonClient;
 
 use self::knobs::{edit_json, json_number, total_memory_bytes};
-use self::units::{GIB, MIB};
 pub use self::model::{
     ActiveProfile, Activity, ActivitySnapshot, Earnings, PlatformTotals, Preset,
 };
 use self::normalize::{gib_to_bytes, mib_to_gib_text};
+use self::units::{GIB, MIB};
 pub use self::wire::HardwareProfile;
 
 /// Told to the operator whenever yagna refuses the app key (or none is configured).

@@ -3,8 +3,8 @@
 use orcha_core::{AdapterError, Money, Token};
 
 use super::model::Preset;
-use super::wire::{HardwareProfile, RawPreset};
 use super::units::{ABSURD_GLM, GIB};
+use super::wire::{HardwareProfile, RawPreset};
 use crate::probe::float_to_decimal;
 
 pub(super) fn glm(amount: i128) -> Money {

@@ -13,9 +13,9 @@ mod health;
 mod knobs;
 mod model;
 mod normalize;
-mod units;
 #[cfg(test)]
 mod tests;
+mod units;
 mod wire;
 
 use std::collections::BTreeMap;

@@ -7,11 +7,11 @@ use super::model::{
     PayoutHistoryEntry, PayoutMonth, Paystub, PriceModel, SatelliteDetail, SatelliteStatus,
     Satellites,
 };
+use super::units::{ABSURD_BYTES, ABSURD_CENTS, ABSURD_MICRO_USD};
 use super::wire::{
     RawAudits, RawDashboard, RawEstimatedPayout, RawHeldHistory, RawPayoutHistory, RawPayoutMonth,
     RawPaystub, RawSatellite, RawSatellites,
 };
-use super::units::{ABSURD_BYTES, ABSURD_CENTS, ABSURD_MICRO_USD};
 use crate::probe::float_to_decimal;
 
 pub(super) struct Check<'a> {

@@ -15,6 +15,7 @@ mod ml;
 mod nodes;
 mod orchestrator;
 mod prices;
+mod server;
 mod validate;
 
 #[cfg(test)]
@@ -33,6 +34,7 @@ pub use nodes::{
 };
 pub use orchestrator::{OrchestratorConfig, StorageConfig};
 pub use prices::{PricesConfig, FIXED_PRICE_KEYS};
+pub use server::ServerConfig;
 
 /// The committed defaults, embedded so the binary documents itself (`orcha config defaults`).
 pub const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");
@@ -48,4 +50,5 @@ pub struct Config {
     pub alerts: AlertsConfig,
     pub prices: PricesConfig,
     pub fleet: FleetConfig,
+    pub server: ServerConfig,
 }

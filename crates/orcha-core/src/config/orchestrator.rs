@@ -7,7 +7,7 @@ use serde::Deserialize;
 pub struct OrchestratorConfig {
     /// Port of the REST/WebSocket API and `/metrics`.
     pub api_port: u16,
-    /// Address the API binds to. Anything but loopback requires an API token.
+    /// Address the API binds to. The API token is required on every bind, loopback included.
     pub bind: String,
     /// Seconds between optimization cycles.
     pub optimization_interval: u64,

@@ -100,9 +100,9 @@ describe("HttpBackend events", () => {
   it("delivers events and reconnects with growing delays", () => {
     vi.useFakeTimers();
     vi.spyOn(Math, "random").mockReturnValue(0.5);
+    // No token: the browser's session cookie authenticates the socket, and no secret is in the URL.
     const backend = new HttpBackend({
       baseUrl: "https://orcha.local:7373",
-      token: "t",
       WebSocket: FakeSocket as unknown as typeof WebSocket,
       minDelayMs: 1000,
       maxDelayMs: 4000,
@@ -112,7 +112,7 @@ describe("HttpBackend events", () => {
     const stop = backend.subscribe({ onEvent: (e) => events.push(e), onConnection: (s) => states.push(s) });
 
     const first = FakeSocket.instances[0];
-    expect(first?.url).toBe("wss://orcha.local:7373/api/v1/events?token=t");
+    expect(first?.url).toBe("wss://orcha.local:7373/api/v1/events");
     first?.onopen?.();
     first?.onmessage?.({ data: JSON.stringify({ event: "automation", payload: { paused: true, at: "x" } }) });
     first?.onmessage?.({ data: "not json" });
@@ -137,6 +137,34 @@ describe("HttpBackend events", () => {
     expect(FakeSocket.instances[2]?.closed).toBe(true);
     vi.advanceTimersByTime(60_000);
     expect(FakeSocket.instances).toHaveLength(3);
+  });
+});
+
+describe("HttpBackend with a token", () => {
+  afterEach(() => {
+    FakeSocket.instances = [];
+  });
+
+  it("opens the event socket with a single-use ticket, never the token, in the URL", async () => {
+    const fetch = vi.fn(async (_input: RequestInfo | URL, _init?: RequestInit) =>
+      jsonResponse(200, { ticket: "tk1", expires_in_seconds: 30 }),
+    );
+    const backend = new HttpBackend({
+      baseUrl: "http://127.0.0.1:7373",
+      token: "secret-token",
+      fetch: fetch as unknown as typeof globalThis.fetch,
+      WebSocket: FakeSocket as unknown as typeof WebSocket,
+    });
+    const stop = backend.subscribe({ onEvent: () => {} });
+    await vi.waitFor(() => expect(FakeSocket.instances).toHaveLength(1));
+    const [url, init] = fetch.mock.calls[0] ?? [];
+    expect(String(url)).toBe("http://127.0.0.1:7373/api/v1/ws-ticket");
+    expect(init?.method).toBe("POST");
+    const headers = (init?.headers ?? {}) as Record<string, string>;
+    expect(headers.Authorization).toBe("Bearer secret-token");
+    expect(FakeSocket.instances[0]?.url).toBe("ws://127.0.0.1:7373/api/v1/events?ticket=tk1");
+    expect(FakeSocket.instances[0]?.url).not.toContain("secret-token");
+    stop();
   });
 });
 
