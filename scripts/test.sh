@@ -52,6 +52,8 @@ stage "ui lint" npm run lint
 stage "ui unit tests" npm test
 stage "ui build" npm run build
 stage "rust format" cargo fmt --all --check
+# No source file over 700 lines, no import circle of more than three files in any crate.
+stage "structure" python3 scripts/check-structure.py
 stage "rust lint" cargo clippy --workspace --all-targets -- -D warnings
 trap stop_dockerd EXIT
 start_dockerd
