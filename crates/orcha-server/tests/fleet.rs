@@ -308,6 +308,7 @@ async fn fleet_of_three_scraped_and_one_pushed() {
     // The fleet dashboard queries only what Orcha exports (plus Prometheus's own `up`).
     let text = http
         .get(format!("http://{}/metrics", orchas[0].1))
+        .bearer_auth("token-0")
         .send()
         .await
         .unwrap()
