@@ -83,7 +83,13 @@ start_dockerd() {
   fi
   local log
   log=$(mktemp)
-  as_root dockerd --bridge=none --iptables=false --ip6tables=false >"$log" 2>&1 &
+  # Started directly (not through the as_root function, which would fork a subshell): $! must be
+  # dockerd itself, or sudo, which passes our SIGTERM on, so that stop_dockerd really stops it.
+  if [ "$(id -u)" = 0 ]; then
+    dockerd --bridge=none --iptables=false --ip6tables=false >"$log" 2>&1 &
+  else
+    sudo dockerd --bridge=none --iptables=false --ip6tables=false >"$log" 2>&1 &
+  fi
   ORCHA_DOCKERD_PID=$!
   for _ in $(seq 1 60); do
     if docker info >/dev/null 2>&1; then
