@@ -8,7 +8,7 @@
 //! of waited for. The simulator's ledger is what the loop achieved; holding still is the same
 //! scenario replayed with no change; the oracle and the static policies come from the same truth.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -214,17 +214,4 @@ async fn wait_for_engine(state: &Arc<AppState>) -> Result<()> {
         "the ML engine did not become available in 120 s ({}); run with --no-ml to bench the fallback",
         state.ml_status().detail
     )
-}
-
-/// The scenario files shipped with the simulator, for `--scenario` defaults and tests.
-pub fn shipped_scenarios(repo_root: &Path) -> Vec<PathBuf> {
-    let dir = repo_root.join("crates/orcha-sim/scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    files
 }

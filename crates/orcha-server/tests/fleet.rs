@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+use orcha_testkit::net;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -30,14 +31,6 @@ impl Drop for Guard {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `orcha serve --demo` as machine `name` with API token `token`; returns the guard and `host:port`.
@@ -164,7 +157,7 @@ async fn fleet_of_three_scraped_and_one_pushed() {
     let targets: Vec<(&str, &str, &str)> = (0..3)
         .map(|i| (names[i], orchas[i].1.as_str(), tokens[i].as_str()))
         .collect();
-    let hub_port = free_port();
+    let hub_port = net::free_port();
     let _hub = start_prometheus(
         &dir.path().join("hub"),
         &hub_config(&targets),
@@ -173,7 +166,7 @@ async fn fleet_of_three_scraped_and_one_pushed() {
     );
     // box4 is pushed: an agent on "its" machine scrapes it and remote-writes to the hub; the
     // machine name travels as an external label.
-    let agent_port = free_port();
+    let agent_port = net::free_port();
     let agent_cfg = format!(
         "global:\n  scrape_interval: 1s\n  external_labels:\n    machine: box4\nscrape_configs:\n  - job_name: orcha\n    authorization:\n      credentials: token-3\n    static_configs:\n      - targets: [\"{}\"]\nremote_write:\n  - url: http://127.0.0.1:{hub_port}/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n",
         orchas[3].1

@@ -21,14 +21,6 @@ impl Drop for Guard {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts `orcha serve --demo` on a free port; returns the guard and `host:port`.
 fn start_orcha(dir: &Path) -> (Guard, String) {
     let cfg = dir.join("config.toml");
@@ -201,7 +193,7 @@ async fn promtool_accepts_prometheus_scrapes_and_the_dashboard_matches() {
     }
 
     // A real Prometheus scrapes Orcha every second; its HTTP API returns an Orcha series.
-    let prom_port = free_port();
+    let prom_port = net::free_port();
     let prom_dir = dir.path().join("prom");
     std::fs::create_dir_all(&prom_dir).unwrap();
     let prom_cfg = prom_dir.join("prometheus.yml");

@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+use orcha_testkit::net;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -44,14 +45,6 @@ impl Drop for Yagna {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn yagna_bin() -> Option<PathBuf> {
     match std::env::var_os("ORCHA_YAGNA_BIN") {
         Some(p) => Some(PathBuf::from(p)),
@@ -67,7 +60,7 @@ fn yagna_bin() -> Option<PathBuf> {
 
 async fn start_yagna(bin: &Path) -> Yagna {
     let dir = tempfile::tempdir().unwrap();
-    let (api_port, gsb_port) = (free_port(), free_port());
+    let (api_port, gsb_port) = (net::free_port(), net::free_port());
     let api = format!("http://127.0.0.1:{api_port}");
     let child = Command::new(bin)
         .args(["service", "run"])

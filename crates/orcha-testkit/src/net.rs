@@ -54,6 +54,15 @@ pub async fn websocket(
         .0
 }
 
+/// A loopback port free right now, for a program the test starts that binds it itself (another
+/// `orcha serve`, Prometheus, yagna). The port is released before it is returned.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
 /// A listener on a free loopback port and its `http://` base URL.
 pub async fn loopback() -> (TcpListener, String) {
     let listener = TcpListener::bind("127.0.0.1:0")
