@@ -140,17 +140,7 @@ async fn orcha_with_engine() -> (tempfile::TempDir, std::process::Child, u32) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let base = orcha_testkit::net::listening_on(&mut child);
     let start = Instant::now();
     loop {
         let s: serde_json::Value = net::get(format!("{base}/api/v1/status"))

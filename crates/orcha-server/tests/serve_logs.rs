@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+use orcha_testkit::net;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -49,15 +49,7 @@ notify_min_severity = "info"
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let base = net::listening_on(&mut child);
 
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))

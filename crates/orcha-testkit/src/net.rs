@@ -63,6 +63,21 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The base URL a started `orcha serve` announces as its first stdout line (`listening on
+/// <url>`); takes the child's stdout, which must be piped.
+pub fn listening_on(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("the server's stdout is piped");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the server's first line");
+    line.trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned()
+}
+
 /// A listener on a free loopback port and its `http://` base URL.
 pub async fn loopback() -> (TcpListener, String) {
     let listener = TcpListener::bind("127.0.0.1:0")
