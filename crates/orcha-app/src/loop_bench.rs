@@ -138,7 +138,13 @@ pub async fn run(options: &LoopBenchOptions) -> Result<LoopBenchResult> {
     }
     let (ml_cycles, probes) = result?;
     let score = d.sim.score();
-    let changes_applied = d.sim.history().len();
+    // The simulator's history opens with the starting allocation, which no cycle applied.
+    let changes_applied = d
+        .sim
+        .history()
+        .iter()
+        .filter(|c| c.cause != "start")
+        .count();
     d.sim.shutdown().await;
     let achieved_usd = score.achieved_usd.unwrap_or(0.0);
     let capture = (score.oracle_usd - hold_usd > 1e-9)
