@@ -18,5 +18,6 @@ export const queryKeys = {
   prices: ["prices"] as const,
   alertsAll: ["alerts"] as const,
   alerts: (q: AlertQuery) => ["alerts", q.include_cleared] as const,
+  fleet: ["fleet"] as const,
   secret: (key: string) => ["secret", key] as const,
 };

@@ -23,6 +23,9 @@ const NodesScreen = lazy(() =>
 const AlertsScreen = lazy(() =>
   import("../features/alerts/components/alerts-screen").then((m) => ({ default: m.AlertsScreen })),
 );
+const FleetScreen = lazy(() =>
+  import("../features/fleet/components/fleet-screen").then((m) => ({ default: m.FleetScreen })),
+);
 const SettingsScreen = lazy(() =>
   import("../features/settings/components/settings-screen").then((m) => ({ default: m.SettingsScreen })),
 );
@@ -33,6 +36,7 @@ const NAV: ReadonlyArray<{ screen: Screen; label: string; icon: string }> = [
   { screen: "allocation", label: "Allocation", icon: "⇄" },
   { screen: "nodes", label: "Nodes", icon: "▦" },
   { screen: "alerts", label: "Alerts", icon: "△" },
+  { screen: "fleet", label: "Fleet", icon: "⌂" },
   { screen: "settings", label: "Settings", icon: "⚙" },
 ];
 
@@ -48,6 +52,8 @@ function ScreenFor({ screen, param }: { screen: Screen; param: string | null }):
       return <NodesScreen selectedId={param} />;
     case "alerts":
       return <AlertsScreen />;
+    case "fleet":
+      return <FleetScreen />;
     case "settings":
       return <SettingsScreen />;
   }

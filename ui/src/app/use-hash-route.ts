@@ -1,6 +1,14 @@
 import { useEffect, useState } from "react";
 
-export const SCREENS = ["overview", "earnings", "allocation", "nodes", "alerts", "settings"] as const;
+export const SCREENS = [
+  "overview",
+  "earnings",
+  "allocation",
+  "nodes",
+  "alerts",
+  "fleet",
+  "settings",
+] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export interface Route {

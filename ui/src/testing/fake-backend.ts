@@ -17,6 +17,7 @@ import type {
   EarningsHistoryQuery,
   EarningsTotalsDto,
   Event,
+  FleetDto,
   ForecastDto,
   ForecastQuery,
   NodeDto,
@@ -62,6 +63,8 @@ export interface FakeData {
   /** What a settings save answers (the fake stores the values and adds `needs_restart`). */
   saveSettings: (req: SettingsValuesDto) => Omit<SettingsSavedDto, "settings">;
   alertChannels: AlertChannelDto[];
+  /** `null`: the fleet view is off (no `[fleet] prometheus_url`). */
+  fleet: FleetDto | null;
 }
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
@@ -109,6 +112,7 @@ export class FakeBackend extends OperationClient implements Backend {
       alertChannels: ["ntfy", "webhook", "discord", "telegram", "email"].map((channel) =>
         makeAlertChannel({ channel }),
       ),
+      fleet: null,
       ...data,
     };
   }
@@ -183,6 +187,19 @@ export class FakeBackend extends OperationClient implements Backend {
       return { ...saved, settings: this.data.settings };
     });
   override alertChannels = () => this.#answer("alertChannels", [], () => this.data.alertChannels);
+  override fleet = () =>
+    this.#answer("fleet", [], () => {
+      if (this.data.fleet) return this.data.fleet;
+      throw new BackendError(
+        {
+          code: "unavailable",
+          message:
+            "the fleet view is off: set [fleet] prometheus_url to the Prometheus that scrapes your machines",
+          field: null,
+        },
+        503,
+      );
+    });
   override sendTestAlert = () =>
     this.#answer("sendTestAlert", [], () => {
       this.data.alertChannels = this.data.alertChannels.map((c) =>
