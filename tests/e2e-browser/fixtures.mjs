@@ -754,6 +754,16 @@ export function answer(world, method, url, body = null) {
     n.auto_apply = body.enabled === true;
     return [200, { node: n.node, enabled: n.auto_apply }];
   }
+  if (method === "GET" && path === "/fleet")
+    return [
+      503,
+      {
+        code: "unavailable",
+        message:
+          "the fleet view is off: set [fleet] prometheus_url to the Prometheus that scrapes your machines",
+        field: null,
+      },
+    ];
   if (method === "GET" && path === "/status") return [200, world.status];
   if (method === "GET" && path === "/nodes") return [200, world.nodes];
   if (method === "GET" && path === "/series") return [200, world.series(q.node, q.metric, q.from, q.to)];

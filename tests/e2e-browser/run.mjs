@@ -147,7 +147,7 @@ async function main() {
     await check("overview", async () => {
       await open(page, "overview");
       await shot(page, "overview");
-      assert((await page.locator("nav .nav-link").count()) === 6, "the left nav has six screens");
+      assert((await page.locator("nav .nav-link").count()) === 7, "the left nav has seven screens");
       if (mode === "offline") {
         assert(await page.getByRole("alert").isVisible(), "an error state when the API is unreachable");
         assert(await page.getByRole("button", { name: "Retry" }).isVisible(), "a retry button");
@@ -355,6 +355,20 @@ async function main() {
           .click();
         await rows.first().getByText("Acknowledged").waitFor({ timeout: TIMEOUT });
       }
+    });
+
+    await check("fleet", async () => {
+      await open(page, "fleet");
+      await shot(page, "fleet");
+      if (mode === "offline") return assert(await page.getByRole("alert").isVisible(), "the error state");
+      if (FIXTURES) return assert(await page.getByText("The fleet view is off").isVisible(), "the off state");
+      // Live: the demo is scraped by a real Prometheus that is its own fleet view.
+      const row = page.getByTestId("machine-row").filter({ hasText: "e2e-box" });
+      await row.waitFor({ timeout: TIMEOUT });
+      assert((await row.getAttribute("data-state")) === "up", "e2e-box is up");
+      assert((await row.locator(".fleet-nodes li").count()) >= 4, "its four demo nodes");
+      const up = await page.getByTestId("machines-up").textContent();
+      assert(up?.trim() === "1 / 1", `machines up: ${up}`);
     });
 
     await check("settings", async () => {

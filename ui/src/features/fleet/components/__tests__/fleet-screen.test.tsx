@@ -18,7 +18,7 @@ function machine(over: Partial<MachineDto>): MachineDto {
         protocol: "storj",
         health: "healthy",
         earnings: [{ window: "today", fiat: "usd", value: 0.5 }],
-        allocation: [{ resource: "disk_bytes", amount: 2e12 }],
+        allocation: [{ resource: "disk", amount: 2e12 }],
       },
     ],
     earnings: [
@@ -26,7 +26,7 @@ function machine(over: Partial<MachineDto>): MachineDto {
       { window: "7d", fiat: "usd", value: 3.25 },
       { window: "30d", fiat: "usd", value: 14 },
     ],
-    allocation: [{ resource: "disk_bytes", amount: 2e12 }],
+    allocation: [{ resource: "disk", amount: 2e12 }],
     alerts_open: 1,
     dashboard_url: "http://box1.lan:7700/",
     ...over,
@@ -59,7 +59,7 @@ const FLEET: FleetDto = {
       { window: "7d", fiat: "usd", value: 3.25 },
       { window: "30d", fiat: "usd", value: 16 },
     ],
-    allocation: [{ resource: "disk_bytes", amount: 2e12 }],
+    allocation: [{ resource: "disk", amount: 2e12 }],
     alerts_open: 1,
   },
 };
@@ -79,6 +79,7 @@ describe("FleetScreen", () => {
     expect(within(up).getByText("storj:main")).toBeInTheDocument();
     expect(within(up).getByText("Healthy")).toBeInTheDocument();
     expect(within(up).getByText(/scraped/)).toBeInTheDocument();
+    expect(within(up).getByText("Disk 2 TB")).toBeInTheDocument();
 
     const down = rows[1] as HTMLElement;
     expect(within(down).getByText("Down")).toBeInTheDocument();
