@@ -1,6 +1,5 @@
 //! `orcha`: the headless server (`orcha serve`) and the operator's command line.
 
-use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,13 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod bench;
+mod secret_cli;
 mod service_cli;
 mod usage_probe;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use orcha_api::keyring::OsKeyring;
-use orcha_core::secret::{SecretKey, SecretStore, Sensitive};
+use orcha_core::secret::SecretStore;
 use orcha_server::startup;
 use orcha_server::ServerOptions;
 use tokio_util::sync::CancellationToken;
@@ -92,10 +92,11 @@ enum Command {
     CheckConfig,
     /// Print the committed default configuration.
     Defaults,
-    /// Manage credentials in the OS keyring (the value is read from standard input).
+    /// Manage credentials in the OS keyring, or as systemd credentials for the service with
+    /// `--service` (the value is read from standard input).
     Secret {
         #[command(subcommand)]
-        action: SecretAction,
+        action: secret_cli::SecretAction,
     },
     /// The API token every `/api/v1` request must carry.
     Token {
@@ -145,16 +146,6 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-#[derive(Subcommand)]
-enum SecretAction {
-    /// Store a credential, e.g. `echo -n KEY | orcha secret set golem:main/app_key`.
-    Set { key: String },
-    /// Delete a credential.
-    Delete { key: String },
-    /// Say whether a credential is stored (never prints it).
-    Status { key: String },
 }
 
 /// A probe whose reading has a failed part, so scripts and service checks can tell why from the
@@ -262,7 +253,7 @@ fn run(cli: Cli) -> Result<()> {
                 .write_all(orcha_core::config::DEFAULT_TOML.as_bytes())?;
             Ok(())
         }
-        Command::Secret { action } => secret(action),
+        Command::Secret { action } => secret_cli::run(action, cli.config, &env),
         Command::Bench {
             what:
                 BenchCommand::Loop {
@@ -365,48 +356,6 @@ async fn probe(
     Ok(orcha_adapters::probe::probe(adapter.as_ref()).await)
 }
 
-fn secret(action: SecretAction) -> Result<()> {
-    use std::io::Write;
-    let keyring = OsKeyring::new();
-    let check = |key: &str| -> Result<SecretKey> {
-        if key == orcha_api::prices::SECRET_KEY {
-            return Ok(SecretKey(key.to_owned()));
-        }
-        let (node, _) = key
-            .split_once('/')
-            .context("a credential key looks like `golem:main/app_key`")?;
-        node.parse::<orcha_core::NodeId>()?;
-        Ok(SecretKey(key.to_owned()))
-    };
-    let mut out = std::io::stdout().lock();
-    match action {
-        SecretAction::Set { key } => {
-            let k = check(&key)?;
-            let mut value = String::new();
-            std::io::stdin().read_to_string(&mut value)?;
-            let value = value.trim().to_owned();
-            if value.is_empty() {
-                bail!("no credential on standard input");
-            }
-            keyring.set(&k, Sensitive::new(value))?;
-            writeln!(out, "{key}: stored")?;
-        }
-        SecretAction::Delete { key } => {
-            keyring.delete(&check(&key)?)?;
-            writeln!(out, "{key}: deleted")?;
-        }
-        SecretAction::Status { key } => {
-            let stored = keyring.get(&check(&key)?)?.is_some();
-            writeln!(
-                out,
-                "{key}: {}",
-                if stored { "stored" } else { "not stored" }
-            )?;
-        }
-    }
-    Ok(())
-}
-
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -458,7 +407,20 @@ async fn serve(
         (d.config, d.secrets, d.clock, Some(d.sim))
     } else {
         let keyring: Arc<dyn SecretStore> = Arc::new(OsKeyring::new());
-        (config, keyring, startup::system_clock(), None)
+        // A systemd service (or a container's secrets mount) brings its credentials in
+        // `$CREDENTIALS_DIRECTORY`: they come first, the keyring (if any) after.
+        let secrets: Arc<dyn SecretStore> =
+            match orcha_fleet::credentials::CredentialsDirStore::from_env(&env) {
+                Some(credentials) => {
+                    tracing::info!("Reading credentials from $CREDENTIALS_DIRECTORY first.");
+                    Arc::new(orcha_fleet::credentials::CredentialsFirst {
+                        credentials,
+                        fallback: keyring,
+                    })
+                }
+                None => keyring,
+            };
+        (config, secrets, startup::system_clock(), None)
     };
     // One Orcha per data directory; the demo keeps its own database and so its own lock.
     let data_dir = startup::data_dir(&config, &env);
