@@ -12,7 +12,10 @@ bash scripts/check-deb.sh
 command -v tauri-driver >/dev/null 2>&1 || cargo install -q tauri-driver --version '^2' --locked
 data=$(mktemp -d)
 export ORCHA_DEMO=1 XDG_DATA_HOME="$data/share" XDG_CONFIG_HOME="$data/config" RUST_LOG=warn
-exec dbus-run-session -- bash -euo pipefail -c '
+# A throwaway HOME as well: the autostart plugin writes ~/.config/autostart (it ignores
+# XDG_CONFIG_HOME), and the test must not leave an entry in the real one.
+mkdir -p "$data/home"
+HOME="$data/home" exec dbus-run-session -- bash -euo pipefail -c '
   Xvfb :98 -screen 0 1360x900x24 -nolisten tcp >/dev/null 2>&1 & xpid=$!
   export DISPLAY=:98
   tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$1/tauri-driver.log" 2>&1 & dpid=$!

@@ -61,6 +61,8 @@ stage "rust tests" in_keyring_session cargo test --workspace --no-fail-fast
 stop_dockerd
 stage "ml-engine tests" bash ml-engine/scripts/test.sh
 stage "browser e2e" bash scripts/e2e-browser.sh
+# The headless .deb (no WebKit): built from the debug binary, checked and installed into a scratch root.
+stage "headless package" bash scripts/check-headless-deb.sh
 stage "desktop e2e" bash scripts/e2e-desktop.sh
 
 echo

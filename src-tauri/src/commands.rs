@@ -28,13 +28,15 @@ macro_rules! tauri_commands {
             }
         )*
 
-        /// Registers every command: the table's, and the shell's own (`crate::shell`), which are
-        /// not operations because they restart the app. Shared by the app and the mock-runtime tests.
+        /// Registers every command: the table's, and the shell's own (`crate::shell`,
+        /// `crate::autostart`), which are not operations: they act on the desktop session. Shared by the app and the mock-runtime tests.
         pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             builder.invoke_handler(tauri::generate_handler![
                 $($name,)*
                 crate::shell::switch_demo,
                 crate::shell::restart_app,
+                crate::autostart::autostart_enabled,
+                crate::autostart::set_autostart,
             ])
         }
     };

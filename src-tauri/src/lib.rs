@@ -5,6 +5,7 @@
 //! Everything else — the orchestrator, store, adapters — is the same code `orcha serve` runs,
 //! assembled by `orcha-app`.
 
+pub mod autostart;
 pub mod bridge;
 pub mod commands;
 pub mod shell;
@@ -97,6 +98,10 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
     app.manage(Arc::clone(&state));
     app.manage(launch);
     tray::build_tray(app.handle())?;
+    // The window is created hidden (tauri.conf.json) so a session autostart stays in the tray.
+    if !autostart::started_minimized(std::env::args()) {
+        show_main(app.handle());
+    }
     let cancel = CancellationToken::new();
     let (handle, st, c) = (app.handle().clone(), Arc::clone(&state), cancel.clone());
     let task = tauri::async_runtime::spawn(async move {
@@ -142,6 +147,7 @@ pub fn run() {
             show_main(app)
         }))
         .plugin(tauri_plugin_notification::init())
+        .plugin(autostart::plugin())
         .setup(|app| start(app).map_err(|e| format!("{e:#}").into()))
         .on_window_event(|window, event| {
             // Closing the window keeps Orcha running in the tray; Quit in the tray menu exits.

@@ -2,7 +2,8 @@
 // (W3C WebDriver over HTTP, no client library needed) and checks the demo overview renders.
 // Usage: node tests/e2e-desktop/run.mjs <app binary>; tauri-driver must listen on :4444.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 const app = process.argv[2];
 const driver = process.env.WEBDRIVER_URL ?? "http://127.0.0.1:4444";
@@ -101,6 +102,11 @@ try {
       script: `const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('${cmd}').then(done, (e) => done({ error: e }));`,
       args: [],
     });
+  const invokeWith = (cmd, args) =>
+    wd("POST", `${base}/execute/async`, {
+      script: `const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(done, (e) => done({ error: e }));`,
+      args: [cmd, args],
+    });
   const status = await invoke("status");
   check("the status command answers over IPC", status && status.demo === true && status.nodes_total === 4, JSON.stringify(status).slice(0, 160));
   // The tray, from outside the app: libayatana-appindicator exports the icon as a
@@ -131,6 +137,20 @@ try {
       relabelled.join(" | "),
     );
   }
+  // Session autostart (opt-in): the plugin writes the XDG autostart entry that starts the app
+  // minimised to the tray, and removes it again.
+  // auto-launch writes under $HOME/.config whatever XDG_CONFIG_HOME says.
+  const entry = join(process.env.HOME ?? "", ".config", "autostart", "depin-orcha.desktop");
+  const before = await invoke("autostart_enabled");
+  const on = await invokeWith("set_autostart", { enabled: true });
+  const written = existsSync(entry) ? readFileSync(entry, "utf8") : "";
+  check(
+    "autostart is off by default and turning it on writes an entry that starts minimised",
+    before === false && on === true && /^Exec=.*depin-orcha.* --minimized$/m.test(written),
+    `before ${JSON.stringify(before)}, after ${JSON.stringify(on)}, ${entry}: ${written.replace(/\n/g, " | ").slice(0, 200)}`,
+  );
+  const off = await invokeWith("set_autostart", { enabled: false });
+  check("turning autostart off removes the entry", off === false && !existsSync(entry), `${JSON.stringify(off)}, exists: ${existsSync(entry)}`);
   const shot = await wd("GET", `${base}/screenshot`);
   writeFileSync(`${out}/overview.png`, Buffer.from(shot, "base64"));
   writeFileSync(`${out}/timing.json`, JSON.stringify({ first_render_ms: firstRender, webview_start_ms: startup }));

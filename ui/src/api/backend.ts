@@ -39,6 +39,10 @@ export interface Backend extends OperationMethods {
   switchDemo(on: boolean): Promise<void>;
   /** Desktop only: restarts the app so settings saved for the next start take effect. */
   restartApp(): Promise<void>;
+  /** Desktop only: whether the app starts (minimised to the tray) with the operator's session. */
+  autostartEnabled(): Promise<boolean>;
+  /** Desktop only: turns starting with the session on or off; answers the state read back. */
+  setAutostart(enabled: boolean): Promise<boolean>;
   /** Starts delivering events until the returned function is called. */
   subscribe(handlers: EventHandlers): Unsubscribe;
 }
@@ -158,6 +162,8 @@ export class TauriBackend extends OperationClient implements Backend {
   restartApp = async () => {
     await this.#call<null>("restart_app");
   };
+  autostartEnabled = () => this.#call<boolean>("autostart_enabled");
+  setAutostart = (enabled: boolean) => this.#call<boolean>("set_autostart", { enabled });
 
   subscribe({ onEvent, onConnection }: EventHandlers): Unsubscribe {
     let stopped = false;
@@ -322,6 +328,15 @@ export class HttpBackend extends OperationClient implements Backend {
       field: null,
     });
   };
+  autostartEnabled = async (): Promise<boolean> => {
+    throw new BackendError({
+      code: "unavailable",
+      message:
+        "Starting with the session is a desktop setting; a server starts as a service (`orcha service install`).",
+      field: null,
+    });
+  };
+  setAutostart = (_enabled: boolean): Promise<boolean> => this.autostartEnabled();
   /** The WebSocket URL of the event stream, derived from the base URL or the page's origin. */
   eventsUrl(ticket?: string): string {
     const origin = this.#base || globalThis.location?.origin || "http://127.0.0.1:7373";

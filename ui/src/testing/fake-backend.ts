@@ -226,6 +226,14 @@ export class FakeBackend extends OperationClient implements Backend {
 
   switchDemo = (on: boolean) => this.#answer("switchDemo", [on], () => undefined);
   restartApp = () => this.#answer("restartApp", [], () => undefined);
+  /** The desktop's session autostart entry, in memory. */
+  autostart = false;
+  autostartEnabled = () => this.#answer("autostartEnabled", [], () => this.autostart);
+  setAutostart = (enabled: boolean) =>
+    this.#answer("setAutostart", [enabled], () => {
+      this.autostart = enabled;
+      return enabled;
+    });
   override allocation = () => this.#answer("allocation", [], () => this.data.allocation);
   override approvePlan = (req: ApprovePlanRequest) =>
     this.#answer("approvePlan", [req], () => this.data.approve(req));

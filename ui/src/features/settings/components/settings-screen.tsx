@@ -8,6 +8,7 @@ import { ErrorState, LoadingState } from "../../../components/state-views";
 import { useRunCycleNow, useSetPaused, useSettings } from "../api/use-settings";
 import "../settings.css";
 import { AlertsCard } from "./alerts-card";
+import { AutostartCard } from "./autostart-card";
 import { BudgetCard } from "./budget-card";
 import { CurrencyCard, IntervalsCard } from "./intervals-card";
 import { ProtocolCard } from "./protocol-card";
@@ -140,6 +141,7 @@ export function SettingsScreen() {
         description="Nodes, machine budget, intervals, currency, alert channels and credentials."
       />
       <AutomationCard />
+      <AutostartCard />
       {settings.isPending ? (
         <Card title="Configuration">
           <LoadingState label="Loading the settings…" />
