@@ -15,10 +15,11 @@ at most 32 h, are filled by linear interpolation). No other installed package sh
 series (statsmodels, sklearn, scipy, keras and river's other sets are not hourly or download).
 
 Accuracy protocol: 6 weekly origins per series (the last leaves 24 h to score), up to 8 weeks of
-history before each origin, horizon 24 h, the engine's /v1/forecast logic with default settings.
-MASE is scaled by the in-sample MAE of the lag-24 seasonal naive on the history given. A series'
-ratio is its mean MASE over the better of the two seasonal naives' mean MASE; the aggregate is the
-geometric mean of the per-series ratios. Coverage is the share of outcomes inside p10..p90.
+history before each origin, horizon 24 h, the engine's forecast logic (/v1 and /v2 share it) with
+default settings. MASE is scaled by the in-sample MAE of the lag-24 seasonal naive on the history
+given. A series' ratio is its mean MASE over the better of the two seasonal naives' mean MASE; the
+aggregate is the geometric mean of the per-series ratios. Coverage is the share of outcomes inside
+p10..p90. `--holdout` applies the same protocol to the held-out series below.
 """
 
 from __future__ import annotations
@@ -409,11 +410,11 @@ def sidecar(values: np.ndarray, start: datetime) -> dict[str, Any]:
             time.sleep(2)
             idle = rss_mib(process.pid)
             body = {"series": four_series(values, start), "horizon": 24}
-            post(port, "/v1/forecast", body)  # warm-up
+            post(port, "/v2/forecast", body)  # warm-up
             latencies = []
             for _ in range(20):
                 began = time.perf_counter()
-                post(port, "/v1/forecast", body)
+                post(port, "/v2/forecast", body)
                 latencies.append(time.perf_counter() - began)
             post(
                 port,
@@ -440,7 +441,7 @@ def sidecar(values: np.ndarray, start: datetime) -> dict[str, Any]:
             after_training = rss_mib(process.pid)
             lstm_models = []
             for _ in range(5):
-                answer = post(port, "/v1/forecast", body)
+                answer = post(port, "/v2/forecast", body)
                 lstm_models.append(answer["forecasts"][0]["model"])
             lstm_scored = "lstm" in answer["forecasts"][0]["backtest"]["candidates"]
             after_lstm = rss_mib(process.pid)
