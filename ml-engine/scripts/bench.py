@@ -506,7 +506,12 @@ def main() -> int:
             "cd ml-engine && .venv/bin/python scripts/bench.py --accuracy"
         )
     if args.holdout:
-        results["holdout"] = accuracy(settings, holdout_datasets())
+        try:
+            held_out = holdout_datasets()
+        except ImportError as exc:
+            log(f"--holdout needs the holdout extra ({exc}): .venv/bin/pip install -e '.[holdout]'")
+            return 2
+        results["holdout"] = accuracy(settings, held_out)
         results["holdout"]["command"] = (
             "cd ml-engine && .venv/bin/python scripts/bench.py --holdout"
         )
