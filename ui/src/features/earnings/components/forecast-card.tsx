@@ -42,42 +42,42 @@ function ForecastFacts({ f }: { f: ForecastDto }) {
   const compared = comparedToNaive(f.backtest_mase, f.seasonal_naive_mase);
   const coverage = f.interval_coverage;
   return (
-    <dl className="stat-grid" data-testid="forecast-facts">
-      <div className="stat">
-        <dt className="stat-label">Model</dt>
-        <dd className="stat-value stat-money" data-testid="forecast-model">
+    <dl className="figures" data-testid="forecast-facts">
+      <div className="figure">
+        <dt>Model</dt>
+        <dd data-testid="forecast-model">
           {f.model ? modelName(f.model) : "—"}
-          <span className="stat-sub">
+          <div className="muted small">
             {f.model}
             {f.model_version && f.model_version !== f.model && ` · ${f.model_version}`}
             {f.series_kind && ` · ${f.series_kind === "cumulative" ? "running total" : "hourly earnings"}`}
-          </span>
+          </div>
         </dd>
       </div>
-      <div className="stat">
-        <dt className="stat-label">Backtest MASE</dt>
-        <dd className="stat-value stat-money" data-testid="forecast-mase">
+      <div className="figure">
+        <dt>Backtest MASE</dt>
+        <dd data-testid="forecast-mase">
           {f.backtest_mase === undefined ? (
             <span className="metric-not-measured">not scored</span>
           ) : (
             f.backtest_mase.toFixed(2)
           )}
-          <span className="stat-sub">
+          <div className="muted small">
             {f.seasonal_naive_mase !== undefined && `seasonal naive ${f.seasonal_naive_mase.toFixed(2)}`}
             {compared && ` · ${compared}`}
             {f.backtest_origins !== undefined && ` · ${f.backtest_origins} daily origins`}
-          </span>
+          </div>
         </dd>
       </div>
-      <div className="stat">
-        <dt className="stat-label">p10–p90 coverage</dt>
-        <dd className="stat-value stat-money" data-testid="forecast-coverage">
+      <div className="figure">
+        <dt>p10–p90 coverage</dt>
+        <dd data-testid="forecast-coverage">
           {coverage === undefined ? (
             <span className="metric-not-measured">not measured</span>
           ) : (
             percent(coverage)
           )}
-          <span className="stat-sub">of backtest outcomes inside the band (calibrated for 80 %)</span>
+          <div className="muted small">of backtest outcomes inside the band (calibrated for 80 %)</div>
         </dd>
       </div>
     </dl>
