@@ -11,7 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orcha_ml.forecast import models
-from orcha_ml.forecast.selector import forecast_series, mase_scale, quantile_paths
+from orcha_ml.forecast.selector import (
+    conformal_offsets,
+    forecast_series,
+    mase_scale,
+    quantile_paths,
+)
 from orcha_ml.schemas import SeriesInput
 from orcha_ml.settings import Settings
 from tests.helpers import daily_weekly, forecast_body, series, stamps
@@ -210,6 +215,34 @@ def test_running_total_is_forecast_as_increments(client: TestClient) -> None:
     body["series"][0]["series_kind"] = "rate"
     as_rate = client.post("/v2/forecast", json=body).json()["forecasts"][0]
     assert as_rate["series_kind"] == "rate" and as_rate["increments"] is None
+
+
+def test_conformal_offsets_scale_each_lead_and_pool_all_leads() -> None:
+    # 9 origins x 8 leads. Lead h's errors are (h + 1) x the same 9 unit scores, so after
+    # dividing by each lead's typical size every lead contributes the same scores.
+    unit = np.array([-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0])
+    size = np.arange(1, 9, dtype=np.float64)
+    errors = unit[:, None] * size[None, :]
+    offsets = conformal_offsets(errors, [0.1, 0.9], 10)
+    # Typical size of lead h: mean |error| over leads h-3..h+3 (clipped), = mean|unit| x the
+    # mean of those leads' multipliers; mean|unit| = 20/9. For lead 0 the window is leads
+    # 0,0,0,0,1,2,3 (clipped) -> multipliers 1,1,1,1,2,3,4 -> mean 13/7.
+    typical0 = 20 / 9 * 13 / 7
+    # 72 pooled scores; the finite-sample level for 0.9 is ceil(73 * 0.9) / 72 = 66 / 72, the
+    # 66th smallest score. Scores of lead h are unit x (h+1) / typical_h: the largest pooled
+    # values come from the leads with the biggest ratio, so compute the 66th directly.
+    typical = np.array(
+        [20 / 9 * np.mean(size[np.clip(np.arange(h - 3, h + 4), 0, 7)]) for h in range(8)]
+    )
+    scores = np.sort((errors / typical[None, :]).ravel())
+    assert typical[0] == pytest.approx(typical0)
+    assert offsets[1, :8] == pytest.approx(scores[65] * typical)
+    # Lower level: floor(73 * 0.1) / 72 = 7 / 72, the 7th smallest.
+    assert offsets[0, :8] == pytest.approx(scores[6] * typical)
+    # Leads past the scored 8 grow with sqrt(h / 8).
+    assert offsets[1, 8:] == pytest.approx(offsets[1, 7] * np.sqrt(np.array([9, 10]) / 8))
+    # A lead with no error in its whole neighbourhood keeps a zero-width band.
+    assert np.all(conformal_offsets(np.zeros((5, 24)), [0.1, 0.9], 24) == 0.0)
 
 
 def test_intervals_cover_about_80_percent_of_held_out_days() -> None:

@@ -462,7 +462,30 @@ estimate: boolean, points: Array<ForecastPointDto>,
 /**
  * Why there are fewer points than asked for, or empty.
  */
-note: string, };
+note: string, 
+/**
+ * What the engine forecast: `rate` (hourly earnings) or `cumulative` (a running total whose
+ * increments were forecast). `None` for runs stored before the engine said.
+ */
+series_kind?: string, 
+/**
+ * Rolling-origin backtest MASE of the chosen model (error / in-sample seasonal-naive-24
+ * error; lower is better).
+ */
+backtest_mase?: number, 
+/**
+ * The better seasonal naive's (24 h or 168 h) MASE on the same backtest: the baseline the
+ * chosen model has to beat.
+ */
+seasonal_naive_mase?: number, 
+/**
+ * Share of backtest outcomes that fell inside the p10–p90 band (0–1; 0.8 is the promise).
+ */
+interval_coverage?: number, 
+/**
+ * How many daily backtest origins the scores rest on.
+ */
+backtest_origins?: number, };
 
 export type AuditQuery = { 
 /**

@@ -29,6 +29,10 @@ pub struct SeriesInput {
     pub values: Vec<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub features: Option<BTreeMap<String, Vec<f64>>>,
+    /// `/v2/forecast` only: `rate`, `cumulative` or `auto` (the engine's default). Left out for
+    /// `/v1/train`, which refuses unknown fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_kind: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -45,6 +49,18 @@ pub struct Backtest {
     pub origins: u32,
     pub horizon: u32,
     pub candidates: BTreeMap<String, f64>,
+    /// The better of seasonal naive 24 h and 168 h (v2).
+    #[serde(default)]
+    pub best_seasonal_naive_mase: Option<f64>,
+    /// Ensemble members when the chosen model is a combination (v2).
+    #[serde(default)]
+    pub members: Option<Vec<String>>,
+    /// Leave-one-origin-out coverage of the outermost quantiles in the backtest (v2).
+    #[serde(default)]
+    pub coverage: Option<f64>,
+    /// The two quantile levels `coverage` is for, e.g. `[0.1, 0.9]` (v2).
+    #[serde(default)]
+    pub coverage_levels: Option<Vec<f64>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -61,6 +77,12 @@ pub struct SeriesForecast {
     pub quantiles: BTreeMap<String, Vec<f64>>,
     pub backtest: Option<Backtest>,
     pub note: String,
+    /// `rate` or `cumulative`: what the engine treated the series as (v2).
+    #[serde(default)]
+    pub series_kind: Option<String>,
+    /// For a running total, the forecast hourly increments (v2).
+    #[serde(default)]
+    pub increments: Option<Vec<f64>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -331,8 +353,10 @@ impl MlClient {
             .map_err(|e| format!("{url} answered something unreadable: {e}"))
     }
 
+    /// `POST /v2/forecast`: the v1 answer plus the series kind and the backtest's interval
+    /// coverage and best seasonal-naive score.
     pub async fn forecast(&self, req: &ForecastRequest) -> Result<ForecastResponse, MlError> {
-        self.post("/v1/forecast", req).await
+        self.post("/v2/forecast", req).await
     }
 
     pub async fn allocate(&self, req: &AllocateRequest) -> Result<AllocateResponse, MlError> {

@@ -424,13 +424,16 @@ async fn forecasting_engine() -> String {
             get(|| async { axum::Json(serde_json::json!({"status": "ok", "version": "9.9.9"})) }),
         )
         .route(
-            "/v1/forecast",
+            "/v2/forecast",
             post(|axum::Json(req): axum::Json<serde_json::Value>| async move {
                 let forecasts: Vec<serde_json::Value> = req["series"]
                     .as_array()
                     .unwrap()
                     .iter()
                     .map(|s| {
+                        // Hourly increases are sent as a rate, so the engine never guesses a
+                        // running total (a 500 here fails the predict step).
+                        assert_eq!(s["series_kind"], "rate");
                         let last = at(s["timestamps"].as_array().unwrap().last().unwrap().as_str().unwrap());
                         let ts: Vec<String> = (1..=24)
                             .map(|h| (last + chrono::Duration::hours(h)).to_rfc3339())
@@ -439,7 +442,13 @@ async fn forecasting_engine() -> String {
                             "id": s["id"], "model": "ets", "baseline": false, "estimate": true,
                             "timestamps": ts, "point": vec![0.25; 24],
                             "quantiles": {"0.1": vec![0.125; 24], "0.5": vec![0.25; 24], "0.9": vec![0.5; 24]},
-                            "backtest": null, "note": ""
+                            "backtest": {
+                                "mase": 0.5, "baseline_mase": 0.75, "origins": 7, "horizon": 24,
+                                "candidates": {"ets": 0.5, "seasonal_naive_24": 0.75},
+                                "best_seasonal_naive_mase": 0.625, "members": null,
+                                "coverage": 0.8125, "coverage_levels": [0.1, 0.9]
+                            },
+                            "note": "", "series_kind": "rate", "increments": null
                         })
                     })
                     .collect();
@@ -477,4 +486,18 @@ async fn the_predict_step_stores_each_forecast_exactly() {
     assert_eq!(rows[23].p90.to_decimal_string(), "0.500000000000000000");
     assert_eq!(rows[0].model, "ets");
     assert_eq!(rows[0].model_version.as_deref(), Some("9.9.9"));
+    // The engine's verdict on the run reaches the Earnings screen's forecast (#17).
+    let shown = ops::forecast(&w.state, &w.node(0).config.id.to_string(), None)
+        .await
+        .unwrap();
+    assert_eq!(shown.points.len(), 24);
+    assert_eq!(shown.series_kind.as_deref(), Some("rate"));
+    assert_eq!(
+        (shown.backtest_mase, shown.seasonal_naive_mase),
+        (Some(0.5), Some(0.625))
+    );
+    assert_eq!(
+        (shown.interval_coverage, shown.backtest_origins),
+        (Some(0.8125), Some(7))
+    );
 }

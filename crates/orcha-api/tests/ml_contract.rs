@@ -39,6 +39,16 @@ fn m(k: &str) -> BTreeMap<String, f64> {
 
 #[test]
 fn request_and_response_types_match_the_engine() {
+    // The client forecasts through /v2/forecast; training still posts v1 series (no kind).
+    check(
+        "SeriesInputV2",
+        serde_json::to_value(SeriesInput {
+            features: Some(BTreeMap::new()),
+            series_kind: Some("rate".into()),
+            ..Default::default()
+        })
+        .unwrap(),
+    );
     check(
         "SeriesInput",
         serde_json::to_value(SeriesInput {
@@ -48,19 +58,19 @@ fn request_and_response_types_match_the_engine() {
         .unwrap(),
     );
     check(
-        "ForecastRequest",
+        "ForecastRequestV2",
         serde_json::to_value(ForecastRequest::default()).unwrap(),
     );
     check(
-        "SeriesForecast",
+        "SeriesForecastV2",
         serde_json::to_value(SeriesForecast::default()).unwrap(),
     );
     check(
-        "Backtest",
+        "BacktestV2",
         serde_json::to_value(Backtest::default()).unwrap(),
     );
     check(
-        "ForecastResponse",
+        "ForecastResponseV2",
         serde_json::to_value(ForecastResponse::default()).unwrap(),
     );
     check(
@@ -147,7 +157,7 @@ fn paths_the_client_calls_exist() {
     let spec = openapi();
     for p in [
         "/health",
-        "/v1/forecast",
+        "/v2/forecast",
         "/v1/allocate",
         "/v1/anomalies",
         "/v1/models",

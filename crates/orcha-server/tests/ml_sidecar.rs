@@ -258,6 +258,31 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
     let day: f64 = f.p50.iter().skip(8).take(12).sum::<f64>() / 12.0;
     let night: f64 = f.p50.iter().take(8).sum::<f64>() / 8.0;
     assert!(day > night * 2.0, "day {day} vs night {night}: {:?}", f.p50);
+    // The stored forecast carries the engine's verdict to the Earnings screen (#17): the series
+    // was sent as hourly earnings (a rate), the chosen model's backtest score against the best
+    // seasonal naive, and the band's coverage in the backtest.
+    let shown = orcha_api::ops::forecast(state, "golem:main", Some(24))
+        .await
+        .unwrap();
+    assert_eq!(shown.model.as_deref(), Some(f.model.as_str()));
+    assert_eq!(shown.points.len(), 24);
+    assert_eq!(shown.series_kind.as_deref(), Some("rate"));
+    assert_eq!(shown.backtest_mase, f.mase);
+    let (mase, naive) = (
+        shown.backtest_mase.unwrap(),
+        shown.seasonal_naive_mase.unwrap(),
+    );
+    // The chosen model won the backtest, so it is no worse than the best seasonal naive.
+    assert!(
+        mase.is_finite() && mase >= 0.0 && mase <= naive + 1e-9,
+        "{mase} vs {naive}"
+    );
+    let coverage = shown.interval_coverage.unwrap();
+    assert!((0.0..=1.0).contains(&coverage), "{coverage}");
+    // At most the engine's 7 daily origins; fewer for a model that needs a week before each
+    // origin (263 h of history leave 3 origins for the weekly seasonal naive).
+    let origins = shown.backtest_origins.unwrap();
+    assert!((1..=7).contains(&origins), "{origins}");
     cancel.cancel();
     tokio::time::timeout(Duration::from_secs(10), task)
         .await

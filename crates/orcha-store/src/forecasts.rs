@@ -28,7 +28,81 @@ pub struct ForecastRow {
     pub model_version: Option<String>,
 }
 
+/// What the engine said about one run as a whole (one per node and `made_at`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastRun {
+    pub node: NodeId,
+    pub made_at: DateTime<Utc>,
+    /// `rate` or `cumulative`: what the engine treated the series as.
+    pub series_kind: Option<String>,
+    /// Rolling-origin backtest MASE of the chosen model.
+    pub backtest_mase: Option<f64>,
+    /// The better of seasonal naive 24 h and 168 h on the same backtest.
+    pub seasonal_naive_mase: Option<f64>,
+    /// Share of backtest outcomes inside p10..p90 (leave-one-origin-out).
+    pub interval_coverage: Option<f64>,
+    pub backtest_origins: Option<u32>,
+}
+
 impl Store {
+    /// Writes the run summaries; writing one again replaces it.
+    pub fn insert_forecast_runs(&mut self, runs: &[ForecastRun]) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction()
+            .ctx("starting a forecast-run batch")?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO forecast_runs (node, made_at, series_kind, backtest_mase, seasonal_naive_mase, interval_coverage, backtest_origins) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .ctx("preparing the forecast-run insert")?;
+            for r in runs {
+                // NaN would be stored as NULL by SQLite anyway; say so explicitly.
+                let finite = |v: Option<f64>| v.filter(|x| x.is_finite());
+                stmt.execute(params![
+                    r.node.to_string(),
+                    to_ms(r.made_at),
+                    r.series_kind,
+                    finite(r.backtest_mase),
+                    finite(r.seasonal_naive_mase),
+                    finite(r.interval_coverage),
+                    r.backtest_origins,
+                ])
+                .ctx("inserting a forecast run")?;
+            }
+        }
+        tx.commit().ctx("committing forecast runs")?;
+        Ok(runs.len())
+    }
+
+    /// The summary of the run of `node` made at `made_at`, if one was stored.
+    pub fn forecast_run_summary(
+        &self,
+        node: &NodeId,
+        made_at: DateTime<Utc>,
+    ) -> Result<Option<ForecastRun>> {
+        self.conn
+            .prepare_cached(
+                "SELECT series_kind, backtest_mase, seasonal_naive_mase, interval_coverage, backtest_origins FROM forecast_runs WHERE node = ?1 AND made_at = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![node.to_string(), to_ms(made_at)], |r| {
+                    Ok(ForecastRun {
+                        node: node.clone(),
+                        made_at,
+                        series_kind: r.get(0)?,
+                        backtest_mase: r.get(1)?,
+                        seasonal_naive_mase: r.get(2)?,
+                        interval_coverage: r.get(3)?,
+                        backtest_origins: r.get(4)?,
+                    })
+                })
+                .optional()
+            })
+            .ctx("reading a forecast run")
+    }
+
     /// Writes forecast rows in one transaction; a row for an existing (node, run, hour) replaces
     /// it, so writing the same run twice is harmless.
     pub fn insert_forecasts(&mut self, rows: &[ForecastRow]) -> Result<usize> {
@@ -150,8 +224,15 @@ impl Store {
         Ok(out)
     }
 
-    /// Deletes runs made before `before`; returns how many rows went.
+    /// Deletes runs made before `before` (their hours and summaries); returns how many hour
+    /// rows went.
     pub fn prune_forecasts(&mut self, before: DateTime<Utc>) -> Result<usize> {
+        self.conn
+            .execute(
+                "DELETE FROM forecast_runs WHERE made_at < ?1",
+                params![to_ms(before)],
+            )
+            .ctx("pruning old forecast runs")?;
         self.conn
             .execute(
                 "DELETE FROM forecasts WHERE made_at < ?1",
@@ -242,6 +323,43 @@ mod tests {
             store.latest_forecast(&b, t0() + Duration::hours(2))?.len(),
             24
         );
+        Ok(())
+    }
+
+    #[test]
+    fn run_summaries_round_trip_and_are_pruned_with_their_runs() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::InvalidRow(e.to_string()))?;
+        let mut store = Store::open(&dir.path().join("orcha.db"))?;
+        let a: NodeId = "golem:a"
+            .parse()
+            .map_err(|_| StoreError::InvalidRow("id".into()))?;
+        let summary = |made_at, mase: f64| ForecastRun {
+            node: a.clone(),
+            made_at,
+            series_kind: Some("rate".into()),
+            backtest_mase: Some(mase),
+            seasonal_naive_mase: Some(0.8125),
+            interval_coverage: Some(0.791),
+            backtest_origins: Some(7),
+        };
+        let (old, new) = (t0(), t0() + Duration::hours(1));
+        assert_eq!(store.forecast_run_summary(&a, old)?, None);
+        store.insert_forecast_runs(&[summary(old, 0.5), summary(new, 0.25)])?;
+        // Written again: replaced, not duplicated; a NaN score is stored as unknown.
+        let mut again = summary(new, 0.375);
+        again.interval_coverage = Some(f64::NAN);
+        store.insert_forecast_runs(&[again])?;
+        assert_eq!(
+            store.forecast_run_summary(&a, old)?,
+            Some(summary(old, 0.5))
+        );
+        let read = store.forecast_run_summary(&a, new)?;
+        assert_eq!(read.as_ref().and_then(|r| r.backtest_mase), Some(0.375));
+        assert_eq!(read.as_ref().and_then(|r| r.interval_coverage), None);
+        store.insert_forecasts(&run(&a, old, 2, 10))?;
+        store.prune_forecasts(old + Duration::minutes(1))?;
+        assert_eq!(store.forecast_run_summary(&a, old)?, None);
+        assert!(store.forecast_run_summary(&a, new)?.is_some());
         Ok(())
     }
 

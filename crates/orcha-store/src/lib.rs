@@ -30,7 +30,7 @@ use rusqlite::{params, Connection, OpenFlags};
 pub use alerts::AlertRow;
 pub use audit::{AuditChain, AuditRow};
 pub use cycles::{CycleStepRow, DecisionRow};
-pub use forecasts::ForecastRow;
+pub use forecasts::{ForecastRow, ForecastRun};
 pub use health::HealthRow;
 pub use journal::JournalRow;
 pub use lock::{DataDirLock, LockError};

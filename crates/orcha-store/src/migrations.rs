@@ -157,4 +157,19 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX apply_journal_state ON apply_journal (state);
     "#,
+    // 5 (#17): what the engine said about each forecast run as a whole: the series kind, the
+    // chosen model's backtest MASE, the best seasonal naive's, and the interval coverage in the
+    // backtest. Scores, not amounts, so REAL is right here.
+    r#"
+    CREATE TABLE forecast_runs (
+        node                TEXT NOT NULL,
+        made_at             INTEGER NOT NULL,  -- unix ms, the run's made_at in forecasts
+        series_kind         TEXT,              -- rate | cumulative, as the engine treated it
+        backtest_mase       REAL,
+        seasonal_naive_mase REAL,              -- the better of seasonal naive 24 h and 168 h
+        interval_coverage   REAL,              -- share of backtest outcomes inside p10..p90
+        backtest_origins    INTEGER,
+        PRIMARY KEY (node, made_at)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];

@@ -1,7 +1,8 @@
 //! Predict: ask the ML engine for the next 24 hours of earnings per node.
 //!
 //! Each node's history is turned into an hourly series of earnings (the increase of its lifetime
-//! figure, in whole tokens of its own currency) and sent to `POST /v1/forecast`. Without the
+//! figure, in whole tokens of its own currency) and sent to `POST /v2/forecast` as a `rate`
+//! (resets and payouts are already taken out here, so the engine must not guess a running total). Without the
 //! engine nothing is predicted and nothing downstream is invented: the step says "ML engine
 //! unavailable" and the cycle goes on to record that no plan exists.
 //!
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use orcha_core::event::StepOutcome;
 use orcha_core::{Money, NodeId, Token};
-use orcha_store::ForecastRow;
+use orcha_store::{ForecastRow, ForecastRun};
 
 pub use crate::earnings_series::{hourly_increases, node_history};
 use crate::ml::{ForecastRequest, SeriesInput, TrainRequest};
@@ -112,6 +113,7 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
                 .collect(),
             values: hourly.iter().map(|(_, v)| *v).collect(),
             features: None,
+            series_kind: Some("rate".to_owned()),
         });
     }
     if series.is_empty() {
@@ -245,6 +247,34 @@ pub fn forecast_rows(
     rows
 }
 
+/// The engine's verdict on each node's run: series kind, backtest scores and interval coverage.
+/// Pure, like [`forecast_rows`]; nodes without a stored unit are skipped the same way.
+pub fn forecast_runs(
+    forecasts: &[crate::ml::SeriesForecast],
+    units: &BTreeMap<String, (Token, u8)>,
+    now: DateTime<Utc>,
+) -> Vec<ForecastRun> {
+    forecasts
+        .iter()
+        .filter(|f| units.contains_key(&f.id))
+        .filter_map(|f| {
+            let node = f.id.parse::<NodeId>().ok()?;
+            let b = f.backtest.as_ref();
+            Some(ForecastRun {
+                node,
+                made_at: now,
+                series_kind: f.series_kind.clone(),
+                backtest_mase: b.map(|b| b.mase),
+                // Older engines only report seasonal naive 24 h as the baseline.
+                seasonal_naive_mase: b
+                    .map(|b| b.best_seasonal_naive_mase.unwrap_or(b.baseline_mase)),
+                interval_coverage: b.and_then(|b| b.coverage),
+                backtest_origins: b.map(|b| b.origins),
+            })
+        })
+        .collect()
+}
+
 /// Stores this cycle's forecasts and drops runs older than the raw-sample retention. Returns a
 /// note for the step's detail when something could not be stored.
 async fn store_forecasts(
@@ -271,10 +301,12 @@ async fn store_forecasts(
         }
     }
     let rows = forecast_rows(forecasts, units, &versions, now);
+    let runs = forecast_runs(forecasts, units, now);
     let keep_from = now - Duration::days(i64::from(state.config.storage.retention_raw_days.max(1)));
     let result = state
         .db(move |s| {
             let n = s.insert_forecasts(&rows)?;
+            s.insert_forecast_runs(&runs)?;
             s.prune_forecasts(keep_from)?;
             Ok(n)
         })
@@ -308,7 +340,11 @@ async fn start_training(
                 .is_none_or(|at| now - at >= Duration::hours(RETRAIN_EVERY_HOURS))
         })
         .take(16)
-        .cloned()
+        // `/v1/train` takes v1 series, which have no kind (it refuses unknown fields).
+        .map(|s| SeriesInput {
+            series_kind: None,
+            ..s.clone()
+        })
         .collect();
     if due.is_empty() {
         return None;
@@ -425,6 +461,63 @@ mod tests {
         assert_eq!(rows[1].model_version.as_deref(), Some("0.3.1"));
         assert_eq!(rows[1].made_at, now);
         assert_eq!(rate_to_money(f64::INFINITY, Token::Usd, 2), None);
+
+        // The run summaries carry the engine's verdict; a v1-style backtest without the best
+        // seasonal naive falls back to seasonal naive 24 h, and no backtest gives no scores.
+        let mut scored = f("golem:main", "ensemble_mean", vec![]);
+        scored.series_kind = Some("rate".into());
+        scored.backtest = Some(crate::ml::Backtest {
+            mase: 0.5,
+            baseline_mase: 0.75,
+            origins: 7,
+            horizon: 24,
+            best_seasonal_naive_mase: Some(0.625),
+            coverage: Some(0.8125),
+            ..Default::default()
+        });
+        let mut v1 = f("storj:main", "ets", vec![]);
+        v1.backtest = Some(crate::ml::Backtest {
+            mase: 1.5,
+            baseline_mase: 2.0,
+            origins: 3,
+            ..Default::default()
+        });
+        let runs = forecast_runs(
+            &[
+                scored,
+                v1,
+                f("grass:main", "ets", vec![]),
+                f("golem:b", "ets", vec![]),
+            ],
+            &BTreeMap::from([
+                ("golem:main".to_owned(), (Token::Glm, 18)),
+                ("storj:main".to_owned(), (Token::Usd, 9)),
+                ("golem:b".to_owned(), (Token::Glm, 18)),
+            ]),
+            now,
+        );
+        assert_eq!(runs.len(), 3, "{runs:?}");
+        assert_eq!(runs[0].node.to_string(), "golem:main");
+        assert_eq!(runs[0].made_at, now);
+        assert_eq!(runs[0].series_kind.as_deref(), Some("rate"));
+        assert_eq!(
+            (runs[0].backtest_mase, runs[0].seasonal_naive_mase),
+            (Some(0.5), Some(0.625))
+        );
+        assert_eq!(
+            (runs[0].interval_coverage, runs[0].backtest_origins),
+            (Some(0.8125), Some(7))
+        );
+        assert_eq!(runs[1].seasonal_naive_mase, Some(2.0));
+        assert_eq!(runs[1].interval_coverage, None);
+        assert_eq!(
+            (
+                runs[2].backtest_mase,
+                runs[2].seasonal_naive_mase,
+                runs[2].series_kind.clone()
+            ),
+            (None, None, None)
+        );
         assert_eq!(rate_to_money(1e40, Token::Usd, 2), None);
         assert_eq!(
             rate_to_money(-0.014, Token::Usd, 2),

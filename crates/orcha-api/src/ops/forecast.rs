@@ -33,6 +33,11 @@ pub async fn forecast(
             estimate: true,
             points: Vec::new(),
             note: "no forecast yet: the ML engine forecasts a node once it has 24 h of earnings history".to_owned(),
+            series_kind: None,
+            backtest_mase: None,
+            seasonal_naive_mase: None,
+            interval_coverage: None,
+            backtest_origins: None,
         });
     };
     let (made_at, model, model_version) = (
@@ -40,6 +45,10 @@ pub async fn forecast(
         first.model.clone(),
         first.model_version.clone(),
     );
+    let summary_node = first.node.clone();
+    let summary = state
+        .db(move |s| s.forecast_run_summary(&summary_node, made_at))
+        .await?;
     // An hour still in progress is still ahead of the operator; hours that ended are history.
     let points: Vec<ForecastPointDto> = run
         .iter()
@@ -73,5 +82,11 @@ pub async fn forecast(
         estimate: true,
         points,
         note,
-    })
+        series_kind: None,
+        backtest_mase: None,
+        seasonal_naive_mase: None,
+        interval_coverage: None,
+        backtest_origins: None,
+    }
+    .with_run(summary.as_ref()))
 }

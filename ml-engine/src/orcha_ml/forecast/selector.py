@@ -3,9 +3,10 @@
 For each series every candidate (seasonal naive 24 h and 168 h, ETS, Theta, MSTL, TSB for
 intermittent series, the LSTM when one is trained, and median / weighted-mean combinations of the
 best three) forecasts from daily origins at the end of the history. The candidate with the lowest
-MASE wins and answers from the whole history. Intervals are split-conformal: per-lead quantiles
-of out-of-sample backtest errors of the choose-then-forecast procedure (at each origin, the model
-that is best on the other origins), so they carry both the model's error and the cost of choosing;
+MASE wins and answers from the whole history. Intervals are split-conformal: quantiles of
+out-of-sample backtest errors of the choose-then-forecast procedure (at each origin, the model that
+is best on the other origins), divided by each lead's typical error size and pooled across leads,
+so they carry both the model's error and the cost of choosing and rest on origins x leads scores;
 a leave-one-origin-out check of their coverage is reported next to the MASE.
 
 Running totals (a wallet balance, cumulative earnings) are not smooth: they are differenced into
@@ -47,7 +48,7 @@ ENSEMBLE_SIZE = 3
 INTERMITTENT_ZERO_SHARE = 0.3
 """TSB joins the candidates when at least this share of hours is exactly zero."""
 LEAD_POOL = 3
-"""Conformal quantiles of lead h pool the backtest errors of leads h-3..h+3."""
+"""The typical error size of lead h is the mean |error| of leads h-3..h+3."""
 
 # Candidates in tie-break order: on equal MASE the simpler model wins.
 ORDER: tuple[ModelName, ...] = (
@@ -274,10 +275,14 @@ def conformal_offsets(
 ) -> FloatArray:
     """Offsets (len(levels), horizon) to add to the point forecast.
 
-    ``errors`` is (origins, scored leads). For values, lead h uses the errors of leads h-3..h+3
-    (clipped at the first and last lead) of every origin; leads past the scored ones grow with
-    sqrt(h / scored). For running totals the errors are accumulated along the path, divided by
-    sqrt(lead) and pooled, and the offsets grow with sqrt(lead).
+    ``errors`` is (origins, scored leads). For values, every lead's errors are divided by that
+    lead's typical size s_h (the mean |error| of leads h-3..h+3, clipped at both ends), all leads
+    are pooled, and the split-conformal quantile of the pooled scores (finite-sample corrected)
+    is multiplied back by s_h. A lead on its own has only one error per origin, too few for a
+    10 % tail; pooled after per-lead scaling, the quantile rests on origins x leads scores while
+    the band keeps each lead's width. Leads past the scored ones grow with sqrt(h / scored). For
+    running totals the errors are accumulated along the path, divided by sqrt(lead) and pooled,
+    and the offsets grow with sqrt(lead).
     """
     hb = errors.shape[1]
     steps = np.arange(1, horizon + 1, dtype=np.float64)
@@ -285,13 +290,15 @@ def conformal_offsets(
         normalised = np.cumsum(errors, axis=1) / np.sqrt(np.arange(1, hb + 1))
         base = _quantiles(normalised.ravel(), levels)
         return np.asarray(base[:, None] * np.sqrt(steps)[None, :], dtype=np.float64)
-    # Pools of leads h-3..h+3, clipped at both ends, all leads in one vectorised quantile call.
     lead_index = np.clip(
         np.arange(hb)[:, None] + np.arange(-LEAD_POOL, LEAD_POOL + 1)[None, :], 0, hb - 1
     )
-    pools = errors[:, lead_index].transpose(1, 0, 2).reshape(hb, -1)  # (leads, samples)
-    adjusted = [_conformal_level(q, pools.shape[1]) for q in levels]
-    per_lead = np.quantile(pools, adjusted, axis=1, method="inverted_cdf")  # (levels, leads)
+    size = np.mean(np.abs(errors[:, lead_index]), axis=(0, 2))  # (leads,)
+    # A lead whose neighbourhood had no error at all keeps a zero-width band (not a 0/0).
+    size = np.where(size > 1e-12, size, 0.0)
+    safe = np.where(size > 0.0, size, 1.0)
+    scores = (errors / safe[None, :])[:, size > 0.0].ravel()
+    per_lead = _quantiles(scores, levels)[:, None] * size[None, :]  # (levels, leads)
     offsets = np.empty((len(levels), horizon))
     offsets[:, : min(horizon, hb)] = per_lead[:, : min(horizon, hb)]
     if horizon > hb:

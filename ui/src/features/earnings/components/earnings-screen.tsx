@@ -9,6 +9,7 @@ import { ErrorState, LoadingState, NoNodesState } from "../../../components/stat
 import { earningsKindLabel, protocolName } from "../../../utils/format";
 import { sumByToken } from "../../../utils/money";
 import { EarningsHistoryCard } from "./earnings-history-card";
+import { ForecastCard } from "./forecast-card";
 import { PricesCard } from "./prices-card";
 
 const KIND_ORDER = [
@@ -168,6 +169,7 @@ export function EarningsScreen() {
       >
         {selected && <EarningsHistoryCard node={selected} kind={selectedKind} rangeDays={rangeDays} />}
       </Card>
+      {selected && <ForecastCard node={selected} />}
 
       <Card title="Latest figures per node">
         <FiguresTable nodes={list} />

@@ -95,10 +95,12 @@ describe("Earnings forecast", () => {
     expect(screen.getByRole("figure", { name: "Lifetime earned in USD" })).toBeInTheDocument();
   });
 
-  it("does not ask for a forecast for the unpaid balance", async () => {
+  it("does not draw a forecast on the unpaid balance", async () => {
     const backend = new FakeBackend({ nodes: [makeNode()], earnings: history, forecast: () => forecast() });
     renderWithBackend(<EarningsScreen />, backend);
     expect(await screen.findByText(/forecast is drawn on the lifetime figure/)).toBeInTheDocument();
-    expect(backend.callsOf("forecast")).toHaveLength(0);
+    // The forecast card (#17) still shows the node's rate forecast on its own.
+    expect(await screen.findByTestId("forecast-card")).toBeInTheDocument();
+    expect(screen.queryByRole("figure", { name: /with forecast/ })).not.toBeInTheDocument();
   });
 });
