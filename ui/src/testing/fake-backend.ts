@@ -10,6 +10,10 @@ import type {
   ApiError,
   ApplyResultDto,
   ApprovePlanRequest,
+  AuditPageDto,
+  AuditQuery,
+  AuditRowDto,
+  AuditVerdictDto,
   AutoApplyRequest,
   CycleDto,
   DecisionDto,
@@ -62,6 +66,9 @@ export interface FakeData {
   /** What a settings save answers (the fake stores the values and adds `needs_restart`). */
   saveSettings: (req: SettingsValuesDto) => Omit<SettingsSavedDto, "settings">;
   alertChannels: AlertChannelDto[];
+  /** The audit log, newest first. */
+  audit: AuditRowDto[];
+  auditVerdict: AuditVerdictDto;
 }
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
@@ -109,6 +116,8 @@ export class FakeBackend extends OperationClient implements Backend {
       alertChannels: ["ntfy", "webhook", "discord", "telegram", "email"].map((channel) =>
         makeAlertChannel({ channel }),
       ),
+      audit: [],
+      auditVerdict: { intact: true, rows: 0n, broken_at: null },
       ...data,
     };
   }
@@ -226,6 +235,15 @@ export class FakeBackend extends OperationClient implements Backend {
   override forecast = (q: ForecastQuery) => this.#answer("forecast", [q], () => this.data.forecast(q));
   override earningsTotals = () => this.#answer("earningsTotals", [], () => this.data.earningsTotals);
   override prices = () => this.#answer("prices", [], () => this.data.prices);
+  override auditLog = (q: AuditQuery) =>
+    this.#answer("auditLog", [q], (): AuditPageDto => {
+      const older = this.data.audit.filter((r) => q.before === undefined || r.id < q.before);
+      const limit = q.limit ?? 100;
+      const rows = older.slice(0, limit);
+      const last = rows[rows.length - 1];
+      return { rows, next_before: older.length > limit && last ? last.id : null };
+    });
+  override auditVerify = () => this.#answer("auditVerify", [], () => this.data.auditVerdict);
 
   subscribe(handlers: EventHandlers): Unsubscribe {
     this.handlers.add(handlers);

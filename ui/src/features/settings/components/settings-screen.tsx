@@ -8,6 +8,7 @@ import { ErrorState, LoadingState } from "../../../components/state-views";
 import { useRunCycleNow, useSetPaused, useSettings } from "../api/use-settings";
 import "../settings.css";
 import { AlertsCard } from "./alerts-card";
+import { AuditCard } from "./audit-card";
 import { BudgetCard } from "./budget-card";
 import { CurrencyCard, IntervalsCard } from "./intervals-card";
 import { ProtocolCard } from "./protocol-card";
@@ -137,7 +138,7 @@ export function SettingsScreen() {
     <div className="screen">
       <PageHeader
         title="Settings"
-        description="Nodes, machine budget, intervals, currency, alert channels and credentials."
+        description="Nodes, machine budget, intervals, currency, alert channels, credentials and the audit log."
       />
       <AutomationCard />
       {settings.isPending ? (
@@ -162,6 +163,7 @@ export function SettingsScreen() {
           <AlertsCard settings={settings.data} />
         </>
       )}
+      <AuditCard />
     </div>
   );
 }
