@@ -492,6 +492,26 @@ rows: bigint,
  */
 broken_at: bigint | null, };
 
+export type BackupFileDto = { 
+/**
+ * The file name, e.g. `orcha-20260601T120000Z.backup`.
+ */
+name: string, bytes: bigint, modified_at: string, };
+
+export type BackupsDto = { dir: string, 
+/**
+ * Hours between scheduled backups; 0 means none are scheduled.
+ */
+interval_hours: bigint, 
+/**
+ * How many backups are kept.
+ */
+retention: number, 
+/**
+ * Whether the keyring holds the passphrase (`backup:passphrase`); without it none can run.
+ */
+passphrase_stored: boolean, backups: Array<BackupFileDto>, };
+
 export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };
 
 export type MachineState = "up" | "down" | "stale";

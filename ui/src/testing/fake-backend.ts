@@ -15,6 +15,8 @@ import type {
   AuditRowDto,
   AuditVerdictDto,
   AutoApplyRequest,
+  BackupFileDto,
+  BackupsDto,
   CycleDto,
   DecisionDto,
   EarningsHistoryDto,
@@ -69,6 +71,8 @@ export interface FakeData {
   /** The audit log, newest first. */
   audit: AuditRowDto[];
   auditVerdict: AuditVerdictDto;
+  /** Scheduled backups; `runBackup` adds one named for 2025-06-01T12:00:00Z. */
+  backups: BackupsDto;
 }
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
@@ -118,6 +122,13 @@ export class FakeBackend extends OperationClient implements Backend {
       ),
       audit: [],
       auditVerdict: { intact: true, rows: 0n, broken_at: null },
+      backups: {
+        dir: "/home/op/.local/share/depin-orcha/backups",
+        interval_hours: 0n,
+        retention: 7,
+        passphrase_stored: false,
+        backups: [],
+      },
       ...data,
     };
   }
@@ -244,6 +255,17 @@ export class FakeBackend extends OperationClient implements Backend {
       return { rows, next_before: older.length > limit && last ? last.id : null };
     });
   override auditVerify = () => this.#answer("auditVerify", [], () => this.data.auditVerdict);
+  override backups = () => this.#answer("backups", [], () => this.data.backups);
+  override runBackup = () =>
+    this.#answer("runBackup", [], (): BackupFileDto => {
+      const made = {
+        name: "orcha-20250601T120000Z.backup",
+        bytes: 1_000_000n,
+        modified_at: "2025-06-01T12:00:00Z",
+      };
+      this.data.backups = { ...this.data.backups, backups: [made, ...this.data.backups.backups] };
+      return made;
+    });
 
   subscribe(handlers: EventHandlers): Unsubscribe {
     this.handlers.add(handlers);

@@ -77,6 +77,8 @@ pub fn typescript_bindings() -> String {
         AuditRowDto::decl(),
         AuditPageDto::decl(),
         AuditVerdictDto::decl(),
+        BackupFileDto::decl(),
+        BackupsDto::decl(),
         Event::decl(),
     ];
     // The fleet view's DTOs live with the fleet client (`orcha-fleet`), which has no API types.

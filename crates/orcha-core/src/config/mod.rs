@@ -9,6 +9,7 @@
 
 mod alerts;
 mod allocation;
+mod backup;
 mod fleet;
 mod load;
 mod ml;
@@ -25,6 +26,7 @@ use serde::Deserialize;
 
 pub use alerts::AlertsConfig;
 pub use allocation::{AllocationConfig, NodeEnforcement, RunsAs};
+pub use backup::{BackupConfig, BACKUP_PASSPHRASE_KEY};
 pub use fleet::{FleetConfig, FLEET_TOKEN_KEY};
 pub use load::ConfigError;
 pub use ml::MlConfig;
@@ -51,4 +53,5 @@ pub struct Config {
     pub prices: PricesConfig,
     pub fleet: FleetConfig,
     pub server: ServerConfig,
+    pub backup: BackupConfig,
 }

@@ -9,6 +9,7 @@ import { useRunCycleNow, useSetPaused, useSettings } from "../api/use-settings";
 import "../settings.css";
 import { AlertsCard } from "./alerts-card";
 import { AuditCard } from "./audit-card";
+import { BackupsCard } from "./backups-card";
 import { BudgetCard } from "./budget-card";
 import { CurrencyCard, IntervalsCard } from "./intervals-card";
 import { ProtocolCard } from "./protocol-card";
@@ -138,7 +139,7 @@ export function SettingsScreen() {
     <div className="screen">
       <PageHeader
         title="Settings"
-        description="Nodes, machine budget, intervals, currency, alert channels, credentials and the audit log."
+        description="Nodes, machine budget, intervals, currency, alert channels, credentials, backups and the audit log."
       />
       <AutomationCard />
       {settings.isPending ? (
@@ -163,6 +164,7 @@ export function SettingsScreen() {
           <AlertsCard settings={settings.data} />
         </>
       )}
+      <BackupsCard />
       <AuditCard />
     </div>
   );
