@@ -17,6 +17,7 @@ mod nodes;
 mod orchestrator;
 mod prices;
 mod server;
+mod transport;
 mod validate;
 
 #[cfg(test)]
@@ -37,6 +38,7 @@ pub use nodes::{
 pub use orchestrator::{OrchestratorConfig, StorageConfig};
 pub use prices::{PricesConfig, FIXED_PRICE_KEYS};
 pub use server::ServerConfig;
+pub use transport::{is_loopback_url, url_host};
 
 /// The committed defaults, embedded so the binary documents itself (`orcha config defaults`).
 pub const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");

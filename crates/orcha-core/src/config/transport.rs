@@ -88,9 +88,7 @@ impl Config {
                     &format!("protocols.{p}.nodes (name = {:?}) api_endpoint", n.name),
                     &n.api_endpoint,
                     n.allow_insecure_http,
-                    &format!(
-                        "allow_insecure_http = true in that [[protocols.{p}.nodes]] entry"
-                    ),
+                    &format!("allow_insecure_http = true in that [[protocols.{p}.nodes]] entry"),
                     credential,
                 )?;
             }
@@ -115,10 +113,7 @@ impl Config {
                 "the Telegram bot token",
             )?;
         }
-        if !a.smtp_host.is_empty()
-            && a.smtp_security == "none"
-            && !is_loopback_host(&a.smtp_host)
-        {
+        if !a.smtp_host.is_empty() && a.smtp_security == "none" && !is_loopback_host(&a.smtp_host) {
             return Err(format!(
                 "`alerts.smtp_security` = \"none\" sends mail and the SMTP password in the clear; \
                  without TLS only a relay on this machine may be used, not {:?} \
@@ -136,9 +131,15 @@ mod tests {
 
     #[test]
     fn hosts_of_urls() {
-        assert_eq!(url_host("https://Node.LAN:7465/x").as_deref(), Some("node.lan"));
+        assert_eq!(
+            url_host("https://Node.LAN:7465/x").as_deref(),
+            Some("node.lan")
+        );
         assert_eq!(url_host("http://[::1]:7465").as_deref(), Some("::1"));
-        assert_eq!(url_host("http://u:p@10.0.0.2/").as_deref(), Some("10.0.0.2"));
+        assert_eq!(
+            url_host("http://u:p@10.0.0.2/").as_deref(),
+            Some("10.0.0.2")
+        );
         assert_eq!(url_host("ftp://x"), None);
         assert_eq!(url_host("http://"), None);
         assert!(is_loopback_url("http://127.0.0.1:14002"));
@@ -146,5 +147,62 @@ mod tests {
         assert!(is_loopback_url("http://localhost"));
         assert!(!is_loopback_url("http://127.0.0.1.evil.example"));
         assert!(!is_loopback_url("http://10.0.0.2"));
+    }
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::from_toml(text, std::path::Path::new("/etc/orcha/config.toml"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn credential_endpoints_off_loopback_need_https_or_their_own_allowance() {
+        // Loopback http, and https anywhere, are fine.
+        parse("[protocols.golem]\nenabled = true\napi_endpoint = \"http://127.0.0.1:7465\"\n")
+            .unwrap();
+        parse("[protocols.golem]\nenabled = true\napi_endpoint = \"https://box.lan:7465\"\n")
+            .unwrap();
+        // A disabled table and Storj (no credential) are not held to it.
+        parse("[protocols.golem]\napi_endpoint = \"http://10.0.0.5:7465\"\n").unwrap();
+        parse("[protocols.storj]\nenabled = true\napi_endpoint = \"http://10.0.0.5:14002\"\n")
+            .unwrap();
+        for (text, names) in [
+            (
+                "[protocols.golem]\nenabled = true\napi_endpoint = \"http://10.0.0.5:7465\"\n",
+                &["`protocols.golem.api_endpoint`", "protocols.golem.allow_insecure_http = true", "yagna app key"][..],
+            ),
+            (
+                "[protocols.grass]\nenabled = true\napi_endpoint = \"http://grass.example\"\n",
+                &["`protocols.grass.api_endpoint`", "session token"][..],
+            ),
+            (
+                "[protocols.golem]\nenabled = true\n[[protocols.golem.nodes]]\nname = \"b\"\napi_endpoint = \"http://10.0.0.6:7465\"\n",
+                &["protocols.golem.nodes (name = \"b\") api_endpoint", "[[protocols.golem.nodes]]"][..],
+            ),
+            (
+                "[alerts]\ntelegram_chat_id = \"-100\"\ntelegram_api_url = \"http://tg.example\"\n",
+                &["`alerts.telegram_api_url`", "alerts.allow_insecure_http = [\"telegram\"]"][..],
+            ),
+            (
+                "[alerts]\nsmtp_host = \"mail.example\"\nsmtp_security = \"none\"\n",
+                &["`alerts.smtp_security`", "mail.example", "`alerts.smtp_host`"][..],
+            ),
+            (
+                "[alerts]\nallow_insecure_http = [\"discord\"]\n",
+                &["`alerts.allow_insecure_http`", "\"discord\""][..],
+            ),
+        ] {
+            let err = parse(text).unwrap_err();
+            for name in names {
+                assert!(err.contains(name), "{text}: {err} should name {name}");
+            }
+        }
+        // The per-endpoint allowance, and SMTP without TLS to a loopback relay, are accepted.
+        parse("[protocols.golem]\nenabled = true\napi_endpoint = \"http://10.0.0.5:7465\"\nallow_insecure_http = true\n").unwrap();
+        parse("[protocols.golem]\nenabled = true\n[[protocols.golem.nodes]]\nname = \"b\"\napi_endpoint = \"http://10.0.0.6:7465\"\nallow_insecure_http = true\n").unwrap();
+        parse("[alerts]\ntelegram_chat_id = \"-100\"\ntelegram_api_url = \"http://tg.example\"\nallow_insecure_http = [\"telegram\"]\n").unwrap();
+        parse("[alerts]\nsmtp_host = \"127.0.0.1\"\nsmtp_security = \"none\"\n").unwrap();
+        // The allowance of one node is not another's.
+        let err = parse("[protocols.golem]\nenabled = true\nallow_insecure_http = true\napi_endpoint = \"http://10.0.0.5:7465\"\n[[protocols.golem.nodes]]\nname = \"b\"\napi_endpoint = \"http://10.0.0.6:7465\"\n").unwrap_err();
+        assert!(err.contains("name = \"b\""), "{err}");
     }
 }
