@@ -365,19 +365,23 @@ async fn probe(
     Ok(orcha_adapters::probe::probe(adapter.as_ref()).await)
 }
 
+/// The keyring entry `orcha secret` may set: a node's credential, the price feed's key or the
+/// scheduled backups' passphrase.
+fn credential_key(key: &str) -> Result<SecretKey> {
+    if key == orcha_api::prices::SECRET_KEY || key == orcha_core::config::BACKUP_PASSPHRASE_KEY {
+        return Ok(SecretKey(key.to_owned()));
+    }
+    let (node, _) = key
+        .split_once('/')
+        .context("a credential key looks like `golem:main/app_key`")?;
+    node.parse::<orcha_core::NodeId>()?;
+    Ok(SecretKey(key.to_owned()))
+}
+
 fn secret(action: SecretAction) -> Result<()> {
     use std::io::Write;
     let keyring = OsKeyring::new();
-    let check = |key: &str| -> Result<SecretKey> {
-        if key == orcha_api::prices::SECRET_KEY {
-            return Ok(SecretKey(key.to_owned()));
-        }
-        let (node, _) = key
-            .split_once('/')
-            .context("a credential key looks like `golem:main/app_key`")?;
-        node.parse::<orcha_core::NodeId>()?;
-        Ok(SecretKey(key.to_owned()))
-    };
+    let check = credential_key;
     let mut out = std::io::stdout().lock();
     match action {
         SecretAction::Set { key } => {
@@ -585,5 +589,24 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_set_takes_node_credentials_the_price_key_and_the_backup_passphrase() {
+        for ok in [
+            "golem:main/app_key",
+            "backup:passphrase",
+            orcha_api::prices::SECRET_KEY,
+        ] {
+            assert!(credential_key(ok).is_ok(), "{ok}");
+        }
+        for bad in ["backup:other", "nonsense", "golem/app_key"] {
+            assert!(credential_key(bad).is_err(), "{bad}");
+        }
     }
 }
