@@ -288,6 +288,16 @@ poll_interval_secs: number,
  */
 poll_timeout_secs: number, };
 
+export type BackupSettingsDto = { 
+/**
+ * Field `backup.interval_hours`: hours between scheduled backups; 0 means none.
+ */
+interval_hours: number, 
+/**
+ * Field `backup.retention`: how many backups are kept.
+ */
+retention: number, };
+
 export type AlertSettingsDto = { enabled: boolean, 
 /**
  * `info`, `warning` or `critical`.
@@ -306,7 +316,7 @@ smtp_security: string, smtp_username: string, smtp_from: string,
  */
 smtp_to: string, };
 
-export type SettingsValuesDto = { protocols: Array<ProtocolSettingsDto>, budget: BudgetSettingsDto, intervals: IntervalSettingsDto, alerts: AlertSettingsDto, 
+export type SettingsValuesDto = { protocols: Array<ProtocolSettingsDto>, budget: BudgetSettingsDto, intervals: IntervalSettingsDto, alerts: AlertSettingsDto, backup: BackupSettingsDto, 
 /**
  * Field `prices.fiat`: the fiat currency, a lower-case code such as `usd` or `eur`.
  */

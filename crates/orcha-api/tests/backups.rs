@@ -173,3 +173,45 @@ async fn without_a_passphrase_nothing_is_written_and_the_error_names_the_entry()
     assert!(!listed.passphrase_stored);
     assert!(listed.backups.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_is_set_from_settings_and_checked_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, "# mine\n").unwrap();
+    let app = TestApp::builder().build();
+    app.state.settings.use_file(file.clone());
+    let mut values = orcha_api::ops::settings(&app.state).await.unwrap().values;
+    assert_eq!(
+        (values.backup.interval_hours, values.backup.retention),
+        (0, 7)
+    );
+
+    values.backup.interval_hours = 9000;
+    let err = orcha_api::ops::update_settings(
+        &app.state,
+        values.clone(),
+        orcha_api::actor::Actor::Desktop,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("backup.interval_hours"));
+
+    values.backup.interval_hours = 24;
+    values.backup.retention = 14;
+    let saved =
+        orcha_api::ops::update_settings(&app.state, values, orcha_api::actor::Actor::Desktop)
+            .await
+            .unwrap();
+    assert!(saved
+        .needs_restart
+        .contains(&"backup.interval_hours".to_owned()));
+    let reloaded = orcha_core::config::Config::load(&file).unwrap();
+    assert_eq!(reloaded.backup.interval_hours, 24);
+    assert_eq!(reloaded.backup.retention, 14);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("# mine"),
+        "the operator's comment is kept: {text}"
+    );
+}

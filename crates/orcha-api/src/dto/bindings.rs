@@ -58,6 +58,7 @@ pub fn typescript_bindings() -> String {
         ProtocolSettingsDto::decl(),
         BudgetSettingsDto::decl(),
         IntervalSettingsDto::decl(),
+        BackupSettingsDto::decl(),
         AlertSettingsDto::decl(),
         SettingsValuesDto::decl(),
         SettingsDto::decl(),

@@ -1,10 +1,31 @@
-import type { BackupsDto } from "../../../bindings";
+import type { BackupsDto, SettingsDto } from "../../../bindings";
 import { Card } from "../../../components/card";
 import { EmptyState, ErrorState, LoadingState } from "../../../components/state-views";
 import { formatDateTime } from "../../../utils/format";
 import { useBackups, useRunBackup } from "../api/use-backups";
 import { useSecretStatus } from "../api/use-settings";
+import type { FieldSpec } from "../utils/fields";
 import { CredentialField } from "./credential-field";
+import { SettingsForm } from "./settings-form";
+
+const SCHEDULE: FieldSpec[] = [
+  {
+    name: "backup.interval_hours",
+    label: "Back up every (hours)",
+    kind: "number",
+    min: 0,
+    max: 24 * 366,
+    hint: "0: no scheduled backups. 24: daily.",
+  },
+  {
+    name: "backup.retention",
+    label: "Keep the newest",
+    kind: "number",
+    min: 1,
+    max: 1000,
+    hint: "Older backups are deleted after each new one.",
+  },
+];
 
 const PASSPHRASE_KEY = "backup:passphrase";
 
@@ -33,8 +54,9 @@ function Schedule({ b }: { b: BackupsDto }) {
   );
 }
 
-/** Encrypted backups of the database and config: schedule, files, "Back up now", passphrase. */
-export function BackupsCard() {
+/** Encrypted backups of the database and config: schedule, files, "Back up now", passphrase.
+ * The schedule form appears once the settings are loaded. */
+export function BackupsCard({ settings }: { settings?: SettingsDto }) {
   const backups = useBackups();
   const run = useRunBackup();
   // The keyring's own answer, updated as soon as the passphrase is stored below.
@@ -103,6 +125,7 @@ export function BackupsCard() {
           )}
         </>
       )}
+      {settings && <SettingsForm label="Backup schedule" fields={SCHEDULE} settings={settings} />}
       <div className="credential-nodes settings-credential-grid">
         <CredentialField
           secretKey={PASSPHRASE_KEY}

@@ -164,7 +164,7 @@ export function SettingsScreen() {
           <AlertsCard settings={settings.data} />
         </>
       )}
-      <BackupsCard />
+      <BackupsCard settings={settings.data} />
       <AuditCard />
     </div>
   );

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { FakeBackend } from "../../../../testing/fake-backend";
 import { renderWithBackend } from "../../../../testing/test-utils";
 import { BackupsCard } from "../backups-card";
+import { SettingsScreen } from "../settings-screen";
 
 describe("backups in Settings", () => {
   it("lists the backups with the schedule and makes one now", async () => {
@@ -63,5 +64,29 @@ describe("backups in Settings", () => {
     renderWithBackend(<BackupsCard />, backend);
     await userEvent.click(await screen.findByRole("button", { name: "Back up now" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("No space left on device");
+  });
+});
+
+describe("backup schedule in Settings", () => {
+  it("checks the range, then saves the interval and retention to the config file", async () => {
+    const backend = new FakeBackend();
+    renderWithBackend(<SettingsScreen />, backend);
+    const form = await screen.findByRole("form", { name: "Backup schedule" });
+    const every = within(form).getByLabelText("Back up every (hours)");
+    await userEvent.clear(every);
+    await userEvent.type(every, "9000");
+    await userEvent.click(within(form).getByRole("button", { name: "Save" }));
+    expect(within(form).getByRole("alert")).toHaveTextContent("from 0 to 8784");
+    expect(backend.callsOf("updateSettings")).toHaveLength(0);
+
+    await userEvent.clear(every);
+    await userEvent.type(every, "24");
+    const keep = within(form).getByLabelText("Keep the newest");
+    await userEvent.clear(keep);
+    await userEvent.type(keep, "14");
+    await userEvent.click(within(form).getByRole("button", { name: "Save" }));
+    const saved = backend.callsOf("updateSettings") as Array<[{ backup: unknown }]>;
+    expect(saved).toHaveLength(1);
+    expect(saved[0]?.[0].backup).toEqual({ interval_hours: 24, retention: 14 });
   });
 });
