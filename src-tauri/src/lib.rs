@@ -58,8 +58,17 @@ fn init_logging(app: &tauri::App, data_dir: &std::path::Path) {
     }
 }
 
+/// The data-directory locks of this process (`startup::lock_data_dirs`), kept in Tauri's state
+/// so they live as long as the app.
+struct DataDirLocks {
+    _held: Vec<startup::DataDirLock>,
+}
+
 fn start(app: &tauri::App) -> anyhow::Result<()> {
     let (mut config, config_path) = startup::load_config(None, &env)?;
+    // Where `orcha serve` would keep its data with this same config file (and so drive the
+    // same nodes): locked below together with the desktop's own directory.
+    let serve_dir = startup::data_dir(&config, &env);
     if config.orchestrator.data_dir.is_empty() {
         config.orchestrator.data_dir = app.path().app_data_dir()?.display().to_string();
     }
@@ -71,6 +80,18 @@ fn start(app: &tauri::App) -> anyhow::Result<()> {
         std::env::args().any(|a| a == "--demo") || env("ORCHA_DEMO").is_some_and(|v| v == "1");
     let launch = LaunchMode::new(std::path::Path::new(&config.orchestrator.data_dir), forced);
     let demo = forced || launch.demo_chosen();
+    // One Orcha per data directory: refused, naming the holder, while `orcha serve` (or another
+    // desktop) drives these nodes and this database. Held until the process exits.
+    let locks = startup::lock_data_dirs(
+        &[
+            std::path::PathBuf::from(&config.orchestrator.data_dir),
+            serve_dir,
+        ],
+        demo,
+        "desktop",
+    )
+    .inspect_err(|e| tracing::error!(error = %e, "Another Orcha drives this data directory."))?;
+    app.manage(DataDirLocks { _held: locks });
     let scratch_settings = demo.then(|| {
         std::path::PathBuf::from(&config.orchestrator.data_dir)
             .join("demo")

@@ -288,6 +288,16 @@ poll_interval_secs: number,
  */
 poll_timeout_secs: number, };
 
+export type BackupSettingsDto = { 
+/**
+ * Field `backup.interval_hours`: hours between scheduled backups; 0 means none.
+ */
+interval_hours: number, 
+/**
+ * Field `backup.retention`: how many backups are kept.
+ */
+retention: number, };
+
 export type AlertSettingsDto = { enabled: boolean, 
 /**
  * `info`, `warning` or `critical`.
@@ -306,7 +316,7 @@ smtp_security: string, smtp_username: string, smtp_from: string,
  */
 smtp_to: string, };
 
-export type SettingsValuesDto = { protocols: Array<ProtocolSettingsDto>, budget: BudgetSettingsDto, intervals: IntervalSettingsDto, alerts: AlertSettingsDto, 
+export type SettingsValuesDto = { protocols: Array<ProtocolSettingsDto>, budget: BudgetSettingsDto, intervals: IntervalSettingsDto, alerts: AlertSettingsDto, backup: BackupSettingsDto, 
 /**
  * Field `prices.fiat`: the fiat currency, a lower-case code such as `usd` or `eur`.
  */
@@ -514,6 +524,26 @@ rows: bigint,
  * The first row that does not match, when broken.
  */
 broken_at: bigint | null, };
+
+export type BackupFileDto = { 
+/**
+ * The file name, e.g. `orcha-20260601T120000Z.backup`.
+ */
+name: string, bytes: bigint, modified_at: string, };
+
+export type BackupsDto = { dir: string, 
+/**
+ * Hours between scheduled backups; 0 means none are scheduled.
+ */
+interval_hours: bigint, 
+/**
+ * How many backups are kept.
+ */
+retention: number, 
+/**
+ * Whether the keyring holds the passphrase (`backup:passphrase`); without it none can run.
+ */
+passphrase_stored: boolean, backups: Array<BackupFileDto>, };
 
 export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };
 

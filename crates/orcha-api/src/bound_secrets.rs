@@ -68,18 +68,31 @@ impl Endpoint {
 /// feed's key, URL-valued secrets that name their own host) are not bound.
 pub fn endpoints_of(config: &Config) -> BTreeMap<String, Endpoint> {
     let mut out = BTreeMap::new();
+    // The operator's per-endpoint allowance of plain http off loopback (`allow_insecure_http`).
+    let mut allowed = std::collections::BTreeSet::new();
+    for t in config.protocols.tables() {
+        if t.allow_insecure_http {
+            allowed.insert(format!("{}:{}/", t.protocol, t.name));
+        }
+        for n in t.extra.iter().filter(|n| n.allow_insecure_http) {
+            allowed.insert(format!("{}:{}/", t.protocol, n.name));
+        }
+    }
     for n in config.nodes() {
-        if let Some(e) = Endpoint::of_url(&n.api_endpoint) {
-            out.insert(format!("{}/", n.id), e);
+        if let Some(mut e) = Endpoint::of_url(&n.api_endpoint) {
+            let key = format!("{}/", n.id);
+            e.allow_insecure_http = allowed.contains(&key);
+            out.insert(key, e);
         }
     }
     let a = &config.alerts;
-    for (key, url) in [
-        ("alerts:ntfy/token", &a.ntfy_url),
-        ("alerts:webhook/token", &a.webhook_url),
-        ("alerts:telegram/token", &a.telegram_api_url),
+    for (channel, key, url) in [
+        ("ntfy", "alerts:ntfy/token", &a.ntfy_url),
+        ("webhook", "alerts:webhook/token", &a.webhook_url),
+        ("telegram", "alerts:telegram/token", &a.telegram_api_url),
     ] {
-        if let Some(e) = Endpoint::of_url(url) {
+        if let Some(mut e) = Endpoint::of_url(url) {
+            e.allow_insecure_http = a.allow_insecure_http.iter().any(|c| c == channel);
             out.insert(key.to_owned(), e);
         }
     }
@@ -266,6 +279,27 @@ mod tests {
         remote.allow_insecure_http = true;
         s.set_endpoints(BTreeMap::from([("golem:a/".to_owned(), remote)]));
         assert!(s.get(&key("golem:a/app_key")).unwrap().is_some());
+    }
+
+    #[test]
+    fn the_config_allowance_reaches_only_its_own_endpoint() {
+        let mut c = Config::default();
+        c.protocols.golem.enabled = true;
+        c.protocols.golem.api_endpoint = "http://10.0.0.5:7465".into();
+        c.protocols.golem.allow_insecure_http = true;
+        c.protocols.golem.nodes = vec![orcha_core::config::ExtraNode {
+            name: "b".into(),
+            api_endpoint: "http://10.0.0.6:7465".into(),
+            allow_insecure_http: false,
+        }];
+        c.alerts.ntfy_url = "http://ntfy.lan/t".into();
+        c.alerts.webhook_url = "http://hook.lan/x".into();
+        c.alerts.allow_insecure_http = vec!["ntfy".into()];
+        let e = endpoints_of(&c);
+        assert!(e["golem:main/"].insecure().is_none());
+        assert!(e["golem:b/"].insecure().is_some());
+        assert!(e["alerts:ntfy/token"].insecure().is_none());
+        assert!(e["alerts:webhook/token"].insecure().is_some());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod actor;
 pub mod alerts;
+pub mod backups;
 pub mod bound_secrets;
 pub mod budget;
 pub mod cycle;

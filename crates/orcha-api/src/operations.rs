@@ -106,6 +106,11 @@ macro_rules! for_each_operation {
             audit_verify() -> AuditVerdictDto, GET "/audit/verify" => ops::audit_verify(state);
             /// Every machine the fleet's Prometheus scrapes: up or down, nodes, earnings, alerts.
             fleet() -> FleetDto, GET "/fleet" => ops::fleet(state);
+            // #16 safe by default: scheduled backups.
+            /// The encrypted backups (newest first), where they go and the schedule.
+            backups() -> BackupsDto, GET "/backups" => ops::backups(state);
+            /// Makes an encrypted backup now and prunes beyond the retention; audited.
+            run_backup() -> BackupFileDto, POST "/backups" => ops::run_backup(state, actor);
         }
     };
 }

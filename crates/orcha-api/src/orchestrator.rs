@@ -91,6 +91,15 @@ pub fn spawn_with(
         backoff,
         move || crate::fleet_metrics::run(Arc::clone(&s), c.clone()),
     ));
+    // Scheduled backups (`backup.interval_hours`; the task ends at once when it is 0).
+    let (s, c) = (Arc::clone(&state), cancel.clone());
+    tasks.spawn(supervise(
+        "backup".to_owned(),
+        metrics.clone(),
+        cancel.clone(),
+        backoff,
+        move || crate::backups::run(Arc::clone(&s), c.clone()),
+    ));
     let (s, c) = (Arc::clone(&state), cancel.clone());
     tasks.spawn(supervise(
         "cycle".to_owned(),

@@ -46,6 +46,13 @@ impl SettingsFile {
         Ok(())
     }
 
+    /// The operator's config file, when saves go to one (not the demo's scratch file): what a
+    /// backup carries besides the database.
+    pub fn operator_file(&self) -> Option<PathBuf> {
+        let s = self.lock();
+        s.path.clone().filter(|p| !s.scratch && p.is_file())
+    }
+
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, FileState> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -15,7 +15,9 @@ use orcha_api::{AppState, NodeRuntime};
 use orcha_core::config::Config;
 use orcha_core::secret::SecretStore;
 use orcha_core::{Clock, SystemClock};
+// Re-exported so the desktop shell can hold the locks without depending on the store.
 use orcha_store::Store;
+pub use orcha_store::{DataDirLock, LockError};
 
 /// Where the user's config file is: `CONFIG_PATH`, else the platform config directory.
 pub fn config_path(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
@@ -53,6 +55,29 @@ pub fn database_path(config: &Config, data_dir: &Path) -> PathBuf {
     } else {
         PathBuf::from(&config.storage.database)
     }
+}
+
+/// One Orcha per data directory (`orcha_store::lock`), for either front door: takes the lock
+/// of every directory in `dirs` — their `demo/` subdirectory for the demo, whose database and
+/// simulated nodes are its own — or says which Orcha holds one. The desktop passes its own data
+/// directory and the one `orcha serve` would use with the same config file, since both would
+/// drive the nodes that file names. Hold the locks for the life of the process.
+pub fn lock_data_dirs(
+    dirs: &[PathBuf],
+    demo: bool,
+    who: &str,
+) -> std::result::Result<Vec<DataDirLock>, LockError> {
+    let mut held: Vec<DataDirLock> = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for dir in dirs {
+        let dir = if demo { dir.join("demo") } else { dir.clone() };
+        if seen.contains(&dir) {
+            continue;
+        }
+        held.push(DataDirLock::acquire(&dir, who)?);
+        seen.push(dir);
+    }
+    Ok(held)
 }
 
 /// Loads the configuration with the documented environment overrides applied.

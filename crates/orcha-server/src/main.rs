@@ -393,6 +393,9 @@ async fn serve(
             .join("demo")
             .join("settings.toml")
     });
+    // One Orcha per data directory, taken before anything opens the database; the demo keeps
+    // its own database and so its own lock.
+    let _lock = startup::lock_data_dirs(&[startup::data_dir(&config, &env)], demo, "orcha serve")?;
     // Demo mode swaps the nodes, database, credentials and clock for the simulator's.
     let (config, secrets, clock, sim) = if demo {
         let data_dir = startup::data_dir(&config, &env);
@@ -422,16 +425,7 @@ async fn serve(
             };
         (config, secrets, startup::system_clock(), None)
     };
-    // One Orcha per data directory; the demo keeps its own database and so its own lock.
     let data_dir = startup::data_dir(&config, &env);
-    let _lock = orcha_store::DataDirLock::acquire(
-        &if demo {
-            data_dir.join("demo")
-        } else {
-            data_dir.clone()
-        },
-        "orcha serve",
-    )?;
     // Every request to the API needs the install's token, loopback included.
     let (api_token, token_source) =
         orcha_server::token::load_or_create(&data_dir, &orcha_server::token::os_keyring(), &env)?;

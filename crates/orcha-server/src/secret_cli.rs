@@ -65,7 +65,13 @@ impl Place {
 
 /// A credential key as the adapters look it up: `<protocol>:<name>/<field>`, or the price feed's.
 fn checked(key: &str) -> Result<SecretKey> {
-    if key == orcha_api::prices::SECRET_KEY || key == orcha_core::config::FLEET_TOKEN_KEY {
+    if [
+        orcha_api::prices::SECRET_KEY,
+        orcha_core::config::FLEET_TOKEN_KEY,
+        orcha_core::config::BACKUP_PASSPHRASE_KEY,
+    ]
+    .contains(&key)
+    {
         return Ok(SecretKey(key.to_owned()));
     }
     let (node, field) = key
@@ -179,4 +185,24 @@ fn keyring(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_set_takes_node_credentials_the_price_key_and_the_backup_passphrase() {
+        for ok in [
+            "golem:main/app_key",
+            "backup:passphrase",
+            orcha_api::prices::SECRET_KEY,
+            orcha_core::config::FLEET_TOKEN_KEY,
+        ] {
+            assert!(checked(ok).is_ok(), "{ok}");
+        }
+        for bad in ["backup:other", "nonsense", "golem/app_key", "golem:main/"] {
+            assert!(checked(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -9,7 +9,8 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use age::secrecy::SecretString;
+// Re-exported: callers hand the passphrase over in the same type.
+pub use age::secrecy::SecretString;
 use chrono::{DateTime, Utc};
 
 use crate::{create_private_dir, Store};

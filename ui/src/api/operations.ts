@@ -11,6 +11,8 @@ import type {
   AuditQuery,
   AuditVerdictDto,
   AutoApplyRequest,
+  BackupFileDto,
+  BackupsDto,
   CycleDto,
   DecisionDto,
   EarningsHistoryDto,
@@ -246,6 +248,20 @@ export const OPERATIONS = {
     input: { kind: "none" },
     response: "FleetDto",
   },
+  backups: {
+    command: "backups",
+    method: "GET",
+    path: "/backups",
+    input: { kind: "none" },
+    response: "BackupsDto",
+  },
+  runBackup: {
+    command: "run_backup",
+    method: "POST",
+    path: "/backups",
+    input: { kind: "none" },
+    response: "BackupFileDto",
+  },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -312,4 +328,8 @@ export interface OperationMethods {
   auditVerify(): Promise<AuditVerdictDto>;
   /** Every machine the fleet's Prometheus scrapes: up or down, nodes, earnings, alerts. */
   fleet(): Promise<FleetDto>;
+  /** The encrypted backups (newest first), where they go and the schedule. */
+  backups(): Promise<BackupsDto>;
+  /** Makes an encrypted backup now and prunes beyond the retention; audited. */
+  runBackup(): Promise<BackupFileDto>;
 }

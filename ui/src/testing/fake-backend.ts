@@ -10,7 +10,13 @@ import type {
   ApiError,
   ApplyResultDto,
   ApprovePlanRequest,
+  AuditPageDto,
+  AuditQuery,
+  AuditRowDto,
+  AuditVerdictDto,
   AutoApplyRequest,
+  BackupFileDto,
+  BackupsDto,
   CycleDto,
   DecisionDto,
   EarningsHistoryDto,
@@ -65,6 +71,11 @@ export interface FakeData {
   alertChannels: AlertChannelDto[];
   /** `null`: the fleet view is off (no `[fleet] prometheus_url`). */
   fleet: FleetDto | null;
+  /** The audit log, newest first. */
+  audit: AuditRowDto[];
+  auditVerdict: AuditVerdictDto;
+  /** Scheduled backups; `runBackup` adds one named for 2025-06-01T12:00:00Z. */
+  backups: BackupsDto;
 }
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
@@ -113,6 +124,15 @@ export class FakeBackend extends OperationClient implements Backend {
         makeAlertChannel({ channel }),
       ),
       fleet: null,
+      audit: [],
+      auditVerdict: { intact: true, rows: 0n, broken_at: null },
+      backups: {
+        dir: "/home/op/.local/share/depin-orcha/backups",
+        interval_hours: 0n,
+        retention: 7,
+        passphrase_stored: false,
+        backups: [],
+      },
       ...data,
     };
   }
@@ -251,6 +271,26 @@ export class FakeBackend extends OperationClient implements Backend {
   override forecast = (q: ForecastQuery) => this.#answer("forecast", [q], () => this.data.forecast(q));
   override earningsTotals = () => this.#answer("earningsTotals", [], () => this.data.earningsTotals);
   override prices = () => this.#answer("prices", [], () => this.data.prices);
+  override auditLog = (q: AuditQuery) =>
+    this.#answer("auditLog", [q], (): AuditPageDto => {
+      const older = this.data.audit.filter((r) => q.before === undefined || r.id < q.before);
+      const limit = q.limit ?? 100;
+      const rows = older.slice(0, limit);
+      const last = rows[rows.length - 1];
+      return { rows, next_before: older.length > limit && last ? last.id : null };
+    });
+  override auditVerify = () => this.#answer("auditVerify", [], () => this.data.auditVerdict);
+  override backups = () => this.#answer("backups", [], () => this.data.backups);
+  override runBackup = () =>
+    this.#answer("runBackup", [], (): BackupFileDto => {
+      const made = {
+        name: "orcha-20250601T120000Z.backup",
+        bytes: 1_000_000n,
+        modified_at: "2025-06-01T12:00:00Z",
+      };
+      this.data.backups = { ...this.data.backups, backups: [made, ...this.data.backups.backups] };
+      return made;
+    });
 
   subscribe(handlers: EventHandlers): Unsubscribe {
     this.handlers.add(handlers);

@@ -314,6 +314,7 @@ export function makeSettings(over: Partial<SettingsDto> = {}): SettingsDto {
         bandwidth_down_mbps: 0,
       },
       intervals: { optimization_interval_secs: 900, poll_interval_secs: 60, poll_timeout_secs: 10 },
+      backup: { interval_hours: 0, retention: 7 },
       alerts: {
         enabled: true,
         notify_min_severity: "warning",

@@ -200,6 +200,22 @@ pub async fn transact_locked(
     report
 }
 
+/// `ORCHA_DEBUG_APPLY_PAUSE_MS`: a debug setting that holds every apply this many milliseconds
+/// after each node's writes, so a crash in the middle of an apply can be staged (the SIGKILL
+/// test in `orcha-server/tests/crash_apply.rs`). Unset or unparsable means no pause; it is never
+/// needed in operation.
+pub const DEBUG_APPLY_PAUSE_ENV: &str = "ORCHA_DEBUG_APPLY_PAUSE_MS";
+
+async fn debug_pause() {
+    let ms = std::env::var(DEBUG_APPLY_PAUSE_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(ms) = ms.filter(|ms| *ms > 0) {
+        tracing::warn!(ms, "{DEBUG_APPLY_PAUSE_ENV} is set: holding the apply");
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
+
 fn refused(e: String) -> ApplyReport {
     ApplyReport {
         status: "refused",
@@ -240,7 +256,9 @@ async fn journaled(
             ));
             break;
         };
-        match enforce(state, node, &c.after, c.restart).await {
+        let enforced = enforce(state, node, &c.after, c.restart).await;
+        debug_pause().await;
+        match enforced {
             Ok((read, restarted)) => done.push((
                 c,
                 NodeApplyDto {

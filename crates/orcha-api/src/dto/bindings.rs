@@ -58,6 +58,7 @@ pub fn typescript_bindings() -> String {
         ProtocolSettingsDto::decl(),
         BudgetSettingsDto::decl(),
         IntervalSettingsDto::decl(),
+        BackupSettingsDto::decl(),
         AlertSettingsDto::decl(),
         SettingsValuesDto::decl(),
         SettingsDto::decl(),
@@ -77,6 +78,8 @@ pub fn typescript_bindings() -> String {
         AuditRowDto::decl(),
         AuditPageDto::decl(),
         AuditVerdictDto::decl(),
+        BackupFileDto::decl(),
+        BackupsDto::decl(),
         Event::decl(),
     ];
     // The fleet view's DTOs live with the fleet client (`orcha-fleet`), which has no API types.

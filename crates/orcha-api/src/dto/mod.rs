@@ -20,6 +20,8 @@ mod prices;
 pub use prices::*;
 mod audit;
 pub use audit::*;
+mod backup;
+pub use backup::*;
 pub use orcha_fleet::dto::*;
 mod bindings;
 pub use bindings::typescript_bindings;

@@ -82,6 +82,18 @@ pub struct IntervalSettingsDto {
     pub poll_timeout_secs: i64,
 }
 
+/// `[backup]`: the schedule of encrypted backups (the passphrase is in the keyring).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSettingsDto {
+    /// Field `backup.interval_hours`: hours between scheduled backups; 0 means none.
+    #[ts(type = "number")]
+    pub interval_hours: i64,
+    /// Field `backup.retention`: how many backups are kept.
+    #[ts(type = "number")]
+    pub retention: i64,
+}
+
 /// The non-secret alert channel settings; channel credentials live in the keyring
 /// (`alerts:<channel>/<kind>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
@@ -115,6 +127,7 @@ pub struct SettingsValuesDto {
     pub budget: BudgetSettingsDto,
     pub intervals: IntervalSettingsDto,
     pub alerts: AlertSettingsDto,
+    pub backup: BackupSettingsDto,
     /// Field `prices.fiat`: the fiat currency, a lower-case code such as `usd` or `eur`.
     pub fiat: String,
 }

@@ -16,6 +16,8 @@ use crate::state::AppState;
 
 mod audit;
 pub use audit::{audit_log, audit_verify};
+mod backups;
+pub use backups::{backups, run_backup};
 mod fleet;
 pub use fleet::fleet;
 

@@ -14,8 +14,9 @@ use crate::state::AppState;
 const SECRET_KINDS: [&str; 4] = ["app_key", "token", "api_key", "info_key"];
 
 pub(super) fn secret_key(state: &AppState, key: &str) -> Result<SecretKey, ApiError> {
-    // The price feed's CoinGecko key is the one credential that belongs to no node.
-    if key == crate::prices::SECRET_KEY {
+    // The price feed's CoinGecko key belongs to no node.
+    // So is the passphrase of the scheduled backups.
+    if key == crate::prices::SECRET_KEY || key == orcha_core::config::BACKUP_PASSPHRASE_KEY {
         return Ok(SecretKey(key.to_owned()));
     }
     let (node, kind) = key.split_once('/').ok_or_else(|| {

@@ -56,6 +56,9 @@ pub struct AlertsConfig {
     pub smtp_from: String,
     /// Recipients, comma-separated.
     pub smtp_to: String,
+    /// Channels (`ntfy`, `webhook`, `telegram`) whose credential may go over plain `http` off
+    /// loopback; empty (the default) means https only.
+    pub allow_insecure_http: Vec<String>,
 }
 
 impl Default for AlertsConfig {
@@ -86,6 +89,7 @@ impl Default for AlertsConfig {
             smtp_username: String::new(),
             smtp_from: String::new(),
             smtp_to: String::new(),
+            allow_insecure_http: Vec::new(),
         }
     }
 }

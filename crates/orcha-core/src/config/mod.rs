@@ -9,6 +9,7 @@
 
 mod alerts;
 mod allocation;
+mod backup;
 mod fleet;
 mod load;
 mod ml;
@@ -16,6 +17,7 @@ mod nodes;
 mod orchestrator;
 mod prices;
 mod server;
+mod transport;
 mod validate;
 
 #[cfg(test)]
@@ -25,6 +27,7 @@ use serde::Deserialize;
 
 pub use alerts::AlertsConfig;
 pub use allocation::{AllocationConfig, NodeEnforcement, RunsAs};
+pub use backup::{BackupConfig, BACKUP_PASSPHRASE_KEY};
 pub use fleet::{FleetConfig, FLEET_TOKEN_KEY};
 pub use load::ConfigError;
 pub use ml::MlConfig;
@@ -35,6 +38,7 @@ pub use nodes::{
 pub use orchestrator::{OrchestratorConfig, StorageConfig};
 pub use prices::{PricesConfig, FIXED_PRICE_KEYS};
 pub use server::ServerConfig;
+pub use transport::{is_loopback_url, url_host};
 
 /// The committed defaults, embedded so the binary documents itself (`orcha config defaults`).
 pub const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");
@@ -51,4 +55,5 @@ pub struct Config {
     pub prices: PricesConfig,
     pub fleet: FleetConfig,
     pub server: ServerConfig,
+    pub backup: BackupConfig,
 }

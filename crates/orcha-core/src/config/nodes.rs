@@ -25,6 +25,8 @@ pub struct NodeTable<'a> {
     pub api_endpoint: &'a str,
     pub poll_interval: u64,
     pub auto_apply: bool,
+    /// Plain `http` to this table's own endpoint off loopback is allowed (see `transport`).
+    pub allow_insecure_http: bool,
     pub extra: &'a [ExtraNode],
 }
 
@@ -48,6 +50,7 @@ macro_rules! node_table {
             api_endpoint: &$t.api_endpoint,
             poll_interval: $t.poll_interval,
             auto_apply: $t.auto_apply,
+            allow_insecure_http: $t.allow_insecure_http,
             extra: &$t.nodes,
         }
     };
@@ -71,6 +74,9 @@ impl ProtocolsConfig {
 pub struct ExtraNode {
     pub name: String,
     pub api_endpoint: String,
+    /// Let this node's credential go over plain `http` off loopback (not recommended).
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -89,6 +95,8 @@ pub struct StorjConfig {
     pub payout_poll_interval: u64,
     /// The node's `config.yaml`, for the allocated-disk knob; empty means no disk knob.
     pub config_yaml: String,
+    /// Accept plain `http` to `api_endpoint` off loopback (see `config::transport`).
+    pub allow_insecure_http: bool,
     pub nodes: Vec<ExtraNode>,
 }
 
@@ -102,6 +110,7 @@ impl Default for StorjConfig {
             auto_apply: false,
             payout_poll_interval: 3600,
             config_yaml: String::new(),
+            allow_insecure_http: false,
             nodes: Vec::new(),
         }
     }
@@ -120,6 +129,8 @@ pub struct GolemConfig {
     pub ya_provider: String,
     /// Allow profile changes while activities run (they are lost).
     pub allow_interrupt: bool,
+    /// Send the app key over plain `http` to `api_endpoint` off loopback (not recommended).
+    pub allow_insecure_http: bool,
     pub nodes: Vec<ExtraNode>,
 }
 
@@ -133,6 +144,7 @@ impl Default for GolemConfig {
             auto_apply: false,
             ya_provider: String::new(),
             allow_interrupt: false,
+            allow_insecure_http: false,
             nodes: Vec::new(),
         }
     }
@@ -159,6 +171,8 @@ pub struct StreamrConfig {
     pub allow_bandwidth_shaping: Vec<String>,
     /// A file with the node's stdout, for `consoleMetrics` bandwidth reports; empty means none.
     pub console_log: String,
+    /// Send the API key over plain `http` to `api_endpoint` off loopback (not recommended).
+    pub allow_insecure_http: bool,
     pub nodes: Vec<ExtraNode>,
 }
 
@@ -176,6 +190,7 @@ impl Default for StreamrConfig {
             min_pol_balance: "1".to_owned(),
             allow_bandwidth_shaping: Vec::new(),
             console_log: String::new(),
+            allow_insecure_http: false,
             nodes: Vec::new(),
         }
     }
@@ -194,6 +209,8 @@ pub struct GrassConfig {
     pub auto_apply: bool,
     /// Fiat value the operator assigns to one point, as a decimal string; empty means none.
     pub points_value: String,
+    /// Send the session token over plain `http` to `api_endpoint` off loopback (not recommended).
+    pub allow_insecure_http: bool,
     pub nodes: Vec<ExtraNode>,
 }
 
@@ -206,6 +223,7 @@ impl Default for GrassConfig {
             poll_interval: 300,
             auto_apply: false,
             points_value: String::new(),
+            allow_insecure_http: false,
             nodes: Vec::new(),
         }
     }

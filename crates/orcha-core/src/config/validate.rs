@@ -34,6 +34,8 @@ impl Config {
             ));
         }
         self.fleet.validate()?;
+        self.backup.validate()?;
+        self.check_transport()?;
         let a = &self.allocation;
         for (key, v) in [
             ("allocation.reserve_cpu_cores", a.reserve_cpu_cores),

@@ -120,6 +120,8 @@ pub(super) fn check_field(field: &str, value: &Setting) -> Result<(), String> {
         }
         "intervals.poll_interval_secs" => check_range(int(value), 1, 86_400, "seconds"),
         "intervals.poll_timeout_secs" => check_range(int(value), 1, 600, "seconds"),
+        "backup.interval_hours" => check_range(int(value), 0, 24 * 366, "a number of hours"),
+        "backup.retention" => check_range(int(value), 1, 1000, "a number of backups"),
         "budget.grant_cpu_cores" | "budget.reserve_cpu_cores" => match value {
             Setting::Float(c) if c.is_finite() && (0.0..=4096.0).contains(c) => Ok(()),
             _ => Err("Enter a number of cores from 0 to 4096.".to_owned()),

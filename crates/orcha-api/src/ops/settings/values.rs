@@ -117,6 +117,10 @@ pub fn values_of(c: &Config) -> SettingsValuesDto {
             poll_interval_secs: to_i64(c.orchestrator.poll_interval),
             poll_timeout_secs: to_i64(c.orchestrator.poll_timeout),
         },
+        backup: BackupSettingsDto {
+            interval_hours: to_i64(c.backup.interval_hours),
+            retention: i64::from(c.backup.retention),
+        },
         alerts: AlertSettingsDto {
             enabled: al.enabled,
             notify_min_severity: al.notify_min_severity.clone(),
@@ -237,6 +241,16 @@ pub(super) fn flatten(v: &SettingsValuesDto) -> BTreeMap<String, Entry> {
         ("smtp_to", Setting::Str(a.smtp_to.clone())),
     ] {
         put(format!("alerts.{k}"), key(&alerts, k), val);
+    }
+    for (k, val) in [
+        ("interval_hours", v.backup.interval_hours),
+        ("retention", v.backup.retention),
+    ] {
+        put(
+            format!("backup.{k}"),
+            key(&["backup"], k),
+            Setting::Int(val),
+        );
     }
     put(
         "prices.fiat".to_owned(),

@@ -8,7 +8,9 @@ import { ErrorState, LoadingState } from "../../../components/state-views";
 import { useRunCycleNow, useSetPaused, useSettings } from "../api/use-settings";
 import "../settings.css";
 import { AlertsCard } from "./alerts-card";
+import { AuditCard } from "./audit-card";
 import { AutostartCard } from "./autostart-card";
+import { BackupsCard } from "./backups-card";
 import { BudgetCard } from "./budget-card";
 import { CurrencyCard, IntervalsCard } from "./intervals-card";
 import { ProtocolCard } from "./protocol-card";
@@ -138,7 +140,7 @@ export function SettingsScreen() {
     <div className="screen">
       <PageHeader
         title="Settings"
-        description="Nodes, machine budget, intervals, currency, alert channels and credentials."
+        description="Nodes, machine budget, intervals, currency, alert channels, credentials, backups and the audit log."
       />
       <AutomationCard />
       <AutostartCard />
@@ -164,6 +166,8 @@ export function SettingsScreen() {
           <AlertsCard settings={settings.data} />
         </>
       )}
+      <BackupsCard settings={settings.data} />
+      <AuditCard />
     </div>
   );
 }

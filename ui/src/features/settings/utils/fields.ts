@@ -151,6 +151,20 @@ function slots(v: SettingsValuesDto): Slot[] {
       },
     },
     {
+      name: "backup.interval_hours",
+      get: () => v.backup.interval_hours,
+      set: (x) => {
+        v.backup.interval_hours = num(x);
+      },
+    },
+    {
+      name: "backup.retention",
+      get: () => v.backup.retention,
+      set: (x) => {
+        v.backup.retention = num(x);
+      },
+    },
+    {
       name: "prices.fiat",
       get: () => v.fiat,
       set: (x) => {
