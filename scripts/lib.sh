@@ -8,7 +8,7 @@ ORCHA_APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth webkit2gtk-driver imagemagick x11-utils dbus dbus-x11 gnome-keyring libsecret-tools keyutils
   fonts-dejavu-core chromium chromium-driver prometheus iproute2 python3-venv
-  docker.io busybox-static
+  docker.io busybox-static debootstrap systemd
 )
 
 as_root() {

@@ -58,6 +58,9 @@ stage "rust lint" cargo clippy --workspace --all-targets -- -D warnings
 trap stop_dockerd EXIT
 start_dockerd
 stage "rust tests" in_keyring_session cargo test --workspace --no-fail-fast
+# The orchestrator's container on a base image made here (debootstrap + docker import), host
+# networking only; skipped with a reason when no Docker Engine runs.
+stage "container" bash deploy/smoke-test.sh
 stop_dockerd
 stage "ml-engine tests" bash ml-engine/scripts/test.sh
 stage "browser e2e" bash scripts/e2e-browser.sh
