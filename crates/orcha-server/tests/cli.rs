@@ -10,15 +10,8 @@ use std::time::{Duration, Instant};
 use orcha_testkit::net;
 
 fn orcha(config: &Path, data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_orcha"));
-    c.arg("--config")
-        .arg(config)
-        .env_remove("DATABASE_URL")
-        .env_remove("ML_API_URL")
-        .env_remove("CONFIG_PATH")
-        .env("XDG_DATA_HOME", data)
-        .env(net::API_TOKEN_ENV.0, net::API_TOKEN_ENV.1)
-        .env("RUST_LOG", "warn");
+    let mut c = orcha_testkit::cli::orcha(env!("CARGO_BIN_EXE_orcha"), config, data);
+    c.env(net::API_TOKEN_ENV.0, net::API_TOKEN_ENV.1);
     c
 }
 

@@ -11,15 +11,9 @@ use std::process::{Child, Command, Stdio};
 use orcha_testkit::net;
 
 fn orcha(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_orcha"));
-    c.arg("--config")
-        .arg(data.join("config.toml"))
-        .env_remove("DATABASE_URL")
-        .env_remove("ML_API_URL")
-        .env_remove("CONFIG_PATH")
-        .env("XDG_DATA_HOME", data)
-        .env("RUST_LOG", "warn")
-        .env("BACKUP_PASS", "correct horse battery staple")
+    let mut c =
+        orcha_testkit::cli::orcha(env!("CARGO_BIN_EXE_orcha"), &data.join("config.toml"), data);
+    c.env("BACKUP_PASS", "correct horse battery staple")
         .env("WRONG_PASS", "wrong");
     c
 }

@@ -19,17 +19,11 @@ const KEY: &str = "golem:main/app_key";
 const VALUE: &str = "app-key-7f3a91";
 
 fn orcha(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_orcha"));
-    c.arg("--config")
-        .arg(data.join("config.toml"))
-        .env_remove("DATABASE_URL")
-        .env_remove("CONFIG_PATH")
-        .env_remove("CREDENTIALS_DIRECTORY")
-        // No Secret Service: a server without a desktop session.
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("ML_API_URL", "http://127.0.0.1:9")
-        .env("XDG_DATA_HOME", data)
-        .env("RUST_LOG", "warn");
+    let mut c =
+        orcha_testkit::cli::orcha(env!("CARGO_BIN_EXE_orcha"), &data.join("config.toml"), data);
+    // No Secret Service: a server without a desktop session.
+    c.env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("ML_API_URL", "http://127.0.0.1:9");
     c
 }
 

@@ -63,15 +63,9 @@ fn make_cgroup(name: &str) -> Option<(CgroupVersion, Cgroup)> {
 }
 
 fn orcha(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_orcha"));
-    c.arg("--config")
-        .arg(data.join("config.toml"))
-        .env_remove("DATABASE_URL")
-        .env_remove("ML_API_URL")
-        .env_remove("CONFIG_PATH")
-        .env_remove(orcha_api::cycle::apply::DEBUG_APPLY_PAUSE_ENV)
-        .env("XDG_DATA_HOME", data)
-        .env("RUST_LOG", "warn")
+    let mut c =
+        orcha_testkit::cli::orcha(env!("CARGO_BIN_EXE_orcha"), &data.join("config.toml"), data);
+    c.env_remove(orcha_api::cycle::apply::DEBUG_APPLY_PAUSE_ENV)
         .env(net::API_TOKEN_ENV.0, net::API_TOKEN_ENV.1);
     c
 }
