@@ -20,7 +20,9 @@ mod prices;
 pub use prices::*;
 mod audit;
 pub use audit::*;
+mod usage;
 pub use orcha_fleet::dto::*;
+pub use usage::{MeasuredResourceDto, MeasuredUsageDto};
 mod bindings;
 pub use bindings::typescript_bindings;
 
@@ -222,6 +224,8 @@ pub struct NodeDto {
     pub earnings: Vec<EarningsFigureDto>,
     pub resources: Vec<MetricValueDto>,
     pub capabilities: Vec<CapabilityDto>,
+    /// What the OS measured for the node (`None`: not measured, e.g. in demo mode).
+    pub measured: Option<MeasuredUsageDto>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]

@@ -16,6 +16,7 @@ mod nodes;
 mod orchestrator;
 mod prices;
 mod server;
+mod usage;
 mod validate;
 
 #[cfg(test)]
@@ -35,6 +36,7 @@ pub use nodes::{
 pub use orchestrator::{OrchestratorConfig, StorageConfig};
 pub use prices::{PricesConfig, FIXED_PRICE_KEYS};
 pub use server::ServerConfig;
+pub use usage::{NodeUsageConfig, NotEarningHours, UsageConfig};
 
 /// The committed defaults, embedded so the binary documents itself (`orcha config defaults`).
 pub const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");
@@ -51,4 +53,5 @@ pub struct Config {
     pub prices: PricesConfig,
     pub fleet: FleetConfig,
     pub server: ServerConfig,
+    pub usage: UsageConfig,
 }

@@ -34,6 +34,7 @@ impl Config {
             ));
         }
         self.fleet.validate()?;
+        self.usage.validate()?;
         let a = &self.allocation;
         for (key, v) in [
             ("allocation.reserve_cpu_cores", a.reserve_cpu_cores),
