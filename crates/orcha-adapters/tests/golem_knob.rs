@@ -305,3 +305,38 @@ async fn preset_prices_are_changed_and_read_back() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_profile_maxima_are_the_machines() {
+    use orcha_adapters::golem::ProfileMax;
+    // Hand-worked: 8 threads; 16 000 MiB + 123 bytes of RAM; 500 GiB + 7 bytes free.
+    let m = ProfileMax::from_machine(Some((8, 16_000 * 1_048_576 + 123)), Some(500 * GIB + 7));
+    assert_eq!(m.cpu_millicores, Some(8_000));
+    assert_eq!(m.mem_bytes, Some(16_777_216_000));
+    assert_eq!(m.storage_bytes, Some(536_870_912_000));
+    let none = ProfileMax::from_machine(None, None);
+    assert_eq!((none.cpu_millicores, none.storage_bytes), (None, None));
+
+    let dir = data_dir();
+    let a = adapter(
+        &yagna(IDLE).await,
+        "/nonexistent/ya-provider".into(),
+        dir.path(),
+        false,
+    );
+    let caps = a.capabilities();
+    let max = |k: ResourceKind| caps.iter().find(|c| c.resource == k).unwrap().max;
+    let machine = orcha_usage::MachineLimits::read().unwrap();
+    assert_eq!(
+        max(ResourceKind::Cpu),
+        u64::from(machine.logical_cpus) * 1000
+    );
+    assert_eq!(
+        max(ResourceKind::Memory),
+        machine.mem_total_bytes - machine.mem_total_bytes % (1 << 20)
+    );
+    let free = orcha_usage::bounds::free_bytes(dir.path()).unwrap();
+    let disk = max(ResourceKind::Disk);
+    assert!(disk.abs_diff(free - free % GIB) <= GIB, "{disk} vs {free}");
+    assert_ne!(disk, 18_446_744_072_635_809_792);
+}

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::model::{ActiveProfile, Preset};
 use super::normalize::{check_profile, normalize_presets};
+use super::units::{GIB, MIB};
 use super::wire::{HardwareProfile, RawPreset};
 use super::{Cli, GolemAdapter};
 use crate::probe::decode;
@@ -296,10 +297,36 @@ pub(super) async fn edit_json(
         })
 }
 
-/// Total RAM from /proc/meminfo (Linux, where the provider runs); `None` elsewhere.
-pub(super) fn total_memory_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kb.checked_mul(1024)
+/// The profile's real maxima on this machine, each in whole steps: every logical CPU, all RAM,
+/// and the free space of the partition holding ya-provider's data directory (the nearest
+/// existing ancestor when it is not created yet). A part that cannot be read is `None`, never
+/// a placeholder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileMax {
+    pub cpu_millicores: Option<u64>,
+    pub mem_bytes: Option<u64>,
+    pub storage_bytes: Option<u64>,
+}
+
+impl ProfileMax {
+    pub fn read(data_dir: Option<&Path>) -> ProfileMax {
+        let machine = orcha_usage::MachineLimits::read().ok();
+        let storage = data_dir
+            .and_then(|d| d.ancestors().find(|a| a.exists()).map(Path::to_path_buf))
+            .and_then(|d| orcha_usage::bounds::free_bytes(&d).ok());
+        ProfileMax::from_machine(
+            machine.map(|m| (m.logical_cpus, m.mem_total_bytes)),
+            storage,
+        )
+    }
+
+    /// From `(logical CPUs, RAM bytes)` and the data partition's free bytes.
+    pub fn from_machine(machine: Option<(u32, u64)>, free: Option<u64>) -> ProfileMax {
+        let down = |v: u64, step: u64| v - v % step;
+        ProfileMax {
+            cpu_millicores: machine.map(|(c, _)| u64::from(c) * 1000),
+            mem_bytes: machine.map(|(_, m)| down(m, MIB)),
+            storage_bytes: free.map(|f| down(f, GIB)),
+        }
+    }
 }
