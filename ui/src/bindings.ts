@@ -594,3 +594,43 @@ pids: Array<number>, resources: Array<MeasuredResourceDto>,
  * Why the target or a part of it could not be read.
  */
 problems: Array<string>, };
+
+export type DetectedNodeDto = { 
+/**
+ * The proposed node id, `<protocol>:<name>`.
+ */
+id: string, protocol: string, name: string, 
+/**
+ * The node's local API, when one answered or its config names one.
+ */
+endpoint: string | null, 
+/**
+ * Where its usage would be measured (`process storagenode`, `unit …`, `container …`).
+ */
+target: string | null, 
+/**
+ * The `[usage.nodes]` keys that would be written: one of these is set.
+ */
+process: string | null, unit: string | null, container: string | null, storage_path: string | null, 
+/**
+ * Storj's `config.yaml`, for the allocated-disk knob.
+ */
+config_yaml: string | null, 
+/**
+ * What the proposal rests on, in words (`port 14002 answers (pid 812)`, …).
+ */
+evidence: Array<string>, 
+/**
+ * A configured node already has this id or endpoint.
+ */
+already_configured: boolean, 
+/**
+ * The credential the node needs and how to provide it; detection never reads one unasked.
+ */
+credential_hint: string | null, };
+
+export type DetectionDto = { nodes: Array<DetectedNodeDto>, notes: Array<string>, 
+/**
+ * The proposal as config-file TOML, for the operator to read or paste.
+ */
+config_toml: string, };

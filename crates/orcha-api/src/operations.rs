@@ -106,6 +106,10 @@ macro_rules! for_each_operation {
             audit_verify() -> AuditVerdictDto, GET "/audit/verify" => ops::audit_verify(state);
             /// Every machine the fleet's Prometheus scrapes: up or down, nodes, earnings, alerts.
             fleet() -> FleetDto, GET "/fleet" => ops::fleet(state);
+            // #19: finding the nodes on this machine (a read-only proposal; accepted through
+            // `update_settings`).
+            /// The nodes found on this machine (ports, processes, units, containers): a proposal, nothing saved, no secret read.
+            detect_nodes() -> DetectionDto, GET "/nodes/detect" => ops::detect_nodes(state);
         }
     };
 }

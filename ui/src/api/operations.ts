@@ -13,6 +13,7 @@ import type {
   AutoApplyRequest,
   CycleDto,
   DecisionDto,
+  DetectionDto,
   EarningsHistoryDto,
   EarningsHistoryQuery,
   EarningsTotalsDto,
@@ -246,6 +247,13 @@ export const OPERATIONS = {
     input: { kind: "none" },
     response: "FleetDto",
   },
+  detectNodes: {
+    command: "detect_nodes",
+    method: "GET",
+    path: "/nodes/detect",
+    input: { kind: "none" },
+    response: "DetectionDto",
+  },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -312,4 +320,6 @@ export interface OperationMethods {
   auditVerify(): Promise<AuditVerdictDto>;
   /** Every machine the fleet's Prometheus scrapes: up or down, nodes, earnings, alerts. */
   fleet(): Promise<FleetDto>;
+  /** The nodes found on this machine (ports, processes, units, containers): a proposal, nothing saved, no secret read. */
+  detectNodes(): Promise<DetectionDto>;
 }

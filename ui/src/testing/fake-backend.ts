@@ -13,6 +13,7 @@ import type {
   AutoApplyRequest,
   CycleDto,
   DecisionDto,
+  DetectionDto,
   EarningsHistoryDto,
   EarningsHistoryQuery,
   EarningsTotalsDto,
@@ -62,6 +63,8 @@ export interface FakeData {
   /** What a settings save answers (the fake stores the values and adds `needs_restart`). */
   saveSettings: (req: SettingsValuesDto) => Omit<SettingsSavedDto, "settings">;
   alertChannels: AlertChannelDto[];
+  /** What `GET /nodes/detect` finds. */
+  detection: DetectionDto;
 }
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
@@ -109,6 +112,7 @@ export class FakeBackend extends OperationClient implements Backend {
       alertChannels: ["ntfy", "webhook", "discord", "telegram", "email"].map((channel) =>
         makeAlertChannel({ channel }),
       ),
+      detection: { nodes: [], notes: [], config_toml: "\n" },
       ...data,
     };
   }
@@ -226,6 +230,7 @@ export class FakeBackend extends OperationClient implements Backend {
   override forecast = (q: ForecastQuery) => this.#answer("forecast", [q], () => this.data.forecast(q));
   override earningsTotals = () => this.#answer("earningsTotals", [], () => this.data.earningsTotals);
   override prices = () => this.#answer("prices", [], () => this.data.prices);
+  override detectNodes = () => this.#answer("detectNodes", [], () => this.data.detection);
 
   subscribe(handlers: EventHandlers): Unsubscribe {
     this.handlers.add(handlers);

@@ -22,7 +22,7 @@ mod audit;
 pub use audit::*;
 mod usage;
 pub use orcha_fleet::dto::*;
-pub use usage::{MeasuredResourceDto, MeasuredUsageDto};
+pub use usage::{DetectedNodeDto, DetectionDto, MeasuredResourceDto, MeasuredUsageDto};
 mod bindings;
 pub use bindings::typescript_bindings;
 

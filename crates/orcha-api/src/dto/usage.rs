@@ -38,5 +38,46 @@ pub struct MeasuredResourceDto {
 
 /// The TypeScript declarations of this module's DTOs.
 pub fn usage_typescript_decls() -> Vec<String> {
-    vec![MeasuredResourceDto::decl(), MeasuredUsageDto::decl()]
+    vec![
+        MeasuredResourceDto::decl(),
+        MeasuredUsageDto::decl(),
+        DetectedNodeDto::decl(),
+        DetectionDto::decl(),
+    ]
+}
+
+/// A node found on this machine that Orcha could watch; nothing is saved until the operator
+/// accepts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct DetectedNodeDto {
+    /// The proposed node id, `<protocol>:<name>`.
+    pub id: String,
+    pub protocol: String,
+    pub name: String,
+    /// The node's local API, when one answered or its config names one.
+    pub endpoint: Option<String>,
+    /// Where its usage would be measured (`process storagenode`, `unit …`, `container …`).
+    pub target: Option<String>,
+    /// The `[usage.nodes]` keys that would be written: one of these is set.
+    pub process: Option<String>,
+    pub unit: Option<String>,
+    pub container: Option<String>,
+    pub storage_path: Option<String>,
+    /// Storj's `config.yaml`, for the allocated-disk knob.
+    pub config_yaml: Option<String>,
+    /// What the proposal rests on, in words (`port 14002 answers (pid 812)`, …).
+    pub evidence: Vec<String>,
+    /// A configured node already has this id or endpoint.
+    pub already_configured: bool,
+    /// The credential the node needs and how to provide it; detection never reads one unasked.
+    pub credential_hint: Option<String>,
+}
+
+/// What detection found, and what it could not look at (no Docker, no systemd, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct DetectionDto {
+    pub nodes: Vec<DetectedNodeDto>,
+    pub notes: Vec<String>,
+    /// The proposal as config-file TOML, for the operator to read or paste.
+    pub config_toml: String,
 }
