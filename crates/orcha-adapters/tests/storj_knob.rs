@@ -251,4 +251,11 @@ async fn the_maximum_is_free_space_where_the_node_stores_plus_what_it_holds() {
     );
     assert_ne!(cap.max, 18_446_744_073_000_000_000);
     assert!(cap.max >= cap.min);
+
+    // A node on another (the demo's simulated) machine: the granted 4000 GiB, whole GB down.
+    let mut s = StorjSettings::new(&node().await, clock("2026-08-21T11:30:00Z"));
+    s.config_yaml = Some(yaml.clone());
+    s.disk_max = Some(4000 << 30);
+    let granted = StorjAdapter::new("storj:disk1".parse().unwrap(), s).unwrap();
+    assert_eq!(granted.capabilities()[0].max, 4_294_000_000_000);
 }

@@ -72,6 +72,15 @@ pub fn spec_for(config: &Config, id: &NodeId) -> Option<MeterSpec> {
     if let Some(e) = enforced.filter(|e| !e.docker_socket.is_empty()) {
         spec.docker.socket = PathBuf::from(&e.docker_socket);
     }
+    // Where Orcha shapes the node's egress, its class counts the bytes (the same class id
+    // `orcha_enforce::tc` gives it: `1:10` on a device of its own, else `1:<first port, hex>`).
+    if let Some(e) = enforced.filter(|e| !e.egress_device.is_empty()) {
+        let classid = match e.egress_ports.iter().find(|p| **p != 0) {
+            Some(p) => format!("1:{p:x}"),
+            None => "1:10".to_owned(),
+        };
+        spec.tc_class = Some(orcha_usage::TcClass::new(&e.egress_device, None, &classid));
+    }
     if !own.storage_path.is_empty() {
         spec.storage_path = Some(PathBuf::from(&own.storage_path));
     }
@@ -268,6 +277,18 @@ unit = "golem.service"
             UsageTarget::default_for(orcha_core::ProtocolId::Streamr)
         );
         assert!(spec_for(&c, &"grass:main".parse().unwrap()).is_none());
+        let shaped = cfg(r#"
+[allocation.nodes."streamr:main"]
+runs_as = "knob-only"
+egress_device = "eth0"
+egress_ports = [32200]
+"#);
+        let tc = spec_for(&shaped, &"streamr:main".parse().unwrap())
+            .unwrap()
+            .tc_class
+            .unwrap();
+        // 32200 = 0x7dc8, the class orcha_enforce::tc creates for that port.
+        assert_eq!(tc, orcha_usage::TcClass::new("eth0", None, "1:7dc8"));
         let pid = target_of(&NodeUsageConfig {
             process: "4242".into(),
             ..Default::default()

@@ -109,6 +109,26 @@ impl GolemAdapter {
         Ok(p)
     }
 
+    /// The active profile's storage in bytes: the last one read, else `hardware.json` read now
+    /// (a few hundred bytes; `capabilities` cannot wait for the CLI).
+    pub(super) fn held_storage(&self) -> Option<u64> {
+        if let Some(p) = self
+            .last_profile
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            return Some(super::normalize::gib_to_bytes(p.storage_gib));
+        }
+        let path = self.data_dir()?.join("hardware.json");
+        if std::fs::metadata(&path).ok()?.len() > 1 << 20 {
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+        let gib = v["profiles"][v["active"].as_str()?]["storage_gib"].as_f64()?;
+        Some(super::normalize::gib_to_bytes(gib))
+    }
+
     /// The pricing presets, from `ya-provider --json preset list/active` or `presets.json`.
     pub async fn presets(&self) -> Result<Vec<Preset>, AdapterError> {
         match self.cli(&["--json", "preset", "list"]).await? {
@@ -309,11 +329,17 @@ pub struct ProfileMax {
 }
 
 impl ProfileMax {
-    pub fn read(data_dir: Option<&Path>) -> ProfileMax {
+    /// `held`: the storage the active profile gives the node now; its work directories live in
+    /// it, so it counts as what the node holds (a maximum never takes space away by itself).
+    pub fn read(data_dir: Option<&Path>, held: Option<u64>) -> ProfileMax {
         let machine = orcha_usage::MachineLimits::read().ok();
-        let storage = data_dir
+        let free = data_dir
             .and_then(|d| d.ancestors().find(|a| a.exists()).map(Path::to_path_buf))
             .and_then(|d| orcha_usage::bounds::free_bytes(&d).ok());
+        let storage = match (free, held) {
+            (Some(f), Some(h)) => Some(f.max(h)),
+            (f, h) => f.or(h),
+        };
         ProfileMax::from_machine(
             machine.map(|m| (m.logical_cpus, m.mem_total_bytes)),
             storage,

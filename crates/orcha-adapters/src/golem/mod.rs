@@ -63,6 +63,9 @@ pub struct GolemSettings {
     pub data_dir: Option<PathBuf>,
     /// Change the profile even while activities run.
     pub allow_interrupt: bool,
+    /// The profile's maxima when this machine is not the node's (the demo's simulated
+    /// machine); `None` reads this machine.
+    pub profile_max: Option<ProfileMax>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -74,6 +77,7 @@ impl GolemSettings {
             app_key,
             ya_provider: PathBuf::from("ya-provider"),
             data_dir: None,
+            profile_max: None,
             allow_interrupt: false,
             clock,
         }
@@ -314,7 +318,9 @@ impl ProtocolAdapter for GolemAdapter {
     }
 
     fn capabilities(&self) -> Vec<Capability> {
-        let real = knobs::ProfileMax::read(self.settings.data_dir.as_deref());
+        let real = self.settings.profile_max.unwrap_or_else(|| {
+            knobs::ProfileMax::read(self.settings.data_dir.as_deref(), self.held_storage())
+        });
         let cost = RestartCost {
             downtime: Duration::ZERO,
             loses_jobs: false,

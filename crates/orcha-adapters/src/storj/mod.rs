@@ -73,6 +73,9 @@ pub struct StorjSettings {
     pub payout_poll_interval: Duration,
     /// The node's `config.yaml`; `None` means the disk knob is not offered.
     pub config_yaml: Option<PathBuf>,
+    /// The most disk the node may be given when this machine is not where it stores (the
+    /// demo's simulated machine); `None` reads this machine's free space.
+    pub disk_max: Option<u64>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -84,6 +87,7 @@ impl StorjSettings {
             payout_timeout: Duration::from_secs(90),
             payout_poll_interval: Duration::from_secs(3600),
             config_yaml: None,
+            disk_max: None,
             clock,
         }
     }
@@ -310,12 +314,19 @@ impl ProtocolAdapter for StorjAdapter {
         }
         let min = MIN_ALLOCATION_BYTES.max(floor);
         // The most this machine can give: free space where the node stores plus what it holds.
-        let max = match self
-            .settings
-            .config_yaml
-            .as_deref()
-            .map(|c| knobs::disk_max(c, used.unwrap_or(0), ALLOCATION_STEP_BYTES))
-        {
+        let max = match self.settings.disk_max {
+            // Not this machine's disk (the demo's simulated machine): the granted amount.
+            Some(m) => Some(Ok((
+                m - m % ALLOCATION_STEP_BYTES,
+                PathBuf::from("the granted disk"),
+            ))),
+            None => self
+                .settings
+                .config_yaml
+                .as_deref()
+                .map(|c| knobs::disk_max(c, used.unwrap_or(0), ALLOCATION_STEP_BYTES)),
+        };
+        let max = match max {
             Some(Ok((max, _))) if max >= min => max,
             Some(Ok((max, path))) => {
                 preconditions.push(format!("{} has room for only {max} bytes, below the node's minimum: the allocation cannot grow", path.display()));

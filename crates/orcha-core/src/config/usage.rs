@@ -15,6 +15,9 @@ pub struct UsageConfig {
     pub enabled: bool,
     /// Seconds a walk of a node's `storage_path` is reused (walking millions of pieces is costly).
     pub disk_walk_secs: u64,
+    /// Knob maxima from this machine (free disk, logical CPUs, RAM). Off, they are the
+    /// `allocation.grant_*` amounts: the demo's nodes live on the simulated machine.
+    pub machine_bounds: bool,
     /// Percent of the node's memory limit (its allocation, else the machine's RAM) that opens
     /// `memory_high`; 0 turns the measured part of the rule off.
     pub memory_high_percent: f64,
@@ -37,6 +40,7 @@ impl Default for UsageConfig {
         UsageConfig {
             enabled: true,
             disk_walk_secs: 600,
+            machine_bounds: true,
             memory_high_percent: 90.0,
             cpu_saturated_percent: 95.0,
             bandwidth_cap_percent: 95.0,
