@@ -36,7 +36,11 @@ export type PollDto = { at: string, ok: boolean,
  */
 error_kind: string | null, error: string | null, consecutive_failures: number, };
 
-export type NodeDto = { id: string, protocol: string, name: string, endpoint: string, auto_apply: boolean, version: string | null, health: HealthDto, last_poll: PollDto | null, earnings: Array<EarningsFigureDto>, resources: Array<MetricValueDto>, capabilities: Array<CapabilityDto>, };
+export type NodeDto = { id: string, protocol: string, name: string, endpoint: string, auto_apply: boolean, version: string | null, health: HealthDto, last_poll: PollDto | null, earnings: Array<EarningsFigureDto>, resources: Array<MetricValueDto>, capabilities: Array<CapabilityDto>, 
+/**
+ * What the OS measured for the node (`None`: not measured, e.g. in demo mode).
+ */
+measured: MeasuredUsageDto | null, };
 
 export type MlStatusDto = { available: boolean, url: string | null, detail: string, };
 
@@ -602,3 +606,84 @@ export type FleetDto = { at: string,
  * The Prometheus asked (without credentials).
  */
 prometheus_url: string, machines: Array<MachineDto>, totals: FleetTotalsDto, };
+
+export type MeasuredResourceDto = { 
+/**
+ * The series name in the store: `measured.cpu_millicores`, `measured.mem_bytes`, …
+ */
+metric: string, 
+/**
+ * `cpu`, `memory`, `disk` or `bandwidth` when the value is an allocated resource.
+ */
+resource: string | null, value: number, 
+/**
+ * `process`, `cgroup`, `docker`, `netns`, `tc` or `filesystem`.
+ */
+source: string, 
+/**
+ * The amount in force for the node, in the resource's base unit (decimal string).
+ */
+allocated: string | null, 
+/**
+ * What this machine can give the node (decimal string): logical CPUs, RAM, free disk at
+ * its storage path plus what it holds.
+ */
+machine_max: string | null, };
+
+export type MeasuredUsageDto = { at: string, 
+/**
+ * What was measured: `process storagenode`, `unit storagenode.service`, `container storj`.
+ */
+target: string, 
+/**
+ * The process, unit or container was found.
+ */
+running: boolean, 
+/**
+ * The pids counted (empty for a container).
+ */
+pids: Array<number>, resources: Array<MeasuredResourceDto>, 
+/**
+ * Why the target or a part of it could not be read.
+ */
+problems: Array<string>, };
+
+export type DetectedNodeDto = { 
+/**
+ * The proposed node id, `<protocol>:<name>`.
+ */
+id: string, protocol: string, name: string, 
+/**
+ * The node's local API, when one answered or its config names one.
+ */
+endpoint: string | null, 
+/**
+ * Where its usage would be measured (`process storagenode`, `unit …`, `container …`).
+ */
+target: string | null, 
+/**
+ * The `[usage.nodes]` keys that would be written: one of these is set.
+ */
+process: string | null, unit: string | null, container: string | null, storage_path: string | null, 
+/**
+ * Storj's `config.yaml`, for the allocated-disk knob.
+ */
+config_yaml: string | null, 
+/**
+ * What the proposal rests on, in words (`port 14002 answers (pid 812)`, …).
+ */
+evidence: Array<string>, 
+/**
+ * A configured node already has this id or endpoint.
+ */
+already_configured: boolean, 
+/**
+ * The credential the node needs and how to provide it; detection never reads one unasked.
+ */
+credential_hint: string | null, };
+
+export type DetectionDto = { nodes: Array<DetectedNodeDto>, notes: Array<string>, 
+/**
+ * The proposal as config-file TOML, for the operator to read or paste.
+ */
+config_toml: string, };

@@ -37,6 +37,10 @@ pub fn build_adapter(
             if node.id.name() == storj.name && !storj.config_yaml.is_empty() {
                 settings.config_yaml = Some(storj.config_yaml.clone().into());
             }
+            let grant = ctx.config.allocation.grant_disk_gib;
+            if !ctx.config.usage.machine_bounds && grant > 0 {
+                settings.disk_max = Some(grant.saturating_mul(1 << 30));
+            }
             Ok(Arc::new(crate::storj::StorjAdapter::new(
                 node.id.clone(),
                 settings,
@@ -59,6 +63,15 @@ pub fn build_adapter(
             );
             settings.timeout = ctx.timeout;
             settings.allow_interrupt = golem.allow_interrupt;
+            if !ctx.config.usage.machine_bounds {
+                let a = &ctx.config.allocation;
+                let some = |v: u64| (v > 0).then_some(v);
+                settings.profile_max = Some(crate::golem::ProfileMax {
+                    cpu_millicores: some((a.grant_cpu_cores * 1000.0).floor() as u64),
+                    mem_bytes: some(a.grant_memory_mib.saturating_mul(1 << 20)),
+                    storage_bytes: some(a.grant_disk_gib.saturating_mul(1 << 30)),
+                });
+            }
             if !golem.ya_provider.is_empty() {
                 settings.ya_provider = golem.ya_provider.clone().into();
             }

@@ -108,8 +108,10 @@ async fn the_profile_is_changed_through_the_cli_and_read_back() {
     let base = yagna(IDLE).await;
     let dir = data_dir();
     let a = adapter(&base, fake_bin("ya-provider"), dir.path(), false);
+    // Small sizes: the disk maximum is this machine's free space, which a shared build box
+    // may have little of.
     let applied = a
-        .apply_allocation(&want(2000, 3 * GIB / 2, 10 * GIB))
+        .apply_allocation(&want(2000, 3 * GIB / 2, 3 * GIB))
         .await
         .unwrap();
     assert_eq!(applied.read_back.get(&ResourceKind::Cpu), Some(&2000));
@@ -117,10 +119,7 @@ async fn the_profile_is_changed_through_the_cli_and_read_back() {
         applied.read_back.get(&ResourceKind::Memory),
         Some(&(3 * GIB / 2))
     );
-    assert_eq!(
-        applied.read_back.get(&ResourceKind::Disk),
-        Some(&(10 * GIB))
-    );
+    assert_eq!(applied.read_back.get(&ResourceKind::Disk), Some(&(3 * GIB)));
     assert!(!applied.restarted);
     let update: Vec<String> = [
         "profile",
@@ -132,7 +131,7 @@ async fn the_profile_is_changed_through_the_cli_and_read_back() {
         "--mem-gib",
         "1.5",
         "--storage-gib",
-        "10",
+        "3",
     ]
     .map(String::from)
     .to_vec();
@@ -144,10 +143,10 @@ async fn the_profile_is_changed_through_the_cli_and_read_back() {
     let hw = hardware(dir.path());
     assert_eq!(hw["profiles"]["default"]["cpu_threads"], 2);
     assert_eq!(hw["profiles"]["default"]["mem_gib"], 1.5);
-    assert_eq!(hw["profiles"]["default"]["storage_gib"], 10.0);
+    assert_eq!(hw["profiles"]["default"]["storage_gib"], 3.0);
 
     // Only what is asked for is passed on.
-    let applied = a.apply_allocation(&want(0, 0, 20 * GIB)).await.unwrap();
+    let applied = a.apply_allocation(&want(0, 0, 4 * GIB)).await.unwrap();
     assert_eq!(applied.read_back.len(), 1);
     let last_update = calls(dir.path())
         .into_iter()
@@ -161,7 +160,7 @@ async fn the_profile_is_changed_through_the_cli_and_read_back() {
             "--name",
             "default",
             "--storage-gib",
-            "20"
+            "4"
         ]
     );
 }
@@ -304,4 +303,47 @@ async fn preset_prices_are_changed_and_read_back() {
             "0.360000000000000000"
         );
     }
+}
+
+#[tokio::test]
+async fn the_profile_maxima_are_the_machines() {
+    use orcha_adapters::golem::ProfileMax;
+    // Hand-worked: 8 threads; 16 000 MiB + 123 bytes of RAM; 500 GiB + 7 bytes free.
+    let m = ProfileMax::from_machine(Some((8, 16_000 * 1_048_576 + 123)), Some(500 * GIB + 7));
+    assert_eq!(m.cpu_millicores, Some(8_000));
+    assert_eq!(m.mem_bytes, Some(16_777_216_000));
+    assert_eq!(m.storage_bytes, Some(536_870_912_000));
+    let none = ProfileMax::from_machine(None, None);
+    assert_eq!((none.cpu_millicores, none.storage_bytes), (None, None));
+
+    let dir = data_dir();
+    let a = adapter(
+        &yagna(IDLE).await,
+        "/nonexistent/ya-provider".into(),
+        dir.path(),
+        false,
+    );
+    let caps = a.capabilities();
+    let max = |k: ResourceKind| caps.iter().find(|c| c.resource == k).unwrap().max;
+    let machine = orcha_usage::MachineLimits::read().unwrap();
+    assert_eq!(
+        max(ResourceKind::Cpu),
+        u64::from(machine.logical_cpus) * 1000
+    );
+    assert_eq!(
+        max(ResourceKind::Memory),
+        machine.mem_total_bytes - machine.mem_total_bytes % (1 << 20)
+    );
+    let free = orcha_usage::bounds::free_bytes(dir.path()).unwrap();
+    let disk = max(ResourceKind::Disk);
+    assert!(disk.abs_diff(free - free % GIB) <= GIB, "{disk} vs {free}");
+    assert_ne!(disk, 18_446_744_072_635_809_792);
+    // What the active profile gives the node now is never taken away by the maximum alone.
+    let held = free + 5 * GIB;
+    let m = ProfileMax::read(Some(dir.path()), Some(held));
+    assert!(
+        m.storage_bytes.unwrap().abs_diff(held - held % GIB) <= GIB,
+        "{:?}",
+        m.storage_bytes
+    );
 }

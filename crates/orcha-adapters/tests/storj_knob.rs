@@ -213,3 +213,49 @@ async fn without_a_config_file_the_knob_is_unsupported() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn the_maximum_is_free_space_where_the_node_stores_plus_what_it_holds() {
+    use orcha_adapters::storj::{machine_disk_max, storage_path};
+    // Hand-worked: 1 234.567890123 GB free + 600 GB held = 1 834.567890123 GB, whole GB down.
+    assert_eq!(
+        machine_disk_max(1_234_567_890_123, 600_000_000_000, 1_000_000_000),
+        1_834_000_000_000
+    );
+    assert_eq!(machine_disk_max(999_999_999, 0, 1_000_000_000), 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("config.yaml");
+    // A Docker node's `/app/config/storage` is not on this machine: `storage` beside the
+    // config is, once it exists; an existing configured path wins.
+    assert_eq!(storage_path(&yaml, CONFIG_YAML), dir.path());
+    std::fs::create_dir(dir.path().join("storage")).unwrap();
+    assert_eq!(storage_path(&yaml, CONFIG_YAML), dir.path().join("storage"));
+    let own = tempfile::tempdir().unwrap();
+    let text = format!("storage.path: \"{}\" # pieces\n", own.path().display());
+    assert_eq!(storage_path(&yaml, &text), own.path());
+
+    std::fs::write(&yaml, CONFIG_YAML).unwrap();
+    let a = adapter(&node().await, &yaml);
+    a.connect().await.unwrap();
+    let free = orcha_usage::bounds::free_bytes(&dir.path().join("storage")).unwrap();
+    let cap = &a.capabilities()[0];
+    // The node holds 3 381.x GB (the minimum is that rounded up to the 1 GB step, see above).
+    assert_eq!(cap.min, 3_382_000_000_000);
+    let expected = machine_disk_max(free, 3_382_000_000_000, 1_000_000_000);
+    // One step for the rounding of what it holds, one for other builds writing meanwhile.
+    assert!(
+        cap.max.abs_diff(expected) <= 2_000_000_000,
+        "max {} vs free {free} + 3 382 GB held",
+        cap.max
+    );
+    assert_ne!(cap.max, 18_446_744_073_000_000_000);
+    assert!(cap.max >= cap.min);
+
+    // A node on another (the demo's simulated) machine: the granted 4000 GiB, whole GB down.
+    let mut s = StorjSettings::new(&node().await, clock("2026-08-21T11:30:00Z"));
+    s.config_yaml = Some(yaml.clone());
+    s.disk_max = Some(4000 << 30);
+    let granted = StorjAdapter::new("storj:disk1".parse().unwrap(), s).unwrap();
+    assert_eq!(granted.capabilities()[0].max, 4_294_000_000_000);
+}

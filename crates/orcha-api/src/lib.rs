@@ -31,6 +31,7 @@ pub mod sidecar;
 pub mod state;
 pub mod supervisor;
 pub mod timeout;
+pub mod usage;
 
 pub use actor::Actor;
 pub use dto::{ApiError, ErrorCode};

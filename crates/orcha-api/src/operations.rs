@@ -111,6 +111,10 @@ macro_rules! for_each_operation {
             backups() -> BackupsDto, GET "/backups" => ops::backups(state);
             /// Makes an encrypted backup now and prunes beyond the retention; audited.
             run_backup() -> BackupFileDto, POST "/backups" => ops::run_backup(state, actor);
+            // #19: finding the nodes on this machine (a read-only proposal; accepted through
+            // `update_settings`).
+            /// The nodes found on this machine (ports, processes, units, containers): a proposal, nothing saved, no secret read.
+            detect_nodes() -> DetectionDto, GET "/nodes/detect" => ops::detect_nodes(state);
         }
     };
 }

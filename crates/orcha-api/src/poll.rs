@@ -51,12 +51,22 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
                 ))
             })
     };
-    let (usage, earnings, health) = tokio::join!(
+    let measure_at = state.clock.now();
+    let measure_fut = async {
+        let m = crate::usage::measure(&state.config, state.demo, id, &node.meter, measure_at);
+        tokio::time::timeout(limit, m).await.ok().flatten()
+    };
+    let (usage, earnings, health, measured) = tokio::join!(
         bounded(limit, endpoint, adapter.get_resource_usage()),
         bounded(limit, endpoint, adapter.get_current_earnings()),
         health_fut,
+        measure_fut,
     );
     let now = state.clock.now();
+    let measured = measured.map(|mut m| {
+        m.at = now;
+        m
+    });
     state
         .metrics
         .polls
@@ -85,7 +95,7 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
         e
     });
 
-    let samples: Vec<Sample> = usage
+    let mut samples: Vec<Sample> = usage
         .as_ref()
         .map(|m| {
             let ts = now;
@@ -100,6 +110,10 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
                 .collect()
         })
         .unwrap_or_default();
+    // Beside the protocol's own samples, under their own names.
+    if let Some(m) = &measured {
+        samples.extend(crate::usage::samples(id, m));
+    }
     let health_changed = node.live().health.as_ref().map(|(h, _)| h) != Some(&health);
     let write = {
         let (id, samples, earnings, health) = (
@@ -161,6 +175,16 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
             metrics: m.clone(),
         });
     }
+    if let Some(m) = &measured {
+        for (metric, _, v) in crate::usage::measured_values(&m.reading) {
+            let resource = format!("{}{metric}", crate::usage::MEASURED_PREFIX);
+            state
+                .metrics
+                .node_resource
+                .with_label_values(&[protocol, name, resource.as_str()])
+                .set(v.value as f64);
+        }
+    }
     if let Some(e) = &earnings {
         for (kind, money) in &e.figures {
             state
@@ -218,6 +242,9 @@ pub async fn poll_node(state: &AppState, node: &NodeRuntime) -> PollOutcome {
         l.health = Some((health.clone(), now));
         if let Some(m) = usage {
             l.metrics = m;
+        }
+        if measured.is_some() {
+            l.measured = measured;
         }
     });
     PollOutcome {

@@ -32,6 +32,10 @@ pub struct NodeLive {
     pub health: Option<(HealthStatus, DateTime<Utc>)>,
     pub last_poll: Option<PollDto>,
     pub metrics: ResourceMetrics,
+    /// What the OS measured on the newest poll (`None`: not measured).
+    pub measured: Option<crate::usage::MeasuredLive>,
+    /// The amounts in force, as the newest cycle read them (empty before the first cycle).
+    pub allocated: crate::policy::Amounts,
 }
 
 /// One configured node: its settings, its adapter and its live state.
@@ -39,6 +43,8 @@ pub struct NodeRuntime {
     pub config: NodeConfig,
     pub adapter: Arc<dyn ProtocolAdapter>,
     live: Mutex<NodeLive>,
+    /// The node's OS meter, kept between polls for its counter deltas.
+    pub meter: Mutex<crate::usage::MeterSlot>,
 }
 
 impl NodeRuntime {
@@ -47,6 +53,7 @@ impl NodeRuntime {
             config,
             adapter,
             live: Mutex::new(NodeLive::default()),
+            meter: Mutex::new(crate::usage::MeterSlot::default()),
         }
     }
 

@@ -90,6 +90,8 @@ pub async fn start(
     a.grant_disk_gib = (sim_budget.disk_gb * 1e9 / (1u64 << 30) as f64).floor() as u64;
     a.bandwidth_up_mbps = sim_budget.bandwidth_mbps.round() as u64;
     a.bandwidth_down_mbps = sim_budget.bandwidth_mbps.round() as u64;
+    // The same for the knobs' maxima: the grants above, not this box.
+    config.usage.machine_bounds = false;
     let p = &mut config.protocols;
     p.storj.enabled = true;
     p.storj.name = "main".into();

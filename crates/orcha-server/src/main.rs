@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod bench;
+mod detect_cli;
 mod secret_cli;
 mod service_cli;
 mod usage_probe;
@@ -78,6 +79,8 @@ enum Command {
         #[arg(long)]
         container: Option<String>,
     },
+    /// Find the nodes on this machine and propose a config (saved only with --write or a yes).
+    Detect(detect_cli::DetectArgs),
     /// Benchmarks: `orcha bench loop --scenario FILE` runs the loop against the simulator.
     Bench {
         #[command(subcommand)]
@@ -254,6 +257,10 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Secret { action } => secret_cli::run(action, cli.config, &env),
+        Command::Detect(args) => {
+            let (config, path) = startup::load_config(cli.config.as_deref(), &env)?;
+            detect_cli::run(args, &config, &path, &OsKeyring::new())
+        }
         Command::Bench {
             what:
                 BenchCommand::Loop {

@@ -15,6 +15,7 @@ import type {
   BackupsDto,
   CycleDto,
   DecisionDto,
+  DetectionDto,
   EarningsHistoryDto,
   EarningsHistoryQuery,
   EarningsTotalsDto,
@@ -262,6 +263,13 @@ export const OPERATIONS = {
     input: { kind: "none" },
     response: "BackupFileDto",
   },
+  detectNodes: {
+    command: "detect_nodes",
+    method: "GET",
+    path: "/nodes/detect",
+    input: { kind: "none" },
+    response: "DetectionDto",
+  },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -332,4 +340,6 @@ export interface OperationMethods {
   backups(): Promise<BackupsDto>;
   /** Makes an encrypted backup now and prunes beyond the retention; audited. */
   runBackup(): Promise<BackupFileDto>;
+  /** The nodes found on this machine (ports, processes, units, containers): a proposal, nothing saved, no secret read. */
+  detectNodes(): Promise<DetectionDto>;
 }

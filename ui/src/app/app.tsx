@@ -4,6 +4,7 @@ import { useLiveEvents } from "../api/use-live-events";
 import { useStatus } from "../api/use-status";
 import { LoadingState } from "../components/state-views";
 import { useOpenAlertCount } from "../features/alerts/api/use-alerts";
+import { FirstRunGate } from "../features/onboarding/components/first-run-gate";
 import { OverviewScreen } from "../features/overview/components/overview-screen";
 import { type Screen, useHashRoute } from "./use-hash-route";
 
@@ -43,7 +44,11 @@ const NAV: ReadonlyArray<{ screen: Screen; label: string; icon: string }> = [
 function ScreenFor({ screen, param }: { screen: Screen; param: string | null }): ReactNode {
   switch (screen) {
     case "overview":
-      return <OverviewScreen />;
+      return (
+        <FirstRunGate>
+          <OverviewScreen />
+        </FirstRunGate>
+      );
     case "earnings":
       return <EarningsScreen />;
     case "allocation":

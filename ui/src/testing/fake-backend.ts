@@ -19,6 +19,7 @@ import type {
   BackupsDto,
   CycleDto,
   DecisionDto,
+  DetectionDto,
   EarningsHistoryDto,
   EarningsHistoryQuery,
   EarningsTotalsDto,
@@ -76,6 +77,8 @@ export interface FakeData {
   auditVerdict: AuditVerdictDto;
   /** Scheduled backups; `runBackup` adds one named for 2025-06-01T12:00:00Z. */
   backups: BackupsDto;
+  /** What `GET /nodes/detect` finds. */
+  detection: DetectionDto;
 }
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
@@ -133,6 +136,7 @@ export class FakeBackend extends OperationClient implements Backend {
         passphrase_stored: false,
         backups: [],
       },
+      detection: { nodes: [], notes: [], config_toml: "\n" },
       ...data,
     };
   }
@@ -291,6 +295,7 @@ export class FakeBackend extends OperationClient implements Backend {
       this.data.backups = { ...this.data.backups, backups: [made, ...this.data.backups.backups] };
       return made;
     });
+  override detectNodes = () => this.#answer("detectNodes", [], () => this.data.detection);
 
   subscribe(handlers: EventHandlers): Unsubscribe {
     this.handlers.add(handlers);

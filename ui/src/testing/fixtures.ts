@@ -84,6 +84,7 @@ export function makeNode(over: Partial<NodeDto> = {}): NodeDto {
         preconditions: ["never below used space"],
       },
     ],
+    measured: null,
     ...over,
   };
 }

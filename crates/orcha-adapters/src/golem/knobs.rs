@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::model::{ActiveProfile, Preset};
 use super::normalize::{check_profile, normalize_presets};
+use super::units::{GIB, MIB};
 use super::wire::{HardwareProfile, RawPreset};
 use super::{Cli, GolemAdapter};
 use crate::probe::decode;
@@ -106,6 +107,26 @@ impl GolemAdapter {
         };
         *self.last_profile.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.resources.clone());
         Ok(p)
+    }
+
+    /// The active profile's storage in bytes: the last one read, else `hardware.json` read now
+    /// (a few hundred bytes; `capabilities` cannot wait for the CLI).
+    pub(super) fn held_storage(&self) -> Option<u64> {
+        if let Some(p) = self
+            .last_profile
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            return Some(super::normalize::gib_to_bytes(p.storage_gib));
+        }
+        let path = self.data_dir()?.join("hardware.json");
+        if std::fs::metadata(&path).ok()?.len() > 1 << 20 {
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+        let gib = v["profiles"][v["active"].as_str()?]["storage_gib"].as_f64()?;
+        Some(super::normalize::gib_to_bytes(gib))
     }
 
     /// The pricing presets, from `ya-provider --json preset list/active` or `presets.json`.
@@ -296,10 +317,42 @@ pub(super) async fn edit_json(
         })
 }
 
-/// Total RAM from /proc/meminfo (Linux, where the provider runs); `None` elsewhere.
-pub(super) fn total_memory_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kb.checked_mul(1024)
+/// The profile's real maxima on this machine, each in whole steps: every logical CPU, all RAM,
+/// and the free space of the partition holding ya-provider's data directory (the nearest
+/// existing ancestor when it is not created yet). A part that cannot be read is `None`, never
+/// a placeholder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileMax {
+    pub cpu_millicores: Option<u64>,
+    pub mem_bytes: Option<u64>,
+    pub storage_bytes: Option<u64>,
+}
+
+impl ProfileMax {
+    /// `held`: the storage the active profile gives the node now; its work directories live in
+    /// it, so it counts as what the node holds (a maximum never takes space away by itself).
+    pub fn read(data_dir: Option<&Path>, held: Option<u64>) -> ProfileMax {
+        let machine = orcha_usage::MachineLimits::read().ok();
+        let free = data_dir
+            .and_then(|d| d.ancestors().find(|a| a.exists()).map(Path::to_path_buf))
+            .and_then(|d| orcha_usage::bounds::free_bytes(&d).ok());
+        let storage = match (free, held) {
+            (Some(f), Some(h)) => Some(f.max(h)),
+            (f, h) => f.or(h),
+        };
+        ProfileMax::from_machine(
+            machine.map(|m| (m.logical_cpus, m.mem_total_bytes)),
+            storage,
+        )
+    }
+
+    /// From `(logical CPUs, RAM bytes)` and the data partition's free bytes.
+    pub fn from_machine(machine: Option<(u32, u64)>, free: Option<u64>) -> ProfileMax {
+        let down = |v: u64, step: u64| v - v % step;
+        ProfileMax {
+            cpu_millicores: machine.map(|(c, _)| u64::from(c) * 1000),
+            mem_bytes: machine.map(|(_, m)| down(m, MIB)),
+            storage_bytes: free.map(|f| down(f, GIB)),
+        }
+    }
 }

@@ -33,7 +33,8 @@ use orcha_core::{
 
 use crate::http::JsonClient;
 
-use self::knobs::{edit_json, json_number, total_memory_bytes};
+pub use self::knobs::ProfileMax;
+use self::knobs::{edit_json, json_number};
 pub use self::model::{
     ActiveProfile, Activity, ActivitySnapshot, Earnings, PlatformTotals, Preset,
 };
@@ -62,6 +63,9 @@ pub struct GolemSettings {
     pub data_dir: Option<PathBuf>,
     /// Change the profile even while activities run.
     pub allow_interrupt: bool,
+    /// The profile's maxima when this machine is not the node's (the demo's simulated
+    /// machine); `None` reads this machine.
+    pub profile_max: Option<ProfileMax>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -73,6 +77,7 @@ impl GolemSettings {
             app_key,
             ya_provider: PathBuf::from("ya-provider"),
             data_dir: None,
+            profile_max: None,
             allow_interrupt: false,
             clock,
         }
@@ -313,7 +318,9 @@ impl ProtocolAdapter for GolemAdapter {
     }
 
     fn capabilities(&self) -> Vec<Capability> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+        let real = self.settings.profile_max.unwrap_or_else(|| {
+            knobs::ProfileMax::read(self.settings.data_dir.as_deref(), self.held_storage())
+        });
         let cost = RestartCost {
             downtime: Duration::ZERO,
             loses_jobs: false,
@@ -329,14 +336,32 @@ impl ProtocolAdapter for GolemAdapter {
                 "an app key is needed to check for running activities: {APP_KEY_HINT}"
             ));
         }
+        // A maximum that cannot be read holds the knob at its minimum, never a placeholder.
+        let mut max_or_min = |v: Option<u64>, min: u64, what: &str| match v {
+            Some(v) => v.max(min),
+            None => {
+                preconditions.push(format!(
+                    "{what} of this machine could not be read: it cannot grow"
+                ));
+                min
+            }
+        };
+        let (cpu_max, mem_max, disk_max) = (
+            max_or_min(real.cpu_millicores, 1000, "the logical CPUs"),
+            max_or_min(real.mem_bytes, 128 * MIB, "the RAM"),
+            max_or_min(
+                real.storage_bytes,
+                GIB,
+                "the free space of ya-provider's data directory",
+            ),
+        );
         let knob = |s: &str| Knob::ProtocolSetting(format!("ya-provider profile {s}"));
-        let round_down = |v: u64, step: u64| v - v % step;
         vec![
             Capability {
                 resource: ResourceKind::Cpu,
                 knob: knob("cpu_threads"),
                 min: 1000,
-                max: threads * 1000,
+                max: cpu_max,
                 step: 1000,
                 restart_required: false,
                 restart_cost: cost.clone(),
@@ -347,7 +372,7 @@ impl ProtocolAdapter for GolemAdapter {
                 knob: knob("mem_gib"),
                 // ya-provider's floor is 0.1 GiB; 128 MiB keeps the value a whole number of MiB.
                 min: 128 * MIB,
-                max: total_memory_bytes().map_or(u64::MAX - u64::MAX % MIB, |b| round_down(b, MIB)),
+                max: mem_max,
                 step: MIB,
                 restart_required: false,
                 restart_cost: cost.clone(),
@@ -357,8 +382,8 @@ impl ProtocolAdapter for GolemAdapter {
                 resource: ResourceKind::Disk,
                 knob: knob("storage_gib"),
                 min: GIB,
-                // Free space of the data-dir partition is not measured here; ya-provider caps it.
-                max: u64::MAX - u64::MAX % GIB,
+                // ya-provider caps storage to the same free space at runtime.
+                max: disk_max,
                 step: GIB,
                 restart_required: false,
                 restart_cost: cost,

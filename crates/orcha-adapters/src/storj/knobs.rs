@@ -1,6 +1,6 @@
 //! Storj knobs: the disk allocation in `config.yaml`, edited as text so comments and order survive.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use orcha_core::AdapterError;
 
@@ -12,6 +12,47 @@ impl StorjAdapter {
             what: format!("{}: no config.yaml is configured (protocols.storj.config_yaml), so the disk allocation cannot be changed", self.node),
         })
     }
+}
+
+/// Where the node keeps its pieces: `storage.path` of its config.yaml when that exists on this
+/// machine, else `storage` next to the config (a Docker node's `/app/config/storage` is the
+/// host's `<config dir>/storage`), else the config's directory.
+pub fn storage_path(config_yaml: &Path, text: &str) -> PathBuf {
+    let dir = config_yaml.parent().unwrap_or(Path::new("."));
+    let configured = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .find_map(|l| {
+            let rest = l.trim_start().strip_prefix("storage.path")?;
+            let v = rest.trim_start().strip_prefix(':')?;
+            let v = v.split(" #").next().unwrap_or(v);
+            Some(PathBuf::from(
+                v.trim().trim_matches(|c| c == '"' || c == '\''),
+            ))
+        })
+        .filter(|p| !p.as_os_str().is_empty());
+    configured
+        .into_iter()
+        .chain([dir.join("storage"), dir.to_path_buf()])
+        .find(|p| p.exists())
+        .unwrap_or_else(|| dir.to_path_buf())
+}
+
+/// The largest allocation in whole steps: what is free where the node stores plus what it
+/// already holds there (its own pieces stay its own).
+pub fn machine_disk_max(free: u64, holds: u64, step: u64) -> u64 {
+    let total = free.saturating_add(holds);
+    total - total % step.max(1)
+}
+
+/// The disk maximum of the node configured in `config_yaml` holding `used` bytes, read from the
+/// filesystem now; `Err` says why it is unknown.
+pub fn disk_max(config_yaml: &Path, used: u64, step: u64) -> Result<(u64, PathBuf), String> {
+    let text = std::fs::read_to_string(config_yaml)
+        .map_err(|e| format!("cannot read {}: {e}", config_yaml.display()))?;
+    let path = storage_path(config_yaml, &text);
+    let free = orcha_usage::bounds::free_bytes(&path).map_err(|e| e.to_string())?;
+    Ok((machine_disk_max(free, used, step), path))
 }
 
 // config.yaml: edited as text so comments, order and every other key survive.

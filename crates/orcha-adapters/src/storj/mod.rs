@@ -36,7 +36,8 @@ use crate::http::JsonClient;
 use self::client::PayoutCache;
 use self::knobs::file_error;
 pub use self::knobs::{
-    format_size, parse_size, read_allocated_disk_space, set_allocated_disk_space,
+    disk_max, format_size, machine_disk_max, parse_size, read_allocated_disk_space,
+    set_allocated_disk_space, storage_path,
 };
 pub use self::model::{
     AuditScores, Dashboard, DiskSpace, EstimatedPayout, HeldHistoryEntry, PayoutHistoryEntry,
@@ -72,6 +73,9 @@ pub struct StorjSettings {
     pub payout_poll_interval: Duration,
     /// The node's `config.yaml`; `None` means the disk knob is not offered.
     pub config_yaml: Option<PathBuf>,
+    /// The most disk the node may be given when this machine is not where it stores (the
+    /// demo's simulated machine); `None` reads this machine's free space.
+    pub disk_max: Option<u64>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -83,6 +87,7 @@ impl StorjSettings {
             payout_timeout: Duration::from_secs(90),
             payout_poll_interval: Duration::from_secs(3600),
             config_yaml: None,
+            disk_max: None,
             clock,
         }
     }
@@ -300,18 +305,46 @@ impl ProtocolAdapter for StorjAdapter {
         let mut preconditions = vec![
             "at least 500 GB: the node refuses to start below storage2.monitor.minimum-disk-space".to_owned(),
             "not below the space already used: shrinking deletes nothing, the node only stops accepting uploads".to_owned(),
-            "leave about 10 % of the disk free; Orcha does not measure the disk size, and the node silently lowers an allocation that does not fit".to_owned(),
+            "leave about 10 % of the disk free: the maximum is the free space where the node stores plus what it holds, and the node silently lowers an allocation that does not fit".to_owned(),
             "the new value applies only after the operator restarts the node (docker stop -t 300, or restart the service)".to_owned(),
             "in docker, the STORAGE environment value overrides config.yaml and must be changed by re-creating the container".to_owned(),
         ];
         if used.is_none() {
             preconditions.push("the space in use is not known yet (no successful poll)".to_owned());
         }
+        let min = MIN_ALLOCATION_BYTES.max(floor);
+        // The most this machine can give: free space where the node stores plus what it holds.
+        let max = match self.settings.disk_max {
+            // Not this machine's disk (the demo's simulated machine): the granted amount.
+            Some(m) => Some(Ok((
+                m - m % ALLOCATION_STEP_BYTES,
+                PathBuf::from("the granted disk"),
+            ))),
+            None => self
+                .settings
+                .config_yaml
+                .as_deref()
+                .map(|c| knobs::disk_max(c, used.unwrap_or(0), ALLOCATION_STEP_BYTES)),
+        };
+        let max = match max {
+            Some(Ok((max, _))) if max >= min => max,
+            Some(Ok((max, path))) => {
+                preconditions.push(format!("{} has room for only {max} bytes, below the node's minimum: the allocation cannot grow", path.display()));
+                min
+            }
+            Some(Err(why)) => {
+                preconditions.push(format!(
+                    "the disk's free space is unknown ({why}): the allocation cannot grow"
+                ));
+                min
+            }
+            None => min,
+        };
         vec![Capability {
             resource: ResourceKind::Disk,
             knob: Knob::ProtocolSetting(KEY.to_owned()),
-            min: MIN_ALLOCATION_BYTES.max(floor),
-            max: u64::MAX - u64::MAX % ALLOCATION_STEP_BYTES,
+            min,
+            max,
             step: ALLOCATION_STEP_BYTES,
             restart_required: true,
             restart_cost: RestartCost {

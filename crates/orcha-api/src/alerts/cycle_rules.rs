@@ -20,7 +20,17 @@ pub(super) async fn earnings_rules(
     let cfg = &state.config.alerts;
     let now = state.clock.now();
     let days = i64::from(cfg.earnings_baseline_days.max(1));
-    let hours = i64::from(cfg.earnings_window_hours.max(1).max(cfg.golem_idle_hours));
+    let gap = state
+        .config
+        .usage
+        .not_earning_hours
+        .of(node.config.id.protocol());
+    let hours = i64::from(
+        cfg.earnings_window_hours
+            .max(1)
+            .max(cfg.golem_idle_hours)
+            .max(gap),
+    );
     let from = now - Duration::days(days) - Duration::hours(hours) - Duration::hours(1);
     let id = node.config.id.clone();
     let Some((series, token)) = rate_series(state, &id, from, now + Duration::seconds(1)).await
@@ -32,6 +42,18 @@ pub(super) async fn earnings_rules(
         Some(id.to_string()),
         rules::earnings_drop(&series, now, cfg, &token),
     )];
+    let live = node.live();
+    out.push((
+        RuleId::RunningNotEarning,
+        Some(id.to_string()),
+        rules::running_not_earning(
+            &series,
+            now,
+            gap,
+            live.measured.as_ref().map(|m| m.running),
+            matches!(live.health, Some((HealthStatus::Healthy, _))),
+        ),
+    ));
     if id.protocol() == ProtocolId::Golem {
         let reachable = node
             .live()

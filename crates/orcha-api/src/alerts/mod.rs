@@ -11,6 +11,7 @@ pub mod channels;
 mod cycle_rules;
 mod notify;
 pub mod rules;
+mod usage_rules;
 
 use std::sync::Arc;
 
@@ -65,12 +66,13 @@ pub async fn after_poll(state: &AppState, node: &NodeRuntime, outcome: &PollOutc
             RuleId::DiskHigh,
             rules::disk_high(&live.metrics, cfg.disk_usage_percent),
         ));
-        verdicts.push((
-            RuleId::MemoryHigh,
-            rules::memory_high(&live.metrics, cfg.memory_limit_mib),
-        ));
         verdicts.extend(rules::health_signals(&outcome.health));
     }
+    verdicts.extend(usage_rules::usage_verdicts(
+        &state.config,
+        &live,
+        outcome.ok,
+    ));
     let node_id = node.config.id.to_string();
     let changes = verdicts
         .into_iter()

@@ -22,10 +22,13 @@ pub enum RuleId {
     ForecastError,
     TrainingFailed,
     Anomaly,
+    CpuSaturated,
+    BandwidthAtCap,
+    RunningNotEarning,
 }
 
 impl RuleId {
-    pub const ALL: [RuleId; 12] = [
+    pub const ALL: [RuleId; 15] = [
         RuleId::NodeUnavailable,
         RuleId::EarningsDrop,
         RuleId::DiskHigh,
@@ -38,6 +41,9 @@ impl RuleId {
         RuleId::ForecastError,
         RuleId::TrainingFailed,
         RuleId::Anomaly,
+        RuleId::CpuSaturated,
+        RuleId::BandwidthAtCap,
+        RuleId::RunningNotEarning,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +61,9 @@ impl RuleId {
             RuleId::ForecastError => "forecast_error",
             RuleId::TrainingFailed => "training_failed",
             RuleId::Anomaly => "anomaly",
+            RuleId::CpuSaturated => "cpu_saturated",
+            RuleId::BandwidthAtCap => "bandwidth_at_cap",
+            RuleId::RunningNotEarning => "running_not_earning",
         }
     }
 
@@ -168,6 +177,95 @@ pub fn memory_high(m: &ResourceMetrics, limit_mib: u64) -> Verdict {
         Verdict::Clear
     } else {
         Verdict::Unknown
+    }
+}
+
+/// A cap a measured value is held to: the node's allocation, else what the machine has.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cap {
+    pub value: f64,
+    /// `the allocation`, `the machine's RAM`, …, for the message.
+    pub of: &'static str,
+}
+
+/// Measured use of a resource against its cap: fires at `percent` of it, clears five points
+/// below so it does not flap; `percent` 0 turns the rule off. No measurement says nothing; no
+/// cap means the node cannot be at it.
+pub fn usage_at_cap(
+    what: &str,
+    used: Option<f64>,
+    cap: Option<Cap>,
+    percent: f64,
+    show: fn(f64) -> String,
+) -> Verdict {
+    if percent <= 0.0 {
+        return Verdict::Clear;
+    }
+    let Some(used) = used.filter(|v| v.is_finite()) else {
+        return Verdict::Unknown;
+    };
+    let Some(cap) = cap.filter(|c| c.value.is_finite() && c.value > 0.0) else {
+        return Verdict::Clear;
+    };
+    let pct = used / cap.value * 100.0;
+    if pct >= percent {
+        Verdict::Firing(format!(
+            "{what} is {}, {pct:.0} % of {} ({}; threshold {percent} %)",
+            show(used),
+            cap.of,
+            show(cap.value)
+        ))
+    } else if pct < percent - 5.0 {
+        Verdict::Clear
+    } else {
+        Verdict::Unknown
+    }
+}
+
+/// Two verdicts of one rule: firing if either fires, clear only when both clear.
+pub fn either(a: Verdict, b: Verdict) -> Verdict {
+    match (a, b) {
+        (Verdict::Firing(x), Verdict::Firing(y)) => Verdict::Firing(format!("{x}; {y}")),
+        (f @ Verdict::Firing(_), _) | (_, f @ Verdict::Firing(_)) => f,
+        (Verdict::Clear, Verdict::Clear) => Verdict::Clear,
+        _ => Verdict::Unknown,
+    }
+}
+
+pub fn show_cores(millicores: f64) -> String {
+    format!("{:.2} cores", millicores / 1000.0)
+}
+
+pub fn show_mib(bytes: f64) -> String {
+    format!("{:.0} MiB", bytes / 1024.0 / 1024.0)
+}
+
+pub fn show_mbps(bps: f64) -> String {
+    format!("{:.2} Mbit/s", bps / 1e6)
+}
+
+/// A node whose process runs and whose API is healthy, yet whose earnings have not grown for
+/// `hours` (the protocol's normal gap). A stopped process is another incident (the node is
+/// down), so it clears this one; an unhealthy or unmeasured node says nothing.
+pub fn running_not_earning(
+    series: &[(DateTime<Utc>, f64)],
+    now: DateTime<Utc>,
+    hours: u32,
+    running: Option<bool>,
+    healthy: bool,
+) -> Verdict {
+    if hours == 0 || running == Some(false) {
+        return Verdict::Clear;
+    }
+    if running.is_none() || !healthy {
+        return Verdict::Unknown;
+    }
+    match growth(series, now, Duration::hours(i64::from(hours))) {
+        Some(0.0) => Verdict::Firing(format!(
+            "the node's process runs and its API is healthy, but it has earned nothing for {hours} h, longer than the protocol's normal gap (usage.not_earning_hours)"
+        )),
+        Some(_) => Verdict::Clear,
+        None => Verdict::Unknown,
     }
 }
 

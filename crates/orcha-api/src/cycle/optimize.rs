@@ -213,6 +213,8 @@ pub async fn gather(
                 current.entry(*k).or_insert(*v);
             }
         }
+        // Kept for the Nodes screen and the usage alerts (measured use against the cap).
+        node.update_live(|l| l.allocated = current.clone());
         let live = node.live();
         let price = fiat_quote(state, id.protocol()).map(|(v, quote)| {
             used.push(quote);

@@ -86,6 +86,7 @@ pub fn typescript_bindings() -> String {
     let decls: Vec<String> = decls
         .into_iter()
         .chain(orcha_fleet::dto::typescript_decls())
+        .chain(super::usage::usage_typescript_decls())
         .collect();
     let mut out = String::from(
         "// Generated from the Rust DTOs in crates/orcha-api/src/dto.rs. Do not edit by hand:\n// run `UPDATE_BINDINGS=1 cargo test -p orcha-api --test bindings` to regenerate.\n\n",

@@ -22,7 +22,9 @@ mod audit;
 pub use audit::*;
 mod backup;
 pub use backup::*;
+mod usage;
 pub use orcha_fleet::dto::*;
+pub use usage::{DetectedNodeDto, DetectionDto, MeasuredResourceDto, MeasuredUsageDto};
 mod bindings;
 pub use bindings::typescript_bindings;
 
@@ -224,6 +226,8 @@ pub struct NodeDto {
     pub earnings: Vec<EarningsFigureDto>,
     pub resources: Vec<MetricValueDto>,
     pub capabilities: Vec<CapabilityDto>,
+    /// What the OS measured for the node (`None`: not measured, e.g. in demo mode).
+    pub measured: Option<MeasuredUsageDto>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]

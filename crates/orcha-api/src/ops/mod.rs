@@ -48,6 +48,9 @@ pub use settings::{alert_secret_status, settings, update_settings};
 mod forecast;
 pub use forecast::forecast;
 
+pub mod detect;
+pub use detect::detect_nodes;
+
 mod prices;
 pub use prices::{earnings_totals, prices};
 

@@ -40,6 +40,10 @@ pub async fn nodes(state: &Arc<AppState>) -> Result<Vec<NodeDto>, ApiError> {
                 .iter()
                 .map(CapabilityDto::from)
                 .collect(),
+            measured: live
+                .measured
+                .as_ref()
+                .map(|m| crate::usage::dto(m, &live.allocated)),
         });
     }
     Ok(out)

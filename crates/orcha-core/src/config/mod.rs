@@ -18,6 +18,7 @@ mod orchestrator;
 mod prices;
 mod server;
 mod transport;
+mod usage;
 mod validate;
 
 #[cfg(test)]
@@ -39,6 +40,7 @@ pub use orchestrator::{OrchestratorConfig, StorageConfig};
 pub use prices::{PricesConfig, FIXED_PRICE_KEYS};
 pub use server::ServerConfig;
 pub use transport::{is_loopback_url, url_host};
+pub use usage::{NodeUsageConfig, NotEarningHours, UsageConfig};
 
 /// The committed defaults, embedded so the binary documents itself (`orcha config defaults`).
 pub const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");
@@ -56,4 +58,5 @@ pub struct Config {
     pub fleet: FleetConfig,
     pub server: ServerConfig,
     pub backup: BackupConfig,
+    pub usage: UsageConfig,
 }

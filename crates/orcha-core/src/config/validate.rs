@@ -36,6 +36,7 @@ impl Config {
         self.fleet.validate()?;
         self.backup.validate()?;
         self.check_transport()?;
+        self.usage.validate()?;
         let a = &self.allocation;
         for (key, v) in [
             ("allocation.reserve_cpu_cores", a.reserve_cpu_cores),

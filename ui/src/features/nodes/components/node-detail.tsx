@@ -13,6 +13,7 @@ import {
   protocolName,
   sentenceCase,
 } from "../../../utils/format";
+import { MeasuredUsage } from "./measured-usage";
 import { ResourceChart } from "./resource-chart";
 
 const RANGES = [
@@ -180,6 +181,13 @@ export function NodeDetail({ node, now }: { node: NodeDto; now: number }) {
             </dl>
           </>
         )}
+      </Card>
+
+      <Card
+        title="Measured use"
+        subtitle="What the operating system measures for the node's process, unit or container, against its allocation."
+      >
+        <MeasuredUsage measured={node.measured} now={now} />
       </Card>
 
       <Card

@@ -5,6 +5,7 @@ import { StaleNotice } from "../../../components/stale-notice";
 import { EmptyState, ErrorState, LoadingState, NoNodesState } from "../../../components/state-views";
 import { useNow } from "../../../lib/use-now";
 import { formatRelative, protocolName } from "../../../utils/format";
+import { NodeFinder } from "../../onboarding/components/node-finder";
 import { NodeDetail } from "./node-detail";
 
 export function NodesScreen({ selectedId }: { selectedId: string | null }) {
@@ -33,6 +34,7 @@ export function NodesScreen({ selectedId }: { selectedId: string | null }) {
       <div className="screen">
         {header}
         <NoNodesState />
+        <NodeFinder />
       </div>
     );
   const selected = selectedId === null ? nodes.data[0] : nodes.data.find((n) => n.id === selectedId);

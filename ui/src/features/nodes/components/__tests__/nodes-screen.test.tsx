@@ -71,6 +71,48 @@ describe("NodesScreen", () => {
     expect(screen.getAllByText("3 GB").length).toBeGreaterThanOrEqual(2);
   });
 
+  it("shows measured use against the allocation and the machine, with its source", async () => {
+    const node = makeNode({
+      measured: {
+        at: "2025-06-01T11:59:00Z",
+        target: "process storagenode",
+        running: true,
+        pids: [4242],
+        resources: [
+          {
+            metric: "measured.cpu_millicores",
+            resource: "cpu",
+            value: 500,
+            source: "process",
+            allocated: "2000",
+            machine_max: "8000",
+          },
+          {
+            metric: "measured.mem_bytes",
+            resource: "memory",
+            value: 1_000_000_000,
+            source: "cgroup",
+            allocated: null,
+            machine_max: "16000000000",
+          },
+        ],
+        problems: ["process storagenode: cannot read /proc/4242/io: permission denied"],
+      },
+    });
+    renderWithBackend(<NodesScreen selectedId={null} />, new FakeBackend({ nodes: [node], series }));
+    const box = await screen.findByTestId("measured-usage");
+    expect(within(box).getByText("process storagenode")).toBeInTheDocument();
+    expect(within(box).getByText("running")).toBeInTheDocument();
+    const cpu = within(box).getByText("CPU").closest("tr") as HTMLElement;
+    expect(cpu).toHaveTextContent("0.5 cores");
+    expect(cpu).toHaveTextContent("2 cores");
+    expect(cpu).toHaveTextContent("25 % of allocation");
+    const mem = within(box).getByText("Memory").closest("tr") as HTMLElement;
+    expect(mem).toHaveTextContent("6 % of machine");
+    expect(mem).toHaveTextContent("cgroup");
+    expect(within(box).getByText(/permission denied/)).toBeInTheDocument();
+  });
+
   it("shows the empty and unknown-node states", async () => {
     const { unmount } = renderWithBackend(<NodesScreen selectedId={null} />, new FakeBackend({ nodes: [] }));
     expect(await screen.findByText(/No node connected yet/)).toBeInTheDocument();
