@@ -10,7 +10,9 @@ use axum::http::StatusCode;
 use chrono::DateTime;
 use common::{clock, dead_base, raw, Canned, Recorded, Replay};
 use orcha_adapters::storj::{StorjAdapter, StorjSettings};
-use orcha_core::{AdapterError, EarningsKind, HealthStatus, ManualClock, NodeId, ProtocolAdapter};
+use orcha_core::{
+    AdapterError, EarningsKind, HealthStatus, ManualClock, Money, NodeId, ProtocolAdapter,
+};
 use serde_json::Value;
 
 mod common;
@@ -167,10 +169,19 @@ async fn earnings_are_exact_and_in_the_right_units() {
         e.get(k)
             .map(|m| (m.amount, m.decimals, m.to_decimal_string()))
     };
-    // currentMonthExpectations = 541 (int cents).
+    // currentMonthExpectations = 541 (int cents): a projection, kept as the estimate.
     assert_eq!(
         figure(EarningsKind::CurrentPeriodEstimate),
         Some((541, 2, "5.41".to_owned()))
+    );
+    // currentMonth.payout = 164.49 cents accrued so far = 1.6449 USD; held 0 (an old node).
+    assert_eq!(
+        figure(EarningsKind::CurrentPeriodAccrued),
+        Some((16_449, 4, "1.6449".to_owned()))
+    );
+    assert_eq!(
+        figure(EarningsKind::CurrentPeriodHeld),
+        Some((0, 4, "0.0000".to_owned()))
     );
     // One paystub: held 2006182 + owed 6018547 micro-USD.
     assert_eq!(
@@ -199,6 +210,34 @@ async fn earnings_are_exact_and_in_the_right_units() {
     assert_eq!(
         e.observed_at,
         DateTime::parse_from_rfc3339("2026-08-21T11:30:00Z").unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_young_node_reports_what_it_accrued_and_what_is_held_not_the_projection() {
+    let r = current_node();
+    r.set(
+        "/api/sno/estimated-payout",
+        STORJ.fixture("api_sno_estimated_payout.young.constructed.json"),
+    );
+    let base = r.serve().await;
+    let a = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
+    let e = a.get_current_earnings().await.unwrap();
+    let figure = |k| e.get(k).map(Money::to_decimal_string);
+    // 25 ¢ egress + 40 ¢ repair/audit + 75 ¢ storage = 140 ¢ = 1.40 USD accrued this month.
+    assert_eq!(
+        figure(EarningsKind::CurrentPeriodAccrued).as_deref(),
+        Some("1.4000")
+    );
+    // 75 % of 140 ¢ held back in the node's first months = 105 ¢.
+    assert_eq!(
+        figure(EarningsKind::CurrentPeriodHeld).as_deref(),
+        Some("1.0500")
+    );
+    // The end-of-month projection stays an estimate, in whole cents.
+    assert_eq!(
+        figure(EarningsKind::CurrentPeriodEstimate).as_deref(),
+        Some("2.12")
     );
 }
 

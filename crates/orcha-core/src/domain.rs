@@ -238,10 +238,23 @@ pub enum EarningsKind {
     Accepted,
     /// Settled on chain (Golem).
     Settled,
+    /// Earned so far in the running payout period, as the node accrues it (Storj
+    /// `currentMonth.payout`); it restarts at zero when a new period begins. Not a projection.
+    CurrentPeriodAccrued,
+    /// The part of the running period's accrued earnings the network holds back (Storj
+    /// `currentMonth.held`).
+    CurrentPeriodHeld,
+    /// A contract's lifetime total that includes other people's money (Streamr: the operator
+    /// contract's collected + uncollected earnings, delegators' profits included). Shown labelled,
+    /// never summed into the owner's earnings.
+    ContractLifetime,
+    /// A contract's not-yet-collected total (Streamr: earnings waiting in the sponsorships, before
+    /// the protocol fee and the split between owner and delegators).
+    ContractUnpaid,
 }
 
 impl EarningsKind {
-    pub const ALL: [EarningsKind; 8] = [
+    pub const ALL: [EarningsKind; 12] = [
         EarningsKind::Lifetime,
         EarningsKind::CurrentPeriodEstimate,
         EarningsKind::Unpaid,
@@ -250,6 +263,10 @@ impl EarningsKind {
         EarningsKind::Pending,
         EarningsKind::Accepted,
         EarningsKind::Settled,
+        EarningsKind::CurrentPeriodAccrued,
+        EarningsKind::CurrentPeriodHeld,
+        EarningsKind::ContractLifetime,
+        EarningsKind::ContractUnpaid,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -262,6 +279,10 @@ impl EarningsKind {
             EarningsKind::Pending => "pending",
             EarningsKind::Accepted => "accepted",
             EarningsKind::Settled => "settled",
+            EarningsKind::CurrentPeriodAccrued => "current_period_accrued",
+            EarningsKind::CurrentPeriodHeld => "current_period_held",
+            EarningsKind::ContractLifetime => "contract_lifetime",
+            EarningsKind::ContractUnpaid => "contract_unpaid",
         }
     }
 }

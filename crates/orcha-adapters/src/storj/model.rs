@@ -235,10 +235,13 @@ pub struct PayoutSnapshot {
 }
 
 impl PayoutSnapshot {
-    /// The contract's figures: the running month's estimate (whole cents), what all closed
-    /// periods earned (held + owed), what reached the wallet (distributed) and what is still held
-    /// (micro-USD). "Unpaid" is not reported: the API has no balance, and deriving one from
-    /// owed − distributed would be a guess about payout thresholds.
+    /// The contract's figures: what the running month has accrued so far (`currentMonth.payout`,
+    /// storage + egress + repair/audit, cents to 2 places) and the part of it held back
+    /// (`currentMonth.held`); the node's end-of-month projection (`currentMonthExpectations`,
+    /// whole cents) as an estimate only; what all closed periods earned (held + owed), what
+    /// reached the wallet (distributed) and what is still held (micro-USD). "Unpaid" is not
+    /// reported: the API has no balance, and deriving one from owed − distributed would be a
+    /// guess about payout thresholds.
     pub fn figures(&self, endpoint: &str) -> Result<Vec<(EarningsKind, Money)>, AdapterError> {
         let sum = |what: &str, items: Vec<Money>| -> Result<Money, AdapterError> {
             items
@@ -265,6 +268,14 @@ impl PayoutSnapshot {
             self.held_history.iter().map(|h| h.still_held).collect(),
         )?;
         Ok(vec![
+            (
+                EarningsKind::CurrentPeriodAccrued,
+                self.estimated.current_month.payout,
+            ),
+            (
+                EarningsKind::CurrentPeriodHeld,
+                self.estimated.current_month.held,
+            ),
             (
                 EarningsKind::CurrentPeriodEstimate,
                 self.estimated.current_month_expectations,

@@ -21,6 +21,7 @@ mod health;
 mod knobs;
 mod model;
 mod normalize;
+mod owner;
 mod subgraph;
 #[cfg(test)]
 mod tests;
@@ -54,6 +55,10 @@ pub use self::model::{
     WalletBalance,
 };
 pub use self::normalize::parse_console_metrics;
+pub use self::owner::{
+    operatorTokenBalanceOfCall, operatorsCutFractionCall, ownerCall, owner_earnings,
+    totalSupplyCall, OwnerPosition,
+};
 pub use crate::process::LocalProcess;
 
 /// The Streamr network subgraph on The Graph's gateway (`@streamr/config` `polygon`
@@ -187,12 +192,22 @@ impl ProtocolAdapter for StreamrAdapter {
 
     async fn get_current_earnings(&self) -> Result<EarningsData, AdapterError> {
         let e = self.earnings().await?;
+        // The owner's money is lifetime/unpaid; the contract's totals (delegators' profits
+        // included) are reported under their own kinds and never summed with them.
+        let mut figures = Vec::new();
+        if let (Some(c), Some(u)) = (e.owner_collected, e.owner_uncollected) {
+            let lifetime = c.checked_add(&u).map_err(|err| AdapterError::Malformed {
+                endpoint: self.rpc_shown.clone(),
+                what: format!("owner's earnings: {err}"),
+            })?;
+            figures.push((EarningsKind::Lifetime, lifetime));
+            figures.push((EarningsKind::Unpaid, u));
+        }
+        figures.push((EarningsKind::ContractLifetime, e.lifetime));
+        figures.push((EarningsKind::ContractUnpaid, e.uncollected));
         Ok(EarningsData {
             observed_at: self.now(),
-            figures: vec![
-                (EarningsKind::Lifetime, e.lifetime),
-                (EarningsKind::Unpaid, e.uncollected),
-            ],
+            figures,
         })
     }
 

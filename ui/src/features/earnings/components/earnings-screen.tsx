@@ -13,6 +13,8 @@ import { PricesCard } from "./prices-card";
 
 const KIND_ORDER = [
   "lifetime",
+  "current_period_accrued",
+  "current_period_held",
   "current_period_estimate",
   "unpaid",
   "paid_out",
@@ -20,6 +22,8 @@ const KIND_ORDER = [
   "pending",
   "accepted",
   "settled",
+  "contract_lifetime",
+  "contract_unpaid",
 ];
 
 function kindsOf(node: NodeDto | undefined): string[] {
