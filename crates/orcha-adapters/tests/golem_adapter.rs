@@ -493,3 +493,24 @@ async fn the_factory_reads_the_key_from_the_environment_and_the_probe_prints_one
         "the probe output never holds the key"
     );
 }
+
+#[tokio::test]
+async fn payments_received_are_payout_events_keyed_by_payment_id() {
+    let y = provider();
+    let base = y.serve().await;
+    let a = adapter(&base);
+    let events = a.payouts().await.unwrap();
+    // One mainnet payment to this node in the fixture: 0.006944444444444445 GLM.
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e.key, "golem:b7e1f0c2-3a4d-4e5f-8a9b-0c1d2e3f4a5b");
+    assert_eq!(e.kind, orcha_core::PayoutKind::Payout);
+    assert_eq!(e.amount.to_decimal_string(), "0.006944444444444445");
+    assert_eq!(e.at.to_rfc3339(), "2024-08-21T10:52:19+00:00");
+    assert_eq!(
+        e.reference.as_deref(),
+        Some("b7e1f0c2-3a4d-4e5f-8a9b-0c1d2e3f4a5b")
+    );
+    // A second read gives the same keys: storing them twice adds nothing.
+    assert_eq!(a.payouts().await.unwrap(), events);
+}

@@ -704,3 +704,46 @@ async fn the_factory_builds_storj_nodes_and_the_probe_reads_one() {
     assert_eq!(p["health"]["state"], "degraded");
     assert_eq!(p["resources"]["disk_allocated_bytes"], 4_000_000_000_000.0);
 }
+
+#[tokio::test]
+async fn paystubs_become_payout_held_and_release_events_with_the_receipt() {
+    let r = current_node();
+    let base = r.serve().await;
+    let a = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
+    let events = ProtocolAdapter::payouts(&a).await.unwrap();
+    // One paystub (2021-07): distributed 12 528 337 and held 2 006 182 micro-USD; disposed 0
+    // gives no event.
+    let sat = "12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S";
+    let got: Vec<(String, String, String, Option<String>)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.key.clone(),
+                e.amount.to_decimal_string(),
+                e.at.to_rfc3339(),
+                e.reference.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                format!("storj:{sat}:2021-07:distributed"),
+                "12.528337".to_owned(),
+                "2021-08-01T00:00:00+00:00".to_owned(),
+                // The latest period's payout history carries the transaction receipt.
+                Some(
+                    "zksync:0x0000000000000000000000000000000000000000000000000000000000000abc"
+                        .to_owned()
+                ),
+            ),
+            (
+                format!("storj:{sat}:2021-07:held"),
+                "2.006182".to_owned(),
+                "2021-08-01T00:00:00+00:00".to_owned(),
+                Some(format!("paystub 2021-07 {sat}")),
+            ),
+        ]
+    );
+}

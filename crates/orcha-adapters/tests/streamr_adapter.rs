@@ -96,11 +96,15 @@ async fn earnings_are_exact_data_wei_and_the_estimate_is_labelled() {
     // Uncollected 1291.28 − 5 % fee = 1226.716; cut 10 % = 122.6716; the rest 1104.0444 × 20 %
     // = 220.80888; owner's part 343.48048 DATA. Lifetime 2600 + 343.48048 = 2943.48048 DATA.
     assert_eq!(
-        e.get(EarningsKind::Unpaid).map(Money::to_decimal_string).as_deref(),
+        e.get(EarningsKind::Unpaid)
+            .map(Money::to_decimal_string)
+            .as_deref(),
         Some("343.480480000000000000")
     );
     assert_eq!(
-        e.get(EarningsKind::Lifetime).map(Money::to_decimal_string).as_deref(),
+        e.get(EarningsKind::Lifetime)
+            .map(Money::to_decimal_string)
+            .as_deref(),
         Some("2943.480480000000000000")
     );
     assert_eq!(e.figures.len(), 4);

@@ -313,6 +313,54 @@ impl EarningsData {
     }
 }
 
+/// What a money movement in a node's own record is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PayoutKind {
+    /// Sent to the operator's wallet.
+    Payout,
+    /// Earned but held back by the network (Storj's held amount of a period).
+    Held,
+    /// Held money given back (Storj `disposed`).
+    Released,
+}
+
+impl PayoutKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutKind::Payout => "payout",
+            PayoutKind::Held => "held",
+            PayoutKind::Released => "released",
+        }
+    }
+}
+
+impl FromStr for PayoutKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [PayoutKind::Payout, PayoutKind::Held, PayoutKind::Released]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown payout kind `{s}`"))
+    }
+}
+
+/// One payout (or hold-back, or release) as the node's own record states it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PayoutEvent {
+    /// Stable across reads of the same record (`storj:<satellite>:<period>:paid`, a Golem
+    /// payment id): the store keeps one row per key.
+    pub key: String,
+    pub kind: PayoutKind,
+    pub amount: Money,
+    /// When the money moved; for records without a time (Storj paystubs), the first instant of
+    /// the month after the period, and `detail` says so.
+    pub at: DateTime<Utc>,
+    /// A transaction hash or receipt when the node gives one.
+    pub reference: Option<String>,
+    /// A sentence: where the figure comes from.
+    pub detail: String,
+}
+
 /// How a node is doing. Reasons are sentences an operator can act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HealthStatus {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use orcha_core::{AdapterError, Money, NodeId, ProtocolId};
+use orcha_core::{AdapterError, Money, NodeId, PayoutEvent, PayoutKind, ProtocolId};
 
 use super::model::{Activity, ActivitySnapshot, Earnings, PlatformTotals};
 use super::normalize::{glm, parse_glm, split_platform};
@@ -151,6 +151,42 @@ impl GolemAdapter {
             last_payment_at: last,
             overdue_invoices: overdue,
         })
+    }
+
+    /// Every mainnet GLM payment this node received, as payout events keyed by yagna's
+    /// `paymentId` (the API gives no transaction hash; the payment id is the reference).
+    pub async fn payout_events(&self) -> Result<Vec<PayoutEvent>, AdapterError> {
+        let me = self.identity().await?;
+        let path = "/payment-api/v1/payments?timeout=0";
+        let url = self.client.url(path);
+        let payments: Vec<RawPayment> = self.get(path).await?;
+        let mut out = Vec::new();
+        for (i, p) in payments.iter().enumerate() {
+            if !p.payee_id.eq_ignore_ascii_case(&me) {
+                continue;
+            }
+            let (_, network, token) = split_platform(&p.payment_platform);
+            if !(MAINNETS.contains(&network.as_str()) && token == "glm") {
+                continue;
+            }
+            let amount = parse_glm(&url, &format!("[{i}].amount"), &p.amount)?;
+            let id = p
+                .payment_id
+                .clone()
+                .ok_or_else(|| AdapterError::Malformed {
+                    endpoint: url.clone(),
+                    what: format!("field `[{i}].paymentId` is missing"),
+                })?;
+            out.push(PayoutEvent {
+                key: format!("golem:{id}"),
+                kind: PayoutKind::Payout,
+                amount,
+                at: p.timestamp,
+                reference: Some(id),
+                detail: format!("yagna payment on {}", p.payment_platform),
+            });
+        }
+        Ok(out)
     }
 
     /// Reasons from `GET /payment-api/v1/payments/status` (`[]` when the drivers are fine).

@@ -27,8 +27,8 @@ use chrono::{DateTime, Utc};
 use orcha_core::secret::Sensitive;
 use orcha_core::{
     AdapterError, AppliedAllocation, Capability, Clock, EarningsData, HealthStatus, Knob, NodeId,
-    NodeInfo, ProtocolAdapter, ProtocolId, ResourceKind, ResourceMetrics, ResourceVector,
-    RestartCost,
+    NodeInfo, PayoutEvent, ProtocolAdapter, ProtocolId, ResourceKind, ResourceMetrics,
+    ResourceVector, RestartCost,
 };
 
 use crate::http::JsonClient;
@@ -132,6 +132,10 @@ impl ProtocolAdapter for GolemAdapter {
             observed_at: self.settings.clock.now(),
             figures: e.figures()?,
         })
+    }
+
+    async fn payouts(&self) -> Result<Vec<PayoutEvent>, AdapterError> {
+        self.payout_events().await
     }
 
     async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {

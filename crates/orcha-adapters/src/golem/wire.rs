@@ -37,6 +37,8 @@ pub(super) struct RawInvoice {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct RawPayment {
+    #[serde(default)]
+    pub(super) payment_id: Option<String>,
     pub(super) payee_id: String,
     pub(super) payment_platform: String,
     pub(super) amount: String,

@@ -27,8 +27,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Utc};
 use orcha_core::{
     AdapterError, AppliedAllocation, Capability, Clock, EarningsData, HealthStatus, Knob, NodeId,
-    NodeInfo, ProtocolAdapter, ProtocolId, ResourceKind, ResourceMetrics, ResourceVector,
-    RestartCost,
+    NodeInfo, PayoutEvent, ProtocolAdapter, ProtocolId, ResourceKind, ResourceMetrics,
+    ResourceVector, RestartCost,
 };
 
 use crate::http::JsonClient;
@@ -145,6 +145,12 @@ impl ProtocolAdapter for StorjAdapter {
             observed_at: snap.fetched_at,
             figures,
         })
+    }
+
+    async fn payouts(&self) -> Result<Vec<PayoutEvent>, AdapterError> {
+        // The inherent `payouts` (the cached snapshot of every period's paystubs).
+        let snap = StorjAdapter::payouts(self).await?;
+        Ok(snap.payout_events())
     }
 
     async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use axum::http::{Method, StatusCode};
 use alloy_sol_types::SolCall;
+use axum::http::{Method, StatusCode};
 use orcha_adapters::streamr::{
     operatorTokenBalanceOfCall, operatorsCutFractionCall, ownerCall, totalSupplyCall,
     StreamrAdapter, StreamrSettings,
