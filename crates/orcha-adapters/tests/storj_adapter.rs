@@ -10,9 +10,7 @@ use axum::http::StatusCode;
 use chrono::DateTime;
 use common::{clock, dead_base, raw, Canned, Recorded, Replay};
 use orcha_adapters::storj::{StorjAdapter, StorjSettings};
-use orcha_core::{
-    AdapterError, EarningsKind, HealthStatus, ManualClock, Money, NodeId, ProtocolAdapter,
-};
+use orcha_core::{AdapterError, EarningsKind, HealthStatus, ManualClock, NodeId, ProtocolAdapter};
 use serde_json::Value;
 
 mod common;
@@ -210,34 +208,6 @@ async fn earnings_are_exact_and_in_the_right_units() {
     assert_eq!(
         e.observed_at,
         DateTime::parse_from_rfc3339("2026-08-21T11:30:00Z").unwrap()
-    );
-}
-
-#[tokio::test]
-async fn a_young_node_reports_what_it_accrued_and_what_is_held_not_the_projection() {
-    let r = current_node();
-    r.set(
-        "/api/sno/estimated-payout",
-        STORJ.fixture("api_sno_estimated_payout.young.constructed.json"),
-    );
-    let base = r.serve().await;
-    let a = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
-    let e = a.get_current_earnings().await.unwrap();
-    let figure = |k| e.get(k).map(Money::to_decimal_string);
-    // 25 ¢ egress + 40 ¢ repair/audit + 75 ¢ storage = 140 ¢ = 1.40 USD accrued this month.
-    assert_eq!(
-        figure(EarningsKind::CurrentPeriodAccrued).as_deref(),
-        Some("1.4000")
-    );
-    // 75 % of 140 ¢ held back in the node's first months = 105 ¢.
-    assert_eq!(
-        figure(EarningsKind::CurrentPeriodHeld).as_deref(),
-        Some("1.0500")
-    );
-    // The end-of-month projection stays an estimate, in whole cents.
-    assert_eq!(
-        figure(EarningsKind::CurrentPeriodEstimate).as_deref(),
-        Some("2.12")
     );
 }
 
@@ -703,47 +673,4 @@ async fn the_factory_builds_storj_nodes_and_the_probe_reads_one() {
     assert_eq!(estimate["token"], "usd");
     assert_eq!(p["health"]["state"], "degraded");
     assert_eq!(p["resources"]["disk_allocated_bytes"], 4_000_000_000_000.0);
-}
-
-#[tokio::test]
-async fn paystubs_become_payout_held_and_release_events_with_the_receipt() {
-    let r = current_node();
-    let base = r.serve().await;
-    let a = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
-    let events = ProtocolAdapter::payouts(&a).await.unwrap();
-    // One paystub (2021-07): distributed 12 528 337 and held 2 006 182 micro-USD; disposed 0
-    // gives no event.
-    let sat = "12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S";
-    let got: Vec<(String, String, String, Option<String>)> = events
-        .iter()
-        .map(|e| {
-            (
-                e.key.clone(),
-                e.amount.to_decimal_string(),
-                e.at.to_rfc3339(),
-                e.reference.clone(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        got,
-        vec![
-            (
-                format!("storj:{sat}:2021-07:distributed"),
-                "12.528337".to_owned(),
-                "2021-08-01T00:00:00+00:00".to_owned(),
-                // The latest period's payout history carries the transaction receipt.
-                Some(
-                    "zksync:0x0000000000000000000000000000000000000000000000000000000000000abc"
-                        .to_owned()
-                ),
-            ),
-            (
-                format!("storj:{sat}:2021-07:held"),
-                "2.006182".to_owned(),
-                "2021-08-01T00:00:00+00:00".to_owned(),
-                Some(format!("paystub 2021-07 {sat}")),
-            ),
-        ]
-    );
 }

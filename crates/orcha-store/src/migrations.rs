@@ -157,4 +157,22 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX apply_journal_state ON apply_journal (state);
     "#,
+    // 5 (#20 money): payouts as events, one row per key from the node's own record (a Storj
+    // paystub's satellite, period and kind; a Golem payment id), so a second read adds nothing.
+    r#"
+    CREATE TABLE payouts (
+        node        TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        kind        TEXT NOT NULL,             -- payout | held | released
+        token       TEXT NOT NULL,
+        amount      TEXT NOT NULL,             -- base units, integer as text
+        decimals    INTEGER NOT NULL,
+        at          INTEGER NOT NULL,          -- unix ms, when the money moved
+        reference   TEXT,                      -- tx hash, receipt or paystub period
+        detail      TEXT NOT NULL,
+        detected_at INTEGER NOT NULL,
+        PRIMARY KEY (node, key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX payouts_at ON payouts (at);
+    "#,
 ];
