@@ -492,6 +492,42 @@ rows: bigint,
  */
 broken_at: bigint | null, };
 
+export type PayoutsQuery = { from: string, to: string, };
+
+export type PayoutDto = { node: string, protocol: string, 
+/**
+ * `payout`, `held` or `released`.
+ */
+kind: string, amount: MoneyDto, at: string, 
+/**
+ * The transaction hash, receipt or paystub period, when the node gives one.
+ */
+reference: string | null, 
+/**
+ * Where the figure comes from, as a sentence.
+ */
+detail: string, detected_at: string, };
+
+export type PayoutGapDto = { node: string, reason: string, };
+
+export type PayoutScanDto = { added: Array<PayoutDto>, gaps: Array<PayoutGapDto>, };
+
+export type ExportQuery = { 
+/**
+ * First day (UTC), included.
+ */
+from: string, 
+/**
+ * Last day (UTC), included.
+ */
+to: string, 
+/**
+ * `csv`, `json` or `koinly`.
+ */
+format: string, };
+
+export type ExportFileDto = { file_name: string, media_type: string, content: string, rows: number, };
+
 export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };
 
 export type MachineState = "up" | "down" | "stale";

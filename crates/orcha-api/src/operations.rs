@@ -106,6 +106,14 @@ macro_rules! for_each_operation {
             audit_verify() -> AuditVerdictDto, GET "/audit/verify" => ops::audit_verify(state);
             /// Every machine the fleet's Prometheus scrapes: up or down, nodes, earnings, alerts.
             fleet() -> FleetDto, GET "/fleet" => ops::fleet(state);
+            // #20 the operator's money.
+            /// Payouts, hold-backs and releases the nodes recorded, newest first.
+            payouts(query q: PayoutsQuery) -> Vec<PayoutDto>, GET "/payouts" => ops::payouts(state, q);
+            /// Reads every node's payout record now and stores what is new (idempotent).
+            scan_payouts() -> PayoutScanDto, POST "/payouts/scan" => ops::scan_payouts(state);
+            /// Earnings and payouts of a date range, valued at prices of their own time, as a file.
+            export_earnings(query q: ExportQuery) -> ExportFileDto,
+                GET "/export" => ops::export_earnings(state, q);
         }
     };
 }

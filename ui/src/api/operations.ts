@@ -16,11 +16,16 @@ import type {
   EarningsHistoryDto,
   EarningsHistoryQuery,
   EarningsTotalsDto,
+  ExportFileDto,
+  ExportQuery,
   FleetDto,
   ForecastDto,
   ForecastQuery,
   NodeDto,
   PauseRequest,
+  PayoutDto,
+  PayoutScanDto,
+  PayoutsQuery,
   PricesDto,
   SecretStatusDto,
   SeriesDto,
@@ -246,6 +251,27 @@ export const OPERATIONS = {
     input: { kind: "none" },
     response: "FleetDto",
   },
+  payouts: {
+    command: "payouts",
+    method: "GET",
+    path: "/payouts",
+    input: { kind: "query", arg: "q" },
+    response: "PayoutDto[]",
+  },
+  scanPayouts: {
+    command: "scan_payouts",
+    method: "POST",
+    path: "/payouts/scan",
+    input: { kind: "none" },
+    response: "PayoutScanDto",
+  },
+  exportEarnings: {
+    command: "export_earnings",
+    method: "GET",
+    path: "/export",
+    input: { kind: "query", arg: "q" },
+    response: "ExportFileDto",
+  },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -312,4 +338,10 @@ export interface OperationMethods {
   auditVerify(): Promise<AuditVerdictDto>;
   /** Every machine the fleet's Prometheus scrapes: up or down, nodes, earnings, alerts. */
   fleet(): Promise<FleetDto>;
+  /** Payouts, hold-backs and releases the nodes recorded, newest first. */
+  payouts(q: PayoutsQuery): Promise<PayoutDto[]>;
+  /** Reads every node's payout record now and stores what is new (idempotent). */
+  scanPayouts(): Promise<PayoutScanDto>;
+  /** Earnings and payouts of a date range, valued at prices of their own time, as a file. */
+  exportEarnings(q: ExportQuery): Promise<ExportFileDto>;
 }

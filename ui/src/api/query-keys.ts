@@ -16,6 +16,7 @@ export const queryKeys = {
   forecastAll: ["forecast"] as const,
   earningsTotals: ["earnings-totals"] as const,
   prices: ["prices"] as const,
+  payouts: ["payouts"] as const,
   alertsAll: ["alerts"] as const,
   alerts: (q: AlertQuery) => ["alerts", q.include_cleared] as const,
   secret: (key: string) => ["secret", key] as const,

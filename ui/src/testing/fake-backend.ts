@@ -17,10 +17,15 @@ import type {
   EarningsHistoryQuery,
   EarningsTotalsDto,
   Event,
+  ExportFileDto,
+  ExportQuery,
   ForecastDto,
   ForecastQuery,
   NodeDto,
   PauseRequest,
+  PayoutDto,
+  PayoutScanDto,
+  PayoutsQuery,
   PricesDto,
   SecretStatusDto,
   SeriesDto,
@@ -62,6 +67,9 @@ export interface FakeData {
   /** What a settings save answers (the fake stores the values and adds `needs_restart`). */
   saveSettings: (req: SettingsValuesDto) => Omit<SettingsSavedDto, "settings">;
   alertChannels: AlertChannelDto[];
+  payouts: PayoutDto[];
+  payoutScan: PayoutScanDto;
+  exportFile: (q: ExportQuery) => ExportFileDto;
 }
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
@@ -109,6 +117,15 @@ export class FakeBackend extends OperationClient implements Backend {
       alertChannels: ["ntfy", "webhook", "discord", "telegram", "email"].map((channel) =>
         makeAlertChannel({ channel }),
       ),
+      payouts: [],
+      payoutScan: { added: [], gaps: [] },
+      exportFile: (q) => ({
+        file_name: `orcha-earnings-${q.from}-${q.to}.csv`,
+        media_type: "text/csv",
+        content:
+          "time,machine,node,protocol,kind,token,amount,price,fiat_value,fiat_currency,price_source,price_time,reference\r\n",
+        rows: 0,
+      }),
       ...data,
     };
   }
@@ -226,6 +243,10 @@ export class FakeBackend extends OperationClient implements Backend {
   override forecast = (q: ForecastQuery) => this.#answer("forecast", [q], () => this.data.forecast(q));
   override earningsTotals = () => this.#answer("earningsTotals", [], () => this.data.earningsTotals);
   override prices = () => this.#answer("prices", [], () => this.data.prices);
+  override payouts = (q: PayoutsQuery) => this.#answer("payouts", [q], () => this.data.payouts);
+  override scanPayouts = () => this.#answer("scanPayouts", [], () => this.data.payoutScan);
+  override exportEarnings = (q: ExportQuery) =>
+    this.#answer("exportEarnings", [q], () => this.data.exportFile(q));
 
   subscribe(handlers: EventHandlers): Unsubscribe {
     this.handlers.add(handlers);

@@ -77,6 +77,12 @@ pub fn typescript_bindings() -> String {
         AuditRowDto::decl(),
         AuditPageDto::decl(),
         AuditVerdictDto::decl(),
+        PayoutsQuery::decl(),
+        PayoutDto::decl(),
+        PayoutGapDto::decl(),
+        PayoutScanDto::decl(),
+        ExportQuery::decl(),
+        ExportFileDto::decl(),
         Event::decl(),
     ];
     // The fleet view's DTOs live with the fleet client (`orcha-fleet`), which has no API types.

@@ -14,6 +14,8 @@ mod decision;
 pub use decision::*;
 mod forecast;
 pub use forecast::*;
+mod money;
+pub use money::*;
 mod settings;
 pub use settings::*;
 mod prices;

@@ -49,6 +49,9 @@ pub use forecast::forecast;
 mod prices;
 pub use prices::{earnings_totals, prices};
 
+mod money;
+pub use money::{export_earnings, payouts, scan_payouts};
+
 fn parse_node(state: &AppState, field: &str, id: &str) -> Result<NodeId, ApiError> {
     let node: NodeId = id
         .parse()

@@ -9,6 +9,8 @@ import { ErrorState, LoadingState, NoNodesState } from "../../../components/stat
 import { earningsKindLabel, protocolName } from "../../../utils/format";
 import { sumByToken } from "../../../utils/money";
 import { EarningsHistoryCard } from "./earnings-history-card";
+import { ExportCard } from "./export-card";
+import { PayoutsCard } from "./payouts-card";
 import { PricesCard } from "./prices-card";
 
 const KIND_ORDER = [
@@ -176,6 +178,8 @@ export function EarningsScreen() {
       <Card title="Latest figures per node">
         <FiguresTable nodes={list} />
       </Card>
+      <PayoutsCard />
+      <ExportCard />
       <PricesCard />
     </div>
   );

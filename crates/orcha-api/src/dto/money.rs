@@ -1,0 +1,64 @@
+//! The operator's money (#20): payout events as the nodes recorded them, and export files.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::MoneyDto;
+
+/// `GET /api/v1/payouts?from=…&to=…`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct PayoutsQuery {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// One payout, hold-back or release from a node's own record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct PayoutDto {
+    pub node: String,
+    pub protocol: String,
+    /// `payout`, `held` or `released`.
+    pub kind: String,
+    pub amount: MoneyDto,
+    pub at: DateTime<Utc>,
+    /// The transaction hash, receipt or paystub period, when the node gives one.
+    pub reference: Option<String>,
+    /// Where the figure comes from, as a sentence.
+    pub detail: String,
+    pub detected_at: DateTime<Utc>,
+}
+
+/// A node whose payout record could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct PayoutGapDto {
+    pub node: String,
+    pub reason: String,
+}
+
+/// What one read of every node's payout record added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct PayoutScanDto {
+    pub added: Vec<PayoutDto>,
+    pub gaps: Vec<PayoutGapDto>,
+}
+
+/// `GET /api/v1/export?from=YYYY-MM-DD&to=YYYY-MM-DD&format=csv|json|koinly`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct ExportQuery {
+    /// First day (UTC), included.
+    pub from: String,
+    /// Last day (UTC), included.
+    pub to: String,
+    /// `csv`, `json` or `koinly`.
+    pub format: String,
+}
+
+/// An export file's name, media type and text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct ExportFileDto {
+    pub file_name: String,
+    pub media_type: String,
+    pub content: String,
+    pub rows: u32,
+}

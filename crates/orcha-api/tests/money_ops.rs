@@ -1,0 +1,148 @@
+//! The money operations over a real store: a node's payout record is stored once however often
+//! it is read, listed newest first, and exported with exact amounts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use orcha_api::dto::{ErrorCode, ExportQuery, PayoutsQuery};
+use orcha_api::ops;
+use orcha_core::*;
+use orcha_testkit::{at, TestApp};
+
+/// A Golem node whose record holds two payments, and nothing else.
+struct PaidNode {
+    id: NodeId,
+}
+
+#[async_trait]
+impl ProtocolAdapter for PaidNode {
+    fn protocol_name(&self) -> ProtocolId {
+        ProtocolId::Golem
+    }
+    fn node_id(&self) -> &NodeId {
+        &self.id
+    }
+    async fn connect(&self) -> Result<NodeInfo, AdapterError> {
+        Ok(NodeInfo {
+            version: None,
+            remote_id: None,
+        })
+    }
+    async fn disconnect(&self) -> Result<(), AdapterError> {
+        Ok(())
+    }
+    async fn get_current_earnings(&self) -> Result<EarningsData, AdapterError> {
+        Err(AdapterError::Unsupported {
+            what: "not in this test".into(),
+        })
+    }
+    async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {
+        Ok(ResourceMetrics::default())
+    }
+    async fn apply_allocation(
+        &self,
+        _: &ResourceVector,
+    ) -> Result<AppliedAllocation, AdapterError> {
+        Ok(AppliedAllocation {
+            node: self.id.clone(),
+            read_back: BTreeMap::new(),
+            restarted: false,
+        })
+    }
+    async fn payouts(&self) -> Result<Vec<PayoutEvent>, AdapterError> {
+        let glm = |milli: i128| Money::new(Token::Glm, milli * 10i128.pow(15), 18);
+        Ok(vec![
+            PayoutEvent {
+                key: "golem:p1".into(),
+                kind: PayoutKind::Payout,
+                amount: glm(1_250),
+                at: at("2026-03-01T10:00:00Z"),
+                reference: Some("p1".into()),
+                detail: "yagna payment".into(),
+            },
+            PayoutEvent {
+                key: "golem:p2".into(),
+                kind: PayoutKind::Payout,
+                amount: glm(5),
+                at: at("2026-03-02T10:00:00Z"),
+                reference: Some("p2".into()),
+                detail: "yagna payment".into(),
+            },
+        ])
+    }
+    async fn health_check(&self) -> HealthStatus {
+        HealthStatus::Healthy
+    }
+    fn capabilities(&self) -> Vec<Capability> {
+        Vec::new()
+    }
+}
+
+#[tokio::test]
+async fn payouts_are_stored_once_listed_newest_first_and_exported_exactly() {
+    let app = TestApp::builder()
+        .clock_at("2026-03-05T00:00:00Z")
+        .adapter(Arc::new(PaidNode {
+            id: "golem:main".parse().unwrap(),
+        }))
+        .build();
+    let first = ops::scan_payouts(&app.state).await.unwrap();
+    assert_eq!(first.added.len(), 2);
+    assert!(first.gaps.is_empty());
+    // A second read of the same record adds nothing.
+    let again = ops::scan_payouts(&app.state).await.unwrap();
+    assert!(again.added.is_empty());
+
+    let listed = ops::payouts(
+        &app.state,
+        PayoutsQuery {
+            from: at("2026-03-01T00:00:00Z"),
+            to: at("2026-04-01T00:00:00Z"),
+        },
+    )
+    .await
+    .unwrap();
+    let got: Vec<(&str, &str)> = listed
+        .iter()
+        .map(|p| (p.reference.as_deref().unwrap(), p.amount.decimal.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("p2", "0.005000000000000000"),
+            ("p1", "1.250000000000000000")
+        ]
+    );
+
+    let file = ops::export_earnings(
+        &app.state,
+        ExportQuery {
+            from: "2026-03-01".into(),
+            to: "2026-03-31".into(),
+            format: "csv".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(file.rows, 2);
+    assert_eq!(file.media_type, "text/csv");
+    // No GLM price was recorded: the rows say so instead of valuing the payouts at 0.
+    assert!(file.content.contains(
+        ",golem:main,golem,payout,glm,1.250000000000000000,no price,no price,usd,no price,,p1\r\n"
+    ));
+
+    let bad = ops::export_earnings(
+        &app.state,
+        ExportQuery {
+            from: "2026-03-01".into(),
+            to: "2026-03-31".into(),
+            format: "xlsx".into(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bad.code, ErrorCode::BadRequest);
+}
