@@ -4,8 +4,67 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orcha_core::{NodeId, PayoutEvent};
+use tokio_util::sync::CancellationToken;
 
+use crate::dto::AlertNotificationDto;
 use crate::state::AppState;
+
+/// How often the payout records are read again: payouts are monthly (Storj) or batched (Golem).
+const RESCAN: Duration = Duration::from_secs(3600);
+/// One node's payout record may take long: Storj's payout endpoints take ~30 s on real nodes.
+const READ_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The task the orchestrator runs: a first read at start (the backfill on first connect), then
+/// one every hour; each new payout announced when the operator opted in.
+pub async fn run(state: Arc<AppState>, cancel: CancellationToken) {
+    loop {
+        let scan = tokio::select! {
+            _ = cancel.cancelled() => break,
+            s = scan(&state, READ_TIMEOUT) => s,
+        };
+        for (node, e) in &scan.added {
+            crate::alerts::notify_payout(&state, payout_note(node, e, state.clock.now()), &e.key);
+        }
+        for (node, why) in &scan.failed {
+            tracing::info!(node = %node, reason = %why, "A node's payout record could not be read.");
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(RESCAN) => {}
+        }
+    }
+}
+
+/// The notification of one payout: what, how much, when, and the reference.
+pub fn payout_note(
+    node: &NodeId,
+    e: &PayoutEvent,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AlertNotificationDto {
+    let what = match e.kind {
+        orcha_core::PayoutKind::Payout => "paid out",
+        orcha_core::PayoutKind::Held => "held back",
+        orcha_core::PayoutKind::Released => "released from the held amount",
+    };
+    AlertNotificationDto {
+        state: "event".to_owned(),
+        id: None,
+        rule: "payout".to_owned(),
+        severity: "info".to_owned(),
+        node: Some(node.to_string()),
+        message: format!(
+            "{node}: {} {} {what} on {}{}",
+            e.amount.to_decimal_string(),
+            e.amount.token.as_str().to_ascii_uppercase(),
+            e.at.format("%Y-%m-%d"),
+            e.reference
+                .as_deref()
+                .map(|r| format!(" (reference {r})"))
+                .unwrap_or_default()
+        ),
+        at: now,
+    }
+}
 
 /// What one read of every node's payout record found.
 #[derive(Debug, Default)]

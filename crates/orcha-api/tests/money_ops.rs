@@ -146,3 +146,76 @@ async fn payouts_are_stored_once_listed_newest_first_and_exported_exactly() {
     .unwrap_err();
     assert_eq!(bad.code, ErrorCode::BadRequest);
 }
+
+/// A webhook receiver on loopback that keeps every body it is sent.
+async fn webhook() -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let keep = Arc::clone(&keep);
+            async move {
+                keep.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+                "ok"
+            }
+        }),
+    );
+    (orcha_testkit::net::stub(app).await, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_payout_is_announced_at_info_only_when_the_operator_opted_in() {
+    for opted_in in [false, true] {
+        let (base, seen) = webhook().await;
+        let mut config = orcha_core::config::Config::default();
+        config.alerts.webhook_url = format!("{base}/hook");
+        config.alerts.notify_payouts = opted_in;
+        let app = TestApp::builder()
+            .config(config)
+            .clock_at("2026-03-05T00:00:00Z")
+            .adapter(Arc::new(PaidNode {
+                id: "golem:main".parse().unwrap(),
+            }))
+            .build();
+        let scan = orcha_api::payouts::scan(&app.state, std::time::Duration::from_secs(5)).await;
+        let now = app.state.clock.now();
+        for (node, e) in &scan.added {
+            orcha_api::alerts::notify_payout(
+                &app.state,
+                orcha_api::payouts::payout_note(node, e, now),
+                &e.key,
+            );
+        }
+        orcha_api::alerts::flush(&app.state).await;
+        let got = seen.lock().unwrap().clone();
+        if !opted_in {
+            assert!(got.is_empty(), "{got:?}");
+            continue;
+        }
+        let messages: Vec<(&str, &str)> = got
+            .iter()
+            .map(|b| {
+                (
+                    b["severity"].as_str().unwrap(),
+                    b["message"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    "info",
+                    "golem:main: 1.250000000000000000 GLM paid out on 2026-03-01 (reference p1)"
+                ),
+                (
+                    "info",
+                    "golem:main: 0.005000000000000000 GLM paid out on 2026-03-02 (reference p2)"
+                ),
+            ]
+        );
+    }
+}
