@@ -25,6 +25,7 @@ pub mod payouts;
 pub mod policy;
 pub mod poll;
 pub mod price_book;
+pub mod price_history;
 pub mod prices;
 pub mod redact;
 pub mod settings_file;

@@ -17,7 +17,21 @@ const READ_TIMEOUT: Duration = Duration::from_secs(120);
 /// The task the orchestrator runs: a first read at start (the backfill on first connect), then
 /// one every hour; each new payout announced when the operator opted in.
 pub async fn run(state: Arc<AppState>, cancel: CancellationToken) {
+    let mut prices_due = state.clock.now();
     loop {
+        // Past prices once a day: the export and the fiat history value each figure at its day.
+        let now = state.clock.now();
+        if now >= prices_due {
+            let from = now - chrono::Duration::days(crate::price_history::MAX_DAYS_BACK);
+            let done = tokio::select! {
+                _ = cancel.cancelled() => break,
+                d = crate::price_history::backfill(&state, from, now) => d,
+            };
+            for (asset, why) in &done.gaps {
+                tracing::info!(asset = %asset, reason = %why, "Past prices could not be read.");
+            }
+            prices_due = now + chrono::Duration::hours(24);
+        }
         let scan = tokio::select! {
             _ = cancel.cancelled() => break,
             s = scan(&state, READ_TIMEOUT) => s,

@@ -219,3 +219,69 @@ async fn a_new_payout_is_announced_at_info_only_when_the_operator_opted_in() {
         );
     }
 }
+
+/// A fake CoinGecko speaking `market_chart/range`: GLM at 0.25 USD on 1 March and 0.20 on
+/// 2 March (midnight UTC), the shape the real API answers.
+async fn fake_range() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = Arc::clone(&asked);
+    let app = axum::Router::new().route(
+        "/api/v3/coins/{id}/market_chart/range",
+        axum::routing::get(move |req: axum::extract::Request| {
+            let keep = Arc::clone(&keep);
+            async move {
+                keep.lock().unwrap().push(req.uri().to_string());
+                r#"{"prices":[[1772323200000,0.25],[1772409600000,0.2]],"market_caps":[],"total_volumes":[]}"#
+            }
+        }),
+    );
+    (
+        format!("{}/api/v3", orcha_testkit::net::stub(app).await),
+        asked,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_prices_are_cached_once_and_value_each_payout_at_its_own_day() {
+    let (base, asked) = fake_range().await;
+    let app = TestApp::builder()
+        .configure(|c| c.prices.base_url = base)
+        .clock_at("2026-03-05T00:00:00Z")
+        .adapter(Arc::new(PaidNode {
+            id: "golem:main".parse().unwrap(),
+        }))
+        .build();
+    ops::scan_payouts(&app.state).await.unwrap();
+    let (from, to) = (at("2026-02-01T00:00:00Z"), at("2026-03-05T00:00:00Z"));
+    let first = orcha_api::price_history::backfill(&app.state, from, to).await;
+    assert_eq!(first.recorded, vec![("glm".to_owned(), 2)]);
+    assert!(first.gaps.is_empty());
+    // The range asked for, in Unix seconds, for GLM (`golem` on CoinGecko).
+    assert_eq!(
+        asked.lock().unwrap()[0],
+        "/api/v3/coins/golem/market_chart/range?vs_currency=usd&from=1769904000&to=1772668800"
+    );
+    // Cached: a second backfill stores nothing new.
+    let again = orcha_api::price_history::backfill(&app.state, from, to).await;
+    assert_eq!(again.recorded, vec![("glm".to_owned(), 0)]);
+
+    let file = ops::export_earnings(
+        &app.state,
+        ExportQuery {
+            from: "2026-03-01".into(),
+            to: "2026-03-31".into(),
+            format: "csv".into(),
+        },
+    )
+    .await
+    .unwrap();
+    // 1.25 GLM × 0.25 = 0.3125 → 0.31 (price of 1 March); 0.005 GLM × 0.20 = 0.001 → 0.00
+    // (price of 2 March, 10 h away, nearer than 1 March's).
+    assert!(file.content.contains("2026-03-01T10:00:00Z,"));
+    assert!(file.content.contains(
+        ",golem,payout,glm,1.250000000000000000,0.25,0.31,usd,coingecko market_chart/range,2026-03-01T00:00:00Z,p1\r\n"
+    ), "{}", file.content);
+    assert!(file.content.contains(
+        ",golem,payout,glm,0.005000000000000000,0.2,0.00,usd,coingecko market_chart/range,2026-03-02T00:00:00Z,p2\r\n"
+    ), "{}", file.content);
+}

@@ -125,6 +125,21 @@ fn price_at(
     if token.as_str().eq_ignore_ascii_case(fiat) {
         return Ok(Some(("1".to_owned(), "identity".to_owned(), at)));
     }
+    // Grass points have no market: only the operator's stated value, whenever it was stated,
+    // and the row says it is an assumption.
+    if token == Token::Points {
+        return Ok(store
+            .price_rows("points", fiat, 1)?
+            .into_iter()
+            .next()
+            .map(|p| {
+                (
+                    p.value,
+                    format!("{} (operator's assumption)", p.source),
+                    p.observed_at,
+                )
+            }));
+    }
     let window = Duration::hours(PRICE_WINDOW_HOURS);
     Ok(store
         .price_near(token.as_str(), fiat, at, window)?
