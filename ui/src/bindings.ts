@@ -528,6 +528,30 @@ format: string, };
 
 export type ExportFileDto = { file_name: string, media_type: string, content: string, rows: number, };
 
+export type FiatHistoryQuery = { from: string, to: string, 
+/**
+ * `day`, `week` (from Monday, UTC) or `month`.
+ */
+bucket: string, };
+
+export type ProtocolFiatDto = { protocol: string, 
+/**
+ * Exact decimal in the operator's fiat, summed from each day's rounded value.
+ */
+fiat: string, 
+/**
+ * Days of earnings in the bucket that had no price: not in `fiat`, not counted as 0.
+ */
+unpriced_days: number, 
+/**
+ * True when the value rests on the operator's own assumption (Grass points).
+ */
+assumption: boolean, };
+
+export type FiatBucketDto = { start: string, protocols: Array<ProtocolFiatDto>, };
+
+export type FiatHistoryDto = { fiat: string, bucket: string, buckets: Array<FiatBucketDto>, };
+
 export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };
 
 export type MachineState = "up" | "down" | "stale";

@@ -114,6 +114,9 @@ macro_rules! for_each_operation {
             /// Earnings and payouts of a date range, valued at prices of their own time, as a file.
             export_earnings(query q: ExportQuery) -> ExportFileDto,
                 GET "/export" => ops::export_earnings(state, q);
+            /// Earned per protocol and day, week or month, in fiat at the price of each day.
+            fiat_history(query q: FiatHistoryQuery) -> FiatHistoryDto,
+                GET "/earnings/fiat-history" => ops::fiat_history(state, q);
         }
     };
 }

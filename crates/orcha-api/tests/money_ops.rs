@@ -285,3 +285,89 @@ async fn past_prices_are_cached_once_and_value_each_payout_at_its_own_day() {
         ",golem,payout,glm,0.005000000000000000,0.2,0.00,usd,coingecko market_chart/range,2026-03-02T00:00:00Z,p2\r\n"
     ), "{}", file.content);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fiat_history_sums_each_day_at_its_own_price_per_bucket() {
+    let (base, _) = fake_range().await;
+    let app = TestApp::builder()
+        .configure(|c| c.prices.base_url = base)
+        .clock_at("2026-03-10T00:00:00Z")
+        .adapter(Arc::new(PaidNode {
+            id: "golem:main".parse().unwrap(),
+        }))
+        .build();
+    let node: NodeId = "golem:main".parse().unwrap();
+    // Lifetime GLM: +2 on 1 March, +1 on 2 March, +4 on 9 March (no price within 36 h).
+    let glm = |whole: i128| Money::new(Token::Glm, whole * 10i128.pow(18), 18);
+    for (when, whole) in [
+        ("2026-02-28T12:00:00Z", 10),
+        ("2026-03-01T12:00:00Z", 12),
+        ("2026-03-02T12:00:00Z", 13),
+        ("2026-03-09T12:00:00Z", 17),
+    ] {
+        let (n, e) = (
+            node.clone(),
+            EarningsData {
+                observed_at: at(when),
+                figures: vec![(EarningsKind::Lifetime, glm(whole))],
+            },
+        );
+        app.state
+            .db(move |s| s.insert_earnings(&n, &e))
+            .await
+            .unwrap();
+    }
+    orcha_api::price_history::backfill(
+        &app.state,
+        at("2026-02-01T00:00:00Z"),
+        at("2026-03-05T00:00:00Z"),
+    )
+    .await;
+    let history = |bucket: &str| {
+        let state = Arc::clone(&app.state);
+        let bucket = bucket.to_owned();
+        async move {
+            ops::fiat_history(
+                &state,
+                orcha_api::dto::FiatHistoryQuery {
+                    from: at("2026-03-01T00:00:00Z"),
+                    to: at("2026-04-01T00:00:00Z"),
+                    bucket,
+                },
+            )
+            .await
+            .unwrap()
+            .buckets
+            .iter()
+            .map(|b| {
+                let p = &b.protocols[0];
+                (
+                    b.start.format("%Y-%m-%d").to_string(),
+                    p.fiat.clone(),
+                    p.unpriced_days,
+                )
+            })
+            .collect::<Vec<_>>()
+        }
+    };
+    let s = |d: &str, f: &str, u: u32| (d.to_owned(), f.to_owned(), u);
+    // 2 × 0.25 = 0.50 on 1 March; 1 × 0.20 = 0.20 on 2 March; 9 March has no price.
+    assert_eq!(
+        history("day").await,
+        vec![
+            s("2026-03-01", "0.50", 0),
+            s("2026-03-02", "0.20", 0),
+            s("2026-03-09", "0.00", 1)
+        ]
+    );
+    // 1 March is a Sunday: its week began on Monday 23 February.
+    assert_eq!(
+        history("week").await,
+        vec![
+            s("2026-02-23", "0.50", 0),
+            s("2026-03-02", "0.20", 0),
+            s("2026-03-09", "0.00", 1)
+        ]
+    );
+    assert_eq!(history("month").await, vec![s("2026-03-01", "0.70", 1)]);
+}

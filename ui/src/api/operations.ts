@@ -18,6 +18,8 @@ import type {
   EarningsTotalsDto,
   ExportFileDto,
   ExportQuery,
+  FiatHistoryDto,
+  FiatHistoryQuery,
   FleetDto,
   ForecastDto,
   ForecastQuery,
@@ -272,6 +274,13 @@ export const OPERATIONS = {
     input: { kind: "query", arg: "q" },
     response: "ExportFileDto",
   },
+  fiatHistory: {
+    command: "fiat_history",
+    method: "GET",
+    path: "/earnings/fiat-history",
+    input: { kind: "query", arg: "q" },
+    response: "FiatHistoryDto",
+  },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -344,4 +353,6 @@ export interface OperationMethods {
   scanPayouts(): Promise<PayoutScanDto>;
   /** Earnings and payouts of a date range, valued at prices of their own time, as a file. */
   exportEarnings(q: ExportQuery): Promise<ExportFileDto>;
+  /** Earned per protocol and day, week or month, in fiat at the price of each day. */
+  fiatHistory(q: FiatHistoryQuery): Promise<FiatHistoryDto>;
 }

@@ -19,6 +19,8 @@ import type {
   Event,
   ExportFileDto,
   ExportQuery,
+  FiatHistoryDto,
+  FiatHistoryQuery,
   ForecastDto,
   ForecastQuery,
   NodeDto,
@@ -70,6 +72,7 @@ export interface FakeData {
   payouts: PayoutDto[];
   payoutScan: PayoutScanDto;
   exportFile: (q: ExportQuery) => ExportFileDto;
+  fiatHistory: (q: FiatHistoryQuery) => FiatHistoryDto;
 }
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
@@ -118,6 +121,7 @@ export class FakeBackend extends OperationClient implements Backend {
         makeAlertChannel({ channel }),
       ),
       payouts: [],
+      fiatHistory: (q) => ({ fiat: "usd", bucket: q.bucket, buckets: [] }),
       payoutScan: { added: [], gaps: [] },
       exportFile: (q) => ({
         file_name: `orcha-earnings-${q.from}-${q.to}.csv`,
@@ -244,6 +248,8 @@ export class FakeBackend extends OperationClient implements Backend {
   override earningsTotals = () => this.#answer("earningsTotals", [], () => this.data.earningsTotals);
   override prices = () => this.#answer("prices", [], () => this.data.prices);
   override payouts = (q: PayoutsQuery) => this.#answer("payouts", [q], () => this.data.payouts);
+  override fiatHistory = (q: FiatHistoryQuery) =>
+    this.#answer("fiatHistory", [q], () => this.data.fiatHistory(q));
   override scanPayouts = () => this.#answer("scanPayouts", [], () => this.data.payoutScan);
   override exportEarnings = (q: ExportQuery) =>
     this.#answer("exportEarnings", [q], () => this.data.exportFile(q));

@@ -83,6 +83,10 @@ pub fn typescript_bindings() -> String {
         PayoutScanDto::decl(),
         ExportQuery::decl(),
         ExportFileDto::decl(),
+        FiatHistoryQuery::decl(),
+        ProtocolFiatDto::decl(),
+        FiatBucketDto::decl(),
+        FiatHistoryDto::decl(),
         Event::decl(),
     ];
     // The fleet view's DTOs live with the fleet client (`orcha-fleet`), which has no API types.

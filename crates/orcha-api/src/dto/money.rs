@@ -62,3 +62,38 @@ pub struct ExportFileDto {
     pub content: String,
     pub rows: u32,
 }
+
+/// `GET /api/v1/earnings/fiat-history?from=…&to=…&bucket=day|week|month`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct FiatHistoryQuery {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// `day`, `week` (from Monday, UTC) or `month`.
+    pub bucket: String,
+}
+
+/// One protocol's earnings in one bucket, valued at the prices of their own days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct ProtocolFiatDto {
+    pub protocol: String,
+    /// Exact decimal in the operator's fiat, summed from each day's rounded value.
+    pub fiat: String,
+    /// Days of earnings in the bucket that had no price: not in `fiat`, not counted as 0.
+    pub unpriced_days: u32,
+    /// True when the value rests on the operator's own assumption (Grass points).
+    pub assumption: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct FiatBucketDto {
+    pub start: DateTime<Utc>,
+    pub protocols: Vec<ProtocolFiatDto>,
+}
+
+/// Earnings in fiat over time, per protocol, for the stacked history chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct FiatHistoryDto {
+    pub fiat: String,
+    pub bucket: String,
+    pub buckets: Vec<FiatBucketDto>,
+}

@@ -50,7 +50,7 @@ mod prices;
 pub use prices::{earnings_totals, prices};
 
 mod money;
-pub use money::{export_earnings, payouts, scan_payouts};
+pub use money::{export_earnings, fiat_history, payouts, scan_payouts};
 
 fn parse_node(state: &AppState, field: &str, id: &str) -> Result<NodeId, ApiError> {
     let node: NodeId = id

@@ -105,3 +105,87 @@ pub async fn export_earnings(
         rows: u32::try_from(rows.len()).unwrap_or(u32::MAX),
     })
 }
+
+/// A sum of cent values written with exactly two decimals (`0.5` → `0.50`).
+fn cents(sum: &str) -> String {
+    let (int, frac) = sum.split_once('.').unwrap_or((sum, ""));
+    format!("{int}.{frac:0<2}")
+}
+
+/// The start of the bucket `t` falls in.
+fn bucket_start(t: chrono::DateTime<chrono::Utc>, bucket: &str) -> chrono::DateTime<chrono::Utc> {
+    use chrono::Datelike;
+    let d = t.date_naive();
+    let start = match bucket {
+        "week" => d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday())),
+        "month" => d.with_day(1).unwrap_or(d),
+        _ => d,
+    };
+    start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// Earned per protocol and day, week or month, in the operator's fiat at each day's price.
+pub async fn fiat_history(
+    state: &Arc<AppState>,
+    q: FiatHistoryQuery,
+) -> Result<FiatHistoryDto, ApiError> {
+    if !matches!(q.bucket.as_str(), "day" | "week" | "month") {
+        return Err(ApiError::bad_field("bucket", "is not day, week or month"));
+    }
+    if q.to <= q.from {
+        return Err(ApiError::bad_field("to", "must be after `from`"));
+    }
+    let fiat = state.prices.fiat().to_ascii_lowercase();
+    let (from, to, f) = (q.from, q.to, fiat.clone());
+    let rows = state
+        .db(move |s| crate::export::rows(s, from, to, &f, ""))
+        .await?;
+    let mut buckets: std::collections::BTreeMap<
+        chrono::DateTime<chrono::Utc>,
+        std::collections::BTreeMap<String, ProtocolFiatDto>,
+    > = std::collections::BTreeMap::new();
+    for r in rows.iter().filter(|r| r.kind == "earned") {
+        let entry = buckets
+            .entry(bucket_start(r.time, &q.bucket))
+            .or_default()
+            .entry(r.protocol.clone())
+            .or_insert_with(|| ProtocolFiatDto {
+                protocol: r.protocol.clone(),
+                fiat: "0".to_owned(),
+                unpriced_days: 0,
+                assumption: false,
+            });
+        match &r.fiat_value {
+            Some(v) => {
+                entry.fiat =
+                    orcha_adapters::prices::add_decimals(&entry.fiat, v).ok_or_else(|| {
+                        ApiError::internal(format!("cannot add {v} to {}", entry.fiat))
+                    })?;
+            }
+            None => entry.unpriced_days += 1,
+        }
+        if r.price_source
+            .as_deref()
+            .is_some_and(|s| s.contains("assumption"))
+        {
+            entry.assumption = true;
+        }
+    }
+    Ok(FiatHistoryDto {
+        fiat,
+        bucket: q.bucket,
+        buckets: buckets
+            .into_iter()
+            .map(|(start, p)| FiatBucketDto {
+                start,
+                protocols: p
+                    .into_values()
+                    .map(|mut v| {
+                        v.fiat = cents(&v.fiat);
+                        v
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
+}

@@ -10,6 +10,7 @@ import { earningsKindLabel, protocolName } from "../../../utils/format";
 import { sumByToken } from "../../../utils/money";
 import { EarningsHistoryCard } from "./earnings-history-card";
 import { ExportCard } from "./export-card";
+import { FiatHistoryCard } from "./fiat-history-card";
 import { PayoutsCard } from "./payouts-card";
 import { PricesCard } from "./prices-card";
 
@@ -178,6 +179,7 @@ export function EarningsScreen() {
       <Card title="Latest figures per node">
         <FiguresTable nodes={list} />
       </Card>
+      <FiatHistoryCard />
       <PayoutsCard />
       <ExportCard />
       <PricesCard />
