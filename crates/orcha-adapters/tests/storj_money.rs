@@ -132,3 +132,32 @@ async fn paystubs_become_payout_held_and_release_events_with_the_receipt() {
         ]
     );
 }
+
+#[tokio::test]
+async fn each_paystub_is_an_earned_period_for_the_backfill() {
+    let r = current_node();
+    let base = r.serve().await;
+    let a = adapter(&base, "main", clock("2026-08-21T11:30:00Z"));
+    let periods = a.earnings_history().await.unwrap();
+    // held 2 006 182 + owed 6 018 547 micro-USD = 8.024729 USD earned in July 2021.
+    let got: Vec<(String, String, String, String)> = periods
+        .iter()
+        .map(|p| {
+            (
+                p.key.clone(),
+                p.start.to_rfc3339(),
+                p.end.to_rfc3339(),
+                p.amount.to_decimal_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![(
+            "storj:12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S:2021-07".to_owned(),
+            "2021-07-01T00:00:00+00:00".to_owned(),
+            "2021-08-01T00:00:00+00:00".to_owned(),
+            "8.024729".to_owned()
+        )]
+    );
+}

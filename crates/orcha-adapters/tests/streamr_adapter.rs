@@ -287,3 +287,39 @@ async fn a_node_without_the_info_plugin_is_watched_through_its_process_and_the_c
     };
     assert_eq!(none.is_running(Duration::from_secs(5)).await, None);
 }
+
+#[tokio::test]
+async fn the_owners_daily_earnings_come_from_the_subgraph_buckets_at_its_token_share() {
+    let f = fake();
+    let base = f.serve().await;
+    let a = adapter(&base);
+    let days = a.earnings_history().await.unwrap();
+    // The owner holds 20 % of the operator tokens. 30 Dec: cut 4.444444444444444444 + 20 % of
+    // profits 40 = 12.444444444444444444; 31 Dec: 4.666666666666666666 + 8.4; 1 Jan: nothing.
+    let got: Vec<(String, String)> = days
+        .iter()
+        .map(|d| {
+            (
+                d.start.format("%Y-%m-%d").to_string(),
+                d.amount.to_decimal_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("2025-12-30".to_owned(), "12.444444444444444444".to_owned()),
+            ("2025-12-31".to_owned(), "13.066666666666666666".to_owned()),
+            ("2026-01-01".to_owned(), "0.000000000000000000".to_owned()),
+        ]
+    );
+    assert_eq!(
+        days[0].key,
+        "streamr:0x1111000000000000000000000000000000001111:2025-12-30"
+    );
+    // Without the RPC endpoint the owner's share is unknown: an error that says so, not a guess.
+    let mut s = settings(&base, NOW);
+    s.rpc_url = None;
+    let err = adapter_with(s).earnings_history().await.unwrap_err();
+    assert!(err.to_string().contains("rpc_url"), "{err}");
+}

@@ -361,6 +361,19 @@ pub struct PayoutEvent {
     pub detail: String,
 }
 
+/// What a node earned over one past period, from its own record (a Storj paystub, a Streamr
+/// daily bucket): the backfill of history from before Orcha watched the node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EarnedPeriod {
+    /// Stable across reads (`storj:<satellite>:<period>`): stored once per key.
+    pub key: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub amount: Money,
+    /// Where the figure comes from, as the export's reference (`paystub 2021-07 <satellite>`).
+    pub source: String,
+}
+
 /// How a node is doing. Reasons are sentences an operator can act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HealthStatus {

@@ -1,7 +1,7 @@
 //! Storj readings after normalization: what the rest of Orcha and the probe see, units in the field names.
 
 use chrono::{DateTime, Utc};
-use orcha_core::{AdapterError, EarningsKind, Money, PayoutEvent, PayoutKind, Token};
+use orcha_core::{AdapterError, EarnedPeriod, EarningsKind, Money, PayoutEvent, PayoutKind, Token};
 use serde::Serialize;
 
 use crate::probe::ser_money;
@@ -333,6 +333,31 @@ impl PayoutSnapshot {
             }
         }
         out
+    }
+}
+
+impl PayoutSnapshot {
+    /// What each closed period earned per satellite: the paystub's held + owed (after surge),
+    /// the same sum the `lifetime` figure adds up.
+    pub fn earned_periods(&self) -> Vec<EarnedPeriod> {
+        self.paystubs
+            .iter()
+            .filter_map(|p| {
+                let end = month_after(&p.period)?;
+                let start =
+                    chrono::NaiveDate::parse_from_str(&format!("{}-01", p.period), "%Y-%m-%d")
+                        .ok()?
+                        .and_hms_opt(0, 0, 0)?
+                        .and_utc();
+                Some(EarnedPeriod {
+                    key: format!("storj:{}:{}", p.satellite_id, p.period),
+                    start,
+                    end,
+                    amount: p.held.checked_add(&p.owed).ok()?,
+                    source: format!("paystub {} {}", p.period, p.satellite_id),
+                })
+            })
+            .collect()
     }
 }
 

@@ -36,9 +36,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use orcha_core::secret::Sensitive;
 use orcha_core::{
-    AdapterError, AppliedAllocation, Capability, Clock, EarningsData, EarningsKind, HealthStatus,
-    Knob, Money, NodeId, NodeInfo, ProtocolAdapter, ProtocolId, ResourceKind, ResourceMetrics,
-    ResourceVector, RestartCost, Token,
+    AdapterError, AppliedAllocation, Capability, Clock, EarnedPeriod, EarningsData, EarningsKind,
+    HealthStatus, Knob, Money, NodeId, NodeInfo, ProtocolAdapter, ProtocolId, ResourceKind,
+    ResourceMetrics, ResourceVector, RestartCost, Token,
 };
 use serde_json::Value;
 
@@ -209,6 +209,12 @@ impl ProtocolAdapter for StreamrAdapter {
             observed_at: self.now(),
             figures,
         })
+    }
+
+    async fn earnings_history(&self) -> Result<Vec<EarnedPeriod>, AdapterError> {
+        let now = self.now();
+        self.owner_daily_history(now - chrono::Duration::days(1000), now)
+            .await
     }
 
     async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {

@@ -80,11 +80,45 @@ pub fn owner_earnings(
     Some((to_money(collected)?, to_money(pending)?))
 }
 
+/// The owner's part of one day's collected earnings: the cut plus the share of the profit.
+pub fn owner_day(p: &OwnerPosition, operators_cut: &Money, profits: &Money) -> Option<Money> {
+    let zero = Money::new(Token::Data, 0, 18);
+    owner_earnings(p, U256::ZERO, operators_cut, profits, &zero).map(|(c, _)| c)
+}
+
 fn call_hex<C: SolCall>(to: &str, call: &C) -> Value {
     json!([{ "to": to, "data": format!("0x{}", alloy_primitives::hex::encode(call.abi_encode())) }, "latest"])
 }
 
 impl StreamrAdapter {
+    /// The owner's earnings per day from the subgraph's daily buckets (up to 1000 days), at
+    /// today's token share (docs/money.md); needs the RPC endpoint for the share.
+    pub async fn owner_daily_history(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<orcha_core::EarnedPeriod>, AdapterError> {
+        let position = self.owner_position().await?;
+        let buckets = self.daily_buckets(from, to).await?;
+        let mut out = Vec::new();
+        for b in buckets {
+            let amount = owner_day(&position, &b.operators_cut, &b.profits).ok_or_else(|| {
+                malformed(
+                    &self.subgraph_shown,
+                    format!("daily bucket {}: the owner's share does not fit", b.date),
+                )
+            })?;
+            out.push(orcha_core::EarnedPeriod {
+                key: format!("streamr:{}:{}", self.operator()?, b.date.format("%Y-%m-%d")),
+                start: b.date,
+                end: b.date + chrono::Duration::days(1),
+                amount,
+                source: format!("subgraph daily bucket {}", b.date.format("%Y-%m-%d")),
+            });
+        }
+        Ok(out)
+    }
+
     /// `owner()`, `operatorsCutFraction()`, `totalSupply()`, then `balanceOf(owner)` on the
     /// Operator contract (its own ERC-20 operator token).
     pub async fn owner_position(&self) -> Result<OwnerPosition, AdapterError> {
