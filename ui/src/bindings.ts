@@ -510,7 +510,15 @@ detail: string, detected_at: string, };
 
 export type PayoutGapDto = { node: string, reason: string, };
 
-export type PayoutScanDto = { added: Array<PayoutDto>, gaps: Array<PayoutGapDto>, };
+export type PayoutScanDto = { added: Array<PayoutDto>, 
+/**
+ * Past earned periods (paystubs, daily buckets) stored for the first time.
+ */
+periods_added: number, 
+/**
+ * What a node could not provide (payouts or history), and why.
+ */
+gaps: Array<PayoutGapDto>, };
 
 export type ExportQuery = { 
 /**

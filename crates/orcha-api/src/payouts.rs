@@ -85,6 +85,8 @@ pub fn payout_note(
 pub struct PayoutScan {
     /// Events stored for the first time, per node.
     pub added: Vec<(NodeId, PayoutEvent)>,
+    /// Earned periods (the history backfill) stored for the first time.
+    pub periods_added: usize,
     /// Nodes whose record could not be read, and why (the record of what a node could not give).
     pub failed: Vec<(NodeId, String)>,
 }
@@ -108,6 +110,26 @@ pub async fn scan(state: &Arc<AppState>, timeout: Duration) -> PayoutScan {
                 continue;
             }
         };
+        // The history backfill reads the same records (Storj's cached paystubs) or the
+        // operator's subgraph; what a node cannot give is recorded, not guessed.
+        match tokio::time::timeout(timeout, node.adapter.earnings_history()).await {
+            Ok(Ok(periods)) if !periods.is_empty() => {
+                let (n, now) = (id.clone(), state.clock.now());
+                match state
+                    .db(move |s| s.record_earned_periods(&n, &periods, now))
+                    .await
+                {
+                    Ok(k) => out.periods_added += k,
+                    Err(e) => out.failed.push((id.clone(), format!("history: {e}"))),
+                }
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => out.failed.push((id.clone(), format!("history: {e}"))),
+            Err(_) => out.failed.push((
+                id.clone(),
+                format!("history: no answer within {} s", timeout.as_secs()),
+            )),
+        }
         if events.is_empty() {
             continue;
         }

@@ -73,6 +73,16 @@ impl ProtocolAdapter for PaidNode {
             },
         ])
     }
+    async fn earnings_history(&self) -> Result<Vec<EarnedPeriod>, AdapterError> {
+        // January 2026, from before Orcha watched the node.
+        Ok(vec![EarnedPeriod {
+            key: "golem:2026-01".into(),
+            start: at("2026-01-01T00:00:00Z"),
+            end: at("2026-02-01T00:00:00Z"),
+            amount: Money::new(Token::Glm, 2_500_000_000_000_000_000, 18),
+            source: "invoices of 2026-01".into(),
+        }])
+    }
     async fn health_check(&self) -> HealthStatus {
         HealthStatus::Healthy
     }
@@ -91,10 +101,33 @@ async fn payouts_are_stored_once_listed_newest_first_and_exported_exactly() {
         .build();
     let first = ops::scan_payouts(&app.state).await.unwrap();
     assert_eq!(first.added.len(), 2);
+    assert_eq!(first.periods_added, 1, "{:?}", first.gaps);
     assert!(first.gaps.is_empty());
     // A second read of the same record adds nothing.
     let again = ops::scan_payouts(&app.state).await.unwrap();
     assert!(again.added.is_empty());
+    assert_eq!(again.periods_added, 0);
+    // The backfilled January is an earned row of the export, with its source as reference.
+    let january = ops::export_earnings(
+        &app.state,
+        ExportQuery {
+            from: "2026-01-01".into(),
+            to: "2026-01-31".into(),
+            format: "csv".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(january.rows, 1);
+    assert!(
+        january.content.contains(
+            "2026-01-01T00:00:00Z,"
+        ) && january.content.contains(
+            ",golem:main,golem,earned,glm,2.500000000000000000,no price,no price,usd,no price,,invoices of 2026-01\r\n"
+        ),
+        "{}",
+        january.content
+    );
 
     let listed = ops::payouts(
         &app.state,

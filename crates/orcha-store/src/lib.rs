@@ -11,6 +11,7 @@ mod alerts;
 mod audit;
 pub mod backup;
 mod cycles;
+mod earned_periods;
 mod earnings;
 mod forecasts;
 mod health;

@@ -175,4 +175,20 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX payouts_at ON payouts (at);
     "#,
+    // 6 (#20 money): what a node's own record says it earned per past period (Storj paystubs,
+    // Streamr daily buckets), the backfill of history from before Orcha watched the node.
+    r#"
+    CREATE TABLE earned_periods (
+        node        TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        start       INTEGER NOT NULL,          -- unix ms
+        end_at      INTEGER NOT NULL,          -- unix ms, exclusive
+        token       TEXT NOT NULL,
+        amount      TEXT NOT NULL,             -- base units, integer as text
+        decimals    INTEGER NOT NULL,
+        source      TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        PRIMARY KEY (node, key)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];

@@ -63,7 +63,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT node FROM earnings UNION SELECT node FROM payouts ORDER BY node",
+                "SELECT node FROM earnings UNION SELECT node FROM payouts UNION SELECT node FROM earned_periods ORDER BY node",
             )
             .ctx("preparing the nodes query")?;
         let rows = stmt

@@ -122,7 +122,7 @@ export class FakeBackend extends OperationClient implements Backend {
       ),
       payouts: [],
       fiatHistory: (q) => ({ fiat: "usd", bucket: q.bucket, buckets: [] }),
-      payoutScan: { added: [], gaps: [] },
+      payoutScan: { added: [], periods_added: 0, gaps: [] },
       exportFile: (q) => ({
         file_name: `orcha-earnings-${q.from}-${q.to}.csv`,
         media_type: "text/csv",

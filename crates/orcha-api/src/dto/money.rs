@@ -40,6 +40,9 @@ pub struct PayoutGapDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct PayoutScanDto {
     pub added: Vec<PayoutDto>,
+    /// Past earned periods (paystubs, daily buckets) stored for the first time.
+    pub periods_added: u32,
+    /// What a node could not provide (payouts or history), and why.
     pub gaps: Vec<PayoutGapDto>,
 }
 

@@ -4,7 +4,9 @@
 //! Earned rows are the daily increases of the node's cumulative figure, exact: lifetime, except
 //! Storj (its lifetime moves only with monthly paystubs), which uses what the running month
 //! accrued — a drop of that figure is a new month, so the day's increase is the new figure.
-//! Golem's figure is its invoices (pending + accepted + settled). Payout rows come from the
+//! Golem's figure is its invoices (pending + accepted + settled). Before the node's first
+//! reading, the earned rows come from its own record of past periods (Storj paystubs, Streamr
+//! daily buckets; the backfill). Payout rows come from the
 //! payouts table (the node's own record). Prices come from the `prices` table: the recorded
 //! price nearest the row's time within [`PRICE_WINDOW_HOURS`]; none → the row says "no price".
 
@@ -51,6 +53,19 @@ pub fn rows(
 ) -> Result<Vec<ExportRow>, orcha_store::StoreError> {
     let mut out = Vec::new();
     for node in store.nodes_with_money()? {
+        let (series, _) = cumulative(store, &node, to)?;
+        // The node's own record of past periods covers the time before Orcha's readings; a
+        // period reaching into them is left out (they count it from the first reading on).
+        let watched_from = series.first().map(|(t, _)| *t);
+        for p in store.earned_periods(&node)? {
+            let before = watched_from.is_none_or(|w| p.end <= w);
+            if before && p.start >= from && p.start < to && p.amount.amount != 0 {
+                let reference = p.source.clone();
+                out.push(row(
+                    store, machine, &node, "earned", p.start, &p.amount, fiat, reference,
+                )?);
+            }
+        }
         for (day, m) in daily_earned(store, &node, to)? {
             if day >= from && day < to && m.amount != 0 {
                 out.push(row(

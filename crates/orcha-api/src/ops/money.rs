@@ -49,6 +49,7 @@ pub async fn scan_payouts(state: &Arc<AppState>) -> Result<PayoutScanDto, ApiErr
             .iter()
             .map(|(n, e)| payout_dto(n, e, now))
             .collect(),
+        periods_added: u32::try_from(scan.periods_added).unwrap_or(u32::MAX),
         gaps: scan
             .failed
             .into_iter()

@@ -42,7 +42,8 @@ export function PayoutsCard() {
     >
       {scan.data && (
         <p className="muted" role="status">
-          {scan.data.added.length} new {scan.data.added.length === 1 ? "entry" : "entries"}.
+          {scan.data.added.length} new {scan.data.added.length === 1 ? "entry" : "entries"},{" "}
+          {scan.data.periods_added} past {scan.data.periods_added === 1 ? "period" : "periods"} of earnings.
           {scan.data.gaps.map((g) => (
             <span key={g.node}>
               {" "}

@@ -22,7 +22,11 @@ describe("PayoutsCard", () => {
           detected_at: "2026-01-01T00:00:00Z",
         },
       ],
-      payoutScan: { added: [], gaps: [{ node: "golem:main", reason: "connection refused" }] },
+      payoutScan: {
+        added: [],
+        periods_added: 3,
+        gaps: [{ node: "golem:main", reason: "connection refused" }],
+      },
     });
     renderWithBackend(<PayoutsCard />, backend);
     const table = await screen.findByTestId("payouts");
@@ -31,7 +35,7 @@ describe("PayoutsCard", () => {
     expect(row).toHaveTextContent("$12.53");
     await userEvent.click(screen.getByRole("button", { name: "Read node records" }));
     expect(await screen.findByRole("status")).toHaveTextContent(
-      "0 new entries. golem:main: connection refused.",
+      "0 new entries, 3 past periods of earnings. golem:main: connection refused.",
     );
     expect(backend.callsOf("scanPayouts")).toHaveLength(1);
   });
