@@ -514,3 +514,42 @@ async fn payments_received_are_payout_events_keyed_by_payment_id() {
     // A second read gives the same keys: storing them twice adds nothing.
     assert_eq!(a.payouts().await.unwrap(), events);
 }
+
+#[tokio::test]
+async fn payments_are_read_from_the_beginning_page_by_page() {
+    use orcha_adapters::golem::PAYMENT_PAGE;
+    let payment = |i: usize| {
+        json!({
+            "paymentId": format!("p{i}"),
+            "payerId": "0x0000000000000000000000000000000000000abc",
+            "payeeId": "0x2a14f8ae0272bd4c38ed1b40c66e88ed719dab69",
+            "payerAddr": "0x0000000000000000000000000000000000000abc",
+            "payeeAddr": "0x2a14f8ae0272bd4c38ed1b40c66e88ed719dab69",
+            "paymentPlatform": "erc20-polygon-glm",
+            "amount": "0.001",
+            "timestamp": format!("2024-01-01T{:02}:{:02}:00Z", i / 60, i % 60),
+            "agreementPayments": [], "activityPayments": [], "details": ""
+        })
+    };
+    let y = Replay::answering(move |_, req| {
+        if req.path != "/payment-api/v1/payments" {
+            return None;
+        }
+        let q = req.query.clone().unwrap_or_default();
+        assert!(q.contains(&format!("maxEvents={PAYMENT_PAGE}")), "{q}");
+        // Page 1: a full page; page 2 (after the last one's time): three more, the last page.
+        let page: Vec<Value> = if q.contains("afterTimestamp=2024-01-01T01:39:00") {
+            (PAYMENT_PAGE..PAYMENT_PAGE + 3).map(payment).collect()
+        } else {
+            assert!(!q.contains("afterTimestamp"), "{q}");
+            (0..PAYMENT_PAGE).map(payment).collect()
+        };
+        Some(json_body(&Value::Array(page)))
+    });
+    y.set("/me", GOLEM.fixture("me.json"));
+    let base = y.serve().await;
+    let events = adapter(&base).payouts().await.unwrap();
+    // 100 + 3 payments of 0.001 GLM, each once.
+    assert_eq!(events.len(), PAYMENT_PAGE + 3);
+    assert_eq!(events.last().unwrap().key, "golem:p102");
+}

@@ -15,6 +15,10 @@ use super::{GolemAdapter, GolemSettings, APP_KEY_HINT, MAINNETS};
 use crate::http::{Auth, JsonClient};
 use crate::probe::decode;
 
+/// Payments asked for per page, and pages per read (10 000 payments).
+pub const PAYMENT_PAGE: usize = 100;
+const MAX_PAYMENT_PAGES: usize = 100;
+
 impl GolemAdapter {
     pub fn new(node: NodeId, settings: GolemSettings) -> Result<Self, AdapterError> {
         if node.protocol() != ProtocolId::Golem {
@@ -154,37 +158,60 @@ impl GolemAdapter {
     }
 
     /// Every mainnet GLM payment this node received, as payout events keyed by yagna's
-    /// `paymentId` (the API gives no transaction hash; the payment id is the reference).
+    /// `paymentId` (the API gives no transaction hash; the payment id is the reference). Read
+    /// from the beginning in pages of [`PAYMENT_PAGE`] (`maxEvents`, then `afterTimestamp` of the
+    /// page's last payment), at most [`MAX_PAYMENT_PAGES`] pages per read.
     pub async fn payout_events(&self) -> Result<Vec<PayoutEvent>, AdapterError> {
         let me = self.identity().await?;
-        let path = "/payment-api/v1/payments?timeout=0";
-        let url = self.client.url(path);
-        let payments: Vec<RawPayment> = self.get(path).await?;
-        let mut out = Vec::new();
-        for (i, p) in payments.iter().enumerate() {
-            if !p.payee_id.eq_ignore_ascii_case(&me) {
-                continue;
+        let mut out: Vec<PayoutEvent> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut after: Option<chrono::DateTime<chrono::Utc>> = None;
+        for _ in 0..MAX_PAYMENT_PAGES {
+            // timeout=0: the endpoint long-polls for 5 s by default.
+            let path = match after {
+                None => format!("/payment-api/v1/payments?timeout=0&maxEvents={PAYMENT_PAGE}"),
+                Some(t) => format!(
+                    "/payment-api/v1/payments?timeout=0&maxEvents={PAYMENT_PAGE}&afterTimestamp={}",
+                    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                ),
+            };
+            let url = self.client.url("/payment-api/v1/payments");
+            let payments: Vec<RawPayment> = self.get(&path).await?;
+            let mut new = 0;
+            for (i, p) in payments.iter().enumerate() {
+                after = after.max(Some(p.timestamp));
+                let id = p
+                    .payment_id
+                    .clone()
+                    .ok_or_else(|| AdapterError::Malformed {
+                        endpoint: url.clone(),
+                        what: format!("field `[{i}].paymentId` is missing"),
+                    })?;
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                new += 1;
+                if !p.payee_id.eq_ignore_ascii_case(&me) {
+                    continue;
+                }
+                let (_, network, token) = split_platform(&p.payment_platform);
+                if !(MAINNETS.contains(&network.as_str()) && token == "glm") {
+                    continue;
+                }
+                let amount = parse_glm(&url, &format!("[{i}].amount"), &p.amount)?;
+                out.push(PayoutEvent {
+                    key: format!("golem:{id}"),
+                    kind: PayoutKind::Payout,
+                    amount,
+                    at: p.timestamp,
+                    reference: Some(id),
+                    detail: format!("yagna payment on {}", p.payment_platform),
+                });
             }
-            let (_, network, token) = split_platform(&p.payment_platform);
-            if !(MAINNETS.contains(&network.as_str()) && token == "glm") {
-                continue;
+            // A short page is the last; a page of nothing new means the node ignores the cursor.
+            if payments.len() < PAYMENT_PAGE || new == 0 {
+                break;
             }
-            let amount = parse_glm(&url, &format!("[{i}].amount"), &p.amount)?;
-            let id = p
-                .payment_id
-                .clone()
-                .ok_or_else(|| AdapterError::Malformed {
-                    endpoint: url.clone(),
-                    what: format!("field `[{i}].paymentId` is missing"),
-                })?;
-            out.push(PayoutEvent {
-                key: format!("golem:{id}"),
-                kind: PayoutKind::Payout,
-                amount,
-                at: p.timestamp,
-                reference: Some(id),
-                detail: format!("yagna payment on {}", p.payment_platform),
-            });
         }
         Ok(out)
     }

@@ -33,6 +33,7 @@ use orcha_core::{
 
 use crate::http::JsonClient;
 
+pub use self::client::PAYMENT_PAGE;
 use self::knobs::{edit_json, json_number, total_memory_bytes};
 pub use self::model::{
     ActiveProfile, Activity, ActivitySnapshot, Earnings, PlatformTotals, Preset,
