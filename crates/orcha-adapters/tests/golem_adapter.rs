@@ -553,3 +553,37 @@ async fn payments_are_read_from_the_beginning_page_by_page() {
     assert_eq!(events.len(), PAYMENT_PAGE + 3);
     assert_eq!(events.last().unwrap().key, "golem:p102");
 }
+
+#[tokio::test]
+async fn invoices_are_the_earned_history_each_at_its_time() {
+    let y = provider();
+    let base = y.serve().await;
+    let periods = adapter(&base).earnings_history().await.unwrap();
+    // Both fixture invoices are this node's, on mainnet GLM and not rejected: SETTLED
+    // 0.006944444444444445 at 10:40:02.318 and ISSUED 0.0021 at 11:05:44.901 (21 Aug 2024).
+    let got: Vec<(String, String, String)> = periods
+        .iter()
+        .map(|p| {
+            (
+                p.key.clone(),
+                p.start.to_rfc3339(),
+                p.amount.to_decimal_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "golem:invoice:3d1e5c8a-7b2f-4e1a-9c0d-5f6a7b8c9d0e".to_owned(),
+                "2024-08-21T10:40:02.318+00:00".to_owned(),
+                "0.006944444444444445".to_owned()
+            ),
+            (
+                "golem:invoice:9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d".to_owned(),
+                "2024-08-21T11:05:44.901+00:00".to_owned(),
+                "0.002100000000000000".to_owned()
+            ),
+        ]
+    );
+}

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use orcha_core::{AdapterError, Money, NodeId, PayoutEvent, PayoutKind, ProtocolId};
+use orcha_core::{AdapterError, EarnedPeriod, Money, NodeId, PayoutEvent, PayoutKind, ProtocolId};
 
 use super::model::{Activity, ActivitySnapshot, Earnings, PlatformTotals};
 use super::normalize::{glm, parse_glm, split_platform};
@@ -210,6 +210,58 @@ impl GolemAdapter {
             }
             // A short page is the last; a page of nothing new means the node ignores the cursor.
             if payments.len() < PAYMENT_PAGE || new == 0 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// What the node invoiced on mainnet GLM (not rejected, failed or cancelled), one earned
+    /// period per invoice at its time, read from the beginning in pages (`maxItems`, then
+    /// `afterTimestamp`): the history backfill.
+    pub async fn invoiced_periods(&self) -> Result<Vec<EarnedPeriod>, AdapterError> {
+        let me = self.identity().await?;
+        let url = self.client.url("/payment-api/v1/invoices");
+        let mut out = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut after: Option<chrono::DateTime<chrono::Utc>> = None;
+        for _ in 0..MAX_PAYMENT_PAGES {
+            let path = match after {
+                None => format!("/payment-api/v1/invoices?maxItems={PAYMENT_PAGE}"),
+                Some(t) => format!(
+                    "/payment-api/v1/invoices?maxItems={PAYMENT_PAGE}&afterTimestamp={}",
+                    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                ),
+            };
+            let invoices: Vec<RawInvoice> = self.get(&path).await?;
+            let mut new = 0;
+            for (i, inv) in invoices.iter().enumerate() {
+                let at = inv.timestamp.ok_or_else(|| AdapterError::Malformed {
+                    endpoint: url.clone(),
+                    what: format!("field `[{i}].timestamp` is missing"),
+                })?;
+                after = after.max(Some(at));
+                if !seen.insert(inv.invoice_id.clone()) {
+                    continue;
+                }
+                new += 1;
+                let (_, network, token) = split_platform(&inv.payment_platform);
+                let counts = inv.issuer_id.eq_ignore_ascii_case(&me)
+                    && MAINNETS.contains(&network.as_str())
+                    && token == "glm"
+                    && !matches!(inv.status.as_str(), "REJECTED" | "FAILED" | "CANCELLED");
+                if !counts {
+                    continue;
+                }
+                out.push(EarnedPeriod {
+                    key: format!("golem:invoice:{}", inv.invoice_id),
+                    start: at,
+                    end: at,
+                    amount: parse_glm(&url, &format!("[{i}].amount"), &inv.amount)?,
+                    source: format!("invoice {} ({})", inv.invoice_id, inv.status),
+                });
+            }
+            if invoices.len() < PAYMENT_PAGE || new == 0 {
                 break;
             }
         }

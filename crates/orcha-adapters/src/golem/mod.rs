@@ -139,6 +139,10 @@ impl ProtocolAdapter for GolemAdapter {
         self.payout_events().await
     }
 
+    async fn earnings_history(&self) -> Result<Vec<orcha_core::EarnedPeriod>, AdapterError> {
+        self.invoiced_periods().await
+    }
+
     async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {
         let snap = self.activities().await?;
         let now = self.settings.clock.now();

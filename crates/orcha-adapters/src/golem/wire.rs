@@ -32,6 +32,8 @@ pub(super) struct RawInvoice {
     #[serde(default)]
     pub(super) payment_due_date: Option<DateTime<Utc>>,
     pub(super) status: String,
+    #[serde(default)]
+    pub(super) timestamp: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize)]
