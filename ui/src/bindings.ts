@@ -560,7 +560,25 @@ export type FiatBucketDto = { start: string, protocols: Array<ProtocolFiatDto>, 
 
 export type FiatHistoryDto = { fiat: string, bucket: string, buckets: Array<FiatBucketDto>, };
 
-export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };
+export type MoneyScanEventDto = { 
+/**
+ * The node just read; `None` on the final event.
+ */
+node: string | null, 
+/**
+ * Nodes read so far, of `total`.
+ */
+done: number, total: number, 
+/**
+ * Payouts and past periods stored for the first time so far.
+ */
+added: number, 
+/**
+ * What the node just read could not provide, if anything.
+ */
+gap: string | null, finished: boolean, };
+
+export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto } | { "event": "money-scan", "payload": MoneyScanEventDto };
 
 export type MachineState = "up" | "down" | "stale";
 

@@ -95,53 +95,95 @@ pub struct PayoutScan {
 /// Idempotent: a second scan of the same record adds nothing.
 pub async fn scan(state: &Arc<AppState>, timeout: Duration) -> PayoutScan {
     let mut out = PayoutScan::default();
-    for node in &state.nodes {
-        let id = node.config.id.clone();
-        let read = tokio::time::timeout(timeout, node.adapter.payouts()).await;
-        let events = match read {
-            Ok(Ok(e)) => e,
-            Ok(Err(e)) => {
-                out.failed.push((id, e.to_string()));
-                continue;
-            }
-            Err(_) => {
-                out.failed
-                    .push((id, format!("no answer within {} s", timeout.as_secs())));
-                continue;
-            }
-        };
-        // The history backfill reads the same records (Storj's cached paystubs) or the
-        // operator's subgraph; what a node cannot give is recorded, not guessed.
-        match tokio::time::timeout(timeout, node.adapter.earnings_history()).await {
-            Ok(Ok(periods)) if !periods.is_empty() => {
-                let (n, now) = (id.clone(), state.clock.now());
-                match state
-                    .db(move |s| s.record_earned_periods(&n, &periods, now))
-                    .await
-                {
-                    Ok(k) => out.periods_added += k,
-                    Err(e) => out.failed.push((id.clone(), format!("history: {e}"))),
-                }
-            }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => out.failed.push((id.clone(), format!("history: {e}"))),
-            Err(_) => out.failed.push((
-                id.clone(),
-                format!("history: no answer within {} s", timeout.as_secs()),
-            )),
-        }
-        if events.is_empty() {
-            continue;
-        }
-        let now = state.clock.now();
-        let node_id = id.clone();
-        match state
-            .db(move |s| s.record_payouts(&node_id, &events, now))
-            .await
-        {
-            Ok(added) => out.added.extend(added.into_iter().map(|e| (id.clone(), e))),
-            Err(e) => out.failed.push((id, e.to_string())),
-        }
+    let total = u32::try_from(state.nodes.len()).unwrap_or(u32::MAX);
+    for (i, node) in state.nodes.iter().enumerate() {
+        let gaps_before = out.failed.len();
+        read_node(state, node, timeout, &mut out).await;
+        state.publish(crate::dto::Event::MoneyScan(
+            crate::dto::MoneyScanEventDto {
+                node: Some(node.config.id.to_string()),
+                done: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                total,
+                added: out.added_count(),
+                gap: out.failed[gaps_before..]
+                    .iter()
+                    .map(|(_, why)| why.clone())
+                    .reduce(|a, b| format!("{a}; {b}")),
+                finished: false,
+            },
+        ));
     }
+    state.publish(crate::dto::Event::MoneyScan(
+        crate::dto::MoneyScanEventDto {
+            node: None,
+            done: total,
+            total,
+            added: out.added_count(),
+            gap: None,
+            finished: true,
+        },
+    ));
     out
+}
+
+impl PayoutScan {
+    fn added_count(&self) -> u32 {
+        u32::try_from(self.added.len() + self.periods_added).unwrap_or(u32::MAX)
+    }
+}
+
+/// One node's payout record and past periods, into the store; what it cannot give goes to
+/// `out.failed`.
+async fn read_node(
+    state: &Arc<AppState>,
+    node: &crate::state::NodeRuntime,
+    timeout: Duration,
+    out: &mut PayoutScan,
+) {
+    let id = node.config.id.clone();
+    // The history backfill reads the same records (Storj's cached paystubs, Golem's invoices)
+    // or the operator's subgraph; what a node cannot give is recorded, not guessed.
+    match tokio::time::timeout(timeout, node.adapter.earnings_history()).await {
+        Ok(Ok(periods)) if !periods.is_empty() => {
+            let (n, now) = (id.clone(), state.clock.now());
+            match state
+                .db(move |s| s.record_earned_periods(&n, &periods, now))
+                .await
+            {
+                Ok(k) => out.periods_added += k,
+                Err(e) => out.failed.push((id.clone(), format!("history: {e}"))),
+            }
+        }
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => out.failed.push((id.clone(), format!("history: {e}"))),
+        Err(_) => out.failed.push((
+            id.clone(),
+            format!("history: no answer within {} s", timeout.as_secs()),
+        )),
+    }
+    let events = match tokio::time::timeout(timeout, node.adapter.payouts()).await {
+        Ok(Ok(e)) => e,
+        Ok(Err(e)) => {
+            out.failed.push((id, format!("payouts: {e}")));
+            return;
+        }
+        Err(_) => {
+            out.failed.push((
+                id,
+                format!("payouts: no answer within {} s", timeout.as_secs()),
+            ));
+            return;
+        }
+    };
+    if events.is_empty() {
+        return;
+    }
+    let (node_id, now) = (id.clone(), state.clock.now());
+    match state
+        .db(move |s| s.record_payouts(&node_id, &events, now))
+        .await
+    {
+        Ok(added) => out.added.extend(added.into_iter().map(|e| (id.clone(), e))),
+        Err(e) => out.failed.push((id, format!("payouts: {e}"))),
+    }
 }

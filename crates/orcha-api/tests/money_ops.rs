@@ -99,7 +99,22 @@ async fn payouts_are_stored_once_listed_newest_first_and_exported_exactly() {
             id: "golem:main".parse().unwrap(),
         }))
         .build();
+    let mut events = app.state.subscribe();
     let first = ops::scan_payouts(&app.state).await.unwrap();
+    // Progress: one event for the one node (2 payouts + 1 period so far), then the final one.
+    let mut progress = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let orcha_api::dto::Event::MoneyScan(p) = e {
+            progress.push((p.node, p.done, p.total, p.added, p.finished));
+        }
+    }
+    assert_eq!(
+        progress,
+        vec![
+            (Some("golem:main".to_owned()), 1, 1, 3, false),
+            (None, 1, 1, 3, true)
+        ]
+    );
     assert_eq!(first.added.len(), 2);
     assert_eq!(first.periods_added, 1, "{:?}", first.gaps);
     assert!(first.gaps.is_empty());

@@ -17,6 +17,7 @@ export const queryKeys = {
   earningsTotals: ["earnings-totals"] as const,
   prices: ["prices"] as const,
   payouts: ["payouts"] as const,
+  moneyScan: ["money-scan"] as const,
   alertsAll: ["alerts"] as const,
   alerts: (q: AlertQuery) => ["alerts", q.include_cleared] as const,
   secret: (key: string) => ["secret", key] as const,

@@ -87,6 +87,7 @@ pub fn typescript_bindings() -> String {
         ProtocolFiatDto::decl(),
         FiatBucketDto::decl(),
         FiatHistoryDto::decl(),
+        MoneyScanEventDto::decl(),
         Event::decl(),
     ];
     // The fleet view's DTOs live with the fleet client (`orcha-fleet`), which has no API types.

@@ -536,6 +536,8 @@ pub enum Event {
     Automation(AutomationEventDto),
     Decision(DecisionDto),
     Alert(AlertDto),
+    /// #20: progress of reading the nodes' money records.
+    MoneyScan(MoneyScanEventDto),
 }
 
 impl Event {
@@ -551,6 +553,7 @@ impl Event {
             Event::Automation(_) => "automation",
             Event::Decision(_) => "decision",
             Event::Alert(_) => "alert",
+            Event::MoneyScan(_) => "money-scan",
         }
     }
 

@@ -100,3 +100,19 @@ pub struct FiatHistoryDto {
     pub bucket: String,
     pub buckets: Vec<FiatBucketDto>,
 }
+
+/// Progress of reading the nodes' money records (payouts and past earnings), one event per node
+/// read and one when the scan is finished, so the dashboard can show a bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+pub struct MoneyScanEventDto {
+    /// The node just read; `None` on the final event.
+    pub node: Option<String>,
+    /// Nodes read so far, of `total`.
+    pub done: u32,
+    pub total: u32,
+    /// Payouts and past periods stored for the first time so far.
+    pub added: u32,
+    /// What the node just read could not provide, if anything.
+    pub gap: Option<String>,
+    pub finished: bool,
+}

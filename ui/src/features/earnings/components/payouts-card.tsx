@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useBackend } from "../../../api/backend-context";
 import { queryKeys } from "../../../api/query-keys";
+import type { MoneyScanEventDto } from "../../../bindings";
 import { Card } from "../../../components/card";
 import { MoneyAmount } from "../../../components/money-amount";
 import { ErrorState, LoadingState } from "../../../components/state-views";
@@ -26,6 +27,13 @@ export function PayoutsCard() {
       backend.payouts({ from: "2000-01-01T00:00:00Z", to: new Date(Date.now() + 86_400_000).toISOString() }),
     refetchInterval: 15 * 60_000,
   });
+  // Progress of a running scan (the hourly one or "Read node records"), from live events.
+  const progress = useQuery<MoneyScanEventDto | null>({
+    queryKey: queryKeys.moneyScan,
+    queryFn: () => null,
+    enabled: false,
+    initialData: null,
+  }).data;
   const scan = useMutation({
     mutationFn: () => backend.scanPayouts(),
     onSuccess: () => void client.invalidateQueries({ queryKey: queryKeys.payouts }),
@@ -40,6 +48,12 @@ export function PayoutsCard() {
         </button>
       }
     >
+      {progress && !progress.finished && progress.total > 0 && (
+        <div className="muted" data-testid="money-scan">
+          <progress value={progress.done} max={progress.total} /> Reading node records: {progress.done} of{" "}
+          {progress.total} nodes, {progress.added} new.
+        </div>
+      )}
       {scan.data && (
         <p className="muted" role="status">
           {scan.data.added.length} new {scan.data.added.length === 1 ? "entry" : "entries"},{" "}

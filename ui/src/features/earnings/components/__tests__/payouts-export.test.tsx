@@ -1,4 +1,4 @@
-import { screen, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { FakeBackend } from "../../../../testing/fake-backend";
@@ -66,5 +66,22 @@ describe("ExportCard", () => {
     expect(click).toHaveBeenCalledOnce();
     expect(createObjectURL).toHaveBeenCalledOnce();
     click.mockRestore();
+  });
+});
+
+describe("PayoutsCard progress", () => {
+  it("shows a bar while the money records are read and hides it when the scan ends", async () => {
+    const backend = new FakeBackend();
+    renderWithBackend(<PayoutsCard />, backend);
+    await screen.findByText("No payout recorded yet.");
+    const progress = (done: number, finished: boolean) =>
+      backend.emit({
+        event: "money-scan",
+        payload: { node: finished ? null : "storj:main", done, total: 2, added: 4, gap: null, finished },
+      });
+    act(() => progress(1, false));
+    expect(await screen.findByTestId("money-scan")).toHaveTextContent("1 of 2 nodes, 4 new.");
+    act(() => progress(2, true));
+    await waitFor(() => expect(screen.queryByTestId("money-scan")).toBeNull());
   });
 });
