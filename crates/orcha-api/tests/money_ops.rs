@@ -419,3 +419,53 @@ async fn the_fiat_history_sums_each_day_at_its_own_price_per_bucket() {
     );
     assert_eq!(history("month").await, vec![s("2026-03-01", "0.70", 1)]);
 }
+
+#[tokio::test]
+async fn the_dashboard_totals_and_the_export_read_the_same_storj_month() {
+    let app = TestApp::builder()
+        .clock_at("2026-03-05T00:00:00Z")
+        .node(orcha_testkit::FakeNode::new("storj:disk1"))
+        .build();
+    let node: NodeId = "storj:disk1".parse().unwrap();
+    let usd = |e4: i128| Money::new(Token::Usd, e4, 4);
+    // Accrued this month: 5.00 → 6.00 on 28 Feb, the new month 0.20 on 1 Mar, 1.00 on 4 Mar.
+    for (when, v) in [
+        ("2026-02-28T10:00:00Z", 50_000),
+        ("2026-02-28T23:00:00Z", 60_000),
+        ("2026-03-01T01:00:00Z", 2_000),
+        ("2026-03-04T12:00:00Z", 10_000),
+    ] {
+        let (n, e) = (
+            node.clone(),
+            EarningsData {
+                observed_at: at(when),
+                figures: vec![(EarningsKind::CurrentPeriodAccrued, usd(v))],
+            },
+        );
+        app.state
+            .db(move |s| s.insert_earnings(&n, &e))
+            .await
+            .unwrap();
+    }
+    // 1.00 (28 Feb) + 0.20 (the new month) + 0.80 = 2.00 USD over the last 7 days.
+    let totals = ops::earnings_totals(&app.state).await.unwrap();
+    let week = totals.nodes[0]
+        .windows
+        .iter()
+        .find(|w| w.window == "7d")
+        .unwrap();
+    assert_eq!(week.amount.as_ref().unwrap().decimal, "2.0000");
+    let file = ops::export_earnings(
+        &app.state,
+        ExportQuery {
+            from: "2026-02-26".into(),
+            to: "2026-03-04".into(),
+            format: "json".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&file.content).unwrap();
+    let amounts: Vec<&str> = rows.iter().map(|r| r["amount"].as_str().unwrap()).collect();
+    assert_eq!(amounts, ["1.0000", "0.2000", "0.8000"]);
+}

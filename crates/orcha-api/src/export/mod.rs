@@ -194,7 +194,7 @@ pub fn fiat_value(m: &Money, price: &str) -> Option<String> {
 }
 
 /// Observations of a cumulative figure, oldest first.
-type Series = Vec<(DateTime<Utc>, Money)>;
+pub type Series = Vec<(DateTime<Utc>, Money)>;
 
 /// The node's cumulative figure, and whether it restarts each period.
 fn cumulative(
@@ -203,9 +203,27 @@ fn cumulative(
     to: DateTime<Utc>,
 ) -> Result<(Series, bool), orcha_store::StoreError> {
     let start = Utc.timestamp_opt(0, 0).single().unwrap_or(to);
+    cumulative_between(store, node, start, to)
+}
+
+/// The figure a node's earnings are read from, observed in `[from, to)` — the same choice for
+/// the export and the dashboard's totals, so their sums agree: Storj's accrued month (restarts
+/// each period, the flag; lifetime when there is none), else lifetime, else Golem's invoices
+/// (pending + accepted + settled).
+pub fn cumulative_between(
+    store: &Store,
+    node: &NodeId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(Series, bool), orcha_store::StoreError> {
+    let start = from;
     let get = |k| store.earnings_history(node, k, start, to);
     if node.protocol() == ProtocolId::Storj {
-        return Ok((get(EarningsKind::CurrentPeriodAccrued)?, true));
+        let accrued = get(EarningsKind::CurrentPeriodAccrued)?;
+        // Readings from before Orcha read the accrued month have only the lifetime figure.
+        if !accrued.is_empty() {
+            return Ok((accrued, true));
+        }
     }
     let lifetime = get(EarningsKind::Lifetime)?;
     if !lifetime.is_empty() {
