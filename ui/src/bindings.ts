@@ -549,7 +549,93 @@ retention: number,
  */
 passphrase_stored: boolean, backups: Array<BackupFileDto>, };
 
-export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };
+export type PayoutsQuery = { from: string, to: string, };
+
+export type PayoutDto = { node: string, protocol: string, 
+/**
+ * `payout`, `held` or `released`.
+ */
+kind: string, amount: MoneyDto, at: string, 
+/**
+ * The transaction hash, receipt or paystub period, when the node gives one.
+ */
+reference: string | null, 
+/**
+ * Where the figure comes from, as a sentence.
+ */
+detail: string, detected_at: string, };
+
+export type PayoutGapDto = { node: string, reason: string, };
+
+export type PayoutScanDto = { added: Array<PayoutDto>, 
+/**
+ * Past earned periods (paystubs, daily buckets) stored for the first time.
+ */
+periods_added: number, 
+/**
+ * What a node could not provide (payouts or history), and why.
+ */
+gaps: Array<PayoutGapDto>, };
+
+export type ExportQuery = { 
+/**
+ * First day (UTC), included.
+ */
+from: string, 
+/**
+ * Last day (UTC), included.
+ */
+to: string, 
+/**
+ * `csv`, `json` or `koinly`.
+ */
+format: string, };
+
+export type ExportFileDto = { file_name: string, media_type: string, content: string, rows: number, };
+
+export type FiatHistoryQuery = { from: string, to: string, 
+/**
+ * `day`, `week` (from Monday, UTC) or `month`.
+ */
+bucket: string, };
+
+export type ProtocolFiatDto = { protocol: string, 
+/**
+ * Exact decimal in the operator's fiat, summed from each day's rounded value.
+ */
+fiat: string, 
+/**
+ * Days of earnings in the bucket that had no price: not in `fiat`, not counted as 0.
+ */
+unpriced_days: number, 
+/**
+ * True when the value rests on the operator's own assumption (Grass points).
+ */
+assumption: boolean, };
+
+export type FiatBucketDto = { start: string, protocols: Array<ProtocolFiatDto>, };
+
+export type FiatHistoryDto = { fiat: string, bucket: string, buckets: Array<FiatBucketDto>, };
+
+export type MoneyScanEventDto = { 
+/**
+ * The node just read; `None` on the final event.
+ */
+node: string | null, 
+/**
+ * Nodes read so far, of `total`.
+ */
+done: number, total: number, 
+/**
+ * Payouts and past periods stored for the first time so far.
+ */
+added: number, 
+/**
+ * What the node just read could not provide, if anything.
+ */
+gap: string | null, finished: boolean, };
+
+export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto } | { "event": "money-scan", "payload": MoneyScanEventDto };
 
 export type MachineState = "up" | "down" | "stale";
 

@@ -493,3 +493,97 @@ async fn the_factory_reads_the_key_from_the_environment_and_the_probe_prints_one
         "the probe output never holds the key"
     );
 }
+
+#[tokio::test]
+async fn payments_received_are_payout_events_keyed_by_payment_id() {
+    let y = provider();
+    let base = y.serve().await;
+    let a = adapter(&base);
+    let events = a.payouts().await.unwrap();
+    // One mainnet payment to this node in the fixture: 0.006944444444444445 GLM.
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e.key, "golem:b7e1f0c2-3a4d-4e5f-8a9b-0c1d2e3f4a5b");
+    assert_eq!(e.kind, orcha_core::PayoutKind::Payout);
+    assert_eq!(e.amount.to_decimal_string(), "0.006944444444444445");
+    assert_eq!(e.at.to_rfc3339(), "2024-08-21T10:52:19+00:00");
+    assert_eq!(
+        e.reference.as_deref(),
+        Some("b7e1f0c2-3a4d-4e5f-8a9b-0c1d2e3f4a5b")
+    );
+    // A second read gives the same keys: storing them twice adds nothing.
+    assert_eq!(a.payouts().await.unwrap(), events);
+}
+
+#[tokio::test]
+async fn payments_are_read_from_the_beginning_page_by_page() {
+    use orcha_adapters::golem::PAYMENT_PAGE;
+    let payment = |i: usize| {
+        json!({
+            "paymentId": format!("p{i}"),
+            "payerId": "0x0000000000000000000000000000000000000abc",
+            "payeeId": "0x2a14f8ae0272bd4c38ed1b40c66e88ed719dab69",
+            "payerAddr": "0x0000000000000000000000000000000000000abc",
+            "payeeAddr": "0x2a14f8ae0272bd4c38ed1b40c66e88ed719dab69",
+            "paymentPlatform": "erc20-polygon-glm",
+            "amount": "0.001",
+            "timestamp": format!("2024-01-01T{:02}:{:02}:00Z", i / 60, i % 60),
+            "agreementPayments": [], "activityPayments": [], "details": ""
+        })
+    };
+    let y = Replay::answering(move |_, req| {
+        if req.path != "/payment-api/v1/payments" {
+            return None;
+        }
+        let q = req.query.clone().unwrap_or_default();
+        assert!(q.contains(&format!("maxEvents={PAYMENT_PAGE}")), "{q}");
+        // Page 1: a full page; page 2 (after the last one's time): three more, the last page.
+        let page: Vec<Value> = if q.contains("afterTimestamp=2024-01-01T01:39:00") {
+            (PAYMENT_PAGE..PAYMENT_PAGE + 3).map(payment).collect()
+        } else {
+            assert!(!q.contains("afterTimestamp"), "{q}");
+            (0..PAYMENT_PAGE).map(payment).collect()
+        };
+        Some(json_body(&Value::Array(page)))
+    });
+    y.set("/me", GOLEM.fixture("me.json"));
+    let base = y.serve().await;
+    let events = adapter(&base).payouts().await.unwrap();
+    // 100 + 3 payments of 0.001 GLM, each once.
+    assert_eq!(events.len(), PAYMENT_PAGE + 3);
+    assert_eq!(events.last().unwrap().key, "golem:p102");
+}
+
+#[tokio::test]
+async fn invoices_are_the_earned_history_each_at_its_time() {
+    let y = provider();
+    let base = y.serve().await;
+    let periods = adapter(&base).earnings_history().await.unwrap();
+    // Both fixture invoices are this node's, on mainnet GLM and not rejected: SETTLED
+    // 0.006944444444444445 at 10:40:02.318 and ISSUED 0.0021 at 11:05:44.901 (21 Aug 2024).
+    let got: Vec<(String, String, String)> = periods
+        .iter()
+        .map(|p| {
+            (
+                p.key.clone(),
+                p.start.to_rfc3339(),
+                p.amount.to_decimal_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "golem:invoice:3d1e5c8a-7b2f-4e1a-9c0d-5f6a7b8c9d0e".to_owned(),
+                "2024-08-21T10:40:02.318+00:00".to_owned(),
+                "0.006944444444444445".to_owned()
+            ),
+            (
+                "golem:invoice:9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d".to_owned(),
+                "2024-08-21T11:05:44.901+00:00".to_owned(),
+                "0.002100000000000000".to_owned()
+            ),
+        ]
+    );
+}

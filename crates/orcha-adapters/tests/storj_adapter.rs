@@ -167,10 +167,19 @@ async fn earnings_are_exact_and_in_the_right_units() {
         e.get(k)
             .map(|m| (m.amount, m.decimals, m.to_decimal_string()))
     };
-    // currentMonthExpectations = 541 (int cents).
+    // currentMonthExpectations = 541 (int cents): a projection, kept as the estimate.
     assert_eq!(
         figure(EarningsKind::CurrentPeriodEstimate),
         Some((541, 2, "5.41".to_owned()))
+    );
+    // currentMonth.payout = 164.49 cents accrued so far = 1.6449 USD; held 0 (an old node).
+    assert_eq!(
+        figure(EarningsKind::CurrentPeriodAccrued),
+        Some((16_449, 4, "1.6449".to_owned()))
+    );
+    assert_eq!(
+        figure(EarningsKind::CurrentPeriodHeld),
+        Some((0, 4, "0.0000".to_owned()))
     );
     // One paystub: held 2006182 + owed 6018547 micro-USD.
     assert_eq!(

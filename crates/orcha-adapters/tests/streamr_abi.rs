@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use alloy_json_abi::Function;
 use alloy_sol_types::{SolCall, SolType};
 use orcha_adapters::streamr::{
-    balanceOfCall, getSponsorshipsAndEarningsCall, metadataCall, valueWithoutEarningsCall,
+    balanceOfCall, getSponsorshipsAndEarningsCall, metadataCall, operatorTokenBalanceOfCall,
+    operatorsCutFractionCall, ownerCall, totalSupplyCall, valueWithoutEarningsCall,
 };
 
 /// The `function …` entries of one vendored human-readable ABI, unparsed: alloy's parser does
@@ -59,6 +60,11 @@ fn every_call_the_adapter_makes_is_in_the_official_abi() {
     assert_in_abi::<getSponsorshipsAndEarningsCall>(&operator, "Operator.json");
     assert_in_abi::<valueWithoutEarningsCall>(&operator, "Operator.json");
     assert_in_abi::<metadataCall>(&operator, "Operator.json");
+    // The owner's position (owner.rs): the operator token is the contract's own ERC-20.
+    assert_in_abi::<ownerCall>(&operator, "Operator.json");
+    assert_in_abi::<operatorsCutFractionCall>(&operator, "Operator.json");
+    assert_in_abi::<totalSupplyCall>(&operator, "Operator.json");
+    assert_in_abi::<operatorTokenBalanceOfCall>(&operator, "Operator.json");
     let data = functions("DATAv2.json");
     assert_in_abi::<balanceOfCall>(&data, "DATAv2.json");
 }
@@ -73,6 +79,9 @@ fn the_selectors_are_the_ones_nodes_and_explorers_know() {
     assert_eq!(valueWithoutEarningsCall::SELECTOR, [0xc2, 0x29, 0x91, 0x8e]);
     assert_eq!(metadataCall::SELECTOR, [0x39, 0x2f, 0x37, 0xe9]);
     assert_eq!(balanceOfCall::SELECTOR, [0x70, 0xa0, 0x82, 0x31]);
+    assert_eq!(ownerCall::SELECTOR, [0x8d, 0xa5, 0xcb, 0x5b]);
+    assert_eq!(totalSupplyCall::SELECTOR, [0x18, 0x16, 0x0d, 0xdd]);
+    assert_eq!(operatorsCutFractionCall::SELECTOR, [0x55, 0x8a, 0x15, 0x68]);
 }
 
 #[test]

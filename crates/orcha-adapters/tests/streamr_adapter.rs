@@ -81,18 +81,36 @@ async fn earnings_are_exact_data_wei_and_the_estimate_is_labelled() {
     let base = f.serve().await;
     let a = adapter(&base);
     let e = a.get_current_earnings().await.unwrap();
-    // Collected 9000 DATA + uncollected 1234.5 + 56.78 DATA (getSponsorshipsAndEarnings).
+    // The contract's totals, labelled: collected 9000 DATA + uncollected 1234.5 + 56.78 DATA
+    // (getSponsorshipsAndEarnings) — delegators' money included.
     assert_eq!(
-        e.get(EarningsKind::Lifetime),
+        e.get(EarningsKind::ContractLifetime),
         Some(&Money::new(Token::Data, 10_291_280_000_000_000_000_000, 18))
     );
     assert_eq!(
-        e.get(EarningsKind::Unpaid),
+        e.get(EarningsKind::ContractUnpaid),
         Some(&Money::new(Token::Data, 1_291_280_000_000_000_000_000, 18))
     );
-    assert_eq!(e.figures.len(), 2);
+    // The owner's own: cut 10 %, fee 5 %, 18 000 of 90 000 operator tokens (20 %).
+    // Collected: cumulativeOperatorsCut 1000 + 20 % × cumulativeProfits 8000 = 2600 DATA.
+    // Uncollected 1291.28 − 5 % fee = 1226.716; cut 10 % = 122.6716; the rest 1104.0444 × 20 %
+    // = 220.80888; owner's part 343.48048 DATA. Lifetime 2600 + 343.48048 = 2943.48048 DATA.
+    assert_eq!(
+        e.get(EarningsKind::Unpaid)
+            .map(Money::to_decimal_string)
+            .as_deref(),
+        Some("343.480480000000000000")
+    );
+    assert_eq!(
+        e.get(EarningsKind::Lifetime)
+            .map(Money::to_decimal_string)
+            .as_deref(),
+        Some("2943.480480000000000000")
+    );
+    assert_eq!(e.figures.len(), 4);
     assert_eq!(e.observed_at, t(NOW));
-    assert_eq!(f.hits("rpc"), 1);
+    // One batch for the uncollected earnings, two for the owner's position.
+    assert_eq!(f.hits("rpc"), 3);
 
     // Without an RPC endpoint the uncollected figure is the subgraph's (stale) per-stake sum.
     let mut s = settings(&base, NOW);
@@ -101,7 +119,13 @@ async fn earnings_are_exact_data_wei_and_the_estimate_is_labelled() {
     let est = b.earnings().await.unwrap();
     assert_eq!(est.uncollected_source, "subgraph");
     assert_eq!(est.uncollected.amount, 1_291_280_000_000_000_000_000);
-    assert_eq!(f.hits("rpc"), 1, "no RPC call without an endpoint");
+    assert_eq!(f.hits("rpc"), 3, "no RPC call without an endpoint");
+    // Without the contract the owner's share is unknown: no owner figure, a reason instead.
+    assert_eq!(est.owner_collected, None);
+    assert!(est.owner_error.unwrap().contains("rpc_url"));
+    let e = b.get_current_earnings().await.unwrap();
+    assert_eq!(e.get(EarningsKind::Lifetime), None);
+    assert!(e.get(EarningsKind::ContractLifetime).is_some());
 
     // History and resource usage: bandwidth from the consoleMetrics log, nothing else measured.
     let dir = tempfile::tempdir().unwrap();
@@ -262,4 +286,40 @@ async fn a_node_without_the_info_plugin_is_watched_through_its_process_and_the_c
         name: "streamr".into(),
     };
     assert_eq!(none.is_running(Duration::from_secs(5)).await, None);
+}
+
+#[tokio::test]
+async fn the_owners_daily_earnings_come_from_the_subgraph_buckets_at_its_token_share() {
+    let f = fake();
+    let base = f.serve().await;
+    let a = adapter(&base);
+    let days = a.earnings_history().await.unwrap();
+    // The owner holds 20 % of the operator tokens. 30 Dec: cut 4.444444444444444444 + 20 % of
+    // profits 40 = 12.444444444444444444; 31 Dec: 4.666666666666666666 + 8.4; 1 Jan: nothing.
+    let got: Vec<(String, String)> = days
+        .iter()
+        .map(|d| {
+            (
+                d.start.format("%Y-%m-%d").to_string(),
+                d.amount.to_decimal_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("2025-12-30".to_owned(), "12.444444444444444444".to_owned()),
+            ("2025-12-31".to_owned(), "13.066666666666666666".to_owned()),
+            ("2026-01-01".to_owned(), "0.000000000000000000".to_owned()),
+        ]
+    );
+    assert_eq!(
+        days[0].key,
+        "streamr:0x1111000000000000000000000000000000001111:2025-12-30"
+    );
+    // Without the RPC endpoint the owner's share is unknown: an error that says so, not a guess.
+    let mut s = settings(&base, NOW);
+    s.rpc_url = None;
+    let err = adapter_with(s).earnings_history().await.unwrap_err();
+    assert!(err.to_string().contains("rpc_url"), "{err}");
 }

@@ -44,8 +44,9 @@ pub fn hourly_increases(points: &[(DateTime<Utc>, Money)]) -> Vec<(DateTime<Utc>
     out
 }
 
-/// The cumulative figure a node's earnings are forecast on: lifetime, else the current-period
-/// estimate. The `forecast_error` rule reads realized earnings the same way.
+/// The cumulative figure a node's earnings are forecast on: lifetime if it moves, else what the running
+/// period has accrued (it restarts each period; `hourly_increases` counts the reset as zero),
+/// else the current-period estimate. The `forecast_error` rule reads realized earnings the same way.
 pub async fn node_history(
     state: &AppState,
     id: &NodeId,
@@ -56,17 +57,27 @@ pub async fn node_history(
     state
         .db(move |s| {
             let lifetime = s.earnings_history(&id, EarningsKind::Lifetime, from, to)?;
-            if lifetime.is_empty() {
-                s.earnings_history(&id, EarningsKind::CurrentPeriodEstimate, from, to)
-            } else {
-                Ok(lifetime)
+            // Storj's lifetime is the sum of monthly paystubs: it moves once a month, so inside
+            // the window its accrued figure is the one that says what was earned when.
+            let moves = lifetime.windows(2).any(|w| w[1].1.amount > w[0].1.amount);
+            if moves {
+                return Ok(lifetime);
             }
+            let accrued = s.earnings_history(&id, EarningsKind::CurrentPeriodAccrued, from, to)?;
+            if !accrued.is_empty() {
+                return Ok(accrued);
+            }
+            if !lifetime.is_empty() {
+                return Ok(lifetime);
+            }
+            s.earnings_history(&id, EarningsKind::CurrentPeriodEstimate, from, to)
         })
         .await
 }
 
-/// The cumulative earnings series a node's rate is measured on: lifetime if it has one, else
-/// the current-period estimate, else the sum of Golem's invoice states.
+/// The cumulative earnings series a node's rate is measured on: lifetime if it moves, else what
+/// the running period accrued (Storj: earnings, unlike its month-end projection), else the
+/// current-period estimate, else the sum of Golem's invoice states.
 pub async fn rate_series(
     state: &AppState,
     id: &NodeId,
@@ -75,6 +86,7 @@ pub async fn rate_series(
 ) -> Option<(Vec<(DateTime<Utc>, f64)>, String)> {
     let kinds = [
         vec![EarningsKind::Lifetime],
+        vec![EarningsKind::CurrentPeriodAccrued],
         vec![EarningsKind::CurrentPeriodEstimate],
         vec![
             EarningsKind::Pending,

@@ -115,6 +115,17 @@ macro_rules! for_each_operation {
             // `update_settings`).
             /// The nodes found on this machine (ports, processes, units, containers): a proposal, nothing saved, no secret read.
             detect_nodes() -> DetectionDto, GET "/nodes/detect" => ops::detect_nodes(state);
+            // #20 the operator's money.
+            /// Payouts, hold-backs and releases the nodes recorded, newest first.
+            payouts(query q: PayoutsQuery) -> Vec<PayoutDto>, GET "/payouts" => ops::payouts(state, q);
+            /// Reads every node's payout record now and stores what is new (idempotent).
+            scan_payouts() -> PayoutScanDto, POST "/payouts/scan" => ops::scan_payouts(state);
+            /// Earnings and payouts of a date range, valued at prices of their own time, as a file.
+            export_earnings(query q: ExportQuery) -> ExportFileDto,
+                GET "/export" => ops::export_earnings(state, q);
+            /// Earned per protocol and day, week or month, in fiat at the price of each day.
+            fiat_history(query q: FiatHistoryQuery) -> FiatHistoryDto,
+                GET "/earnings/fiat-history" => ops::fiat_history(state, q);
         }
     };
 }

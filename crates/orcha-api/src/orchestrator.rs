@@ -100,6 +100,15 @@ pub fn spawn_with(
         backoff,
         move || crate::backups::run(Arc::clone(&s), c.clone()),
     ));
+    // #20: the nodes' payout records, read at start (backfill) and hourly, stored once.
+    let (s, c) = (Arc::clone(&state), cancel.clone());
+    tasks.spawn(supervise(
+        "payouts".to_owned(),
+        metrics.clone(),
+        cancel.clone(),
+        backoff,
+        move || crate::payouts::run(Arc::clone(&s), c.clone()),
+    ));
     let (s, c) = (Arc::clone(&state), cancel.clone());
     tasks.spawn(supervise(
         "cycle".to_owned(),

@@ -84,6 +84,23 @@ impl PriceSource for KeyringCoinGecko {
     }
 
     async fn fetch(&self, assets: &[PriceAsset], fiat: &str) -> Result<Vec<Price>, AdapterError> {
+        self.source().await?.fetch(assets, fiat).await
+    }
+
+    async fn range(
+        &self,
+        asset: PriceAsset,
+        fiat: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Price>, AdapterError> {
+        self.source().await?.range(asset, fiat, from, to).await
+    }
+}
+
+impl KeyringCoinGecko {
+    /// CoinGecko with the key the keyring holds now.
+    async fn source(&self) -> Result<CoinGecko, AdapterError> {
         let secrets = Arc::clone(&self.secrets);
         let read =
             tokio::task::spawn_blocking(move || secrets.get(&SecretKey(SECRET_KEY.to_owned())));
@@ -101,8 +118,7 @@ impl PriceSource for KeyringCoinGecko {
                 None
             }
         };
-        let source = CoinGecko::new(&self.base, key, REQUEST_TIMEOUT, Arc::clone(&self.clock))?;
-        source.fetch(assets, fiat).await
+        CoinGecko::new(&self.base, key, REQUEST_TIMEOUT, Arc::clone(&self.clock))
     }
 }
 
@@ -187,6 +203,16 @@ impl PriceBook {
     /// `coingecko`, `fixed-only` or `demo`.
     pub fn mode(&self) -> &str {
         &self.mode
+    }
+
+    /// Past market prices of one asset in the operator's fiat (#20); empty without a market.
+    pub async fn history(
+        &self,
+        asset: PriceAsset,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Price>, AdapterError> {
+        self.feed.range(asset, from, to).await
     }
 
     /// True when a market source is refreshed in the background.

@@ -9,8 +9,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::domain::{
-    AppliedAllocation, Capability, EarningsData, HealthStatus, NodeId, NodeInfo, ProtocolId,
-    ResourceKind, ResourceMetrics, ResourceVector,
+    AppliedAllocation, Capability, EarnedPeriod, EarningsData, HealthStatus, NodeId, NodeInfo,
+    PayoutEvent, ProtocolId, ResourceKind, ResourceMetrics, ResourceVector,
 };
 
 /// Why a call to a node failed. Callers branch on the variant: retry later, back off, or ask the
@@ -99,6 +99,19 @@ pub trait ProtocolAdapter: Send + Sync {
                 self.node_id()
             ),
         })
+    }
+
+    /// Every payout, hold-back and release the node's own record shows, from its beginning (Storj
+    /// paystubs per satellite and period, Golem payments received). Each carries a key that is
+    /// stable across reads, so storing them is idempotent. The default: the node keeps no record.
+    async fn payouts(&self) -> Result<Vec<PayoutEvent>, AdapterError> {
+        Ok(Vec::new())
+    }
+
+    /// What the node's own record says it earned per past period, from its beginning (Storj
+    /// paystubs, Streamr's daily buckets). The default: the node keeps no such record.
+    async fn earnings_history(&self) -> Result<Vec<EarnedPeriod>, AdapterError> {
+        Ok(Vec::new())
     }
 
     /// Never fails: a node that cannot be reached is `HealthStatus::Unreachable`.

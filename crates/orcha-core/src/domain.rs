@@ -238,10 +238,23 @@ pub enum EarningsKind {
     Accepted,
     /// Settled on chain (Golem).
     Settled,
+    /// Earned so far in the running payout period, as the node accrues it (Storj
+    /// `currentMonth.payout`); it restarts at zero when a new period begins. Not a projection.
+    CurrentPeriodAccrued,
+    /// The part of the running period's accrued earnings the network holds back (Storj
+    /// `currentMonth.held`).
+    CurrentPeriodHeld,
+    /// A contract's lifetime total that includes other people's money (Streamr: the operator
+    /// contract's collected + uncollected earnings, delegators' profits included). Shown labelled,
+    /// never summed into the owner's earnings.
+    ContractLifetime,
+    /// A contract's not-yet-collected total (Streamr: earnings waiting in the sponsorships, before
+    /// the protocol fee and the split between owner and delegators).
+    ContractUnpaid,
 }
 
 impl EarningsKind {
-    pub const ALL: [EarningsKind; 8] = [
+    pub const ALL: [EarningsKind; 12] = [
         EarningsKind::Lifetime,
         EarningsKind::CurrentPeriodEstimate,
         EarningsKind::Unpaid,
@@ -250,6 +263,10 @@ impl EarningsKind {
         EarningsKind::Pending,
         EarningsKind::Accepted,
         EarningsKind::Settled,
+        EarningsKind::CurrentPeriodAccrued,
+        EarningsKind::CurrentPeriodHeld,
+        EarningsKind::ContractLifetime,
+        EarningsKind::ContractUnpaid,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -262,6 +279,10 @@ impl EarningsKind {
             EarningsKind::Pending => "pending",
             EarningsKind::Accepted => "accepted",
             EarningsKind::Settled => "settled",
+            EarningsKind::CurrentPeriodAccrued => "current_period_accrued",
+            EarningsKind::CurrentPeriodHeld => "current_period_held",
+            EarningsKind::ContractLifetime => "contract_lifetime",
+            EarningsKind::ContractUnpaid => "contract_unpaid",
         }
     }
 }
@@ -290,6 +311,67 @@ impl EarningsData {
             .find(|(k, _)| *k == kind)
             .map(|(_, m)| m)
     }
+}
+
+/// What a money movement in a node's own record is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PayoutKind {
+    /// Sent to the operator's wallet.
+    Payout,
+    /// Earned but held back by the network (Storj's held amount of a period).
+    Held,
+    /// Held money given back (Storj `disposed`).
+    Released,
+}
+
+impl PayoutKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutKind::Payout => "payout",
+            PayoutKind::Held => "held",
+            PayoutKind::Released => "released",
+        }
+    }
+}
+
+impl FromStr for PayoutKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [PayoutKind::Payout, PayoutKind::Held, PayoutKind::Released]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown payout kind `{s}`"))
+    }
+}
+
+/// One payout (or hold-back, or release) as the node's own record states it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PayoutEvent {
+    /// Stable across reads of the same record (`storj:<satellite>:<period>:paid`, a Golem
+    /// payment id): the store keeps one row per key.
+    pub key: String,
+    pub kind: PayoutKind,
+    pub amount: Money,
+    /// When the money moved; for records without a time (Storj paystubs), the first instant of
+    /// the month after the period, and `detail` says so.
+    pub at: DateTime<Utc>,
+    /// A transaction hash or receipt when the node gives one.
+    pub reference: Option<String>,
+    /// A sentence: where the figure comes from.
+    pub detail: String,
+}
+
+/// What a node earned over one past period, from its own record (a Storj paystub, a Streamr
+/// daily bucket): the backfill of history from before Orcha watched the node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EarnedPeriod {
+    /// Stable across reads (`storj:<satellite>:<period>`): stored once per key.
+    pub key: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub amount: Money,
+    /// Where the figure comes from, as the export's reference (`paystub 2021-07 <satellite>`).
+    pub source: String,
 }
 
 /// How a node is doing. Reasons are sentences an operator can act on.

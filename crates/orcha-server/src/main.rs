@@ -8,6 +8,7 @@ use std::time::Duration;
 
 mod bench;
 mod detect_cli;
+mod export;
 mod secret_cli;
 mod service_cli;
 mod usage_probe;
@@ -107,6 +108,24 @@ enum Command {
         action: maintenance::TokenAction,
     },
     /// Write an encrypted backup of the database and the config file (safe while Orcha runs).
+    /// Write the operator's earnings and payouts of a date range, valued at the prices of
+    /// their own time, as CSV, JSON or Koinly's CSV (#20).
+    Export {
+        /// First day, YYYY-MM-DD (UTC), included.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD (UTC), included.
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: export::ExportFormat,
+        /// The file to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Export the demo's database instead of the real one.
+        #[arg(long)]
+        demo: bool,
+    },
     Backup {
         /// The backup file to write.
         #[arg(long)]
@@ -273,6 +292,13 @@ fn run(cli: Cli) -> Result<()> {
         } => bench::run_loop(scenario, days, seed, no_ml, json),
         Command::Service { action } => service_cli::run(action, cli.config, &env),
         Command::Token { action } => maintenance::token(cli.config, action),
+        Command::Export {
+            from,
+            to,
+            format,
+            out,
+            demo,
+        } => export::run(cli.config, &from, &to, format, out.as_deref(), demo, &env),
         Command::Backup {
             out,
             passphrase_env,

@@ -164,6 +164,8 @@ fn operator_overview(w: &World) -> Value {
             json!(w.now().timestamp().to_string()),
         );
         op.insert("cumulativeEarningsWei".into(), json!("0"));
+        op.insert("cumulativeProfitsWei".into(), json!("0"));
+        op.insert("cumulativeOperatorsCutWei".into(), json!("0"));
         op.insert("slashingEvents".into(), json!([]));
         op.insert("slashingsCount".into(), json!(w.ledger.streamr_slashings));
         // Both simulated sponsorships pay (the RPC answer splits earnings between them).
@@ -186,9 +188,18 @@ fn wei(data: f64) -> u128 {
     crate::world::to_units(data, 18)
 }
 
+/// The simulated owner, the operator's only delegator (it holds every operator token), so what
+/// the owner earns is the world's Streamr earnings.
+const OWNER: &str = "3333000000000000000000000000000000003333";
+const OPERATOR_TOKENS_WEI: u128 = 90_000 * 10u128.pow(18);
+/// The network's protocol fee (`protocolFeeFraction` in the `networks` answer).
+const PROTOCOL_FEE: f64 = 0.05;
+
 /// ABI encoding of `getSponsorshipsAndEarnings() returns (address[], uint[], uint)`.
 fn sponsorships_and_earnings(w: &World) -> String {
-    let total = w.streamr.earnings_data;
+    // The sponsorships hold the gross amount: the protocol fee comes off at withdrawal, and the
+    // owner (sole delegator) keeps the rest, which is what the world says was earned.
+    let total = w.streamr.earnings_data / (1.0 - PROTOCOL_FEE);
     let earnings = [wei(total * 0.8), wei(total * 0.2)];
     let max_allowed = wei(5000.0);
     let mut out = String::from("0x");
@@ -232,6 +243,14 @@ fn call(w: &World, req: &Value) -> Value {
                     word(wei((100_000.0 - w.streamr.slashed_data).max(0.0)))
                 )),
                 (DATA_TOKEN, "0x70a08231") => Some(format!("0x{}", word(wei(5000.0)))),
+                // owner(), operatorsCutFraction(), totalSupply(), balanceOf(owner) of the
+                // operator token: the owner holds all of it.
+                (OPERATOR, "0x8da5cb5b") => Some(format!("0x{OWNER:0>64}")),
+                (OPERATOR, "0x558a1568") => Some(format!("0x{}", word(10u128.pow(17)))),
+                (OPERATOR, "0x18160ddd") => Some(format!("0x{}", word(OPERATOR_TOKENS_WEI))),
+                (OPERATOR, "0x70a08231") if data.ends_with(OWNER) => {
+                    Some(format!("0x{}", word(OPERATOR_TOKENS_WEI)))
+                }
                 _ => None,
             }
         }

@@ -11,12 +11,14 @@ mod alerts;
 mod audit;
 pub mod backup;
 mod cycles;
+mod earned_periods;
 mod earnings;
 mod forecasts;
 mod health;
 mod journal;
 pub mod lock;
 mod migrations;
+mod payouts;
 mod prices;
 mod samples;
 
@@ -35,6 +37,7 @@ pub use health::HealthRow;
 pub use journal::JournalRow;
 pub use lock::{DataDirLock, LockError};
 pub use migrations::MIGRATIONS;
+pub use payouts::PayoutRow;
 pub use prices::PriceRow;
 pub use samples::{Point, Resolution, Retention, RetentionReport, Sample};
 

@@ -172,4 +172,38 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (node, made_at)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 6 (#20 money): payouts as events, one row per key from the node's own record (a Storj
+    // paystub's satellite, period and kind; a Golem payment id), so a second read adds nothing.
+    r#"
+    CREATE TABLE payouts (
+        node        TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        kind        TEXT NOT NULL,             -- payout | held | released
+        token       TEXT NOT NULL,
+        amount      TEXT NOT NULL,             -- base units, integer as text
+        decimals    INTEGER NOT NULL,
+        at          INTEGER NOT NULL,          -- unix ms, when the money moved
+        reference   TEXT,                      -- tx hash, receipt or paystub period
+        detail      TEXT NOT NULL,
+        detected_at INTEGER NOT NULL,
+        PRIMARY KEY (node, key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX payouts_at ON payouts (at);
+    "#,
+    // 7 (#20 money): what a node's own record says it earned per past period (Storj paystubs,
+    // Streamr daily buckets), the backfill of history from before Orcha watched the node.
+    r#"
+    CREATE TABLE earned_periods (
+        node        TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        start       INTEGER NOT NULL,          -- unix ms
+        end_at      INTEGER NOT NULL,          -- unix ms, exclusive
+        token       TEXT NOT NULL,
+        amount      TEXT NOT NULL,             -- base units, integer as text
+        decimals    INTEGER NOT NULL,
+        source      TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        PRIMARY KEY (node, key)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];

@@ -57,6 +57,46 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// The recorded price of an asset nearest `at`, no further than `window` away (earlier wins
+    /// a tie), so a figure is valued at a price of its own time or not at all.
+    pub fn price_near(
+        &self,
+        asset: &str,
+        fiat: &str,
+        at: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> Result<Option<PriceRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT token, fiat, value, source, observed_at FROM prices \
+                 WHERE token = ?1 AND fiat = ?2 AND observed_at BETWEEN ?3 AND ?4 \
+                 ORDER BY abs(observed_at - ?5), observed_at LIMIT 1",
+            )
+            .ctx("preparing the nearest price query")?;
+        let mut rows = stmt
+            .query_map(
+                params![
+                    asset,
+                    fiat,
+                    to_ms(at - window),
+                    to_ms(at + window),
+                    to_ms(at)
+                ],
+                |r| {
+                    Ok(PriceRow {
+                        asset: r.get(0)?,
+                        fiat: r.get(1)?,
+                        value: r.get(2)?,
+                        source: r.get(3)?,
+                        observed_at: from_ms(r.get(4)?),
+                    })
+                },
+            )
+            .ctx("querying the nearest price")?;
+        rows.next().transpose().ctx("reading the nearest price")
+    }
+
     /// The recorded prices of one asset in one fiat, newest first, at most `limit`.
     pub fn price_rows(&self, asset: &str, fiat: &str, limit: u32) -> Result<Vec<PriceRow>> {
         let mut stmt = self

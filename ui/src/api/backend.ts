@@ -20,6 +20,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   "automation",
   "decision",
   "alert",
+  "money-scan",
 ];
 
 export interface EventHandlers {

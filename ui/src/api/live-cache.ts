@@ -162,5 +162,11 @@ export function applyEvent(client: QueryClient, event: Event): void {
       }
       return;
     }
+    case "money-scan": {
+      // #20: the Payouts card draws its bar from this; new rows are read once the scan ends.
+      client.setQueryData(queryKeys.moneyScan, event.payload);
+      if (event.payload.finished) void client.invalidateQueries({ queryKey: queryKeys.payouts });
+      return;
+    }
   }
 }

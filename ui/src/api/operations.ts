@@ -19,11 +19,18 @@ import type {
   EarningsHistoryDto,
   EarningsHistoryQuery,
   EarningsTotalsDto,
+  ExportFileDto,
+  ExportQuery,
+  FiatHistoryDto,
+  FiatHistoryQuery,
   FleetDto,
   ForecastDto,
   ForecastQuery,
   NodeDto,
   PauseRequest,
+  PayoutDto,
+  PayoutScanDto,
+  PayoutsQuery,
   PricesDto,
   SecretStatusDto,
   SeriesDto,
@@ -270,6 +277,34 @@ export const OPERATIONS = {
     input: { kind: "none" },
     response: "DetectionDto",
   },
+  payouts: {
+    command: "payouts",
+    method: "GET",
+    path: "/payouts",
+    input: { kind: "query", arg: "q" },
+    response: "PayoutDto[]",
+  },
+  scanPayouts: {
+    command: "scan_payouts",
+    method: "POST",
+    path: "/payouts/scan",
+    input: { kind: "none" },
+    response: "PayoutScanDto",
+  },
+  exportEarnings: {
+    command: "export_earnings",
+    method: "GET",
+    path: "/export",
+    input: { kind: "query", arg: "q" },
+    response: "ExportFileDto",
+  },
+  fiatHistory: {
+    command: "fiat_history",
+    method: "GET",
+    path: "/earnings/fiat-history",
+    input: { kind: "query", arg: "q" },
+    response: "FiatHistoryDto",
+  },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -342,4 +377,12 @@ export interface OperationMethods {
   runBackup(): Promise<BackupFileDto>;
   /** The nodes found on this machine (ports, processes, units, containers): a proposal, nothing saved, no secret read. */
   detectNodes(): Promise<DetectionDto>;
+  /** Payouts, hold-backs and releases the nodes recorded, newest first. */
+  payouts(q: PayoutsQuery): Promise<PayoutDto[]>;
+  /** Reads every node's payout record now and stores what is new (idempotent). */
+  scanPayouts(): Promise<PayoutScanDto>;
+  /** Earnings and payouts of a date range, valued at prices of their own time, as a file. */
+  exportEarnings(q: ExportQuery): Promise<ExportFileDto>;
+  /** Earned per protocol and day, week or month, in fiat at the price of each day. */
+  fiatHistory(q: FiatHistoryQuery): Promise<FiatHistoryDto>;
 }

@@ -16,6 +16,8 @@ export const queryKeys = {
   forecastAll: ["forecast"] as const,
   earningsTotals: ["earnings-totals"] as const,
   prices: ["prices"] as const,
+  payouts: ["payouts"] as const,
+  moneyScan: ["money-scan"] as const,
   alertsAll: ["alerts"] as const,
   alerts: (q: AlertQuery) => ["alerts", q.include_cleared] as const,
   fleet: ["fleet"] as const,

@@ -24,11 +24,18 @@ import type {
   EarningsHistoryQuery,
   EarningsTotalsDto,
   Event,
+  ExportFileDto,
+  ExportQuery,
+  FiatHistoryDto,
+  FiatHistoryQuery,
   FleetDto,
   ForecastDto,
   ForecastQuery,
   NodeDto,
   PauseRequest,
+  PayoutDto,
+  PayoutScanDto,
+  PayoutsQuery,
   PricesDto,
   SecretStatusDto,
   SeriesDto,
@@ -79,6 +86,10 @@ export interface FakeData {
   backups: BackupsDto;
   /** What `GET /nodes/detect` finds. */
   detection: DetectionDto;
+  payouts: PayoutDto[];
+  payoutScan: PayoutScanDto;
+  exportFile: (q: ExportQuery) => ExportFileDto;
+  fiatHistory: (q: FiatHistoryQuery) => FiatHistoryDto;
 }
 
 type Method = Exclude<keyof Backend, "transport" | "subscribe">;
@@ -137,6 +148,16 @@ export class FakeBackend extends OperationClient implements Backend {
         backups: [],
       },
       detection: { nodes: [], notes: [], config_toml: "\n" },
+      payouts: [],
+      fiatHistory: (q) => ({ fiat: "usd", bucket: q.bucket, buckets: [] }),
+      payoutScan: { added: [], periods_added: 0, gaps: [] },
+      exportFile: (q) => ({
+        file_name: `orcha-earnings-${q.from}-${q.to}.csv`,
+        media_type: "text/csv",
+        content:
+          "time,machine,node,protocol,kind,token,amount,price,fiat_value,fiat_currency,price_source,price_time,reference\r\n",
+        rows: 0,
+      }),
       ...data,
     };
   }
@@ -296,6 +317,12 @@ export class FakeBackend extends OperationClient implements Backend {
       return made;
     });
   override detectNodes = () => this.#answer("detectNodes", [], () => this.data.detection);
+  override payouts = (q: PayoutsQuery) => this.#answer("payouts", [q], () => this.data.payouts);
+  override fiatHistory = (q: FiatHistoryQuery) =>
+    this.#answer("fiatHistory", [q], () => this.data.fiatHistory(q));
+  override scanPayouts = () => this.#answer("scanPayouts", [], () => this.data.payoutScan);
+  override exportEarnings = (q: ExportQuery) =>
+    this.#answer("exportEarnings", [q], () => this.data.exportFile(q));
 
   subscribe(handlers: EventHandlers): Unsubscribe {
     this.handlers.add(handlers);

@@ -130,6 +130,10 @@ const KIND_LABELS: Record<string, string> = {
   pending: "Pending",
   accepted: "Accepted",
   settled: "Settled",
+  current_period_accrued: "This period (accrued)",
+  current_period_held: "This period (held back)",
+  contract_lifetime: "Contract total, all delegators",
+  contract_unpaid: "Contract uncollected, all delegators",
 };
 
 export function earningsKindLabel(kind: string): string {

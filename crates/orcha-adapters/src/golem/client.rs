@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use orcha_core::{AdapterError, Money, NodeId, ProtocolId};
+use orcha_core::{AdapterError, EarnedPeriod, Money, NodeId, PayoutEvent, PayoutKind, ProtocolId};
 
 use super::model::{Activity, ActivitySnapshot, Earnings, PlatformTotals};
 use super::normalize::{glm, parse_glm, split_platform};
@@ -14,6 +14,10 @@ use super::wire::{
 use super::{GolemAdapter, GolemSettings, APP_KEY_HINT, MAINNETS};
 use crate::http::{Auth, JsonClient};
 use crate::probe::decode;
+
+/// Payments asked for per page, and pages per read (10 000 payments).
+pub const PAYMENT_PAGE: usize = 100;
+const MAX_PAYMENT_PAGES: usize = 100;
 
 impl GolemAdapter {
     pub fn new(node: NodeId, settings: GolemSettings) -> Result<Self, AdapterError> {
@@ -151,6 +155,117 @@ impl GolemAdapter {
             last_payment_at: last,
             overdue_invoices: overdue,
         })
+    }
+
+    /// Every mainnet GLM payment this node received, as payout events keyed by yagna's
+    /// `paymentId` (the API gives no transaction hash; the payment id is the reference). Read
+    /// from the beginning in pages of [`PAYMENT_PAGE`] (`maxEvents`, then `afterTimestamp` of the
+    /// page's last payment), at most [`MAX_PAYMENT_PAGES`] pages per read.
+    pub async fn payout_events(&self) -> Result<Vec<PayoutEvent>, AdapterError> {
+        let me = self.identity().await?;
+        let mut out: Vec<PayoutEvent> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut after: Option<chrono::DateTime<chrono::Utc>> = None;
+        for _ in 0..MAX_PAYMENT_PAGES {
+            // timeout=0: the endpoint long-polls for 5 s by default.
+            let path = match after {
+                None => format!("/payment-api/v1/payments?timeout=0&maxEvents={PAYMENT_PAGE}"),
+                Some(t) => format!(
+                    "/payment-api/v1/payments?timeout=0&maxEvents={PAYMENT_PAGE}&afterTimestamp={}",
+                    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                ),
+            };
+            let url = self.client.url("/payment-api/v1/payments");
+            let payments: Vec<RawPayment> = self.get(&path).await?;
+            let mut new = 0;
+            for (i, p) in payments.iter().enumerate() {
+                after = after.max(Some(p.timestamp));
+                let id = p
+                    .payment_id
+                    .clone()
+                    .ok_or_else(|| AdapterError::Malformed {
+                        endpoint: url.clone(),
+                        what: format!("field `[{i}].paymentId` is missing"),
+                    })?;
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                new += 1;
+                if !p.payee_id.eq_ignore_ascii_case(&me) {
+                    continue;
+                }
+                let (_, network, token) = split_platform(&p.payment_platform);
+                if !(MAINNETS.contains(&network.as_str()) && token == "glm") {
+                    continue;
+                }
+                let amount = parse_glm(&url, &format!("[{i}].amount"), &p.amount)?;
+                out.push(PayoutEvent {
+                    key: format!("golem:{id}"),
+                    kind: PayoutKind::Payout,
+                    amount,
+                    at: p.timestamp,
+                    reference: Some(id),
+                    detail: format!("yagna payment on {}", p.payment_platform),
+                });
+            }
+            // A short page is the last; a page of nothing new means the node ignores the cursor.
+            if payments.len() < PAYMENT_PAGE || new == 0 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// What the node invoiced on mainnet GLM (not rejected, failed or cancelled), one earned
+    /// period per invoice at its time, read from the beginning in pages (`maxItems`, then
+    /// `afterTimestamp`): the history backfill.
+    pub async fn invoiced_periods(&self) -> Result<Vec<EarnedPeriod>, AdapterError> {
+        let me = self.identity().await?;
+        let url = self.client.url("/payment-api/v1/invoices");
+        let mut out = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut after: Option<chrono::DateTime<chrono::Utc>> = None;
+        for _ in 0..MAX_PAYMENT_PAGES {
+            let path = match after {
+                None => format!("/payment-api/v1/invoices?maxItems={PAYMENT_PAGE}"),
+                Some(t) => format!(
+                    "/payment-api/v1/invoices?maxItems={PAYMENT_PAGE}&afterTimestamp={}",
+                    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                ),
+            };
+            let invoices: Vec<RawInvoice> = self.get(&path).await?;
+            let mut new = 0;
+            for (i, inv) in invoices.iter().enumerate() {
+                let at = inv.timestamp.ok_or_else(|| AdapterError::Malformed {
+                    endpoint: url.clone(),
+                    what: format!("field `[{i}].timestamp` is missing"),
+                })?;
+                after = after.max(Some(at));
+                if !seen.insert(inv.invoice_id.clone()) {
+                    continue;
+                }
+                new += 1;
+                let (_, network, token) = split_platform(&inv.payment_platform);
+                let counts = inv.issuer_id.eq_ignore_ascii_case(&me)
+                    && MAINNETS.contains(&network.as_str())
+                    && token == "glm"
+                    && !matches!(inv.status.as_str(), "REJECTED" | "FAILED" | "CANCELLED");
+                if !counts {
+                    continue;
+                }
+                out.push(EarnedPeriod {
+                    key: format!("golem:invoice:{}", inv.invoice_id),
+                    start: at,
+                    end: at,
+                    amount: parse_glm(&url, &format!("[{i}].amount"), &inv.amount)?,
+                    source: format!("invoice {} ({})", inv.invoice_id, inv.status),
+                });
+            }
+            if invoices.len() < PAYMENT_PAGE || new == 0 {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// Reasons from `GET /payment-api/v1/payments/status` (`[]` when the drivers are fine).

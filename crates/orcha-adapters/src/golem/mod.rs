@@ -27,12 +27,13 @@ use chrono::{DateTime, Utc};
 use orcha_core::secret::Sensitive;
 use orcha_core::{
     AdapterError, AppliedAllocation, Capability, Clock, EarningsData, HealthStatus, Knob, NodeId,
-    NodeInfo, ProtocolAdapter, ProtocolId, ResourceKind, ResourceMetrics, ResourceVector,
-    RestartCost,
+    NodeInfo, PayoutEvent, ProtocolAdapter, ProtocolId, ResourceKind, ResourceMetrics,
+    ResourceVector, RestartCost,
 };
 
 use crate::http::JsonClient;
 
+pub use self::client::PAYMENT_PAGE;
 pub use self::knobs::ProfileMax;
 use self::knobs::{edit_json, json_number};
 pub use self::model::{
@@ -137,6 +138,14 @@ impl ProtocolAdapter for GolemAdapter {
             observed_at: self.settings.clock.now(),
             figures: e.figures()?,
         })
+    }
+
+    async fn payouts(&self) -> Result<Vec<PayoutEvent>, AdapterError> {
+        self.payout_events().await
+    }
+
+    async fn earnings_history(&self) -> Result<Vec<orcha_core::EarnedPeriod>, AdapterError> {
+        self.invoiced_periods().await
     }
 
     async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {

@@ -32,11 +32,15 @@ pub(super) struct RawInvoice {
     #[serde(default)]
     pub(super) payment_due_date: Option<DateTime<Utc>>,
     pub(super) status: String,
+    #[serde(default)]
+    pub(super) timestamp: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct RawPayment {
+    #[serde(default)]
+    pub(super) payment_id: Option<String>,
     pub(super) payee_id: String,
     pub(super) payment_platform: String,
     pub(super) amount: String,

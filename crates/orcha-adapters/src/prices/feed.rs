@@ -69,6 +69,19 @@ impl PriceFeed {
         &self.settings
     }
 
+    /// Past market prices of `asset` in the operator's fiat; empty without a market source.
+    pub async fn range(
+        &self,
+        asset: super::PriceAsset,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<super::Price>, AdapterError> {
+        match &self.source {
+            Some(s) => s.range(asset, &self.settings.fiat, from, to).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The market source's name, or `None` when the feed has fixed prices only.
     pub fn source_name(&self) -> Option<String> {
         self.source.as_ref().map(|s| s.name().to_owned())

@@ -9,6 +9,7 @@
 
 mod convert;
 mod feed;
+mod history;
 mod model;
 mod settings;
 mod source;

@@ -22,6 +22,18 @@ pub trait PriceSource: Send + Sync {
     fn name(&self) -> &str;
 
     async fn fetch(&self, assets: &[PriceAsset], fiat: &str) -> Result<Vec<Price>, AdapterError>;
+
+    /// Past prices of one asset between `from` and `to`, each with its own time (#20). The
+    /// default: the source keeps no history.
+    async fn range(
+        &self,
+        _asset: PriceAsset,
+        _fiat: &str,
+        _from: chrono::DateTime<Utc>,
+        _to: chrono::DateTime<Utc>,
+    ) -> Result<Vec<Price>, AdapterError> {
+        Ok(Vec::new())
+    }
 }
 
 /// CoinGecko's public simple-price API.
@@ -73,6 +85,16 @@ impl CoinGecko {
 impl PriceSource for CoinGecko {
     fn name(&self) -> &str {
         "coingecko"
+    }
+
+    async fn range(
+        &self,
+        asset: PriceAsset,
+        fiat: &str,
+        from: chrono::DateTime<Utc>,
+        to: chrono::DateTime<Utc>,
+    ) -> Result<Vec<Price>, AdapterError> {
+        CoinGecko::range(self, asset, fiat, from, to).await
     }
 
     async fn fetch(&self, assets: &[PriceAsset], fiat: &str) -> Result<Vec<Price>, AdapterError> {

@@ -26,9 +26,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Utc};
 use orcha_core::{
-    AdapterError, AppliedAllocation, Capability, Clock, EarningsData, HealthStatus, Knob, NodeId,
-    NodeInfo, ProtocolAdapter, ProtocolId, ResourceKind, ResourceMetrics, ResourceVector,
-    RestartCost,
+    AdapterError, AppliedAllocation, Capability, Clock, EarnedPeriod, EarningsData, HealthStatus,
+    Knob, NodeId, NodeInfo, PayoutEvent, ProtocolAdapter, ProtocolId, ResourceKind,
+    ResourceMetrics, ResourceVector, RestartCost,
 };
 
 use crate::http::JsonClient;
@@ -150,6 +150,16 @@ impl ProtocolAdapter for StorjAdapter {
             observed_at: snap.fetched_at,
             figures,
         })
+    }
+
+    async fn payouts(&self) -> Result<Vec<PayoutEvent>, AdapterError> {
+        // The inherent `payouts` (the cached snapshot of every period's paystubs).
+        let snap = StorjAdapter::payouts(self).await?;
+        Ok(snap.payout_events())
+    }
+
+    async fn earnings_history(&self) -> Result<Vec<EarnedPeriod>, AdapterError> {
+        Ok(StorjAdapter::payouts(self).await?.earned_periods())
     }
 
     async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {

@@ -1,7 +1,7 @@
 //! Storj readings after normalization: what the rest of Orcha and the probe see, units in the field names.
 
 use chrono::{DateTime, Utc};
-use orcha_core::{AdapterError, EarningsKind, Money, Token};
+use orcha_core::{AdapterError, EarnedPeriod, EarningsKind, Money, PayoutEvent, PayoutKind, Token};
 use serde::Serialize;
 
 use crate::probe::ser_money;
@@ -235,10 +235,13 @@ pub struct PayoutSnapshot {
 }
 
 impl PayoutSnapshot {
-    /// The contract's figures: the running month's estimate (whole cents), what all closed
-    /// periods earned (held + owed), what reached the wallet (distributed) and what is still held
-    /// (micro-USD). "Unpaid" is not reported: the API has no balance, and deriving one from
-    /// owed − distributed would be a guess about payout thresholds.
+    /// The contract's figures: what the running month has accrued so far (`currentMonth.payout`,
+    /// storage + egress + repair/audit, cents to 2 places) and the part of it held back
+    /// (`currentMonth.held`); the node's end-of-month projection (`currentMonthExpectations`,
+    /// whole cents) as an estimate only; what all closed periods earned (held + owed), what
+    /// reached the wallet (distributed) and what is still held (micro-USD). "Unpaid" is not
+    /// reported: the API has no balance, and deriving one from owed − distributed would be a
+    /// guess about payout thresholds.
     pub fn figures(&self, endpoint: &str) -> Result<Vec<(EarningsKind, Money)>, AdapterError> {
         let sum = |what: &str, items: Vec<Money>| -> Result<Money, AdapterError> {
             items
@@ -266,6 +269,14 @@ impl PayoutSnapshot {
         )?;
         Ok(vec![
             (
+                EarningsKind::CurrentPeriodAccrued,
+                self.estimated.current_month.payout,
+            ),
+            (
+                EarningsKind::CurrentPeriodHeld,
+                self.estimated.current_month.held,
+            ),
+            (
                 EarningsKind::CurrentPeriodEstimate,
                 self.estimated.current_month_expectations,
             ),
@@ -274,6 +285,87 @@ impl PayoutSnapshot {
             (EarningsKind::Held, held),
         ])
     }
+}
+
+impl PayoutSnapshot {
+    /// Each paystub's money movements: paid to the wallet (`distributed`), held back (`held`)
+    /// and held money returned (`disposed`), one event per satellite, period and kind, zero
+    /// amounts left out. A paystub has no date; the satellites pay early in the next month, so
+    /// the event is dated the first instant of the month after the period (the detail says so).
+    /// The receipt (transaction reference) is known only for the latest period's payout history.
+    pub fn payout_events(&self) -> Vec<PayoutEvent> {
+        let mut out = Vec::new();
+        for p in &self.paystubs {
+            let Some(at) = month_after(&p.period) else {
+                continue;
+            };
+            let receipt = self
+                .latest_payout_history
+                .iter()
+                .find(|h| {
+                    h.satellite_id == p.satellite_id && Some(&p.period) == self.periods.last()
+                })
+                .and_then(|h| h.receipt.clone());
+            for (kind, amount, what) in [
+                (PayoutKind::Payout, p.distributed, "distributed"),
+                (PayoutKind::Held, p.held, "held"),
+                (PayoutKind::Released, p.disposed, "disposed"),
+            ] {
+                if amount.amount == 0 {
+                    continue;
+                }
+                out.push(PayoutEvent {
+                    key: format!("storj:{}:{}:{what}", p.satellite_id, p.period),
+                    kind,
+                    amount,
+                    at,
+                    reference: match kind {
+                        PayoutKind::Payout => receipt
+                            .clone()
+                            .or_else(|| Some(format!("paystub {} {}", p.period, p.satellite_id))),
+                        _ => Some(format!("paystub {} {}", p.period, p.satellite_id)),
+                    },
+                    detail: format!(
+                        "paystub `{what}` of period {} from satellite {}; dated the start of the next month (paystubs carry no date)",
+                        p.period, p.satellite_id
+                    ),
+                });
+            }
+        }
+        out
+    }
+}
+
+impl PayoutSnapshot {
+    /// What each closed period earned per satellite: the paystub's held + owed (after surge),
+    /// the same sum the `lifetime` figure adds up.
+    pub fn earned_periods(&self) -> Vec<EarnedPeriod> {
+        self.paystubs
+            .iter()
+            .filter_map(|p| {
+                let end = month_after(&p.period)?;
+                let start =
+                    chrono::NaiveDate::parse_from_str(&format!("{}-01", p.period), "%Y-%m-%d")
+                        .ok()?
+                        .and_hms_opt(0, 0, 0)?
+                        .and_utc();
+                Some(EarnedPeriod {
+                    key: format!("storj:{}:{}", p.satellite_id, p.period),
+                    start,
+                    end,
+                    amount: p.held.checked_add(&p.owed).ok()?,
+                    source: format!("paystub {} {}", p.period, p.satellite_id),
+                })
+            })
+            .collect()
+    }
+}
+
+/// `2024-07` → 2024-08-01T00:00:00Z.
+fn month_after(period: &str) -> Option<DateTime<Utc>> {
+    let first = chrono::NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").ok()?;
+    let next = first.checked_add_months(chrono::Months::new(1))?;
+    Some(next.and_hms_opt(0, 0, 0)?.and_utc())
 }
 
 pub(super) fn micro(amount: i64) -> Money {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use orcha_core::{AdapterError, NodeId, ProtocolId};
+use orcha_core::{AdapterError, Money, NodeId, ProtocolId};
 use serde_json::{json, Value};
 
 use super::model::{ConsoleMetrics, InfoReading, StreamPart, StreamrEarnings};
@@ -276,7 +276,8 @@ impl StreamrAdapter {
 }
 
 impl StreamrAdapter {
-    /// Collected, uncollected and their sum; exact when an RPC endpoint is set.
+    /// The contract's collected, uncollected and their sum (exact when an RPC endpoint is set),
+    /// and the owner's own part of them, from the contract's fields (needs the RPC endpoint).
     pub async fn earnings(&self) -> Result<StreamrEarnings, AdapterError> {
         let o = self.overview().await?;
         let (uncollected, source) = if self.rpc.is_some() {
@@ -293,11 +294,50 @@ impl StreamrAdapter {
                     format!("field `cumulativeEarningsWei`: {e}"),
                 )
             })?;
+        let owner = if self.rpc.is_some() {
+            self.owner_part(&o, &uncollected).await
+        } else {
+            Err("the owner's share is read from the Operator contract: set protocols.streamr.rpc_url".to_owned())
+        };
+        let (owner_collected, owner_uncollected, owner_error) = match owner {
+            Ok((c, u)) => (Some(c), Some(u), None),
+            Err(e) => (None, None, Some(e)),
+        };
         Ok(StreamrEarnings {
             collected_lifetime: o.cumulative_earnings,
             uncollected,
             uncollected_source: source.to_owned(),
             lifetime,
+            owner_collected,
+            owner_uncollected,
+            owner_error,
+        })
+    }
+
+    async fn owner_part(
+        &self,
+        o: &super::model::OperatorOverview,
+        uncollected: &Money,
+    ) -> Result<(Money, Money), String> {
+        let position = self.owner_position().await.map_err(|e| e.to_string())?;
+        let fee = self.network().await.map_err(|e| e.to_string())?;
+        let fee = Money::parse_decimal(&fee.protocol_fee_fraction, orcha_core::Token::Data, 18)
+            .map_err(|e| format!("protocolFeeFraction: {e}"))?;
+        let fee = alloy_primitives::U256::from(
+            u128::try_from(fee.amount).map_err(|_| "protocolFeeFraction is negative".to_owned())?,
+        );
+        super::owner::owner_earnings(
+            &position,
+            fee,
+            &o.cumulative_operators_cut,
+            &o.cumulative_profits,
+            uncollected,
+        )
+        .ok_or_else(|| {
+            format!(
+                "the Operator contract's position of {} is not consistent (cut, tokens or fee out of range)",
+                position.owner
+            )
         })
     }
 

@@ -21,6 +21,7 @@ mod health;
 mod knobs;
 mod model;
 mod normalize;
+mod owner;
 mod subgraph;
 #[cfg(test)]
 mod tests;
@@ -35,9 +36,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use orcha_core::secret::Sensitive;
 use orcha_core::{
-    AdapterError, AppliedAllocation, Capability, Clock, EarningsData, EarningsKind, HealthStatus,
-    Knob, Money, NodeId, NodeInfo, ProtocolAdapter, ProtocolId, ResourceKind, ResourceMetrics,
-    ResourceVector, RestartCost, Token,
+    AdapterError, AppliedAllocation, Capability, Clock, EarnedPeriod, EarningsData, EarningsKind,
+    HealthStatus, Knob, Money, NodeId, NodeInfo, ProtocolAdapter, ProtocolId, ResourceKind,
+    ResourceMetrics, ResourceVector, RestartCost, Token,
 };
 use serde_json::Value;
 
@@ -54,6 +55,10 @@ pub use self::model::{
     WalletBalance,
 };
 pub use self::normalize::parse_console_metrics;
+pub use self::owner::{
+    operatorTokenBalanceOfCall, operatorsCutFractionCall, ownerCall, owner_earnings,
+    totalSupplyCall, OwnerPosition,
+};
 pub use crate::process::LocalProcess;
 
 /// The Streamr network subgraph on The Graph's gateway (`@streamr/config` `polygon`
@@ -187,13 +192,29 @@ impl ProtocolAdapter for StreamrAdapter {
 
     async fn get_current_earnings(&self) -> Result<EarningsData, AdapterError> {
         let e = self.earnings().await?;
+        // The owner's money is lifetime/unpaid; the contract's totals (delegators' profits
+        // included) are reported under their own kinds and never summed with them.
+        let mut figures = Vec::new();
+        if let (Some(c), Some(u)) = (e.owner_collected, e.owner_uncollected) {
+            let lifetime = c.checked_add(&u).map_err(|err| AdapterError::Malformed {
+                endpoint: self.rpc_shown.clone(),
+                what: format!("owner's earnings: {err}"),
+            })?;
+            figures.push((EarningsKind::Lifetime, lifetime));
+            figures.push((EarningsKind::Unpaid, u));
+        }
+        figures.push((EarningsKind::ContractLifetime, e.lifetime));
+        figures.push((EarningsKind::ContractUnpaid, e.uncollected));
         Ok(EarningsData {
             observed_at: self.now(),
-            figures: vec![
-                (EarningsKind::Lifetime, e.lifetime),
-                (EarningsKind::Unpaid, e.uncollected),
-            ],
+            figures,
         })
+    }
+
+    async fn earnings_history(&self) -> Result<Vec<EarnedPeriod>, AdapterError> {
+        let now = self.now();
+        self.owner_daily_history(now - chrono::Duration::days(1000), now)
+            .await
     }
 
     async fn get_resource_usage(&self) -> Result<ResourceMetrics, AdapterError> {

@@ -200,17 +200,29 @@ pub struct ConsoleMetrics {
     pub connection_total_failure_count: Option<f64>,
 }
 
-/// Earnings kept apart the three honest ways.
+/// Earnings kept apart the three honest ways: the contract's totals (everyone's money) and the
+/// owner's own part of them.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StreamrEarnings {
+    /// The contract's collected total (delegators' profits + the owner's cut).
     #[serde(serialize_with = "ser_money")]
     pub collected_lifetime: Money,
+    /// The contract's uncollected total, before the protocol fee and the split.
     #[serde(serialize_with = "ser_money")]
     pub uncollected: Money,
     /// `rpc` (exact) or `subgraph` (as of the last on-chain event: an estimate).
     pub uncollected_source: String,
+    /// The contract's total: collected + uncollected.
     #[serde(serialize_with = "ser_money")]
     pub lifetime: Money,
+    /// The owner's own earnings, collected and uncollected (see `owner.rs`); absent without an
+    /// RPC endpoint, since the owner's token share is read from the contract.
+    #[serde(serialize_with = "ser_opt_money")]
+    pub owner_collected: Option<Money>,
+    #[serde(serialize_with = "ser_opt_money")]
+    pub owner_uncollected: Option<Money>,
+    /// Why the owner's figures are absent, when they are.
+    pub owner_error: Option<String>,
 }
 
 pub(super) fn ser_opt_money<S: serde::Serializer>(

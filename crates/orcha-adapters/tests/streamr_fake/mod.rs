@@ -6,8 +6,12 @@
 
 use std::time::Duration;
 
+use alloy_sol_types::SolCall;
 use axum::http::{Method, StatusCode};
-use orcha_adapters::streamr::{StreamrAdapter, StreamrSettings};
+use orcha_adapters::streamr::{
+    operatorTokenBalanceOfCall, operatorsCutFractionCall, ownerCall, totalSupplyCall,
+    StreamrAdapter, StreamrSettings,
+};
 use orcha_core::secret::Sensitive;
 use serde_json::{json, Value};
 
@@ -115,11 +119,49 @@ fn answer_batch(batch: &Value) -> Value {
                     a["id"] = id;
                     a
                 }
-                None => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "not in the fixture"}}),
+                None => match owner_position(call) {
+                    Some(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
+                    None => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "not in the fixture"}}),
+                },
             }
         })
         .collect();
     Value::Array(answers)
+}
+
+/// The owner's position in the made-up operator (constructed, consistent with the subgraph
+/// fixture: owner `0x3333…3333`, cut 10 %, 90 000 operator tokens of which the owner holds
+/// 18 000 = 20 %).
+pub const OWNER: &str = "0x3333000000000000000000000000000000003333";
+pub const OWNER_TOKENS_WEI: u128 = 18_000 * 10u128.pow(18);
+pub const TOTAL_TOKENS_WEI: u128 = 90_000 * 10u128.pow(18);
+pub const CUT_WEI: u128 = 10u128.pow(17);
+
+fn owner_position(call: &Value) -> Option<String> {
+    let p = &call["params"][0];
+    if p["to"].as_str()?.to_ascii_lowercase() != OPERATOR || call["method"] != "eth_call" {
+        return None;
+    }
+    let data = p["data"].as_str()?.strip_prefix("0x")?;
+    let selector = alloy_primitives::hex::decode(data.get(..8)?).ok()?;
+    let word = |v: u128| format!("0x{v:064x}");
+    if selector == ownerCall::SELECTOR {
+        Some(format!("0x{:0>64}", OWNER.trim_start_matches("0x")))
+    } else if selector == operatorsCutFractionCall::SELECTOR {
+        Some(word(CUT_WEI))
+    } else if selector == totalSupplyCall::SELECTOR {
+        Some(word(TOTAL_TOKENS_WEI))
+    } else if selector == operatorTokenBalanceOfCall::SELECTOR {
+        // Only the owner's balance is known; anyone else holds nothing here.
+        let who = data.get(8 + 24..8 + 64)?;
+        Some(word(if who == OWNER.trim_start_matches("0x") {
+            OWNER_TOKENS_WEI
+        } else {
+            0
+        }))
+    } else {
+        None
+    }
 }
 
 pub fn settings(base: &str, now: &str) -> StreamrSettings {

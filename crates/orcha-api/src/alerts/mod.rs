@@ -24,7 +24,7 @@ pub use crate::notifications::{Notifications, RateLimiter};
 use crate::poll::PollOutcome;
 use crate::state::{AppState, NodeRuntime};
 use notify::notify;
-pub use notify::{channel_status, flush, send_test};
+pub use notify::{channel_status, flush, notify_payout, send_test};
 use rules::{RuleId, Severity, Verdict};
 
 fn runtime(state: &AppState) -> Arc<Notifications> {

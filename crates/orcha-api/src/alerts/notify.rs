@@ -31,8 +31,28 @@ pub(super) fn notify(state: &AppState, rt: &Arc<Notifications>, note: AlertNotif
     if Severity::parse(&note.severity).unwrap_or(Severity::Info) < floor {
         return;
     }
+    let key = format!("{}:{}", note.rule, note.state);
+    deliver(state, rt, note, &key);
+}
+
+/// Announces a payout a node recorded (#20), when the operator opted in with `notify_payouts`:
+/// `info`, past the severity floor (the opt-in is the operator's choice), still under the hourly
+/// cap. `payout_key` (the record's own key) keeps two payouts of one node apart.
+pub fn notify_payout(state: &AppState, note: AlertNotificationDto, payout_key: &str) {
+    if state.config.alerts.enabled && state.config.alerts.notify_payouts {
+        deliver(
+            state,
+            &runtime(state),
+            note,
+            &format!("payout:{payout_key}"),
+        );
+    }
+}
+
+fn deliver(state: &AppState, rt: &Arc<Notifications>, note: AlertNotificationDto, key: &str) {
+    let cfg = &state.config.alerts;
     let allowed = lock(&rt.limiter).allow(
-        &format!("{}:{}", note.rule, note.state),
+        key,
         note.node.as_deref(),
         state.clock.now(),
         Duration::seconds(i64::try_from(cfg.notify_min_interval_secs).unwrap_or(i64::MAX / 2_000)),

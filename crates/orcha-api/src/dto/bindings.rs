@@ -80,6 +80,17 @@ pub fn typescript_bindings() -> String {
         AuditVerdictDto::decl(),
         BackupFileDto::decl(),
         BackupsDto::decl(),
+        PayoutsQuery::decl(),
+        PayoutDto::decl(),
+        PayoutGapDto::decl(),
+        PayoutScanDto::decl(),
+        ExportQuery::decl(),
+        ExportFileDto::decl(),
+        FiatHistoryQuery::decl(),
+        ProtocolFiatDto::decl(),
+        FiatBucketDto::decl(),
+        FiatHistoryDto::decl(),
+        MoneyScanEventDto::decl(),
         Event::decl(),
     ];
     // The fleet view's DTOs live with the fleet client (`orcha-fleet`), which has no API types.

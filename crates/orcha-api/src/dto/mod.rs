@@ -14,6 +14,8 @@ mod decision;
 pub use decision::*;
 mod forecast;
 pub use forecast::*;
+mod money;
+pub use money::*;
 mod settings;
 pub use settings::*;
 mod prices;
@@ -540,6 +542,8 @@ pub enum Event {
     Automation(AutomationEventDto),
     Decision(DecisionDto),
     Alert(AlertDto),
+    /// #20: progress of reading the nodes' money records.
+    MoneyScan(MoneyScanEventDto),
 }
 
 impl Event {
@@ -555,6 +559,7 @@ impl Event {
             Event::Automation(_) => "automation",
             Event::Decision(_) => "decision",
             Event::Alert(_) => "alert",
+            Event::MoneyScan(_) => "money-scan",
         }
     }
 

@@ -54,6 +54,9 @@ pub use detect::detect_nodes;
 mod prices;
 pub use prices::{earnings_totals, prices};
 
+mod money;
+pub use money::{export_earnings, fiat_history, payouts, scan_payouts};
+
 fn parse_node(state: &AppState, field: &str, id: &str) -> Result<NodeId, ApiError> {
     let node: NodeId = id
         .parse()

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use orcha_adapters::prices::add_decimals;
-use orcha_core::{EarningsKind, Money, Token};
+use orcha_core::{Money, Token};
 
 use crate::dto::*;
 use crate::prices::Quote;
@@ -61,7 +61,11 @@ pub async fn prices(state: &Arc<AppState>) -> Result<PricesDto, ApiError> {
 /// What was earned between readings: the sum of every rise of the lifetime figure from the
 /// last reading at or before `from` on. A fall (a reset or a misread) is skipped, never counted
 /// as negative earnings. `None` with fewer than two readings in reach.
-fn earned_since(points: &[(DateTime<Utc>, Money)], from: DateTime<Utc>) -> Option<Money> {
+fn earned_since(
+    points: &[(DateTime<Utc>, Money)],
+    from: DateTime<Utc>,
+    resets: bool,
+) -> Option<Money> {
     let start = points.iter().rposition(|(t, _)| *t <= from).unwrap_or(0);
     let window = points.get(start..)?;
     if window.len() < 2 {
@@ -77,7 +81,12 @@ fn earned_since(points: &[(DateTime<Utc>, Money)], from: DateTime<Utc>) -> Optio
         let (Ok(a), Ok(b)) = (a.rescale(d), b.rescale(d)) else {
             continue;
         };
-        let rise = Money::new(b.token, b.amount.saturating_sub(a.amount).max(0), d);
+        // A drop of a period figure (Storj's month) is a new period: it earned its new value.
+        let rise = if resets && b.amount < a.amount {
+            b
+        } else {
+            Money::new(b.token, b.amount.saturating_sub(a.amount).max(0), d)
+        };
         total = Some(match total {
             None => rise,
             Some(t) => add_money(&t, &rise)?,
@@ -129,12 +138,13 @@ pub async fn earnings_totals(state: &Arc<AppState>) -> Result<EarningsTotalsDto,
     let mut used = Vec::new();
     for node in &state.nodes {
         let id = node.config.id.clone();
-        let points = state
-            .db(move |s| s.earnings_history(&id, EarningsKind::Lifetime, from, to))
+        // The same figure the export reads (#20), so the totals and the export agree.
+        let (points, resets) = state
+            .db(move |s| crate::export::cumulative_between(s, &id, from, to))
             .await?;
         let mut out = Vec::new();
         for (k, (name, start)) in windows.iter().enumerate() {
-            let amount = earned_since(&points, *start);
+            let amount = earned_since(&points, *start, resets);
             if let Some(a) = &amount {
                 let sum = sums[k].entry(a.token);
                 match sum {
@@ -224,16 +234,22 @@ mod tests {
             (at(4), glm(40)), // a reset: skipped, not negative
             (at(6), glm(70)),
         ];
-        assert_eq!(earned_since(&pts, at(1)), Some(glm(50 + 30)));
-        assert_eq!(earned_since(&pts, at(-5)), Some(glm(50 + 30)));
-        assert_eq!(earned_since(&pts, at(6)), None, "one reading tells nothing");
+        assert_eq!(earned_since(&pts, at(1), false), Some(glm(50 + 30)));
+        assert_eq!(earned_since(&pts, at(-5), false), Some(glm(50 + 30)));
+        assert_eq!(
+            earned_since(&pts, at(6), false),
+            None,
+            "one reading tells nothing"
+        );
+        // A period figure (Storj's month): the drop is a new period that earned 40.
+        assert_eq!(earned_since(&pts, at(1), true), Some(glm(50 + 40 + 30)));
         // Readings at different scales add up exactly.
         let mixed = vec![
             (at(0), Money::new(Token::Points, 10, 0)),
             (at(1), Money::new(Token::Points, 125, 1)),
         ];
         assert_eq!(
-            earned_since(&mixed, at(0)),
+            earned_since(&mixed, at(0), false),
             Some(Money::new(Token::Points, 25, 1))
         );
     }

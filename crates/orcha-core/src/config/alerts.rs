@@ -30,6 +30,9 @@ pub struct AlertsConfig {
     pub anomalies: bool,
     /// Lowest severity that is notified: `info`, `warning` or `critical`.
     pub notify_min_severity: String,
+    /// Announce each payout a node records (at `info`, through the same channels), whatever
+    /// `notify_min_severity` says; off unless the operator opts in (#20).
+    pub notify_payouts: bool,
     /// Seconds before the same rule on the same node notifies again after a clear.
     pub notify_min_interval_secs: u64,
     /// Notifications sent per hour at most, over all rules (alerts are still stored).
@@ -75,6 +78,7 @@ impl Default for AlertsConfig {
             forecast_error_percent: 50.0,
             anomalies: true,
             notify_min_severity: "warning".to_owned(),
+            notify_payouts: false,
             notify_min_interval_secs: 3600,
             max_notifications_per_hour: 20,
             send_timeout_secs: 10,

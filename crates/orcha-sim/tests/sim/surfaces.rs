@@ -322,5 +322,27 @@ async fn grass_and_streamr_shapes_match_the_fixtures() {
     for r in &results[1..4] {
         assert!(r["result"].as_str().unwrap().starts_with("0x"), "{r}");
     }
+    // The owner's position: the owner holds all 90 000 operator tokens, cut 10 %.
+    let op = "0x1111000000000000000000000000000000001111";
+    let owner_calls = serde_json::json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_call", "params": [{"to": op, "data": "0x8da5cb5b"}, "latest"]},
+        {"jsonrpc": "2.0", "id": 2, "method": "eth_call", "params": [{"to": op, "data": "0x558a1568"}, "latest"]},
+        {"jsonrpc": "2.0", "id": 3, "method": "eth_call", "params": [{"to": op, "data": "0x18160ddd"}, "latest"]},
+        {"jsonrpc": "2.0", "id": 4, "method": "eth_call", "params": [{"to": op, "data": "0x70a082310000000000000000000000003333000000000000000000000000000000003333"}, "latest"]},
+    ]);
+    let resp: Value = client()
+        .post(h.streamr_rpc_url())
+        .json(&owner_calls)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = |i: usize| resp[i]["result"].as_str().unwrap().to_owned();
+    assert!(r(0).ends_with("3333000000000000000000000000000000003333"));
+    assert_eq!(word(&r(1), 0), 100_000_000_000_000_000);
+    assert_eq!(word(&r(2), 0), 90_000 * 10u128.pow(18));
+    assert_eq!(r(3), r(2), "the owner holds every operator token");
     h.shutdown().await;
 }

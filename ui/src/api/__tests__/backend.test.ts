@@ -207,7 +207,7 @@ describe("TauriBackend", () => {
     expect(events).toEqual([
       { event: "ml-status", payload: { available: false, url: null, detail: "down" } },
     ]);
-    expect(listen).toHaveBeenCalledTimes(9);
+    expect(listen).toHaveBeenCalledTimes(10);
     stop();
     expect(handlers.size).toBe(0);
   });

@@ -9,11 +9,16 @@ import { ErrorState, LoadingState, NoNodesState } from "../../../components/stat
 import { earningsKindLabel, protocolName } from "../../../utils/format";
 import { sumByToken } from "../../../utils/money";
 import { EarningsHistoryCard } from "./earnings-history-card";
+import { ExportCard } from "./export-card";
+import { FiatHistoryCard } from "./fiat-history-card";
 import { ForecastCard } from "./forecast-card";
+import { PayoutsCard } from "./payouts-card";
 import { PricesCard } from "./prices-card";
 
 const KIND_ORDER = [
   "lifetime",
+  "current_period_accrued",
+  "current_period_held",
   "current_period_estimate",
   "unpaid",
   "paid_out",
@@ -21,6 +26,8 @@ const KIND_ORDER = [
   "pending",
   "accepted",
   "settled",
+  "contract_lifetime",
+  "contract_unpaid",
 ];
 
 function kindsOf(node: NodeDto | undefined): string[] {
@@ -174,6 +181,9 @@ export function EarningsScreen() {
       <Card title="Latest figures per node">
         <FiguresTable nodes={list} />
       </Card>
+      <FiatHistoryCard />
+      <PayoutsCard />
+      <ExportCard />
       <PricesCard />
     </div>
   );
