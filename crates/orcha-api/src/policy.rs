@@ -101,6 +101,9 @@ pub struct NodeFacts {
     pub running_activities: Option<u32>,
     pub allow_interrupt: bool,
     pub disk_used: Option<u64>,
+    /// What the OS measured the node using over the last day (p90), per resource it was
+    /// measured on for at least an hour (`cycle::demand`).
+    pub used: Amounts,
     pub reachable: bool,
 }
 

@@ -63,6 +63,7 @@ fn golem(current: u64, proposed: u64) -> NodeFacts {
         running_activities: Some(0),
         allow_interrupt: false,
         disk_used: None,
+        used: Default::default(),
         reachable: true,
     }
 }
@@ -89,6 +90,7 @@ fn storj(current: u64, proposed: u64, used: Option<u64>) -> NodeFacts {
         running_activities: None,
         allow_interrupt: false,
         disk_used: used,
+        used: Default::default(),
         reachable: true,
     }
 }

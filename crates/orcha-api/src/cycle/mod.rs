@@ -5,6 +5,7 @@
 //! the operator can always see what the cycle did and why it stopped where it stopped.
 
 pub mod apply;
+pub mod demand;
 pub mod evaluate;
 pub mod journal;
 pub mod monitor;

@@ -8,7 +8,8 @@
 //! realized rate of the last 24 h without a forecast) is split over the resources its protocol
 //! earns with, and each share becomes `a·ln(1 + b·x)` through the node's current amount, with
 //! `b` set so returns diminish over the scale of the budget. A surge in a node's forecast raises
-//! its curve and so its marginal value, which moves resources to it.
+//! its curve and so its marginal value, which moves resources to it. What the OS measured each
+//! node using bounds its terms (`demand`): slack is not raised, memory in use is not cut.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -250,6 +251,7 @@ pub async fn gather(
             allow_interrupt: id.protocol() == ProtocolId::Golem
                 && state.config.protocols.golem.allow_interrupt,
             disk_used: live.metrics.disk_used_bytes.map(|d| d.max(0.0) as u64),
+            used: super::demand::measured_use(state, &id, state.clock.now()).await,
             reachable: !matches!(live.health, Some((HealthStatus::Unreachable(_), _))),
         });
     }
@@ -306,17 +308,20 @@ pub fn problem(
                 (true, Some(rule), Some(curve), Some(b)) => {
                     let max = rule.max.min(*b);
                     let min = rule.min.min(max);
-                    terms.insert(
-                        *k,
-                        Terms {
-                            current: (*cur).clamp(min, max),
-                            min,
-                            max,
-                            step: rule.step.max(1),
-                            curve,
-                            cost_per_unit: settings.change_cost / (*b).max(1) as f64,
-                        },
-                    );
+                    let mut t = Terms {
+                        current: (*cur).clamp(min, max),
+                        min,
+                        max,
+                        step: rule.step.max(1),
+                        curve,
+                        cost_per_unit: settings.change_cost / (*b).max(1) as f64,
+                    };
+                    if let Some(used) = f.used.get(k) {
+                        if let Some(why) = super::demand::bound_by_use(*k, &mut t, *used) {
+                            tracing::info!(node = %f.id, "{why}");
+                        }
+                    }
+                    terms.insert(*k, t);
                 }
                 _ => {
                     if let Some(l) = left.get_mut(k) {
