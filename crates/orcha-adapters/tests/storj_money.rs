@@ -3,64 +3,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use common::{clock, Recorded, Replay};
-use orcha_adapters::storj::{StorjAdapter, StorjSettings};
-use orcha_core::{EarningsKind, ManualClock, Money, NodeId, ProtocolAdapter};
+use common::clock;
+use common::storj::{adapter, current_node, STORJ};
+use orcha_core::{EarningsKind, Money, ProtocolAdapter};
 
 mod common;
-
-const STORJ: Recorded = Recorded("storj");
-
-fn current_node() -> Replay {
-    let r = Replay::default();
-    r.set(
-        "/api/sno/",
-        STORJ.fixture("api_sno.current.constructed.json"),
-    )
-    .set(
-        "/api/sno/satellites",
-        STORJ.fixture("api_sno_satellites.json"),
-    )
-    .set(
-        "/api/sno/satellite/12EayRS2V1kEsWESU9QMRseFhdxYxKicsiFmxrsLZHeLUtdps3S",
-        STORJ.fixture("api_sno_satellite.current.constructed.json"),
-    )
-    .set(
-        "/api/sno/estimated-payout",
-        STORJ.fixture("api_sno_estimated_payout.json"),
-    )
-    .set(
-        "/api/heldamount/periods",
-        STORJ.fixture("api_heldamount_periods.json"),
-    )
-    .set(
-        "/api/heldamount/paystubs/2021-07",
-        STORJ.fixture("api_heldamount_paystubs.json"),
-    )
-    .set(
-        "/api/heldamount/paystubs/2021-01/2021-07",
-        STORJ.fixture("api_heldamount_paystubs.json"),
-    )
-    .set(
-        "/api/heldamount/payout-history/2021-07",
-        STORJ.fixture("api_heldamount_payout_history.json"),
-    )
-    .set(
-        "/api/heldamount/held-history",
-        STORJ.fixture("api_heldamount_held_history.json"),
-    );
-    r
-}
-
-fn adapter(base: &str, name: &str, clock: Arc<ManualClock>) -> StorjAdapter {
-    let mut s = StorjSettings::new(base, clock);
-    s.timeout = Duration::from_millis(500);
-    s.payout_timeout = Duration::from_secs(2);
-    StorjAdapter::new(NodeId::new(orcha_core::ProtocolId::Storj, name).unwrap(), s).unwrap()
-}
 
 #[tokio::test]
 async fn a_young_node_reports_what_it_accrued_and_what_is_held_not_the_projection() {

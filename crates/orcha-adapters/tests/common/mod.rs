@@ -4,6 +4,8 @@
 // one test binary leaves unused is not dead code.
 #![allow(dead_code)]
 
+pub mod storj;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
