@@ -275,6 +275,7 @@ export function makeWorld(now = Date.now()) {
     next_cycle_at: iso(now + 11 * 60_000),
     last_cycle: cycle,
     now: iso(now),
+    clock_speed: 1,
   };
 
   function series(node, metric, from, to) {

@@ -62,6 +62,11 @@ export type StatusDto = { version: string,
  */
 demo: boolean, paused: boolean, ml: MlStatusDto, nodes_total: number, nodes_healthy: number, nodes_degraded: number, nodes_unreachable: number, next_cycle_at: string | null, last_cycle: CycleDto | null, now: string, 
 /**
+ * Server-clock seconds per real second: 1 normally, the simulator's speed in the demo (its
+ * clock runs fast), 0 when stepped. `now + elapsed × clock_speed` is the server's now.
+ */
+clock_speed: number, 
+/**
  * True when saved settings wait for a restart to take effect.
  */
 restart_required: boolean, };

@@ -7,6 +7,13 @@ use chrono::{DateTime, Duration, Utc};
 /// The source of "now" for everything that stamps or windows data.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;
+
+    /// Clock seconds per real second: 1 for the wall clock, the simulator's speed in the demo,
+    /// 0 for a clock that moves only when stepped. The dashboard uses it to keep "now" with the
+    /// server between two status readings.
+    fn speed(&self) -> f64 {
+        1.0
+    }
 }
 
 /// The machine's wall clock.
@@ -43,6 +50,10 @@ impl ManualClock {
 }
 
 impl Clock for ManualClock {
+    fn speed(&self) -> f64 {
+        0.0
+    }
+
     fn now(&self) -> DateTime<Utc> {
         *self.now.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -108,6 +108,10 @@ impl SimClock {
 }
 
 impl Clock for SimClock {
+    fn speed(&self) -> f64 {
+        SimClock::speed(self)
+    }
+
     fn now(&self) -> DateTime<Utc> {
         match &self.inner {
             Inner::Manual(c) => c.now(),

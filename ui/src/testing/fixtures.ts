@@ -38,6 +38,7 @@ export function makeStatus(over: Partial<StatusDto> = {}): StatusDto {
     next_cycle_at: "2025-06-01T12:04:10Z",
     last_cycle: null,
     now: NOW,
+    clock_speed: 1,
     restart_required: false,
     ...over,
   };

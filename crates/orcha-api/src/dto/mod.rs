@@ -260,7 +260,7 @@ pub struct CycleDto {
     pub steps: Vec<StepDto>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct StatusDto {
     pub version: String,
     /// True when the data comes from the built-in simulator, never from real nodes.
@@ -274,6 +274,9 @@ pub struct StatusDto {
     pub next_cycle_at: Option<DateTime<Utc>>,
     pub last_cycle: Option<CycleDto>,
     pub now: DateTime<Utc>,
+    /// Server-clock seconds per real second: 1 normally, the simulator's speed in the demo (its
+    /// clock runs fast), 0 when stepped. `now + elapsed × clock_speed` is the server's now.
+    pub clock_speed: f64,
     /// True when saved settings wait for a restart to take effect.
     pub restart_required: bool,
 }

@@ -31,6 +31,7 @@ pub async fn status(state: &Arc<AppState>) -> Result<StatusDto, ApiError> {
         next_cycle_at: state.next_cycle_at(),
         last_cycle,
         now: state.clock.now(),
+        clock_speed: state.clock.speed(),
         restart_required: super::settings::restart_required(state),
     })
 }
