@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -18,6 +18,9 @@ use serde_json::{json, Value};
 use crate::{check_read_back, EnforceError, EnforcementBackend, Limits, UNLIMITED};
 
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
+
+/// The largest Engine API reply read (a container's inspect document is a few KiB).
+pub const MAX_REPLY_BYTES: usize = 4 << 20;
 
 /// The kernel's "no limit" for a memory cgroup (`i64::MAX` rounded down to a 4 KiB page). The
 /// Engine cannot lift a memory limit through `update` (0 means "unchanged" and -1 is refused with
@@ -76,10 +79,6 @@ impl DockerBackend {
             let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
                 .await
                 .map_err(|e| io(e.to_string()))?;
-            // The connection task ends when the request is done or the sender is dropped.
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
             let payload = body.map(|b| b.to_string()).unwrap_or_default();
             let req = Request::builder()
                 .method(method.clone())
@@ -88,18 +87,31 @@ impl DockerBackend {
                 .header("content-type", "application/json")
                 .body(Full::new(Bytes::from(payload)))
                 .map_err(|e| io(e.to_string()))?;
-            let resp = sender
-                .send_request(req)
-                .await
-                .map_err(|e| io(e.to_string()))?;
-            let status = resp.status();
-            let bytes = resp
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| io(e.to_string()))?
-                .to_bytes();
-            Ok((status, bytes))
+            let exchange = async move {
+                let resp = sender
+                    .send_request(req)
+                    .await
+                    .map_err(|e| io(e.to_string()))?;
+                let status = resp.status();
+                // Docker's answers here are a container's inspect document or an error message;
+                // anything larger is not the Engine API.
+                let bytes = Limited::new(resp.into_body(), MAX_REPLY_BYTES)
+                    .collect()
+                    .await
+                    .map_err(|e| {
+                        if e.is::<http_body_util::LengthLimitError>() {
+                            io(format!("the reply is over {MAX_REPLY_BYTES} bytes"))
+                        } else {
+                            io(e.to_string())
+                        }
+                    })?
+                    .to_bytes();
+                Ok((status, bytes))
+            };
+            // The connection is driven beside the exchange (no detached task); it closes once
+            // the exchange is done and drops its sender.
+            let (result, _closed) = tokio::join!(exchange, conn);
+            result
         };
         match tokio::time::timeout(timeout, call).await {
             Ok(r) => r,

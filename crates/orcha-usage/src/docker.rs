@@ -84,49 +84,52 @@ impl DockerEngine {
             let stream = tokio::net::UnixStream::connect(&self.socket)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
                 .await
                 .map_err(|e| fail(e.to_string()))?;
-            // The connection task ends when the answer is read or the sender is dropped.
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
             let req = Request::get(path)
                 .header("host", "docker")
                 .body(Empty::<Bytes>::new())
                 .map_err(|e| fail(e.to_string()))?;
-            let resp = sender
-                .send_request(req)
-                .await
-                .map_err(|e| fail(e.to_string()))?;
-            let status = resp.status();
-            let body = Limited::new(resp.into_body(), self.cap)
-                .collect()
-                .await
-                .map_err(|e| {
-                    if e.is::<http_body_util::LengthLimitError>() {
-                        UsageError::TooLarge {
-                            target: target.to_owned(),
-                            endpoint: endpoint.clone(),
-                            cap: self.cap,
+            // The sender moves in, so the connection closes once the exchange is done.
+            let exchange = async {
+                let mut sender = sender;
+                let resp = sender
+                    .send_request(req)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                let status = resp.status();
+                let body = Limited::new(resp.into_body(), self.cap)
+                    .collect()
+                    .await
+                    .map_err(|e| {
+                        if e.is::<http_body_util::LengthLimitError>() {
+                            UsageError::TooLarge {
+                                target: target.to_owned(),
+                                endpoint: endpoint.clone(),
+                                cap: self.cap,
+                            }
+                        } else {
+                            fail(e.to_string())
                         }
-                    } else {
-                        fail(e.to_string())
-                    }
-                })?
-                .to_bytes();
-            if !status.is_success() {
-                let msg = serde_json::from_slice::<Value>(&body)
-                    .ok()
-                    .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-                    .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-                return Err(fail(format!("HTTP {}: {msg}", status.as_u16())));
-            }
-            serde_json::from_slice(&body).map_err(|e| UsageError::Parse {
-                target: target.to_owned(),
-                path: endpoint.clone(),
-                reason: e.to_string(),
-            })
+                    })?
+                    .to_bytes();
+                if !status.is_success() {
+                    let msg = serde_json::from_slice::<Value>(&body)
+                        .ok()
+                        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+                        .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+                    return Err(fail(format!("HTTP {}: {msg}", status.as_u16())));
+                }
+                serde_json::from_slice(&body).map_err(|e| UsageError::Parse {
+                    target: target.to_owned(),
+                    path: endpoint.clone(),
+                    reason: e.to_string(),
+                })
+            };
+            // The connection is driven beside the exchange (no detached task).
+            let (result, _closed) = tokio::join!(exchange, conn);
+            result
         };
         match tokio::time::timeout(self.timeout, call).await {
             Ok(r) => r,
