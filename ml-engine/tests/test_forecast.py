@@ -166,6 +166,37 @@ def test_mstl_learns_a_weekly_pattern() -> None:
     assert np.mean(np.abs(forecast - actual)) < 0.5 * np.mean(np.abs(daily_only - actual))
 
 
+def test_decaying_deviation_is_ar1_fitted_by_least_squares() -> None:
+    # The first quarter is skipped; the rest is 8, 4, 2, 1: each value half the previous one,
+    # so phi = (4*8 + 2*4 + 1*2) / (8*8 + 4*4 + 2*2) = 42 / 84 = 0.5 and the forecast continues
+    # the halving from the last deviation (1): 0.5, 0.25, 0.125.
+    deviation = np.array([100.0, 8.0, 4.0, 2.0, 1.0])
+    assert models._decaying_deviation(deviation, 3) == pytest.approx([0.5, 0.25, 0.125])
+    # Alternating signs give a negative lag-1 fit; clipped to 0, so no correction at all.
+    assert models._decaying_deviation(np.array([0, 1.0, -1.0, 1.0, -1.0]), 2) == pytest.approx(
+        [0.0, 0.0]
+    )
+    # Too few values to fit.
+    assert models._decaying_deviation(np.array([5.0, 5.0]), 2) == pytest.approx([0.0, 0.0])
+
+
+def test_mstl_carries_a_persistent_deviation_into_the_first_hours() -> None:
+    # A daily + weekly pattern plus a slowly decaying AR(1) disturbance (phi 0.95). At the origin
+    # the disturbance is 5 above its mean; the first hours of the forecast must keep most of it.
+    rng = np.random.default_rng(11)
+    n = 24 * 42
+    base = np.asarray(daily_weekly(n, noise=0.0, weekly=3.0))
+    ar = np.zeros(n)
+    for i in range(1, n):
+        ar[i] = 0.95 * ar[i - 1] + rng.normal(0, 0.5)
+    t = 24 * 40
+    ar[t - 1] = 5.0
+    values = base + ar
+    forecast = models.mstl(values, [t], 24)[0]
+    first = forecast[0] - base[t]
+    assert 3.0 < first < 6.0
+
+
 def test_response_reports_choice_score_and_coverage(client: TestClient) -> None:
     body = forecast_body(n=24 * 28)
     forecast = client.post("/v2/forecast", json=body).json()["forecasts"][0]

@@ -183,13 +183,33 @@ def theta(values: FloatArray, origins: Sequence[int], horizon: int) -> FloatArra
     return np.asarray(rows, dtype=np.float64)
 
 
+def _decaying_deviation(deviation: FloatArray, horizon: int) -> FloatArray:
+    """AR(1) forecast of the deviation from the level: ``phi**h * last deviation``.
+
+    The remainder of a seasonal decomposition is autocorrelated (a warm day stays warm for some
+    hours, a load above profile stays above it); a slow level tuned for a day ahead ignores that
+    in the first hours. ``phi`` is the least-squares lag-1 coefficient, clipped to [0, 0.99] so
+    the correction only fades (Taylor 2003 adds the same AR(1) term to double seasonal
+    exponential smoothing).
+    """
+    d = deviation[len(deviation) // 4 :]
+    if len(d) < 3:
+        return np.zeros(horizon)
+    denom = float(np.dot(d[:-1], d[:-1]))
+    phi = float(np.dot(d[1:], d[:-1]) / denom) if denom > 1e-12 else 0.0
+    phi = min(max(phi, 0.0), 0.99)
+    return np.asarray(deviation[-1] * phi ** np.arange(1, horizon + 1), dtype=np.float64)
+
+
 def mstl(values: FloatArray, origins: Sequence[int], horizon: int) -> FloatArray:
     """Multiple seasonal decomposition (weekly, then daily) with ETS(A,N,N) on the remainder.
 
     The structure of MSTL (Bandara, Hyndman & Bergmeir 2021) with classical moving-average
     seasonal estimates instead of loess: the weekly profile needs two full weeks, the daily one
     two days; the deseasonalised series is forecast with simple exponential smoothing, the same
-    trend forecaster statsforecast's MSTL uses by default (an ETS without seasonality).
+    trend forecaster statsforecast's MSTL uses by default (an ETS without seasonality). The
+    remainder's deviation from that level is carried into the first hours by an AR(1) term (the
+    level is tuned for a day ahead, so on its own it would drop the current deviation at once).
     """
     _check(values, origins, 2 * WEEK)
     rows = []
@@ -204,9 +224,14 @@ def mstl(values: FloatArray, origins: Sequence[int], horizon: int) -> FloatArray
         weekly = seasonal_profile(x - daily[pos % DAY], WEEK, offset=start)
         remainder = x - weekly[pos % WEEK] - daily[pos % DAY]
         alpha = best_ses_alpha(remainder, lead=DAY)
-        level = ses_levels(remainder, np.array([alpha]))[0, -1]
+        levels = ses_levels(remainder, np.array([alpha]))[0]
         future = t + np.arange(horizon)
-        rows.append(level + weekly[future % WEEK] + daily[future % DAY])
+        rows.append(
+            levels[-1]
+            + _decaying_deviation(remainder - levels, horizon)
+            + weekly[future % WEEK]
+            + daily[future % DAY]
+        )
     return np.asarray(rows, dtype=np.float64)
 
 

@@ -251,6 +251,11 @@ def _add_ensembles(series: PreparedSeries, outcome: BacktestOutcome, origins: li
         )
 
 
+def choose_model(scores: dict[ModelName, CandidateScore]) -> ModelName:
+    """The candidate with the lowest backtest MASE (the simpler one on a tie)."""
+    return min(scores, key=lambda m: (scores[m].mase, ORDER.index(m)))
+
+
 # --------------------------------------------------------------------------- intervals
 
 
@@ -463,9 +468,7 @@ def forecast_series(
         notes.append("lstm not scored: no backtest origin after its training window")
 
     scores = outcome.scores
-    chosen_name: ModelName = "seasonal_naive_24"
-    if scores:
-        chosen_name = min(scores, key=lambda m: (scores[m].mase, ORDER.index(m)))
+    chosen_name: ModelName = choose_model(scores) if scores else "seasonal_naive_24"
     chosen = scores.get(chosen_name)
 
     try:
