@@ -62,15 +62,7 @@ async fn closed_epochs_are_earned_periods_in_points() {
     let periods = a.earnings_history().await.unwrap();
     let got: Vec<_> = periods
         .iter()
-        .map(|p| {
-            (
-                p.key.as_str(),
-                p.start,
-                p.end,
-                p.amount,
-                p.source.as_str(),
-            )
-        })
+        .map(|p| (p.key.as_str(), p.start, p.end, p.amount, p.source.as_str()))
         .collect();
     // 12 345.67 and 8 000.125 points at 6 decimals: 12 345 670 000 and 8 000 125 000 units.
     assert_eq!(

@@ -72,10 +72,16 @@ async fn backfill_stores_the_records_once_and_a_second_run_adds_nothing() {
         format!(
             "[orchestrator]\ndata_dir = \"{}\"\n\
              [protocols.storj]\nenabled = true\napi_endpoint = \"{}\"\n\
-             [protocols.golem]\nenabled = true\napi_endpoint = \"{}\"\n",
+             [protocols.golem]\nenabled = true\napi_endpoint = \"{}\"\n\
+             [protocols.streamr]\nenabled = true\napi_endpoint = \"{}\"\n\
+             operator_address = \"{}\"\nsubgraph_url = \"{}\"\nrpc_url = \"{}\"\n",
             data.display(),
             sim.storj_url(),
             sim.golem_url(),
+            sim.streamr_url(),
+            sim.streamr_operator_address(),
+            sim.streamr_subgraph_url(),
+            sim.streamr_rpc_url(),
         ),
     )
     .unwrap();
@@ -123,6 +129,12 @@ async fn backfill_stores_the_records_once_and_a_second_run_adds_nothing() {
     let golem = node(&first, "golem:main");
     assert_eq!(golem["payouts_added"], payments, "{first}");
     assert_eq!(golem["periods_added"], invoices, "{first}");
+    // Streamr: the simulated owner never undelegated (eth_getLogs answers no Undelegated event
+    // of it) and the subgraph has no daily buckets: nothing to add, and nothing missing.
+    let streamr = node(&first, "streamr:main");
+    assert_eq!(streamr["payouts_added"], 0, "{first}");
+    assert_eq!(streamr["periods_added"], 0, "{first}");
+    assert_eq!(streamr["gaps"], serde_json::json!([]), "{first}");
     assert_eq!(first["payouts_added"], 4 + payments, "{first}");
     assert_eq!(first["periods_added"], 4 + invoices, "{first}");
 
@@ -170,7 +182,7 @@ async fn backfill_stores_the_records_once_and_a_second_run_adds_nothing() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(
-            "--node grass:main: no such enabled node (configured: storj:main, golem:main)"
+            "--node grass:main: no such enabled node (configured: storj:main, golem:main, streamr:main)"
         ),
         "{stderr}"
     );
