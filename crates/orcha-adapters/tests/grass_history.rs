@@ -57,8 +57,15 @@ fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
 async fn closed_epochs_are_earned_periods_in_points() {
     let api = api();
     let base = api.serve().await;
-    // 2 March: Epoch 101 runs until 31 March; 100 and 99 are closed with points.
+    // 2 March, 12:00: Epoch 100 ended 36 h ago, too recently to be settled (48 h): only 99.
     let a = adapter(&base, Some(TOKEN), clock("2026-03-02T12:00:00Z"));
+    let early = a.earnings_history().await.unwrap();
+    assert_eq!(
+        early.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(),
+        vec!["grass:epoch:2026-01-01T00:00:00Z"]
+    );
+    // 3 March, 12:00: Epoch 101 runs until 31 March; 100 (ended 60 h ago) and 99 are closed.
+    let a = adapter(&base, Some(TOKEN), clock("2026-03-03T12:00:00Z"));
     let periods = a.earnings_history().await.unwrap();
     let got: Vec<_> = periods
         .iter()

@@ -9,12 +9,15 @@ use super::GrassAdapter;
 /// Every epoch the account has, not only the latest (`{"isLatestOnly":false}`, URL-encoded as
 /// the dashboard sends its input).
 pub(super) const EPOCHS_PATH: &str = "/epochEarnings?input=%7B%22isLatestOnly%22%3Afalse%7D";
+/// An epoch is read only this long after its end: its points may still be counted after it
+/// ends, and a stored period is never updated (stored once per key).
+const SETTLE_AFTER: chrono::Duration = chrono::Duration::hours(48);
 
 impl GrassAdapter {
-    /// The closed epochs (ended by now) with their settled points, one period each, keyed by the
-    /// epoch's start so a renamed epoch is not stored twice. The running epoch is left out (its
-    /// points are not settled), and so is an epoch without dates (it cannot be placed in time)
-    /// or with 0 points (the API's "not counted").
+    /// The closed epochs (ended at least [`SETTLE_AFTER`] ago) with their settled points, one
+    /// period each, keyed by the epoch's start so a renamed epoch is not stored twice. The running
+    /// epoch is left out (its points are not settled), and so is an epoch without dates (it
+    /// cannot be placed in time) or with 0 points (the API's "not counted").
     pub(super) async fn epoch_history(&self) -> Result<Vec<EarnedPeriod>, AdapterError> {
         if self.settings.token.is_none() {
             return Err(AdapterError::Unauthorized {
@@ -30,7 +33,7 @@ impl GrassAdapter {
             let (Some(start), Some(end)) = (e.start_date, e.end_date) else {
                 continue;
             };
-            if end > now || end <= start {
+            if end + SETTLE_AFTER > now || end <= start {
                 continue;
             }
             let amount = points(
