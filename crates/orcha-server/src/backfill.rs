@@ -26,11 +26,13 @@ impl Progress {
             return Progress::Lines;
         }
         let bar = indicatif::ProgressBar::new(total);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} nodes read  {msg}")
-        {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {bar:30} {pos}/{len} nodes read  {msg}",
+        ) {
             bar.set_style(style);
         }
+        // One node's read can take half a minute (Storj's payout endpoints): keep it moving.
+        bar.enable_steady_tick(Duration::from_millis(200));
         Progress::Bar(bar)
     }
 
