@@ -94,24 +94,64 @@ pub struct PayoutScan {
 /// Reads every node's payout record (each read bounded by `timeout`) and stores what is new.
 /// Idempotent: a second scan of the same record adds nothing.
 pub async fn scan(state: &Arc<AppState>, timeout: Duration) -> PayoutScan {
+    scan_nodes(state, None, timeout, &mut |_| {}).await
+}
+
+/// What one node's read gave: reported after each node, for progress (the `money-scan` event,
+/// `orcha backfill`'s bar) and the per-node summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeScanned {
+    pub node: NodeId,
+    /// Nodes read so far, of `total`.
+    pub done: u32,
+    pub total: u32,
+    /// Payout events and earned periods of this node stored for the first time.
+    pub payouts_added: usize,
+    pub periods_added: usize,
+    /// What this node could not provide, and why.
+    pub gaps: Vec<String>,
+}
+
+/// [`scan`] of one node (`only`) or all, calling `progress` after each node is read.
+pub async fn scan_nodes(
+    state: &Arc<AppState>,
+    only: Option<&NodeId>,
+    timeout: Duration,
+    progress: &mut (dyn FnMut(&NodeScanned) + Send),
+) -> PayoutScan {
     let mut out = PayoutScan::default();
-    let total = u32::try_from(state.nodes.len()).unwrap_or(u32::MAX);
-    for (i, node) in state.nodes.iter().enumerate() {
-        let gaps_before = out.failed.len();
+    let nodes: Vec<_> = state
+        .nodes
+        .iter()
+        .filter(|n| only.is_none_or(|id| &n.config.id == id))
+        .collect();
+    let total = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+    for (i, node) in nodes.into_iter().enumerate() {
+        let (gaps_before, added_before, periods_before) =
+            (out.failed.len(), out.added.len(), out.periods_added);
         read_node(state, node, timeout, &mut out).await;
+        let step = NodeScanned {
+            node: node.config.id.clone(),
+            done: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            total,
+            payouts_added: out.added.len() - added_before,
+            periods_added: out.periods_added - periods_before,
+            gaps: out.failed[gaps_before..]
+                .iter()
+                .map(|(_, why)| why.clone())
+                .collect(),
+        };
         state.publish(crate::dto::Event::MoneyScan(
             crate::dto::MoneyScanEventDto {
-                node: Some(node.config.id.to_string()),
-                done: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                node: Some(step.node.to_string()),
+                done: step.done,
                 total,
                 added: out.added_count(),
-                gap: out.failed[gaps_before..]
-                    .iter()
-                    .map(|(_, why)| why.clone())
-                    .reduce(|a, b| format!("{a}; {b}")),
+                gap: step.gaps.iter().cloned().reduce(|a, b| format!("{a}; {b}")),
                 finished: false,
             },
         ));
+        progress(&step);
     }
     state.publish(crate::dto::Event::MoneyScan(
         crate::dto::MoneyScanEventDto {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod backfill;
 mod bench;
 mod detect_cli;
 mod export;
@@ -107,7 +108,16 @@ enum Command {
         #[command(subcommand)]
         action: maintenance::TokenAction,
     },
-    /// Write an encrypted backup of the database and the config file (safe while Orcha runs).
+    /// Read every enabled node's own money record (payouts, earned periods) into the store, as
+    /// Orcha does at start; a second run adds nothing (#20).
+    Backfill {
+        /// Only this node (`storj:main`).
+        #[arg(long)]
+        node: Option<String>,
+        /// Print the summary as JSON (progress as plain lines on stderr).
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the operator's earnings and payouts of a date range, valued at the prices of
     /// their own time, as CSV, JSON or Koinly's CSV (#20).
     Export {
@@ -126,6 +136,7 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Write an encrypted backup of the database and the config file (safe while Orcha runs).
     Backup {
         /// The backup file to write.
         #[arg(long)]
@@ -299,6 +310,12 @@ fn run(cli: Cli) -> Result<()> {
             out,
             demo,
         } => export::run(cli.config, &from, &to, format, out.as_deref(), demo, &env),
+        Command::Backfill { node, json } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(backfill::run(cli.config, node.as_deref(), json, &env))
+        }
         Command::Backup {
             out,
             passphrase_env,

@@ -14,6 +14,7 @@
 
 mod client;
 mod health;
+mod history;
 mod model;
 mod normalize;
 mod wire;
@@ -153,6 +154,11 @@ impl ProtocolAdapter for GrassAdapter {
             read_back: BTreeMap::new(),
             restarted: false,
         })
+    }
+
+    /// Grass's closed epochs, in points (never money: points have no market price).
+    async fn earnings_history(&self) -> Result<Vec<orcha_core::EarnedPeriod>, AdapterError> {
+        self.epoch_history().await
     }
 
     async fn health_check(&self) -> HealthStatus {

@@ -26,6 +26,7 @@ mod subgraph;
 #[cfg(test)]
 mod tests;
 mod wire;
+mod withdrawals;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -209,6 +210,11 @@ impl ProtocolAdapter for StreamrAdapter {
             observed_at: self.now(),
             figures,
         })
+    }
+
+    /// The owner's withdrawals (`Undelegated` events of the owner on the Operator contract).
+    async fn payouts(&self) -> Result<Vec<orcha_core::PayoutEvent>, AdapterError> {
+        self.owner_withdrawals().await
     }
 
     async fn earnings_history(&self) -> Result<Vec<EarnedPeriod>, AdapterError> {

@@ -119,6 +119,12 @@ fn answer_batch(batch: &Value) -> Value {
                     a["id"] = id;
                     a
                 }
+                None if call["method"] == "eth_getLogs" || call["method"] == "eth_getBlockByNumber" => {
+                    match undelegations(call) {
+                        Some(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
+                        None => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": "not in the fixture"}}),
+                    }
+                }
                 None => match owner_position(call) {
                     Some(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
                     None => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "not in the fixture"}}),
@@ -187,4 +193,29 @@ pub fn adapter_with(s: StreamrSettings) -> StreamrAdapter {
 
 pub fn adapter(base: &str) -> StreamrAdapter {
     adapter_with(settings(base, NOW))
+}
+
+/// The owner's `Undelegated` logs and their blocks (constructed fixture). The filter must be the
+/// Operator contract and the owner as the indexed delegator, from the first block.
+fn undelegations(call: &Value) -> Option<Value> {
+    let fixture: Value = serde_json::from_slice(
+        &STREAMR
+            .fixture("polygon_rpc_undelegated_logs.constructed.json")
+            .body,
+    )
+    .unwrap();
+    let p = &call["params"];
+    if call["method"] == "eth_getLogs" {
+        let f = &p[0];
+        assert_eq!(f["address"].as_str()?.to_ascii_lowercase(), OPERATOR);
+        assert_eq!(f["fromBlock"], "0x0");
+        assert_eq!(f["toBlock"], "latest");
+        assert_eq!(
+            f["topics"][1],
+            format!("0x{:0>64}", OWNER.trim_start_matches("0x"))
+        );
+        assert_eq!(f["topics"][0], fixture["logs"][0]["topics"][0]);
+        return Some(fixture["logs"].clone());
+    }
+    fixture["blocks"].get(p[0].as_str()?).cloned()
 }
