@@ -17,10 +17,8 @@ use alloy_sol_types::SolCall;
 use orcha_core::{AdapterError, Money, Token};
 use serde_json::{json, Value};
 
-use super::client::redact_err;
 use super::normalize::malformed;
 use super::{StreamrAdapter, ABSURD_WEI};
-use crate::probe::decode;
 
 alloy_sol_types::sol! {
     interface IOperatorOwner {
@@ -173,46 +171,20 @@ impl StreamrAdapter {
         })
     }
 
-    /// One JSON-RPC batch of `eth_call`s; every answer must be a result (an error names its call).
+    /// One JSON-RPC batch of `eth_call`s (through `rpc_batch`); every answer must be a hex string.
     async fn eth_calls(&self, calls: Vec<(&str, Value)>) -> Result<Vec<String>, AdapterError> {
-        let rpc = self.rpc.as_ref().ok_or_else(|| AdapterError::Unsupported {
-            what: format!(
-                "{}: no Polygon RPC endpoint; set protocols.streamr.rpc_url",
-                self.node
-            ),
-        })?;
-        let batch: Vec<Value> = calls
+        let batch = calls
             .iter()
-            .enumerate()
-            .map(|(i, (_, p))| json!({ "jsonrpc": "2.0", "id": i + 1, "method": "eth_call", "params": p }))
+            .map(|(sig, p)| ((*sig).to_owned(), "eth_call", p.clone()))
             .collect();
-        let (real, ep) = (rpc.base().to_owned(), self.rpc_shown.clone());
-        let answer = rpc
-            .post_bytes("", &Value::Array(batch))
-            .await
-            .map_err(|e| redact_err(e, &real, &ep))?;
-        let v: Value = decode(&ep, &answer)?;
-        let items = v
-            .as_array()
-            .ok_or_else(|| malformed(&ep, "the batch answer is not an array".to_owned()))?;
-        calls
-            .iter()
-            .enumerate()
-            .map(|(i, (sig, _))| {
-                let item = items
-                    .iter()
-                    .find(|it| it.get("id").and_then(Value::as_u64) == Some(i as u64 + 1))
-                    .ok_or_else(|| malformed(&ep, format!("{sig}: no answer in the batch")))?;
-                if let Some(err) = item.get("error") {
-                    return Err(malformed(
-                        &ep,
-                        format!("{sig}: RPC error {}", super::chain::rpc_error(err)),
-                    ));
-                }
-                item.get("result")
-                    .and_then(Value::as_str)
+        let answers = self.rpc_batch(batch).await?;
+        answers
+            .into_iter()
+            .zip(&calls)
+            .map(|(v, (sig, _))| {
+                v.as_str()
                     .map(str::to_owned)
-                    .ok_or_else(|| malformed(&ep, format!("{sig}: no `result`")))
+                    .ok_or_else(|| malformed(&self.rpc_shown, format!("{sig}: no `result`")))
             })
             .collect()
     }

@@ -179,8 +179,9 @@ impl StreamrAdapter {
             .collect()
     }
 
-    /// One JSON-RPC batch; every answer must be a result (an error names its call).
-    async fn rpc_batch(
+    /// One JSON-RPC batch; every answer must be a result (an error names its call). Shared by the
+    /// owner's `eth_call`s and the withdrawal logs.
+    pub(super) async fn rpc_batch(
         &self,
         calls: Vec<(String, &str, Value)>,
     ) -> Result<Vec<Value>, AdapterError> {
