@@ -5,11 +5,13 @@
 //! the operator can always see what the cycle did and why it stopped where it stopped.
 
 pub mod apply;
+pub mod belief;
 pub mod evaluate;
 pub mod monitor;
 pub mod optimize;
 pub mod plan;
 pub mod predict;
+pub mod response;
 pub mod routes;
 
 use std::sync::Arc;

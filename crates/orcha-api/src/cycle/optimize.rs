@@ -4,39 +4,28 @@
 //! gathered here; the ML engine's allocator proposes the plan, and when it cannot, the Rust
 //! fallback optimizer does (a fallback plan is only recommended unless the operator allows more).
 //!
-//! Earnings curves are anchored, not fitted: each node's expected fiat rate (forecast p50, or the
-//! realized rate of the last 24 h without a forecast) is split over the resources its protocol
-//! earns with, and each share becomes `a·ln(1 + b·x)` through the node's current amount, with
-//! `b` set so returns diminish over the scale of the budget. A surge in a node's forecast raises
-//! its curve and so its marginal value, which moves resources to it.
+//! Earnings curves are fitted, not set by hand: each node's response to each resource is learned
+//! from its own hours ([`super::response`]), and scaled by the node's forecast against what it
+//! earned over the last day, so a forecast surge raises its marginal value and moves resources
+//! to it. A resource whose history is too thin to tell a slope keeps its amount; once a day one
+//! such resource is probed by a bounded step, labelled `probe` in the decision.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::Duration as ChronoDuration;
 use orcha_core::event::StepOutcome;
-use orcha_core::{EarningsKind, HealthStatus, NodeId, ProtocolId, ResourceKind, Token};
+use orcha_core::{HealthStatus, NodeId, ProtocolId, ResourceKind, Token};
 
 pub use super::plan::{settings, Plan};
 use super::predict::Forecasts;
+use super::response::{Belief, Status};
 pub use super::routes::backend_rule;
 use crate::fallback::{self, Curve, NodeProblem, Problem, Terms};
 use crate::ml::{AllocateRequest, NodeSpec, ResponseCurve};
 use crate::policy::{Amounts, NodeFacts, PlanSource};
 use crate::prices::Quote;
 use crate::state::AppState;
-
-/// How much of a node's earnings each resource accounts for, by protocol.
-fn weights(p: ProtocolId) -> &'static [(ResourceKind, f64)] {
-    match p {
-        ProtocolId::Storj => &[(ResourceKind::Disk, 1.0)],
-        // Golem's disk is scratch space for tasks: more of it wins no more tasks once they fit,
-        // so it gets no curve and keeps its amount, instead of outbidding Storj for terabytes.
-        ProtocolId::Golem => &[(ResourceKind::Cpu, 0.65), (ResourceKind::Memory, 0.35)],
-        ProtocolId::Streamr => &[(ResourceKind::Bandwidth, 0.7), (ResourceKind::Cpu, 0.3)],
-        ProtocolId::Grass => &[(ResourceKind::Bandwidth, 1.0)],
-    }
-}
 
 /// The token a protocol's earnings are counted in.
 fn token(p: ProtocolId) -> Token {
@@ -64,56 +53,15 @@ pub fn fiat_price(state: &AppState, p: ProtocolId) -> Result<f64, String> {
     fiat_quote(state, p).map(|(v, _)| v)
 }
 
-/// The node's expected earnings rate in its own token per hour: the forecast's mean p50, else
-/// the lifetime earnings gained over the last 24 hours.
-async fn anchor_rate(state: &AppState, id: &NodeId, forecasts: Option<&Forecasts>) -> Option<f64> {
-    if let Some(f) = forecasts.and_then(|f| f.per_node.get(id)) {
-        if !f.p50.is_empty() {
-            return Some(f.p50.iter().sum::<f64>() / f.p50.len() as f64);
-        }
-    }
+/// What the node earned per hour over the last 24 h, in its own token (Storj from its accrued
+/// month, never its lifetime figure or end-of-month projection); `None` under an hour of data.
+async fn recent_rate(state: &AppState, id: &NodeId) -> Option<f64> {
     // The store's range is half-open; a minute past now includes the newest reading.
     let now = state.clock.now() + ChronoDuration::minutes(1);
-    if id.protocol() == ProtocolId::Storj {
-        return storj_rate(state, id, now).await;
-    }
-    let from = now - ChronoDuration::hours(24);
-    let node = id.clone();
-    let points = state
-        .db(move |s| s.earnings_history(&node, EarningsKind::Lifetime, from, now))
+    let hours = super::predict::earnings_hours(state, id, now - ChronoDuration::hours(24), now)
         .await
         .ok()?;
-    let (first, last) = (points.first()?, points.last()?);
-    let hours = (last.0 - first.0).num_seconds() as f64 / 3600.0;
-    if hours < 1.0 {
-        return None;
-    }
-    let delta = last.1.to_f64_lossy() - first.1.to_f64_lossy();
-    // A drop is a payout, not negative earnings; it tells nothing about the rate.
-    (delta >= 0.0).then(|| delta / hours)
-}
-
-/// Storj's rate from the node's own estimate for the running month (`currentMonthExpectations`)
-/// spread over the month's hours. Its lifetime figure is the sum of monthly paystubs and only
-/// moves once a month, so a day of it would read as earning nothing.
-async fn storj_rate(
-    state: &AppState,
-    id: &NodeId,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Option<f64> {
-    use chrono::Datelike;
-    let from = now - ChronoDuration::hours(24);
-    let node = id.clone();
-    let points = state
-        .db(move |s| s.earnings_history(&node, EarningsKind::CurrentPeriodEstimate, from, now))
-        .await
-        .ok()?;
-    let (at, estimate) = points.last()?;
-    let month_start = at.date_naive().with_day(1)?;
-    let next = month_start.checked_add_months(chrono::Months::new(1))?;
-    let hours = (next - month_start).num_hours() as f64;
-    let v = estimate.to_f64_lossy();
-    (v >= 0.0 && hours > 0.0).then(|| v / hours)
+    (!hours.is_empty()).then(|| hours.iter().map(|(_, v)| v).sum::<f64>() / hours.len() as f64)
 }
 
 /// What Orcha last applied to each node and when each node was last restarted by Orcha, from the
@@ -164,19 +112,23 @@ pub async fn history(state: &AppState) -> History {
     h
 }
 
-/// Gathers the facts about every node: knobs, the amounts in force, prices and anchors.
+/// The fitted belief of every priced node, per resource.
+pub type Beliefs = BTreeMap<NodeId, BTreeMap<ResourceKind, Belief>>;
+
+/// Gathers the facts about every node: knobs, the amounts in force, prices and fitted beliefs.
 /// `proposed` starts equal to `current`; the optimizer fills it in.
 pub async fn gather(
     state: &AppState,
     forecasts: Option<&Forecasts>,
-) -> (Amounts, Vec<NodeFacts>, BTreeMap<NodeId, f64>) {
+) -> (Amounts, Vec<NodeFacts>, Beliefs) {
     let machine = tokio::task::spawn_blocking(crate::budget::detect)
         .await
         .unwrap_or_default();
     let mut budget = crate::budget::budget(&machine, &state.config.allocation);
     let hist = history(state).await;
+    let changes = super::belief::changes(state).await;
     let mut facts = Vec::new();
-    let mut anchors = BTreeMap::new();
+    let mut beliefs = Beliefs::new();
     // The prices this plan is valued with, recorded so the decision can be traced to them.
     let mut used = Vec::new();
     for node in &state.nodes {
@@ -218,16 +170,44 @@ pub async fn gather(
             used.push(quote);
             v
         });
-        let rate = anchor_rate(state, &id, forecasts).await;
-        let held_because = match (&price, rate) {
-            (Err(why), _) => Some(why.clone()),
-            (Ok(_), None) => Some(format!(
-                "{id} has no forecast and no earnings history of the last 24 h to value resources by; held"
-            )),
-            _ => None,
-        };
-        if let (Ok(p), Some(r)) = (&price, rate) {
-            anchors.insert(id.clone(), p * r);
+        let mut held_because = price.as_ref().err().cloned();
+        let mut curves = None;
+        if let Ok(p) = &price {
+            let knobbed: Amounts = current
+                .iter()
+                .filter(|(k, _)| routes.knobs.contains_key(k))
+                .map(|(k, v)| (*k, *v))
+                .collect();
+            let none = Vec::new();
+            let log = changes.get(&id).unwrap_or(&none);
+            let belief = super::belief::node_belief(state, &id, *p, log, &knobbed).await;
+            let scale = demand_scale(state, &id, forecasts).await;
+            let fitted: BTreeMap<ResourceKind, Curve> = belief
+                .iter()
+                .filter(|(_, b)| b.status == Status::Fitted)
+                .map(|(k, b)| {
+                    let c = b.curve(*k);
+                    (
+                        *k,
+                        Curve {
+                            a: c.a * scale,
+                            b: c.b,
+                        },
+                    )
+                })
+                .collect();
+            if fitted.is_empty() && !belief.is_empty() {
+                let why: Vec<String> = belief
+                    .iter()
+                    .map(|(k, b)| format!("{}: {}", k.as_str(), b.note))
+                    .collect();
+                held_because = Some(format!(
+                    "{id}: no resource has a fitted response yet ({}); held",
+                    why.join(", ")
+                ));
+            }
+            curves = (!fitted.is_empty()).then_some(fitted);
+            beliefs.insert(id.clone(), belief);
         }
         let overrides = state.config.allocation.nodes.get(&id.to_string());
         let auto_apply = state
@@ -240,7 +220,7 @@ pub async fn gather(
             proposed: current.clone(),
             current,
             knobs: routes.knobs,
-            curves: None,
+            curves,
             held_because,
             auto_apply,
             last_restart: hist.last_restart.get(&id).copied(),
@@ -260,30 +240,21 @@ pub async fn gather(
             *d = d.saturating_add(used);
         }
     }
-    for f in &mut facts {
-        if let Some(rate) = anchors.get(&f.id) {
-            f.curves = Some(curves(f, *rate, &budget));
-        }
-    }
-    (budget, facts, anchors)
+    (budget, facts, beliefs)
 }
 
-/// Splits `rate` (USD/h) over the node's resources and anchors a curve through each current
-/// amount.
-fn curves(f: &NodeFacts, rate: f64, budget: &Amounts) -> BTreeMap<ResourceKind, Curve> {
-    weights(f.id.protocol())
-        .iter()
-        .filter_map(|(k, w)| {
-            let scale = *budget.get(k)? as f64;
-            let x0 = (*f.current.get(k)?).max(f.knobs.get(k).map_or(1, |r| r.step.max(1)));
-            if scale <= 0.0 {
-                return None;
-            }
-            let b = 4.0 / scale;
-            let a = w * rate / (b * x0 as f64).ln_1p();
-            (a.is_finite() && a >= 0.0).then_some((*k, Curve { a, b }))
-        })
-        .collect()
+/// How much busier the forecast says the node will be than it was over the last day: the
+/// fitted curves describe the average hour, the forecast the next ones. Bounded so one odd
+/// forecast cannot claim the machine; 1 without a forecast or a recent rate.
+async fn demand_scale(state: &AppState, id: &NodeId, forecasts: Option<&Forecasts>) -> f64 {
+    let forecast = forecasts
+        .and_then(|f| f.per_node.get(id))
+        .filter(|f| !f.p50.is_empty())
+        .map(|f| f.p50.iter().sum::<f64>() / f.p50.len() as f64);
+    match (forecast, recent_rate(state, id).await) {
+        (Some(f), Some(r)) if f > 0.0 && r > 0.0 => (f / r).clamp(0.25, 4.0),
+        _ => 1.0,
+    }
 }
 
 /// The optimization problem over the nodes that can move; the others keep what they have and
@@ -387,6 +358,64 @@ fn allocate_request(p: &Problem) -> AllocateRequest {
     }
 }
 
+/// A node is probed at most this often, so each level is held long enough to be measured.
+const PROBE_EVERY_HOURS: i64 = 24;
+
+/// Picks at most one resource whose belief is too thin and that the plan leaves alone, and moves
+/// it by a bounded step within its knob and the budget; returns the `probe: …` label for the
+/// decision. One at a time, so the earnings change can be credited to that one move.
+fn probe(
+    facts: &mut [NodeFacts],
+    beliefs: &Beliefs,
+    budget: &Amounts,
+    changes: &BTreeMap<NodeId, super::belief::Changes>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    let mut used = Amounts::new();
+    for f in facts.iter() {
+        for (k, v) in &f.proposed {
+            *used.entry(*k).or_default() += v;
+        }
+    }
+    for f in facts.iter_mut() {
+        let recent = changes
+            .get(&f.id)
+            .and_then(|c| c.last())
+            .is_some_and(|(at, _, _)| now - *at < ChronoDuration::hours(PROBE_EVERY_HOURS));
+        let priced = beliefs.get(&f.id);
+        if recent || !f.reachable || f.proposed != f.current || priced.is_none() {
+            continue;
+        }
+        for (k, b) in priced.into_iter().flatten() {
+            let (Some(rule), Some(cur)) = (f.knobs.get(k), f.current.get(k).copied()) else {
+                continue;
+            };
+            if b.status != Status::Thin {
+                continue;
+            }
+            let room = budget.get(k).copied().unwrap_or(0).saturating_sub(used[k]);
+            let max = rule.max.min(cur.saturating_add(room));
+            let Some(to) = super::response::probe(cur, rule.min, max, rule.step) else {
+                continue;
+            };
+            f.proposed.insert(*k, to);
+            // The probe is judged like any change, so the node must not be held for thin data.
+            f.held_because = None;
+            f.curves.get_or_insert_with(BTreeMap::new);
+            let (u, name) = super::response::unit(*k);
+            return Some(format!(
+                "probe: {} {} {:.1} → {:.1} {name} ({})",
+                f.id,
+                k.as_str(),
+                cur as f64 / u,
+                to as f64 / u,
+                b.note
+            ));
+        }
+    }
+    None
+}
+
 /// Rounds the engine's continuous answer to each knob's step, within its range.
 fn on_grid(t: &Terms, x: f64) -> u64 {
     let x = if x.is_finite() {
@@ -410,7 +439,7 @@ pub async fn run(
             None,
         );
     }
-    let (budget, mut facts, _) = gather(state, forecasts).await;
+    let (budget, mut facts, beliefs) = gather(state, forecasts).await;
     let s = settings(state);
     let p = problem(&budget, &facts, &s);
     if p.nodes.is_empty() {
@@ -486,6 +515,12 @@ pub async fn run(
             f.proposed.extend(a.iter().map(|(k, v)| (*k, *v)));
         }
     }
+    let changes = super::belief::changes(state).await;
+    let probed = probe(&mut facts, &beliefs, &budget, &changes, state.clock.now());
+    let note = match (note, probed) {
+        (Some(n), Some(p)) => Some(format!("{n}; {p}")),
+        (n, p) => n.or(p),
+    };
     let moved = facts.iter().filter(|f| f.proposed != f.current).count();
     let detail = format!(
         "{} plan ({solver}) over {} nodes, {moved} with changes{}",

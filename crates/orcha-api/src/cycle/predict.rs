@@ -1,7 +1,12 @@
 //! Predict: ask the ML engine for the next 24 hours of earnings per node.
 //!
 //! Each node's history is turned into an hourly series of earnings (the increase of its lifetime
-//! figure, in whole tokens of its own currency) and sent to `POST /v1/forecast`. Without the
+//! figure, in whole tokens of its own currency) and sent to `POST /v1/forecast`, with the amounts
+//! of each resource in force and the hour and weekday as features. Storj is the exception: its
+//! lifetime figure is the sum of monthly paystubs (it moves once a month) and its
+//! `current_period_estimate` is an end-of-month projection, so neither says what an hour earned;
+//! its series is the increase of what was accrued so far this month ([`STORJ_ACCRUED_KIND`]),
+//! which restarts from zero each month. Without the
 //! engine nothing is predicted and nothing downstream is invented: the step says "ML engine
 //! unavailable" and the cycle goes on to record that no plan exists.
 //!
@@ -13,10 +18,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use orcha_core::event::StepOutcome;
-use orcha_core::{Money, NodeId, Token};
+use orcha_core::{EarningsKind, Money, NodeId, ProtocolId, Token};
 use orcha_store::ForecastRow;
 
 pub use crate::earnings_series::{hourly_increases, node_history};
+use crate::error::DbError;
 use crate::ml::{ForecastRequest, SeriesInput, TrainRequest};
 use crate::state::AppState;
 
@@ -52,6 +58,85 @@ const RETRAIN_EVERY_HOURS: i64 = 24;
 /// hour is not rounded away for tokens counted in cents or whole points.
 const MIN_FORECAST_DECIMALS: u8 = 9;
 
+/// The earnings kind the Storj adapter reports `currentMonth.payout` as: USD accrued since the
+/// start of the running month. Looked up by name so this compiles before the kind exists; until
+/// a Storj node reports it, Storj is not forecast (never from the lifetime figure or projection).
+pub const STORJ_ACCRUED_KIND: &str = "current_period_accrued";
+
+/// The cumulative figure a node's hourly earnings are read from (see the module docs).
+pub async fn series_points(
+    state: &AppState,
+    id: &NodeId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, Money)>, DbError> {
+    if id.protocol() != ProtocolId::Storj {
+        return node_history(state, id, from, to).await;
+    }
+    let Ok(kind) = STORJ_ACCRUED_KIND.parse::<EarningsKind>() else {
+        return Ok(Vec::new());
+    };
+    let id = id.clone();
+    state
+        .db(move |s| s.earnings_history(&id, kind, from, to))
+        .await
+}
+
+/// Hourly increases of a figure that restarts each month: a drop across a month boundary is a
+/// reset, so the hour earned what the new month shows; any other drop counts as zero.
+pub fn period_increases(points: &[(DateTime<Utc>, Money)]) -> Vec<(DateTime<Utc>, f64)> {
+    use chrono::Datelike;
+    let hourly = hourly_increases(points);
+    let mut last_per_hour: BTreeMap<DateTime<Utc>, (DateTime<Utc>, f64)> = BTreeMap::new();
+    for (at, m) in points {
+        if let Ok(hour) = at.duration_trunc(Duration::hours(1)) {
+            last_per_hour.insert(hour, (*at, m.to_f64_lossy()));
+        }
+    }
+    let mut prev: Option<(DateTime<Utc>, f64)> = None;
+    let mut out = Vec::with_capacity(hourly.len());
+    let mut first = true;
+    for (hour, inc) in hourly {
+        if first {
+            prev = last_per_hour.range(..hour).next_back().map(|(_, v)| *v);
+            first = false;
+        }
+        let now = last_per_hour.get(&hour).copied();
+        let v = match (prev, now) {
+            (Some((pt, pv)), Some((nt, nv)))
+                if nv < pv && (pt.year(), pt.month()) != (nt.year(), nt.month()) =>
+            {
+                nv
+            }
+            _ => inc,
+        };
+        if now.is_some() {
+            prev = now;
+        }
+        out.push((hour, v));
+    }
+    out
+}
+
+/// The node's earnings per hour in whole tokens, oldest first.
+pub async fn earnings_hours(
+    state: &AppState,
+    id: &NodeId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, f64)>, DbError> {
+    let points = series_points(state, id, from, to).await?;
+    Ok(increases(id, &points))
+}
+
+fn increases(id: &NodeId, points: &[(DateTime<Utc>, Money)]) -> Vec<(DateTime<Utc>, f64)> {
+    if id.protocol() == ProtocolId::Storj {
+        period_increases(points)
+    } else {
+        hourly_increases(points)
+    }
+}
+
 /// Checks the engine and, when it answers, forecasts every node with enough history.
 pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecasts>) {
     let ml = state.ml.health().await;
@@ -79,8 +164,9 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
     let mut notes = Vec::new();
     // The unit each node's forecast is stored in: its latest earnings figure's token.
     let mut units: BTreeMap<String, (Token, u8)> = BTreeMap::new();
+    let changes = super::belief::changes(state).await;
     for node in &state.nodes {
-        let history = node_history(state, &node.config.id, from, to).await;
+        let history = series_points(state, &node.config.id, from, to).await;
         let hourly = match history {
             Ok(points) => {
                 if let Some((_, m)) = points.last() {
@@ -89,7 +175,7 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
                         (m.token, m.decimals.max(MIN_FORECAST_DECIMALS)),
                     );
                 }
-                hourly_increases(&points)
+                increases(&node.config.id, &points)
             }
             Err(e) => {
                 notes.push(format!("{}: history unreadable ({})", node.config.id, e));
@@ -104,6 +190,17 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
             ));
             continue;
         }
+        let node_changes = changes.get(&node.config.id).cloned().unwrap_or_default();
+        // The amounts in force now are the last applied ones; the log's `before` covers earlier.
+        let current: crate::policy::Amounts = node_changes
+            .iter()
+            .flat_map(|(_, _, after)| after.iter().map(|(k, v)| (*k, *v)))
+            .collect();
+        let hours: Vec<DateTime<Utc>> = hourly
+            .iter()
+            .map(|(t, _)| *t - Duration::minutes(30))
+            .collect();
+        let features = super::belief::features(&hours, &node_changes, &current);
         series.push(SeriesInput {
             id: node.config.id.to_string(),
             timestamps: hourly
@@ -111,7 +208,7 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
                 .map(|(t, _)| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                 .collect(),
             values: hourly.iter().map(|(_, v)| *v).collect(),
-            features: None,
+            features: Some(features),
         });
     }
     if series.is_empty() {
@@ -370,6 +467,28 @@ mod tests {
         assert_eq!(values, vec![0.2, 0.0, 0.3, 0.0, 0.05]);
         assert_eq!(hourly[0].0, at(1, 0));
         assert!(hourly_increases(&[]).is_empty());
+    }
+
+    #[test]
+    fn an_accrued_month_restarts_without_losing_the_first_hour() {
+        let usd = |cents: i128| Money::new(Token::Usd, cents, 2);
+        let end = DateTime::parse_from_rfc3339("2026-05-31T22:10:00Z")
+            .unwrap()
+            .to_utc();
+        let points = vec![
+            (end, usd(900)),
+            (end + Duration::hours(1), usd(910)),
+            // June starts: the accrued figure restarts; the hour earned what June shows.
+            (end + Duration::hours(2), usd(4)),
+            (end + Duration::hours(3), usd(14)),
+            // A correction within the month is not earnings.
+            (end + Duration::hours(4), usd(12)),
+        ];
+        let v: Vec<f64> = period_increases(&points)
+            .iter()
+            .map(|(_, v)| (v * 100.0).round() / 100.0)
+            .collect();
+        assert_eq!(v, vec![0.1, 0.04, 0.1, 0.0]);
     }
 
     #[test]

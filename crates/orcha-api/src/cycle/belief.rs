@@ -1,0 +1,220 @@
+//! The node's own past as fitting data: what it was allocated each hour (from the decision log)
+//! and what it earned (from its earnings series), fitted into a [`response::Belief`] per resource.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use orcha_core::{NodeId, ResourceKind};
+
+use super::response::{self, Belief, Observation};
+use crate::policy::Amounts;
+use crate::state::AppState;
+
+/// How far back the belief looks: two weeks holds several probes and both weekly halves.
+pub const HISTORY_HOURS: i64 = 14 * 24;
+
+/// Every applied change of the node, oldest first: when, and the amounts before and after.
+pub type Changes = Vec<(DateTime<Utc>, Amounts, Amounts)>;
+
+/// The applied changes of every node from the decision log (newest 500 decisions).
+pub async fn changes(state: &AppState) -> BTreeMap<NodeId, Changes> {
+    let rows = state.db(|s| s.decisions(500)).await.unwrap_or_default();
+    let mut out: BTreeMap<NodeId, Changes> = BTreeMap::new();
+    for row in rows.iter().rev() {
+        let Some(result) = row
+            .applied_result
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<crate::dto::AppliedResultDto>(r).ok())
+        else {
+            continue;
+        };
+        if result.status != "applied" {
+            continue;
+        }
+        let at = result
+            .at
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|| orcha_store::from_ms(row.created_at));
+        for (id, n) in result.nodes.into_iter().flatten() {
+            let Ok(id) = id.parse::<NodeId>() else {
+                continue;
+            };
+            let amounts = |m: &crate::dto::AmountsMap| -> Amounts {
+                m.iter()
+                    .filter_map(|(k, v)| {
+                        let kind = ResourceKind::ALL.into_iter().find(|r| r.as_str() == k)?;
+                        Some((kind, *v))
+                    })
+                    .collect()
+            };
+            out.entry(id)
+                .or_default()
+                .push((at, amounts(&n.before), amounts(&n.after)));
+        }
+    }
+    // Rows come newest first by id; time is what orders the changes.
+    for c in out.values_mut() {
+        c.sort_by_key(|(at, _, _)| *at);
+    }
+    out
+}
+
+/// The amount of `k` in force at `t`: the last change's `after` at or before `t`, the first
+/// change's `before` earlier, the current amount when the log says nothing.
+pub fn amount_at(
+    changes: &Changes,
+    current: &Amounts,
+    k: ResourceKind,
+    t: DateTime<Utc>,
+) -> Option<u64> {
+    let last = changes
+        .iter()
+        .rev()
+        .find(|(at, _, after)| *at <= t && after.contains_key(&k));
+    if let Some((_, _, after)) = last {
+        return after.get(&k).copied();
+    }
+    changes
+        .iter()
+        .find_map(|(_, before, _)| before.get(&k).copied())
+        .or_else(|| current.get(&k).copied())
+}
+
+/// Display units of every resource of `current` at hour `t`.
+fn amounts_at(
+    changes: &Changes,
+    current: &Amounts,
+    t: DateTime<Utc>,
+) -> BTreeMap<ResourceKind, f64> {
+    current
+        .keys()
+        .filter_map(|k| {
+            Some((
+                *k,
+                amount_at(changes, current, *k, t)? as f64 / response::unit(*k).0,
+            ))
+        })
+        .collect()
+}
+
+/// Resource and time features aligned with an hourly series, for the forecaster: the amount of
+/// each resource in force (display units) and the hour of day and weekday as a circle.
+pub fn features(
+    hours: &[DateTime<Utc>],
+    changes: &Changes,
+    current: &Amounts,
+) -> BTreeMap<String, Vec<f64>> {
+    use chrono::{Datelike, Timelike};
+    let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let tau = std::f64::consts::TAU;
+    for t in hours {
+        for (k, v) in amounts_at(changes, current, *t) {
+            out.entry(format!("alloc_{}", k.as_str()))
+                .or_default()
+                .push(v);
+        }
+        let h = f64::from(t.hour()) / 24.0;
+        let d = f64::from(t.weekday().num_days_from_monday()) / 7.0;
+        out.entry("hour_sin".into())
+            .or_default()
+            .push((tau * h).sin());
+        out.entry("hour_cos".into())
+            .or_default()
+            .push((tau * h).cos());
+        out.entry("week_sin".into())
+            .or_default()
+            .push((tau * d).sin());
+        out.entry("week_cos".into())
+            .or_default()
+            .push((tau * d).cos());
+    }
+    // A resource missing some hours would misalign its column; it is left out instead.
+    out.retain(|_, v| v.len() == hours.len());
+    out
+}
+
+/// The node's hours as fitting data: fiat per hour earned against the amounts in force.
+pub fn observations(
+    hourly: &[(DateTime<Utc>, f64)],
+    fiat_per_token: f64,
+    changes: &Changes,
+    current: &Amounts,
+) -> Vec<Observation> {
+    hourly
+        .iter()
+        .filter_map(|(t, v)| {
+            // The hour's earnings are stamped at its end; the amounts are those during it.
+            let during = *t - Duration::minutes(30);
+            let amounts = amounts_at(changes, current, during);
+            (amounts.len() == current.len()).then(|| Observation {
+                hour: t.timestamp().div_euclid(3600),
+                amounts,
+                rate: v * fiat_per_token,
+            })
+        })
+        .collect()
+}
+
+/// The belief about each resource of the node with the knobs in `current`.
+pub async fn node_belief(
+    state: &AppState,
+    id: &NodeId,
+    fiat_per_token: f64,
+    changes: &Changes,
+    current: &Amounts,
+) -> BTreeMap<ResourceKind, Belief> {
+    let now = state.clock.now();
+    let to = now + Duration::minutes(1);
+    let from = now - Duration::hours(HISTORY_HOURS);
+    let hourly = super::predict::earnings_hours(state, id, from, to)
+        .await
+        .unwrap_or_default();
+    let obs = observations(&hourly, fiat_per_token, changes, current);
+    let at: BTreeMap<ResourceKind, f64> = current
+        .iter()
+        .map(|(k, v)| (*k, *v as f64 / response::unit(*k).0))
+        .collect();
+    // The fit is a few million flops per node; it stays off the async workers.
+    tokio::task::spawn_blocking(move || response::fit(&obs, &at))
+        .await
+        .unwrap_or_default()
+}
+
+/// The start of the hour `t` is in.
+pub fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::hours(1)).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_follow_the_decision_log_and_features_align() {
+        let t0 = DateTime::parse_from_rfc3339("2026-05-04T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let gb = |n: u64| Amounts::from([(ResourceKind::Disk, n * 1_000_000_000)]);
+        let changes = vec![(t0 + Duration::hours(2), gb(500), gb(600))];
+        let current = gb(600);
+        assert_eq!(
+            amount_at(&changes, &current, ResourceKind::Disk, t0),
+            Some(500 * 1_000_000_000)
+        );
+        let hours: Vec<_> = (0..4).map(|h| t0 + Duration::hours(h)).collect();
+        let f = features(&hours, &changes, &current);
+        assert_eq!(f["alloc_disk"], vec![500.0, 500.0, 600.0, 600.0]);
+        assert_eq!(f["hour_cos"][0], 1.0);
+        assert_eq!(f.len(), 5);
+        let hourly: Vec<_> = hours
+            .iter()
+            .map(|t| (*t + Duration::hours(1), 2.0))
+            .collect();
+        let obs = observations(&hourly, 0.5, &changes, &current);
+        assert_eq!(obs[1].amounts[&ResourceKind::Disk], 500.0);
+        assert_eq!(obs[2].amounts[&ResourceKind::Disk], 600.0);
+        assert_eq!(obs[0].rate, 1.0);
+    }
+}
