@@ -465,3 +465,47 @@ estimate: boolean, points: Array<ForecastPointDto>,
 note: string, };
 
 export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto };
+
+export type MarginalValueDto = { p10: string, p50: string, p90: string, };
+
+export type ResourceCurveDto = { 
+/**
+ * `cpu`, `memory`, `disk` or `bandwidth`.
+ */
+resource: string, 
+/**
+ * The unit `x` is counted in: `core`, `GiB`, `GB` or `Mbit/s`.
+ */
+unit: string, 
+/**
+ * `fitted`, `thin_data` (kept at its amount) or `probing` (this cycle moves it to learn).
+ */
+status: string, 
+/**
+ * Fiat per hour `a·ln(1 + b·x)` with `x` in `unit`; both 0 when not fitted.
+ */
+a: number, b: number, 
+/**
+ * The amount in force, in `unit`.
+ */
+operating_point: number, 
+/**
+ * What one more `unit` earns per hour at the operating point.
+ */
+marginal_per_hour: MarginalValueDto, 
+/**
+ * Hours of readings the fit saw, and how many distinct amounts among them.
+ */
+hours: number, levels: number, note: string, };
+
+export type NodeCurvesDto = { node: string, resources: Array<ResourceCurveDto>, 
+/**
+ * Why the optimizer keeps the node where it is, when it does.
+ */
+held_because: string | null, };
+
+export type ResponseCurvesDto = { 
+/**
+ * The fiat currency the values are in.
+ */
+fiat: string, nodes: Array<NodeCurvesDto>, };

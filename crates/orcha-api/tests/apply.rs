@@ -445,6 +445,22 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
     )
     .await;
 
+    // The belief, served: fitted from the three days, one more core of `a` earns about
+    // 8 GLM·0.25 USD/GLM·b/(1 + b·1 core) = 1 USD/h, with its range around it.
+    let curves = ops::response_curves(&w.state).await.unwrap();
+    assert_eq!(curves.nodes.len(), 2);
+    let cpu = &curves.nodes[0].resources[0];
+    assert_eq!((cpu.resource.as_str(), cpu.unit.as_str()), ("cpu", "core"));
+    assert_eq!(cpu.status, "fitted", "{cpu:?}");
+    assert_eq!(cpu.operating_point, 1.0);
+    let p50: f64 = cpu.marginal_per_hour.p50.parse().unwrap();
+    assert!((p50 - 1.0).abs() < 0.15, "{cpu:?}");
+    let (p10, p90): (f64, f64) = (
+        cpu.marginal_per_hour.p10.parse().unwrap(),
+        cpu.marginal_per_hour.p90.parse().unwrap(),
+    );
+    assert!(p10 <= p50 && p50 <= p90, "{cpu:?}");
+
     // What-if: moving cores to the node that earns more is worth it; the answer names the gain.
     let amounts = |cpu: &str| {
         vec![ResourceAmountDto {

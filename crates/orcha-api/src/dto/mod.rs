@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 pub mod convert;
+pub mod curves;
 mod decision;
 pub use decision::*;
 mod forecast;
@@ -604,7 +605,6 @@ pub fn metric_values(m: &ResourceMetrics) -> Vec<MetricValueDto> {
         })
         .collect()
 }
-
 pub fn step_dto(cycle: i64, step: CycleStep, outcome: &StepOutcome, at: DateTime<Utc>) -> StepDto {
     StepDto {
         cycle,
@@ -689,7 +689,7 @@ pub fn typescript_bindings() -> String {
     let mut out = String::from(
         "// Generated from the Rust DTOs in crates/orcha-api/src/dto.rs. Do not edit by hand:\n// run `UPDATE_BINDINGS=1 cargo test -p orcha-api --test bindings` to regenerate.\n\n",
     );
-    for d in decls {
+    for d in decls.into_iter().chain(curves::decls()) {
         out.push_str("export ");
         out.push_str(&d);
         out.push_str("\n\n");
