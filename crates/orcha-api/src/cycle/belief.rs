@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use orcha_core::{NodeId, ResourceKind};
 
 use super::response::{self, Belief, Observation};
@@ -135,7 +135,9 @@ pub fn features(
     out
 }
 
-/// The node's hours as fitting data: fiat per hour earned against the amounts in force.
+/// The node's hours as fitting data: fiat per hour earned against the amounts in force. Hours
+/// are stamped at their start (see `hourly_increases`); an hour in which the allocation changed
+/// mixes two amounts and pays the switch (a restart, lost jobs), so it is left out.
 pub fn observations(
     hourly: &[(DateTime<Utc>, f64)],
     fiat_per_token: f64,
@@ -144,10 +146,13 @@ pub fn observations(
 ) -> Vec<Observation> {
     hourly
         .iter()
+        .filter(|(t, _)| {
+            !changes
+                .iter()
+                .any(|(at, _, _)| *at >= *t && *at < *t + Duration::hours(1))
+        })
         .filter_map(|(t, v)| {
-            // The hour's earnings are stamped at its end; the amounts are those during it.
-            let during = *t - Duration::minutes(30);
-            let amounts = amounts_at(changes, current, during);
+            let amounts = amounts_at(changes, current, *t + Duration::minutes(30));
             (amounts.len() == current.len()).then(|| Observation {
                 hour: t.timestamp().div_euclid(3600),
                 amounts,
@@ -182,11 +187,6 @@ pub async fn node_belief(
         .unwrap_or_default()
 }
 
-/// The start of the hour `t` is in.
-pub fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(Duration::hours(1)).unwrap_or(t)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,11 +208,10 @@ mod tests {
         assert_eq!(f["alloc_disk"], vec![500.0, 500.0, 600.0, 600.0]);
         assert_eq!(f["hour_cos"][0], 1.0);
         assert_eq!(f.len(), 5);
-        let hourly: Vec<_> = hours
-            .iter()
-            .map(|t| (*t + Duration::hours(1), 2.0))
-            .collect();
+        // Hours are stamped at their start; the hour of the change (hour 2) is left out.
+        let hourly: Vec<_> = hours.iter().map(|t| (*t, 2.0)).collect();
         let obs = observations(&hourly, 0.5, &changes, &current);
+        assert_eq!(obs.len(), 3);
         assert_eq!(obs[1].amounts[&ResourceKind::Disk], 500.0);
         assert_eq!(obs[2].amounts[&ResourceKind::Disk], 600.0);
         assert_eq!(obs[0].rate, 1.0);

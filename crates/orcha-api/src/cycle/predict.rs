@@ -198,7 +198,7 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
             .collect();
         let hours: Vec<DateTime<Utc>> = hourly
             .iter()
-            .map(|(t, _)| *t - Duration::minutes(30))
+            .map(|(t, _)| *t + Duration::minutes(30))
             .collect();
         let features = super::belief::features(&hours, &node_changes, &current);
         series.push(SeriesInput {
