@@ -22,7 +22,7 @@ use super::predict::Forecasts;
 use super::response::{Belief, Status};
 pub use super::routes::backend_rule;
 use crate::fallback::{self, Curve, NodeProblem, Problem, Terms};
-use crate::ml::{AllocateRequest, NodeSpec, ResponseCurve};
+use crate::ml::{AllocateRequest, AllocateResponse, NodeSpec, ResponseCurve};
 use crate::policy::{Amounts, NodeFacts, PlanSource};
 use crate::prices::Quote;
 use crate::state::AppState;
@@ -309,7 +309,7 @@ pub fn problem(
 }
 
 /// The same problem in the ML engine's terms.
-fn allocate_request(p: &Problem) -> AllocateRequest {
+pub fn allocate_request(p: &Problem) -> AllocateRequest {
     let name = |k: &ResourceKind| k.as_str().to_owned();
     AllocateRequest {
         resources: p.budget.keys().map(name).collect(),
@@ -416,6 +416,24 @@ fn probe(
     None
 }
 
+/// The engine's plan on each knob's grid, for the nodes and resources of the problem.
+pub fn from_engine(p: &Problem, resp: &AllocateResponse) -> BTreeMap<NodeId, Amounts> {
+    let mut out: BTreeMap<NodeId, Amounts> = BTreeMap::new();
+    for np in &resp.plan {
+        let Some(n) = p.nodes.iter().find(|n| n.id.to_string() == np.id) else {
+            continue;
+        };
+        for (k, t) in &n.terms {
+            if let Some(x) = np.allocation.get(k.as_str()) {
+                out.entry(n.id.clone())
+                    .or_default()
+                    .insert(*k, on_grid(t, *x));
+            }
+        }
+    }
+    out
+}
+
 /// Rounds the engine's continuous answer to each knob's step, within its range.
 fn on_grid(t: &Terms, x: f64) -> u64 {
     let x = if x.is_finite() {
@@ -470,19 +488,7 @@ pub async fn run(
     };
     let (source, solver, note, proposed) = match engine {
         Some(Ok(resp)) => {
-            let mut out: BTreeMap<NodeId, Amounts> = BTreeMap::new();
-            for np in &resp.plan {
-                let Some(n) = p.nodes.iter().find(|n| n.id.to_string() == np.id) else {
-                    continue;
-                };
-                for (k, t) in &n.terms {
-                    if let Some(x) = np.allocation.get(k.as_str()) {
-                        out.entry(n.id.clone())
-                            .or_default()
-                            .insert(*k, on_grid(t, *x));
-                    }
-                }
-            }
+            let out = from_engine(&p, &resp);
             (PlanSource::Engine, resp.solver.clone(), None, Ok(out))
         }
         other => {
