@@ -21,6 +21,7 @@ import type {
   NodeDto,
   PauseRequest,
   PricesDto,
+  ResponseCurvesDto,
   SecretStatusDto,
   SeriesDto,
   SeriesQuery,
@@ -90,6 +91,8 @@ export interface Backend {
   setAutoApply(req: AutoApplyRequest): Promise<AutoApplyRequest>;
   /** Values an edited allocation without applying anything. */
   whatIf(req: WhatIfRequest): Promise<WhatIfDto>;
+  /** The optimizer's fitted belief: per node and resource, what one more unit earns per hour. */
+  responseCurves(): Promise<ResponseCurvesDto>;
   /** The newest stored earnings forecast of one node (hourly p10/p50/p90, an estimate). */
   forecast(q: ForecastQuery): Promise<ForecastDto>;
   /** Earned today (since 00:00 UTC), over 7 and 30 days, per node and overall, in tokens and fiat. */
@@ -210,6 +213,7 @@ export class TauriBackend implements Backend {
   approvePlan = (req: ApprovePlanRequest) => this.#call<ApplyResultDto>("approve_plan", { req });
   setAutoApply = (req: AutoApplyRequest) => this.#call<AutoApplyRequest>("set_auto_apply", { req });
   whatIf = (req: WhatIfRequest) => this.#call<WhatIfDto>("what_if", { req });
+  responseCurves = () => this.#call<ResponseCurvesDto>("response_curves");
   forecast = (q: ForecastQuery) => this.#call<ForecastDto>("forecast", { q });
   earningsTotals = () => this.#call<EarningsTotalsDto>("earnings_totals");
   prices = () => this.#call<PricesDto>("prices");
@@ -386,6 +390,7 @@ export class HttpBackend implements Backend {
   setAutoApply = (req: AutoApplyRequest) =>
     this.#request<AutoApplyRequest>("PUT", "/allocation/auto-apply", req);
   whatIf = (req: WhatIfRequest) => this.#request<WhatIfDto>("POST", "/allocation/what-if", req);
+  responseCurves = () => this.#request<ResponseCurvesDto>("GET", "/allocation/curves");
   forecast = (q: ForecastQuery) => {
     const params = new URLSearchParams({ node: q.node });
     if (q.hours !== undefined) params.set("hours", String(q.hours));

@@ -21,6 +21,7 @@ import type {
   NodeDto,
   PauseRequest,
   PricesDto,
+  ResponseCurvesDto,
   SecretStatusDto,
   SeriesDto,
   SeriesQuery,
@@ -37,6 +38,7 @@ import {
   makeAllocation,
   makeEarningsTotals,
   makePrices,
+  makeResponseCurves,
   makeSettings,
   makeStatus,
   makeWhatIf,
@@ -54,6 +56,7 @@ export interface FakeData {
   allocation: AllocationDto;
   approve: (req: ApprovePlanRequest) => ApplyResultDto;
   whatIf: (req: WhatIfRequest) => WhatIfDto;
+  responseCurves: ResponseCurvesDto;
   forecast: (q: ForecastQuery) => ForecastDto;
   earningsTotals: EarningsTotalsDto;
   prices: PricesDto;
@@ -91,6 +94,7 @@ export class FakeBackend implements Backend {
         detail: "applied to 1 nodes",
       }),
       whatIf: () => makeWhatIf(),
+      responseCurves: makeResponseCurves(),
       forecast: (q) => ({
         node: q.node,
         made_at: null,
@@ -208,6 +212,7 @@ export class FakeBackend implements Backend {
       return req;
     });
   whatIf = (req: WhatIfRequest) => this.#answer("whatIf", [req], () => this.data.whatIf(req));
+  responseCurves = () => this.#answer("responseCurves", [], () => this.data.responseCurves);
   forecast = (q: ForecastQuery) => this.#answer("forecast", [q], () => this.data.forecast(q));
   earningsTotals = () => this.#answer("earningsTotals", [], () => this.data.earningsTotals);
   prices = () => this.#answer("prices", [], () => this.data.prices);
