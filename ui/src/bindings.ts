@@ -494,6 +494,11 @@ operating_point: number,
  */
 marginal_per_hour: MarginalValueDto, 
 /**
+ * What the node uses (in `unit`) when demand, not the allocation, limits it: one more unit
+ * then earns nothing and the optimizer keeps the amount.
+ */
+demand_limited_at: number | null, 
+/**
  * Hours of readings the fit saw, and how many distinct amounts among them.
  */
 hours: number, levels: number, note: string, };

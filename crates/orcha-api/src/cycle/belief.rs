@@ -182,9 +182,56 @@ pub async fn node_belief(
         .map(|(k, v)| (*k, *v as f64 / response::unit(*k).0))
         .collect();
     // The fit is a few million flops per node; it stays off the async workers.
-    tokio::task::spawn_blocking(move || response::fit(&obs, &at))
+    let mut beliefs = tokio::task::spawn_blocking(move || response::fit(&obs, &at))
         .await
-        .unwrap_or_default()
+        .unwrap_or_default();
+    for (k, b) in beliefs.iter_mut() {
+        if let Some(used) = used_p90(state, id, *k, now).await {
+            response::demand_limited(b, used);
+        }
+    }
+    beliefs
+}
+
+/// The metrics that say how much of a resource the node uses (bandwidth: either direction).
+fn usage_metrics(k: ResourceKind) -> &'static [&'static str] {
+    match k {
+        ResourceKind::Cpu => &["cpu_millicores"],
+        ResourceKind::Memory => &["mem_bytes"],
+        ResourceKind::Disk => &["disk_used_bytes"],
+        ResourceKind::Bandwidth => &["bandwidth_up_bps", "bandwidth_down_bps"],
+    }
+}
+
+/// The p90 of the node's hourly use of `k` over the last day, in display units; `None` when it
+/// is not measured (then nothing is concluded about slack).
+async fn used_p90(
+    state: &AppState,
+    id: &NodeId,
+    k: ResourceKind,
+    now: DateTime<Utc>,
+) -> Option<f64> {
+    let id = id.clone();
+    let from = now - Duration::hours(24);
+    let series = state
+        .db(move |s| {
+            let mut out = Vec::new();
+            for m in usage_metrics(k) {
+                out.push(s.samples(&id, m, from, now, orcha_store::Resolution::Hour)?);
+            }
+            Ok(out)
+        })
+        .await
+        .ok()?;
+    series
+        .iter()
+        .filter(|points| points.len() >= 12)
+        .map(|points| {
+            let mut v: Vec<f64> = points.iter().map(|p| p.max).collect();
+            v.sort_by(f64::total_cmp);
+            v[(v.len() - 1) * 9 / 10] / response::unit(k).0
+        })
+        .reduce(f64::max)
 }
 
 #[cfg(test)]

@@ -184,7 +184,9 @@ pub async fn gather(
             let scale = demand_scale(state, &id, forecasts).await;
             let fitted: BTreeMap<ResourceKind, Curve> = belief
                 .iter()
-                .filter(|(_, b)| b.status == Status::Fitted)
+                // A demand-limited resource is held: more earns nothing, and less is not
+                // proven harmless (Streamr's floor, Storj's fill) without a threshold fit.
+                .filter(|(_, b)| b.status == Status::Fitted && b.cap.is_none())
                 .map(|(k, b)| {
                     let c = b.curve(*k);
                     (

@@ -63,6 +63,9 @@ pub struct Belief {
     pub hours: usize,
     pub levels: usize,
     pub note: String,
+    /// What the node actually uses (display units, p90 of the last day) when that is well below
+    /// its allocation: demand, not the allocation, limits it, and one more unit earns nothing.
+    pub cap: Option<f64>,
 }
 
 impl Belief {
@@ -284,6 +287,7 @@ pub fn fit(
         hours,
         levels,
         note,
+        cap: None,
     };
     let obs: Vec<&Observation> = obs
         .iter()
@@ -400,10 +404,30 @@ pub fn fit(
                 hours: owned.len(),
                 levels: lv[k],
                 note,
+                cap: None,
             },
         );
     }
     out
+}
+
+/// Below this share of its allocation a resource counts as slack (demand-limited).
+const SLACK_SHARE: f64 = 0.6;
+
+/// The saturation of the economics (Golem rents only what requestors take, Grass relays only
+/// the traffic on offer, Storj fills only as fast as ingress comes): a resource the node uses
+/// well below its allocation earns nothing more from more of it, whatever the curve says. Its
+/// marginal value becomes zero and `cap` says where demand stops it.
+pub fn demand_limited(b: &mut Belief, used_p90: f64) {
+    if !(used_p90.is_finite() && b.at > 0.0 && used_p90 < SLACK_SHARE * b.at) {
+        return;
+    }
+    b.cap = Some(used_p90);
+    b.marginal = [0.0; 3];
+    b.note = format!(
+        "demand-limited: uses {used_p90:.1} of {:.1} (p90 of the last day), so more earns nothing now; {}",
+        b.at, b.note
+    );
 }
 
 /// A bounded probe of a thin resource: one move of about a tenth of the amount (at least one
@@ -471,5 +495,15 @@ mod tests {
         assert!(fit(&obs[..10], &cur)[&ResourceKind::Disk]
             .note
             .contains("24 h needed"));
+        let mut b = fit(
+            &hours(7, 0.01, 0.01, |h| [400.0, 500.0][(h / 24 % 2) as usize]),
+            &cur,
+        )[&ResourceKind::Disk]
+            .clone();
+        assert!(b.marginal[1] > 0.0);
+        demand_limited(&mut b, 450.0);
+        assert_eq!(b.cap, None, "most of it is used");
+        demand_limited(&mut b, 120.0);
+        assert_eq!((b.cap, b.marginal), (Some(120.0), [0.0; 3]));
     }
 }

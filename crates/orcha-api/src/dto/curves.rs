@@ -29,6 +29,9 @@ pub struct ResourceCurveDto {
     pub operating_point: f64,
     /// What one more `unit` earns per hour at the operating point.
     pub marginal_per_hour: MarginalValueDto,
+    /// What the node uses (in `unit`) when demand, not the allocation, limits it: one more unit
+    /// then earns nothing and the optimizer keeps the amount.
+    pub demand_limited_at: Option<f64>,
     /// Hours of readings the fit saw, and how many distinct amounts among them.
     pub hours: u32,
     pub levels: u32,

@@ -46,6 +46,11 @@ export function ResponseCurves({ curves }: { curves: ResponseCurvesDto }) {
                       <span className={`tag ${tag}`} title={r.note}>
                         {label}
                       </span>{" "}
+                      {r.demand_limited_at !== null && (
+                        <span className="tag tag-muted" data-testid="demand-limited">
+                          uses {formatAmount(r.demand_limited_at, r.unit)}
+                        </span>
+                      )}{" "}
                       <span className="small muted">{r.note}</span>
                     </td>
                   </tr>

@@ -19,6 +19,7 @@ describe("response curves on the Allocation screen", () => {
     expect(within(cpu).getByText("fitted")).toBeInTheDocument();
     expect(rows[1]).toHaveTextContent("not known yet");
     expect(within(rows[1] as HTMLElement).getByText("thin data: kept as it is")).toBeInTheDocument();
+    expect(within(rows[1] as HTMLElement).getByTestId("demand-limited")).toHaveTextContent("uses 2.5 GiB");
     expect(within(rows[2] as HTMLElement).getByText("probing")).toBeInTheDocument();
     expect(screen.getByText(/storj:main: no resource has a fitted response yet/)).toBeInTheDocument();
     expect(backend.callsOf("responseCurves")).toHaveLength(1);
