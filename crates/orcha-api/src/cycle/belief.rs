@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use orcha_core::{NodeId, ResourceKind};
+use orcha_core::{NodeId, ProtocolId, ResourceKind};
 
 use super::response::{self, Belief, Observation};
 use crate::policy::Amounts;
@@ -186,11 +186,43 @@ pub async fn node_belief(
         .await
         .unwrap_or_default();
     for (k, b) in beliefs.iter_mut() {
-        if let Some(used) = used_p90(state, id, *k, now).await {
+        if id.protocol() == ProtocolId::Storj && *k == ResourceKind::Disk {
+            if let Some((used, fill)) = storj_fill(state, id, now).await {
+                response::ingress_limited(b, used, fill);
+            }
+        } else if let Some(used) = used_p90(state, id, *k, now).await {
             response::demand_limited(b, used);
         }
     }
     beliefs
+}
+
+/// Storj's stored data now (GB) and how fast it grew over the last week (GB/h), from its
+/// `disk_used_bytes` readings; `None` without readings.
+async fn storj_fill(
+    state: &AppState,
+    id: &NodeId,
+    now: DateTime<Utc>,
+) -> Option<(f64, Option<f64>)> {
+    let id = id.clone();
+    let from = now - Duration::days(7);
+    let points = state
+        .db(move |s| {
+            s.samples(
+                &id,
+                "disk_used_bytes",
+                from,
+                now,
+                orcha_store::Resolution::Hour,
+            )
+        })
+        .await
+        .ok()?;
+    let (first, last) = (points.first()?, points.last()?);
+    let hours = (last.ts - first.ts).num_minutes() as f64 / 60.0;
+    let gb = 1e9;
+    let rate = (hours >= 24.0).then(|| ((last.value - first.value) / gb / hours).max(0.0));
+    Some((last.value / gb, rate))
 }
 
 /// The metrics that say how much of a resource the node uses (bandwidth: either direction).

@@ -430,6 +430,31 @@ pub fn demand_limited(b: &mut Belief, used_p90: f64) {
     );
 }
 
+/// Storj is paid for data stored, and data arrives only as fast as ingress brings it: space not
+/// yet filled earns nothing, so more of it earns nothing until the node is nearly full
+/// (docs/economics.md). Below this share used, the disk is ingress-limited.
+const STORJ_FULL_SHARE: f64 = 0.9;
+
+/// Storj's disk is ingress-limited while the node is not nearly full: its marginal value is zero
+/// and `cap` is what is stored; the note says how long the free space takes to fill at the
+/// measured fill rate (GB/h), when there is one.
+pub fn ingress_limited(b: &mut Belief, used_gb: f64, fill_gb_per_hour: Option<f64>) {
+    if !(used_gb.is_finite() && b.at > 0.0 && used_gb < STORJ_FULL_SHARE * b.at) {
+        return;
+    }
+    let free = b.at - used_gb;
+    let fill = match fill_gb_per_hour {
+        Some(r) if r > 0.0 => format!("fills in about {:.0} days at {r:.2} GB/h", free / r / 24.0),
+        _ => "is not filling".to_owned(),
+    };
+    b.cap = Some(used_gb);
+    b.marginal = [0.0; 3];
+    b.note = format!(
+        "ingress-limited: {used_gb:.0} of {:.0} GB used; the free {free:.0} GB {fill}, so more earns nothing now; {}",
+        b.at, b.note
+    );
+}
+
 /// A bounded probe of a thin resource: one move of about a tenth of the amount (at least one
 /// step), upward when the range allows, else downward; `None` when the knob cannot move.
 pub fn probe(current: u64, min: u64, max: u64, step: u64) -> Option<u64> {
@@ -503,6 +528,16 @@ mod tests {
         assert!(b.marginal[1] > 0.0);
         demand_limited(&mut b, 450.0);
         assert_eq!(b.cap, None, "most of it is used");
+        let mut storj = b.clone();
+        ingress_limited(&mut storj, 460.0, Some(1.0));
+        assert_eq!(storj.cap, None, "nearly full: more space fills and earns");
+        ingress_limited(&mut storj, 400.0, Some(2.0));
+        assert_eq!(storj.cap, Some(400.0));
+        assert!(
+            storj.note.contains("fills in about 2 days"),
+            "{}",
+            storj.note
+        );
         demand_limited(&mut b, 120.0);
         assert_eq!((b.cap, b.marginal), (Some(120.0), [0.0; 3]));
     }
