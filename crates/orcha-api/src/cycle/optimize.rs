@@ -392,7 +392,9 @@ fn probe(
             let (Some(rule), Some(cur)) = (f.knobs.get(k), f.current.get(k).copied()) else {
                 continue;
             };
-            if b.status != Status::Thin {
+            // A probe needs a measured baseline at the current amount to be compared with, and
+            // a demand-limited resource has nothing to learn from more of it.
+            if b.status != Status::Thin || b.hours < super::response::MIN_HOURS || b.cap.is_some() {
                 continue;
             }
             let room = budget.get(k).copied().unwrap_or(0).saturating_sub(used[k]);
@@ -546,4 +548,87 @@ pub async fn run(
             nodes: facts,
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cycle::response::Belief;
+    use crate::policy::KnobRule;
+
+    fn facts(disk_gb: u64) -> NodeFacts {
+        let gb = 1_000_000_000;
+        NodeFacts {
+            id: "storj:main".parse().unwrap(),
+            current: Amounts::from([(ResourceKind::Disk, disk_gb * gb)]),
+            proposed: Amounts::from([(ResourceKind::Disk, disk_gb * gb)]),
+            knobs: BTreeMap::from([(
+                ResourceKind::Disk,
+                KnobRule {
+                    min: 500 * gb,
+                    max: 10_000 * gb,
+                    step: gb,
+                    restart_required: true,
+                    restart_downtime_secs: 60,
+                    loses_jobs: false,
+                },
+            )]),
+            curves: None,
+            held_because: Some("thin".into()),
+            auto_apply: false,
+            last_restart: None,
+            running_activities: None,
+            allow_interrupt: false,
+            disk_used: None,
+            reachable: true,
+        }
+    }
+
+    fn thin(hours: usize) -> Beliefs {
+        let b = Belief {
+            a: 0.0,
+            b: 0.0,
+            at: 1000.0,
+            marginal: [0.0; 3],
+            status: Status::Thin,
+            hours,
+            levels: 1,
+            note: "never moved".into(),
+            cap: None,
+        };
+        BTreeMap::from([(
+            "storj:main".parse().unwrap(),
+            BTreeMap::from([(ResourceKind::Disk, b)]),
+        )])
+    }
+
+    #[test]
+    fn a_thin_resource_is_probed_once_within_its_knob_and_the_budget_and_labelled() {
+        let now = chrono::Utc::now();
+        let budget = Amounts::from([(ResourceKind::Disk, 1_050 * 1_000_000_000)]);
+        let mut f = vec![facts(1000)];
+        let label = probe(&mut f, &thin(48), &budget, &BTreeMap::new(), now).unwrap();
+        assert!(
+            label.starts_with("probe: storj:main disk 1000.0 → 900.0 GB"),
+            "{label}"
+        );
+        assert_eq!(f[0].held_because, None, "judged like any change");
+
+        // Without a baseline, or right after a change, nothing is probed.
+        let mut f = vec![facts(1000)];
+        assert_eq!(
+            probe(&mut f, &thin(5), &budget, &BTreeMap::new(), now),
+            None
+        );
+        let changed = BTreeMap::from([(
+            f[0].id.clone(),
+            vec![(
+                now - ChronoDuration::hours(2),
+                Amounts::new(),
+                Amounts::new(),
+            )],
+        )]);
+        assert_eq!(probe(&mut f, &thin(48), &budget, &changed, now), None);
+        assert_eq!(f[0].proposed, f[0].current);
+    }
 }
