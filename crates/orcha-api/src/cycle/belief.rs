@@ -188,9 +188,11 @@ pub async fn node_belief(
     for (k, b) in beliefs.iter_mut() {
         if id.protocol() == ProtocolId::Storj && *k == ResourceKind::Disk {
             if let Some((used, fill)) = storj_fill(state, id, now).await {
+                b.used = Some(used);
                 response::ingress_limited(b, used, fill);
             }
         } else if let Some(used) = used_p90(state, id, *k, now).await {
+            b.used = Some(used);
             response::demand_limited(b, used);
         }
     }

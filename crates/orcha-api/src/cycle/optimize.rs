@@ -264,6 +264,7 @@ async fn demand_scale(state: &AppState, id: &NodeId, forecasts: Option<&Forecast
 pub fn problem(
     budget: &Amounts,
     facts: &[NodeFacts],
+    beliefs: &Beliefs,
     settings: &crate::policy::PolicySettings,
 ) -> Problem {
     let mut left = budget.clone();
@@ -276,7 +277,17 @@ pub fn problem(
             match (movable, f.knobs.get(k), curve, budget.get(k)) {
                 (true, Some(rule), Some(curve), Some(b)) => {
                     let max = rule.max.min(*b);
-                    let min = rule.min.min(max);
+                    // Threshold as a constraint: never below what the node uses plus headroom
+                    // (Streamr is slashed below its floor, Storj holds its stored data), but
+                    // never forced above what it has either.
+                    let floor = beliefs
+                        .get(&f.id)
+                        .and_then(|r| r.get(k))
+                        .and_then(|b| b.used)
+                        .map(|u| (u * USE_HEADROOM * super::response::unit(*k).0).ceil() as u64)
+                        .map(|u| u.div_ceil(rule.step.max(1)) * rule.step.max(1))
+                        .map_or(0, |u| u.min(*cur));
+                    let min = rule.min.max(floor).min(max);
                     terms.insert(
                         *k,
                         Terms {
@@ -359,6 +370,9 @@ pub fn allocate_request(p: &Problem) -> AllocateRequest {
         horizon_hours: p.horizon_hours,
     }
 }
+
+/// Headroom kept over a resource's measured use (p90 of the last day).
+const USE_HEADROOM: f64 = 1.25;
 
 /// A node is probed at most this often, so each level is held long enough to be measured.
 const PROBE_EVERY_HOURS: i64 = 24;
@@ -463,7 +477,7 @@ pub async fn run(
     }
     let (budget, mut facts, beliefs) = gather(state, forecasts).await;
     let s = settings(state);
-    let p = problem(&budget, &facts, &s);
+    let p = problem(&budget, &facts, &beliefs, &s);
     if p.nodes.is_empty() {
         let held: Vec<String> = facts
             .iter()
@@ -595,6 +609,7 @@ mod tests {
             levels: 1,
             note: "never moved".into(),
             cap: None,
+            used: None,
         };
         BTreeMap::from([(
             "storj:main".parse().unwrap(),
@@ -630,5 +645,40 @@ mod tests {
         )]);
         assert_eq!(probe(&mut f, &thin(48), &budget, &changed, now), None);
         assert_eq!(f[0].proposed, f[0].current);
+    }
+
+    #[test]
+    fn what_a_node_uses_is_a_floor_the_problem_keeps() {
+        let gb = 1_000_000_000;
+        let mut f = facts(1000);
+        f.held_because = None;
+        f.curves = Some(BTreeMap::from([(
+            ResourceKind::Disk,
+            Curve { a: 1.0, b: 1e-12 },
+        )]));
+        let mut beliefs = thin(48);
+        let settings = crate::policy::PolicySettings {
+            horizon_hours: 24.0,
+            margin: 0.0,
+            change_cost: 0.0,
+            min_dwell: ChronoDuration::zero(),
+            fallback_auto_apply: false,
+        };
+        let budget = Amounts::from([(ResourceKind::Disk, 4_000 * gb)]);
+        let min = |b: &Beliefs| {
+            problem(&budget, std::slice::from_ref(&f), b, &settings).nodes[0].terms
+                [&ResourceKind::Disk]
+                .min
+        };
+        assert_eq!(min(&beliefs), 500 * gb, "the knob's own minimum");
+        let used = |b: &mut Beliefs, v: f64| {
+            b.values_mut()
+                .flat_map(|r| r.values_mut())
+                .for_each(|x| x.used = Some(v));
+        };
+        used(&mut beliefs, 600.0);
+        assert_eq!(min(&beliefs), 750 * gb, "600 GB used + 25 % headroom");
+        used(&mut beliefs, 900.0);
+        assert_eq!(min(&beliefs), 1000 * gb, "never forced above what it has");
     }
 }

@@ -66,6 +66,10 @@ pub struct Belief {
     /// What the node actually uses (display units, p90 of the last day) when that is well below
     /// its allocation: demand, not the allocation, limits it, and one more unit earns nothing.
     pub cap: Option<f64>,
+    /// What the node uses of it (display units, p90 of the last day; Storj: stored data), when
+    /// measured: the floor the optimizer never takes it below (Streamr's inspections, Storj's
+    /// stored data).
+    pub used: Option<f64>,
 }
 
 impl Belief {
@@ -288,6 +292,7 @@ pub fn fit(
         levels,
         note,
         cap: None,
+        used: None,
     };
     let obs: Vec<&Observation> = obs
         .iter()
@@ -405,6 +410,7 @@ pub fn fit(
                 levels: lv[k],
                 note,
                 cap: None,
+                used: None,
             },
         );
     }
