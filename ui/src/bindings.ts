@@ -478,7 +478,8 @@ resource: string,
  */
 unit: string, 
 /**
- * `fitted`, `thin_data` (kept at its amount) or `probing` (this cycle moves it to learn).
+ * `fitted`, `at_cap` (not fitted, but all of it is used: valued at what a used unit earns),
+ * `thin_data` (kept at its amount) or `probing` (this cycle moves it to learn).
  */
 status: string, 
 /**

@@ -177,6 +177,15 @@ pub async fn node_belief(
         .await
         .unwrap_or_default();
     let obs = observations(&hourly, fiat_per_token, changes, current);
+    // What the node earned per hour lately: the level an at-cap unit is valued by.
+    let recent: Vec<f64> = hourly
+        .iter()
+        .rev()
+        .take(RECENT_HOURS)
+        .map(|(_, v)| v * fiat_per_token)
+        .collect();
+    let recent_rate =
+        (!recent.is_empty()).then(|| recent.iter().sum::<f64>() / recent.len() as f64);
     let at: BTreeMap<ResourceKind, f64> = current
         .iter()
         .map(|(k, v)| (*k, *v as f64 / response::unit(*k).0))
@@ -191,9 +200,14 @@ pub async fn node_belief(
                 b.used = Some(used);
                 response::ingress_limited(b, used, fill);
             }
-        } else if let Some(used) = used_p90(state, id, *k, now).await {
+        } else if let Some((used, recent_use)) = usage(state, id, *k, now).await {
             b.used = Some(used);
             response::demand_limited(b, used);
+            if paid_per_unit_used(id.protocol(), *k) {
+                if let Some(rate) = recent_rate {
+                    response::at_cap(b, recent_use, rate);
+                }
+            }
         }
     }
     beliefs
@@ -237,14 +251,27 @@ fn usage_metrics(k: ResourceKind) -> &'static [&'static str] {
     }
 }
 
-/// The p90 of the node's hourly use of `k` over the last day, in display units; `None` when it
-/// is not measured (then nothing is concluded about slack).
-async fn used_p90(
+/// Hours that count as "lately" for an at-cap resource.
+const RECENT_HOURS: usize = 3;
+
+/// Resources a network pays per unit actually used (docs/economics.md): Golem's rented threads,
+/// Grass's relayed traffic.
+fn paid_per_unit_used(p: ProtocolId, k: ResourceKind) -> bool {
+    matches!(
+        (p, k),
+        (ProtocolId::Golem, ResourceKind::Cpu) | (ProtocolId::Grass, ResourceKind::Bandwidth)
+    )
+}
+
+/// The p90 of the node's hourly use of `k` over the last day and its mean over the last
+/// [`RECENT_HOURS`], in display units; `None` when it is not measured (then nothing is
+/// concluded about slack or cap).
+async fn usage(
     state: &AppState,
     id: &NodeId,
     k: ResourceKind,
     now: DateTime<Utc>,
-) -> Option<f64> {
+) -> Option<(f64, f64)> {
     let id = id.clone();
     let from = now - Duration::hours(24);
     let series = state
@@ -259,13 +286,23 @@ async fn used_p90(
         .ok()?;
     series
         .iter()
-        .filter(|points| points.len() >= 12)
+        // A running node never uses exactly nothing: an all-zero series is a metric that does
+        // not measure this use (e.g. a provider's own process, not its rented activities).
+        .filter(|points| points.len() >= 12 && points.iter().any(|p| p.max > 0.0))
         .map(|points| {
+            let unit = response::unit(k).0;
+            let recent: Vec<f64> = points
+                .iter()
+                .rev()
+                .take(RECENT_HOURS)
+                .map(|p| p.max)
+                .collect();
+            let recent = recent.iter().sum::<f64>() / recent.len().max(1) as f64 / unit;
             let mut v: Vec<f64> = points.iter().map(|p| p.max).collect();
             v.sort_by(f64::total_cmp);
-            v[(v.len() - 1) * 9 / 10] / response::unit(k).0
+            (v[(v.len() - 1) * 9 / 10] / unit, recent)
         })
-        .reduce(f64::max)
+        .reduce(|a, b| (a.0.max(b.0), a.1.max(b.1)))
 }
 
 #[cfg(test)]

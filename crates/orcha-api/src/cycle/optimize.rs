@@ -186,7 +186,7 @@ pub async fn gather(
                 .iter()
                 // A demand-limited resource is held: more earns nothing, and less is not
                 // proven harmless (Streamr's floor, Storj's fill) without a threshold fit.
-                .filter(|(_, b)| b.status == Status::Fitted && b.cap.is_none())
+                .filter(|(_, b)| b.status != Status::Thin && b.cap.is_none())
                 .map(|(k, b)| {
                     let c = b.curve(*k);
                     (

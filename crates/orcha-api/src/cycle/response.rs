@@ -47,6 +47,9 @@ pub enum Status {
     Fitted,
     /// Not enough variation or hours to tell a slope: the node keeps its amount (or probes).
     Thin,
+    /// Not fitted, but the node uses all it is offered of a resource paid per unit used: the
+    /// marginal value is what a used unit earns now (see [`at_cap`]).
+    AtCap,
 }
 
 /// The fitted response of one resource, in display units and fiat per hour.
@@ -461,6 +464,31 @@ pub fn ingress_limited(b: &mut Belief, used_gb: f64, fill_gb_per_hour: Option<f6
     );
 }
 
+/// Above this share of its allocation in use, a resource is at its cap.
+const AT_CAP_SHARE: f64 = 0.9;
+
+/// Golem is paid per rented thread and Grass per byte relayed (docs/economics.md): while the
+/// node uses all it offers, demand exceeds supply and one more unit earns what a used unit earns
+/// now, `rate / amount` (p50 and p90); where demand stops is unknown, so p10 is zero and the
+/// curve bends over the scale of the current amount (`b·x = 1`, marginal `rate / amount` there).
+/// Only for a resource the data is too thin to fit.
+pub fn at_cap(b: &mut Belief, used_recent: f64, rate_recent: f64) {
+    if b.status != Status::Thin
+        || !(b.at > 0.0 && used_recent >= AT_CAP_SHARE * b.at && rate_recent > 0.0)
+    {
+        return;
+    }
+    let per_unit = rate_recent / b.at;
+    b.b = 1.0 / b.at;
+    b.a = 2.0 * b.at * per_unit;
+    b.marginal = [0.0, per_unit, per_unit];
+    b.status = Status::AtCap;
+    b.note = format!(
+        "at cap: uses {used_recent:.1} of {:.1} and earns {rate_recent:.4}/h, so one more earns about {per_unit:.4}/h while demand lasts; {}",
+        b.at, b.note
+    );
+}
+
 /// A bounded probe of a thin resource: one move of about a tenth of the amount (at least one
 /// step), upward when the range allows, else downward; `None` when the knob cannot move.
 pub fn probe(current: u64, min: u64, max: u64, step: u64) -> Option<u64> {
@@ -546,5 +574,13 @@ mod tests {
         );
         demand_limited(&mut b, 120.0);
         assert_eq!((b.cap, b.marginal), (Some(120.0), [0.0; 3]));
+
+        let mut t = fit(&obs, &cur)[&ResourceKind::Disk].clone();
+        at_cap(&mut t, 300.0, 1.0);
+        assert_eq!(t.status, Status::Thin, "not at cap");
+        at_cap(&mut t, 495.0, 1.0);
+        assert_eq!(t.status, Status::AtCap);
+        assert!((t.marginal[1] - 0.002).abs() < 1e-12);
+        assert!((marginal(t.a, t.b, t.at) - 0.002).abs() < 1e-12, "{t:?}");
     }
 }

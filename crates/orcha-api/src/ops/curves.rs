@@ -38,6 +38,7 @@ pub async fn response_curves(state: &Arc<AppState>) -> Result<ResponseCurvesDto,
                     let status = match (b.status, probing) {
                         (_, true) => "probing",
                         (Status::Fitted, _) => "fitted",
+                        (Status::AtCap, _) => "at_cap",
                         (Status::Thin, _) => "thin_data",
                     };
                     ResourceCurveDto {

@@ -30,7 +30,7 @@ export function ResponseCurves({ curves }: { curves: ResponseCurvesDto }) {
                     <td>{r.resource}</td>
                     <td>{formatAmount(r.operating_point, r.unit)}</td>
                     <td>
-                      {r.status === "fitted" ? (
+                      {r.status === "fitted" || r.status === "at_cap" ? (
                         <>
                           <strong>{formatPerHour(m.p50, curves.fiat)}</strong> per {r.unit}{" "}
                           <span className="muted">

@@ -17,6 +17,7 @@ export function formatAmount(x: number, unit: string): string {
 
 export const STATUS_TAGS: Record<string, [string, string]> = {
   fitted: ["tag-accent", "fitted"],
+  at_cap: ["tag-accent", "at cap: valued per used unit"],
   thin_data: ["tag-muted", "thin data: kept as it is"],
   probing: ["tag-warn", "probing"],
 };
