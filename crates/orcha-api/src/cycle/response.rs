@@ -464,8 +464,9 @@ pub fn ingress_limited(b: &mut Belief, used_gb: f64, fill_gb_per_hour: Option<f6
     );
 }
 
-/// Above this share of its allocation in use, a resource is at its cap.
-const AT_CAP_SHARE: f64 = 0.9;
+/// Above this share of its allocation in use, a resource is at its cap (a rented Golem thread
+/// runs at about 90 % CPU, docs/economics.md, so "all of it" reads lower than 1).
+const AT_CAP_SHARE: f64 = 0.8;
 
 /// Golem is paid per rented thread and Grass per byte relayed (docs/economics.md): while the
 /// node uses all it offers, demand exceeds supply and one more unit earns what a used unit earns
