@@ -642,6 +642,56 @@ gap: string | null, finished: boolean, };
 
 export type Event = { "event": "sample", "payload": SampleEventDto } | { "event": "earnings", "payload": EarningsEventDto } | { "event": "health", "payload": HealthEventDto } | { "event": "poll-failed", "payload": PollFailedEventDto } | { "event": "cycle-step", "payload": StepDto } | { "event": "ml-status", "payload": MlStatusDto } | { "event": "automation", "payload": AutomationEventDto } | { "event": "decision", "payload": DecisionDto } | { "event": "alert", "payload": AlertDto } | { "event": "money-scan", "payload": MoneyScanEventDto };
 
+export type MarginalValueDto = { p10: string, p50: string, p90: string, };
+
+export type ResourceCurveDto = { 
+/**
+ * `cpu`, `memory`, `disk` or `bandwidth`.
+ */
+resource: string, 
+/**
+ * The unit `x` is counted in: `core`, `GiB`, `GB` or `Mbit/s`.
+ */
+unit: string, 
+/**
+ * `fitted`, `at_cap` (not fitted, but all of it is used: valued at what a used unit earns),
+ * `thin_data` (kept at its amount) or `probing` (this cycle moves it to learn).
+ */
+status: string, 
+/**
+ * Fiat per hour `a·ln(1 + b·x)` with `x` in `unit`; both 0 when not fitted.
+ */
+a: number, b: number, 
+/**
+ * The amount in force, in `unit`.
+ */
+operating_point: number, 
+/**
+ * What one more `unit` earns per hour at the operating point.
+ */
+marginal_per_hour: MarginalValueDto, 
+/**
+ * What the node uses (in `unit`) when demand, not the allocation, limits it: one more unit
+ * then earns nothing and the optimizer keeps the amount.
+ */
+demand_limited_at: number | null, 
+/**
+ * Hours of readings the fit saw, and how many distinct amounts among them.
+ */
+hours: number, levels: number, note: string, };
+
+export type NodeCurvesDto = { node: string, resources: Array<ResourceCurveDto>, 
+/**
+ * Why the optimizer keeps the node where it is, when it does.
+ */
+held_because: string | null, };
+
+export type ResponseCurvesDto = { 
+/**
+ * The fiat currency the values are in.
+ */
+fiat: string, nodes: Array<NodeCurvesDto>, };
+
 export type MachineState = "up" | "down" | "stale";
 
 export type FleetHealth = "unknown" | "healthy" | "degraded" | "unreachable";

@@ -161,6 +161,26 @@ pub struct AnomalyRequest {
     pub save_as: Option<String>,
 }
 
+/// One anomaly request per feature set: the engine fits one detector on rows that share their
+/// feature names, and nodes of different protocols measure different things, so a mixed request
+/// is refused (422). Each group carries the history rows with the same feature names.
+pub fn requests_by_feature_set(
+    rows: Vec<AnomalyRow>,
+    history: Vec<AnomalyRow>,
+) -> Vec<AnomalyRequest> {
+    let names = |r: &AnomalyRow| r.features.keys().cloned().collect::<Vec<String>>();
+    let mut groups: BTreeMap<Vec<String>, AnomalyRequest> = BTreeMap::new();
+    for row in rows {
+        groups.entry(names(&row)).or_default().rows.push(row);
+    }
+    for row in history {
+        if let Some(g) = groups.get_mut(&names(&row)) {
+            g.history.get_or_insert_with(Vec::new).push(row);
+        }
+    }
+    groups.into_values().collect()
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeatureContribution {
     pub feature: String,
@@ -500,4 +520,31 @@ fn root_cause(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     cause
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anomaly_rows_are_split_by_feature_set_with_their_history() {
+        let row = |id: &str, names: &[&str]| AnomalyRow {
+            id: id.into(),
+            timestamp: None,
+            features: names.iter().map(|n| ((*n).to_owned(), 1.0)).collect(),
+        };
+        let reqs = requests_by_feature_set(
+            vec![
+                row("storj:a", &["disk_used", "latency"]),
+                row("golem:a", &["cpu"]),
+                row("storj:b", &["latency", "disk_used"]),
+            ],
+            vec![row("golem:a", &["cpu"]), row("grass:a", &["bw"])],
+        );
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(reqs[0].rows.len(), 1);
+        assert_eq!(reqs[0].history.as_ref().map(Vec::len), Some(1));
+        assert_eq!(reqs[1].rows.len(), 2);
+        assert_eq!(reqs[1].history, None);
+    }
 }

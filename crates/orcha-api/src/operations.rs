@@ -90,6 +90,9 @@ macro_rules! for_each_operation {
                 PUT "/allocation/auto-apply" => ops::set_auto_apply(state, req, actor);
             /// Values an edited allocation without applying anything.
             what_if(body req: WhatIfRequest) -> WhatIfDto, POST "/allocation/what-if" => ops::what_if(state, req);
+            /// The optimizer's belief: per node and resource the fitted response and what one more
+            /// unit earns per hour, with its p10–p90 range.
+            response_curves() -> ResponseCurvesDto, GET "/allocation/curves" => ops::response_curves(state);
             /// Whether a node's credential is stored (never the credential).
             secret_status(path key: String) -> SecretStatusDto, GET "/secrets/{key}" => ops::secret_status(state, key);
             /// Stores a node's credential in the keyring.

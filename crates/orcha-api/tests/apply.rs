@@ -195,6 +195,9 @@ async fn a_surge_in_one_nodes_forecast_proposes_moving_cores_to_it_in_dry_run() 
     // Two cores granted outright, so the test does not depend on the machine.
     config.allocation.grant_cpu_cores = 2.0;
     let w = world(&["a", "b"], "none", config);
+    // Both nodes earn alike per core; only the forecast tells them apart.
+    seed_history(&w, "a", 1.0).await;
+    seed_history(&w, "b", 1.0).await;
     // Orcha learns the allocation in force from what it applied.
     let id = evaluate::record(&w.state, None, "apply", "setup", None)
         .await
@@ -251,16 +254,26 @@ async fn a_surge_in_one_nodes_forecast_proposes_moving_cores_to_it_in_dry_run() 
     assert!(d.proposed_plan.unwrap().contains("\"golem:a\""));
 }
 
-/// Two hours of lifetime earnings, so nodes can be valued without a forecast.
-async fn earn(w: &TestApp, name: &str, from: &str, to: &str) {
+/// Three days of hourly lifetime earnings while Orcha moved the node's CPU a day at a time
+/// (0.5, 1.5, then 1 core), earning `a·ln(1 + cores)` GLM/h, so its response can be fitted.
+/// Seeded before anything else is applied: the decision log lists the newest row first.
+async fn seed_history(w: &TestApp, name: &str, a: f64) {
     let id: NodeId = format!("golem:{name}").parse().unwrap();
     let now = w.state.clock.now();
-    for (at, amount) in [(now - chrono::Duration::hours(2), from), (now, to)] {
+    let start = now - chrono::Duration::hours(72);
+    let levels = [500u64, 1500, 1000];
+    let mut total = 1.0;
+    for h in 0..=72i64 {
+        let at = start + chrono::Duration::hours(h);
+        if h > 0 {
+            let cores = levels[((h - 1) / 24) as usize] as f64 / 1000.0;
+            total += a * cores.ln_1p();
+        }
         let data = EarningsData {
             observed_at: at,
             figures: vec![(
                 EarningsKind::Lifetime,
-                Money::parse_decimal(amount, Token::Glm, 18).unwrap(),
+                Money::parse_decimal(&format!("{total:.9}"), Token::Glm, 18).unwrap(),
             )],
         };
         let id = id.clone();
@@ -268,6 +281,36 @@ async fn earn(w: &TestApp, name: &str, from: &str, to: &str) {
             .db(move |s| s.insert_earnings(&id, &data))
             .await
             .unwrap();
+    }
+    for (day, pair) in [
+        (0i64, (2000u64, 500u64)),
+        (1, (500, 1500)),
+        (2, (1500, 1000)),
+    ] {
+        let at = start + chrono::Duration::hours(24 * day);
+        let result = serde_json::json!({
+            "status": "applied",
+            "actor": "orchestrator",
+            "at": at.to_rfc3339(),
+            "nodes": {id.to_string(): {
+                "before": {"cpu": pair.0}, "after": {"cpu": pair.1},
+                "restart_pending": false, "restarted": false
+            }}
+        });
+        let row = orcha_store::DecisionRow {
+            id: 0,
+            cycle: None,
+            created_at: orcha_store::to_ms(at),
+            forecast_digest: None,
+            proposed_plan: None,
+            expected_gain: None,
+            switching_cost: None,
+            verdict: "apply".into(),
+            reason: "seeded history".into(),
+            applied_result: Some(result.to_string()),
+            rollback: None,
+        };
+        w.state.db(move |s| s.insert_decision(&row)).await.unwrap();
     }
 }
 
@@ -282,6 +325,8 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
         .insert("glm".into(), "0.25".into());
     config.allocation.grant_cpu_cores = 2.0;
     let w = world(&["a", "b"], "none", config);
+    seed_history(&w, "a", 8.0).await; // 8·ln 2 GLM/h at one core
+    seed_history(&w, "b", 0.2).await;
     let id = evaluate::record(&w.state, None, "apply", "setup", None)
         .await
         .unwrap();
@@ -292,8 +337,22 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
         &[change("a", 2000, 1000), change("b", 2000, 1000)],
     )
     .await;
-    earn(&w, "a", "1.0", "17.0").await; // 8 GLM/h
-    earn(&w, "b", "1.0", "1.4").await; // 0.2 GLM/h
+    // The belief, served: fitted from the three days, one more core of `a` earns about
+    // 8 GLM·0.25 USD/GLM·b/(1 + b·1 core) = 1 USD/h, with its range around it.
+    let curves = ops::response_curves(&w.state).await.unwrap();
+    assert_eq!(curves.nodes.len(), 2);
+    let cpu = &curves.nodes[0].resources[0];
+    assert_eq!((cpu.resource.as_str(), cpu.unit.as_str()), ("cpu", "core"));
+    assert_eq!(cpu.status, "fitted", "{cpu:?}");
+    assert_eq!(cpu.operating_point, 1.0);
+    let p50: f64 = cpu.marginal_per_hour.p50.parse().unwrap();
+    assert!((p50 - 1.0).abs() < 0.15, "{cpu:?}");
+    let (p10, p90): (f64, f64) = (
+        cpu.marginal_per_hour.p10.parse().unwrap(),
+        cpu.marginal_per_hour.p90.parse().unwrap(),
+    );
+    assert!(p10 <= p50 && p50 <= p90, "{cpu:?}");
+
 
     // What-if: moving cores to the node that earns more is worth it; the answer names the gain.
     let amounts = |cpu: &str| {

@@ -32,6 +32,7 @@ import type {
   PayoutScanDto,
   PayoutsQuery,
   PricesDto,
+  ResponseCurvesDto,
   SecretStatusDto,
   SeriesDto,
   SeriesQuery,
@@ -207,6 +208,13 @@ export const OPERATIONS = {
     input: { kind: "body", arg: "req" },
     response: "WhatIfDto",
   },
+  responseCurves: {
+    command: "response_curves",
+    method: "GET",
+    path: "/allocation/curves",
+    input: { kind: "none" },
+    response: "ResponseCurvesDto",
+  },
   secretStatus: {
     command: "secret_status",
     method: "GET",
@@ -357,6 +365,8 @@ export interface OperationMethods {
   setAutoApply(req: AutoApplyRequest): Promise<AutoApplyRequest>;
   /** Values an edited allocation without applying anything. */
   whatIf(req: WhatIfRequest): Promise<WhatIfDto>;
+  /** The optimizer's belief: per node and resource the fitted response and what one more unit earns per hour, with its p10–p90 range. */
+  responseCurves(): Promise<ResponseCurvesDto>;
   /** Whether a node's credential is stored (never the credential). */
   secretStatus(key: string): Promise<SecretStatusDto>;
   /** Stores a node's credential in the keyring. */

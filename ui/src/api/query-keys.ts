@@ -13,6 +13,7 @@ export const queryKeys = {
   decisions: (limit: number) => ["decisions", limit] as const,
   latestCycle: ["latest-cycle"] as const,
   allocation: ["allocation"] as const,
+  responseCurves: ["response-curves"] as const,
   forecastAll: ["forecast"] as const,
   earningsTotals: ["earnings-totals"] as const,
   prices: ["prices"] as const,

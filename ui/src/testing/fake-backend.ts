@@ -37,6 +37,7 @@ import type {
   PayoutScanDto,
   PayoutsQuery,
   PricesDto,
+  ResponseCurvesDto,
   SecretStatusDto,
   SeriesDto,
   SeriesQuery,
@@ -53,6 +54,7 @@ import {
   makeAllocation,
   makeEarningsTotals,
   makePrices,
+  makeResponseCurves,
   makeSettings,
   makeStatus,
   makeWhatIf,
@@ -70,6 +72,7 @@ export interface FakeData {
   allocation: AllocationDto;
   approve: (req: ApprovePlanRequest) => ApplyResultDto;
   whatIf: (req: WhatIfRequest) => WhatIfDto;
+  responseCurves: ResponseCurvesDto;
   forecast: (q: ForecastQuery) => ForecastDto;
   earningsTotals: EarningsTotalsDto;
   prices: PricesDto;
@@ -121,6 +124,7 @@ export class FakeBackend extends OperationClient implements Backend {
         detail: "applied to 1 nodes",
       }),
       whatIf: () => makeWhatIf(),
+      responseCurves: makeResponseCurves(),
       forecast: (q) => ({
         node: q.node,
         made_at: null,
@@ -293,6 +297,7 @@ export class FakeBackend extends OperationClient implements Backend {
       return req;
     });
   override whatIf = (req: WhatIfRequest) => this.#answer("whatIf", [req], () => this.data.whatIf(req));
+  override responseCurves = () => this.#answer("responseCurves", [], () => this.data.responseCurves);
   override forecast = (q: ForecastQuery) => this.#answer("forecast", [q], () => this.data.forecast(q));
   override earningsTotals = () => this.#answer("earningsTotals", [], () => this.data.earningsTotals);
   override prices = () => this.#answer("prices", [], () => this.data.prices);

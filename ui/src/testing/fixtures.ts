@@ -11,6 +11,7 @@ import type {
   NodeDto,
   PriceDto,
   PricesDto,
+  ResponseCurvesDto,
   SettingsDto,
   StatusDto,
   StepDto,
@@ -396,6 +397,68 @@ export function makeEarningsTotals(over: Partial<EarningsTotalsDto> = {}): Earni
       fiat: { fiat: "usd", value: null, price: null },
       unpriced: [],
     })),
+    ...over,
+  };
+}
+
+/** A belief with one fitted resource, one thin one and one being probed. */
+export function makeResponseCurves(over: Partial<ResponseCurvesDto> = {}): ResponseCurvesDto {
+  const marginal = (p10: string, p50: string, p90: string) => ({ p10, p50, p90 });
+  return {
+    fiat: "USD",
+    nodes: [
+      {
+        node: "golem:main",
+        held_because: null,
+        resources: [
+          {
+            resource: "cpu",
+            unit: "core",
+            status: "fitted",
+            a: 0.02,
+            b: 0.5,
+            operating_point: 4,
+            marginal_per_hour: marginal("0.00250000", "0.00333333", "0.00410000"),
+            demand_limited_at: null,
+            hours: 168,
+            levels: 3,
+            note: "fitted on 168 h at 3 amounts",
+          },
+          {
+            resource: "memory",
+            unit: "GiB",
+            status: "thin_data",
+            a: 0,
+            b: 0,
+            operating_point: 8,
+            marginal_per_hour: marginal("0.00000000", "0.00000000", "0.00000000"),
+            demand_limited_at: 2.5,
+            hours: 168,
+            levels: 1,
+            note: "never moved: its slope cannot be told",
+          },
+        ],
+      },
+      {
+        node: "storj:main",
+        held_because: "storj:main: no resource has a fitted response yet; held",
+        resources: [
+          {
+            resource: "disk",
+            unit: "GB",
+            status: "probing",
+            a: 0,
+            b: 0,
+            operating_point: 2000,
+            marginal_per_hour: marginal("0.00000000", "0.00000000", "0.00000000"),
+            demand_limited_at: null,
+            hours: 30,
+            levels: 1,
+            note: "1 amounts seen, 2 needed to tell the curve",
+          },
+        ],
+      },
+    ],
     ...over,
   };
 }

@@ -131,42 +131,46 @@ pub(super) async fn anomaly_rules(state: &AppState) -> Vec<(RuleId, Option<Strin
     if rows.is_empty() {
         return Vec::new();
     }
-    let req = crate::ml::AnomalyRequest {
-        rows,
-        history: Some(history),
-        ..Default::default()
-    };
-    let started = std::time::Instant::now();
-    let resp = state.ml.anomalies(&req).await;
-    state
-        .metrics
-        .ml_request_duration
-        .with_label_values(&["anomalies"])
-        .observe(started.elapsed().as_secs_f64());
-    match resp {
-        Ok(r) => r
-            .results
-            .into_iter()
-            .filter(|a| state.node(&a.id).is_some())
-            .map(|a| {
-                let v = if a.anomaly {
-                    Verdict::Firing(format!(
-                        "the ML engine scores the node's recent behaviour as anomalous (score {:.2}): {}",
-                        a.score,
-                        a.reasons.join("; ")
-                    ))
-                } else {
-                    Verdict::Clear
-                };
-                (RuleId::Anomaly, Some(a.id), v)
-            })
-            .collect(),
-        Err(e) => {
-            // Too little history is normal on a fresh install; nothing is concluded.
-            tracing::debug!(error = %e, "No anomaly scores this cycle.");
-            Vec::new()
+    let mut out = Vec::new();
+    for req in crate::ml::requests_by_feature_set(rows, history) {
+        let started = std::time::Instant::now();
+        let resp = state.ml.anomalies(&req).await;
+        state
+            .metrics
+            .ml_request_duration
+            .with_label_values(&["anomalies"])
+            .observe(started.elapsed().as_secs_f64());
+        match resp {
+            Ok(r) => out.extend(r.results.into_iter().filter(|a| state.node(&a.id).is_some()).map(
+                |a| {
+                    let v = if a.anomaly {
+                        Verdict::Firing(format!(
+                            "the ML engine scores the node's recent behaviour as anomalous (score {:.2}): {}",
+                            a.score,
+                            a.reasons.join("; ")
+                        ))
+                    } else {
+                        Verdict::Clear
+                    };
+                    (RuleId::Anomaly, Some(a.id), v)
+                },
+            )),
+            Err(e) => {
+                // Surfaced, not swallowed: a refused request means anomalies go unseen.
+                let ids: Vec<&str> = req.rows.iter().map(|r| r.id.as_str()).collect();
+                tracing::warn!(error = %e, nodes = ?ids, "Anomaly detection failed for these nodes.");
+                let available = !matches!(
+                    e,
+                    crate::ml::MlError::Unavailable(_) | crate::ml::MlError::Timeout { .. }
+                );
+                state.report_ml_status(
+                    available,
+                    format!("anomaly detection failed for {}: {e}", ids.join(", ")),
+                );
+            }
         }
     }
+    out
 }
 
 /// Compares the newest forecast whose hours have all passed with what the node realized over

@@ -6,12 +6,14 @@
 
 pub mod apply;
 pub mod demand;
+pub mod belief;
 pub mod evaluate;
 pub mod journal;
 pub mod monitor;
 pub mod optimize;
 pub mod plan;
 pub mod predict;
+pub mod response;
 pub mod routes;
 
 use std::sync::Arc;

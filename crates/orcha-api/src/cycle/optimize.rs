@@ -4,40 +4,30 @@
 //! gathered here; the ML engine's allocator proposes the plan, and when it cannot, the Rust
 //! fallback optimizer does (a fallback plan is only recommended unless the operator allows more).
 //!
-//! Earnings curves are anchored, not fitted: each node's expected fiat rate (forecast p50, or the
-//! realized rate of the last 24 h without a forecast) is split over the resources its protocol
-//! earns with, and each share becomes `a·ln(1 + b·x)` through the node's current amount, with
-//! `b` set so returns diminish over the scale of the budget. A surge in a node's forecast raises
-//! its curve and so its marginal value, which moves resources to it. What the OS measured each
-//! node using bounds its terms (`demand`): slack is not raised, memory in use is not cut.
+//! Earnings curves are fitted, not set by hand: each node's response to each resource is learned
+//! from its own hours ([`super::response`]), and scaled by the node's forecast against what it
+//! earned over the last day, so a forecast surge raises its marginal value and moves resources
+//! to it. A resource whose history is too thin to tell a slope keeps its amount; once a day one
+//! such resource is probed by a bounded step, labelled `probe` in the decision.
+//! What the OS measured each node using bounds its terms (`demand`): slack is not raised,
+//! memory in use is not cut.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::Duration as ChronoDuration;
 use orcha_core::event::StepOutcome;
-use orcha_core::{EarningsKind, HealthStatus, NodeId, ProtocolId, ResourceKind, Token};
+use orcha_core::{HealthStatus, NodeId, ProtocolId, ResourceKind, Token};
 
 pub use super::plan::{settings, Plan};
 use super::predict::Forecasts;
+use super::response::{Belief, Status};
 pub use super::routes::backend_rule;
 use crate::fallback::{self, Curve, NodeProblem, Problem, Terms};
-use crate::ml::{AllocateRequest, NodeSpec, ResponseCurve};
+use crate::ml::{AllocateRequest, AllocateResponse, NodeSpec, ResponseCurve};
 use crate::policy::{Amounts, NodeFacts, PlanSource};
 use crate::prices::Quote;
 use crate::state::AppState;
-
-/// How much of a node's earnings each resource accounts for, by protocol.
-fn weights(p: ProtocolId) -> &'static [(ResourceKind, f64)] {
-    match p {
-        ProtocolId::Storj => &[(ResourceKind::Disk, 1.0)],
-        // Golem's disk is scratch space for tasks: more of it wins no more tasks once they fit,
-        // so it gets no curve and keeps its amount, instead of outbidding Storj for terabytes.
-        ProtocolId::Golem => &[(ResourceKind::Cpu, 0.65), (ResourceKind::Memory, 0.35)],
-        ProtocolId::Streamr => &[(ResourceKind::Bandwidth, 0.7), (ResourceKind::Cpu, 0.3)],
-        ProtocolId::Grass => &[(ResourceKind::Bandwidth, 1.0)],
-    }
-}
 
 /// The token a protocol's earnings are counted in.
 fn token(p: ProtocolId) -> Token {
@@ -65,56 +55,15 @@ pub fn fiat_price(state: &AppState, p: ProtocolId) -> Result<f64, String> {
     fiat_quote(state, p).map(|(v, _)| v)
 }
 
-/// The node's expected earnings rate in its own token per hour: the forecast's mean p50, else
-/// the lifetime earnings gained over the last 24 hours.
-async fn anchor_rate(state: &AppState, id: &NodeId, forecasts: Option<&Forecasts>) -> Option<f64> {
-    if let Some(f) = forecasts.and_then(|f| f.per_node.get(id)) {
-        if !f.p50.is_empty() {
-            return Some(f.p50.iter().sum::<f64>() / f.p50.len() as f64);
-        }
-    }
+/// What the node earned per hour over the last 24 h, in its own token (Storj from its accrued
+/// month, never its lifetime figure or end-of-month projection); `None` under an hour of data.
+async fn recent_rate(state: &AppState, id: &NodeId) -> Option<f64> {
     // The store's range is half-open; a minute past now includes the newest reading.
     let now = state.clock.now() + ChronoDuration::minutes(1);
-    if id.protocol() == ProtocolId::Storj {
-        return storj_rate(state, id, now).await;
-    }
-    let from = now - ChronoDuration::hours(24);
-    let node = id.clone();
-    let points = state
-        .db(move |s| s.earnings_history(&node, EarningsKind::Lifetime, from, now))
+    let hours = super::predict::earnings_hours(state, id, now - ChronoDuration::hours(24), now)
         .await
         .ok()?;
-    let (first, last) = (points.first()?, points.last()?);
-    let hours = (last.0 - first.0).num_seconds() as f64 / 3600.0;
-    if hours < 1.0 {
-        return None;
-    }
-    let delta = last.1.to_f64_lossy() - first.1.to_f64_lossy();
-    // A drop is a payout, not negative earnings; it tells nothing about the rate.
-    (delta >= 0.0).then(|| delta / hours)
-}
-
-/// Storj's rate from the node's own estimate for the running month (`currentMonthExpectations`)
-/// spread over the month's hours. Its lifetime figure is the sum of monthly paystubs and only
-/// moves once a month, so a day of it would read as earning nothing.
-async fn storj_rate(
-    state: &AppState,
-    id: &NodeId,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Option<f64> {
-    use chrono::Datelike;
-    let from = now - ChronoDuration::hours(24);
-    let node = id.clone();
-    let points = state
-        .db(move |s| s.earnings_history(&node, EarningsKind::CurrentPeriodEstimate, from, now))
-        .await
-        .ok()?;
-    let (at, estimate) = points.last()?;
-    let month_start = at.date_naive().with_day(1)?;
-    let next = month_start.checked_add_months(chrono::Months::new(1))?;
-    let hours = (next - month_start).num_hours() as f64;
-    let v = estimate.to_f64_lossy();
-    (v >= 0.0 && hours > 0.0).then(|| v / hours)
+    (!hours.is_empty()).then(|| hours.iter().map(|(_, v)| v).sum::<f64>() / hours.len() as f64)
 }
 
 /// What Orcha last applied to each node and when each node was last restarted by Orcha, from the
@@ -165,19 +114,23 @@ pub async fn history(state: &AppState) -> History {
     h
 }
 
-/// Gathers the facts about every node: knobs, the amounts in force, prices and anchors.
+/// The fitted belief of every priced node, per resource.
+pub type Beliefs = BTreeMap<NodeId, BTreeMap<ResourceKind, Belief>>;
+
+/// Gathers the facts about every node: knobs, the amounts in force, prices and fitted beliefs.
 /// `proposed` starts equal to `current`; the optimizer fills it in.
 pub async fn gather(
     state: &AppState,
     forecasts: Option<&Forecasts>,
-) -> (Amounts, Vec<NodeFacts>, BTreeMap<NodeId, f64>) {
+) -> (Amounts, Vec<NodeFacts>, Beliefs) {
     let machine = tokio::task::spawn_blocking(crate::budget::detect)
         .await
         .unwrap_or_default();
     let mut budget = crate::budget::budget(&machine, &state.config.allocation);
     let hist = history(state).await;
+    let changes = super::belief::changes(state).await;
     let mut facts = Vec::new();
-    let mut anchors = BTreeMap::new();
+    let mut beliefs = Beliefs::new();
     // The prices this plan is valued with, recorded so the decision can be traced to them.
     let mut used = Vec::new();
     for node in &state.nodes {
@@ -221,16 +174,46 @@ pub async fn gather(
             used.push(quote);
             v
         });
-        let rate = anchor_rate(state, &id, forecasts).await;
-        let held_because = match (&price, rate) {
-            (Err(why), _) => Some(why.clone()),
-            (Ok(_), None) => Some(format!(
-                "{id} has no forecast and no earnings history of the last 24 h to value resources by; held"
-            )),
-            _ => None,
-        };
-        if let (Ok(p), Some(r)) = (&price, rate) {
-            anchors.insert(id.clone(), p * r);
+        let mut held_because = price.as_ref().err().cloned();
+        let mut curves = None;
+        if let Ok(p) = &price {
+            let knobbed: Amounts = current
+                .iter()
+                .filter(|(k, _)| routes.knobs.contains_key(k))
+                .map(|(k, v)| (*k, *v))
+                .collect();
+            let none = Vec::new();
+            let log = changes.get(&id).unwrap_or(&none);
+            let belief = super::belief::node_belief(state, &id, *p, log, &knobbed).await;
+            let scale = demand_scale(state, &id, forecasts).await;
+            let fitted: BTreeMap<ResourceKind, Curve> = belief
+                .iter()
+                // A demand-limited resource is held: more earns nothing, and less is not
+                // proven harmless (Streamr's floor, Storj's fill) without a threshold fit.
+                .filter(|(_, b)| b.status != Status::Thin && b.cap.is_none())
+                .map(|(k, b)| {
+                    let c = b.curve(*k);
+                    (
+                        *k,
+                        Curve {
+                            a: c.a * scale,
+                            b: c.b,
+                        },
+                    )
+                })
+                .collect();
+            if fitted.is_empty() && !belief.is_empty() {
+                let why: Vec<String> = belief
+                    .iter()
+                    .map(|(k, b)| format!("{}: {}", k.as_str(), b.note))
+                    .collect();
+                held_because = Some(format!(
+                    "{id}: no resource has a fitted response yet ({}); held",
+                    why.join(", ")
+                ));
+            }
+            curves = (!fitted.is_empty()).then_some(fitted);
+            beliefs.insert(id.clone(), belief);
         }
         let overrides = state.config.allocation.nodes.get(&id.to_string());
         let auto_apply = state
@@ -243,7 +226,7 @@ pub async fn gather(
             proposed: current.clone(),
             current,
             knobs: routes.knobs,
-            curves: None,
+            curves,
             held_because,
             auto_apply,
             last_restart: hist.last_restart.get(&id).copied(),
@@ -264,30 +247,21 @@ pub async fn gather(
             *d = d.saturating_add(used);
         }
     }
-    for f in &mut facts {
-        if let Some(rate) = anchors.get(&f.id) {
-            f.curves = Some(curves(f, *rate, &budget));
-        }
-    }
-    (budget, facts, anchors)
+    (budget, facts, beliefs)
 }
 
-/// Splits `rate` (USD/h) over the node's resources and anchors a curve through each current
-/// amount.
-fn curves(f: &NodeFacts, rate: f64, budget: &Amounts) -> BTreeMap<ResourceKind, Curve> {
-    weights(f.id.protocol())
-        .iter()
-        .filter_map(|(k, w)| {
-            let scale = *budget.get(k)? as f64;
-            let x0 = (*f.current.get(k)?).max(f.knobs.get(k).map_or(1, |r| r.step.max(1)));
-            if scale <= 0.0 {
-                return None;
-            }
-            let b = 4.0 / scale;
-            let a = w * rate / (b * x0 as f64).ln_1p();
-            (a.is_finite() && a >= 0.0).then_some((*k, Curve { a, b }))
-        })
-        .collect()
+/// How much busier the forecast says the node will be than it was over the last day: the
+/// fitted curves describe the average hour, the forecast the next ones. Bounded so one odd
+/// forecast cannot claim the machine; 1 without a forecast or a recent rate.
+async fn demand_scale(state: &AppState, id: &NodeId, forecasts: Option<&Forecasts>) -> f64 {
+    let forecast = forecasts
+        .and_then(|f| f.per_node.get(id))
+        .filter(|f| !f.p50.is_empty())
+        .map(|f| f.p50.iter().sum::<f64>() / f.p50.len() as f64);
+    match (forecast, recent_rate(state, id).await) {
+        (Some(f), Some(r)) if f > 0.0 && r > 0.0 => (f / r).clamp(0.25, 4.0),
+        _ => 1.0,
+    }
 }
 
 /// The optimization problem over the nodes that can move; the others keep what they have and
@@ -295,6 +269,7 @@ fn curves(f: &NodeFacts, rate: f64, budget: &Amounts) -> BTreeMap<ResourceKind, 
 pub fn problem(
     budget: &Amounts,
     facts: &[NodeFacts],
+    beliefs: &Beliefs,
     settings: &crate::policy::PolicySettings,
 ) -> Problem {
     let mut left = budget.clone();
@@ -307,7 +282,17 @@ pub fn problem(
             match (movable, f.knobs.get(k), curve, budget.get(k)) {
                 (true, Some(rule), Some(curve), Some(b)) => {
                     let max = rule.max.min(*b);
-                    let min = rule.min.min(max);
+                    // Threshold as a constraint: never below what the node uses plus headroom
+                    // (Streamr is slashed below its floor, Storj holds its stored data), but
+                    // never forced above what it has either.
+                    let floor = beliefs
+                        .get(&f.id)
+                        .and_then(|r| r.get(k))
+                        .and_then(|b| b.used)
+                        .map(|u| (u * USE_HEADROOM * super::response::unit(*k).0).ceil() as u64)
+                        .map(|u| u.div_ceil(rule.step.max(1)) * rule.step.max(1))
+                        .map_or(0, |u| u.min(*cur));
+                    let min = rule.min.max(floor).min(max);
                     let mut t = Terms {
                         current: (*cur).clamp(min, max),
                         min,
@@ -345,7 +330,7 @@ pub fn problem(
 }
 
 /// The same problem in the ML engine's terms.
-fn allocate_request(p: &Problem) -> AllocateRequest {
+pub fn allocate_request(p: &Problem) -> AllocateRequest {
     let name = |k: &ResourceKind| k.as_str().to_owned();
     AllocateRequest {
         resources: p.budget.keys().map(name).collect(),
@@ -394,6 +379,87 @@ fn allocate_request(p: &Problem) -> AllocateRequest {
     }
 }
 
+/// Headroom kept over a resource's measured use (p90 of the last day).
+const USE_HEADROOM: f64 = 1.25;
+
+/// A node is probed at most this often, so each level is held long enough to be measured.
+const PROBE_EVERY_HOURS: i64 = 24;
+
+/// Picks at most one resource whose belief is too thin and that the plan leaves alone, and moves
+/// it by a bounded step within its knob and the budget; returns the `probe: …` label for the
+/// decision. One at a time, so the earnings change can be credited to that one move.
+fn probe(
+    facts: &mut [NodeFacts],
+    beliefs: &Beliefs,
+    budget: &Amounts,
+    changes: &BTreeMap<NodeId, super::belief::Changes>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    let mut used = Amounts::new();
+    for f in facts.iter() {
+        for (k, v) in &f.proposed {
+            *used.entry(*k).or_default() += v;
+        }
+    }
+    for f in facts.iter_mut() {
+        let recent = changes
+            .get(&f.id)
+            .and_then(|c| c.last())
+            .is_some_and(|(at, _, _)| now - *at < ChronoDuration::hours(PROBE_EVERY_HOURS));
+        let priced = beliefs.get(&f.id);
+        if recent || !f.reachable || f.proposed != f.current || priced.is_none() {
+            continue;
+        }
+        for (k, b) in priced.into_iter().flatten() {
+            let (Some(rule), Some(cur)) = (f.knobs.get(k), f.current.get(k).copied()) else {
+                continue;
+            };
+            // A probe needs a measured baseline at the current amount to be compared with, and
+            // a demand-limited resource has nothing to learn from more of it.
+            if b.status != Status::Thin || b.hours < super::response::MIN_HOURS || b.cap.is_some() {
+                continue;
+            }
+            let room = budget.get(k).copied().unwrap_or(0).saturating_sub(used[k]);
+            let max = rule.max.min(cur.saturating_add(room));
+            let Some(to) = super::response::probe(cur, rule.min, max, rule.step) else {
+                continue;
+            };
+            f.proposed.insert(*k, to);
+            // The probe is judged like any change, so the node must not be held for thin data.
+            f.held_because = None;
+            f.curves.get_or_insert_with(BTreeMap::new);
+            let (u, name) = super::response::unit(*k);
+            return Some(format!(
+                "probe: {} {} {:.1} → {:.1} {name} ({})",
+                f.id,
+                k.as_str(),
+                cur as f64 / u,
+                to as f64 / u,
+                b.note
+            ));
+        }
+    }
+    None
+}
+
+/// The engine's plan on each knob's grid, for the nodes and resources of the problem.
+pub fn from_engine(p: &Problem, resp: &AllocateResponse) -> BTreeMap<NodeId, Amounts> {
+    let mut out: BTreeMap<NodeId, Amounts> = BTreeMap::new();
+    for np in &resp.plan {
+        let Some(n) = p.nodes.iter().find(|n| n.id.to_string() == np.id) else {
+            continue;
+        };
+        for (k, t) in &n.terms {
+            if let Some(x) = np.allocation.get(k.as_str()) {
+                out.entry(n.id.clone())
+                    .or_default()
+                    .insert(*k, on_grid(t, *x));
+            }
+        }
+    }
+    out
+}
+
 /// Rounds the engine's continuous answer to each knob's step, within its range.
 fn on_grid(t: &Terms, x: f64) -> u64 {
     let x = if x.is_finite() {
@@ -417,9 +483,9 @@ pub async fn run(
             None,
         );
     }
-    let (budget, mut facts, _) = gather(state, forecasts).await;
+    let (budget, mut facts, beliefs) = gather(state, forecasts).await;
     let s = settings(state);
-    let p = problem(&budget, &facts, &s);
+    let p = problem(&budget, &facts, &beliefs, &s);
     if p.nodes.is_empty() {
         let held: Vec<String> = facts
             .iter()
@@ -448,19 +514,7 @@ pub async fn run(
     };
     let (source, solver, note, proposed) = match engine {
         Some(Ok(resp)) => {
-            let mut out: BTreeMap<NodeId, Amounts> = BTreeMap::new();
-            for np in &resp.plan {
-                let Some(n) = p.nodes.iter().find(|n| n.id.to_string() == np.id) else {
-                    continue;
-                };
-                for (k, t) in &n.terms {
-                    if let Some(x) = np.allocation.get(k.as_str()) {
-                        out.entry(n.id.clone())
-                            .or_default()
-                            .insert(*k, on_grid(t, *x));
-                    }
-                }
-            }
+            let out = from_engine(&p, &resp);
             (PlanSource::Engine, resp.solver.clone(), None, Ok(out))
         }
         other => {
@@ -493,6 +547,12 @@ pub async fn run(
             f.proposed.extend(a.iter().map(|(k, v)| (*k, *v)));
         }
     }
+    let changes = super::belief::changes(state).await;
+    let probed = probe(&mut facts, &beliefs, &budget, &changes, state.clock.now());
+    let note = match (note, probed) {
+        (Some(n), Some(p)) => Some(format!("{n}; {p}")),
+        (n, p) => n.or(p),
+    };
     let moved = facts.iter().filter(|f| f.proposed != f.current).count();
     let detail = format!(
         "{} plan ({solver}) over {} nodes, {moved} with changes{}",
@@ -510,4 +570,124 @@ pub async fn run(
             nodes: facts,
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cycle::response::Belief;
+    use crate::policy::KnobRule;
+
+    fn facts(disk_gb: u64) -> NodeFacts {
+        let gb = 1_000_000_000;
+        NodeFacts {
+            id: "storj:main".parse().unwrap(),
+            current: Amounts::from([(ResourceKind::Disk, disk_gb * gb)]),
+            proposed: Amounts::from([(ResourceKind::Disk, disk_gb * gb)]),
+            knobs: BTreeMap::from([(
+                ResourceKind::Disk,
+                KnobRule {
+                    min: 500 * gb,
+                    max: 10_000 * gb,
+                    step: gb,
+                    restart_required: true,
+                    restart_downtime_secs: 60,
+                    loses_jobs: false,
+                },
+            )]),
+            curves: None,
+            used: Amounts::new(),
+            held_because: Some("thin".into()),
+            auto_apply: false,
+            last_restart: None,
+            running_activities: None,
+            allow_interrupt: false,
+            disk_used: None,
+            reachable: true,
+        }
+    }
+
+    fn thin(hours: usize) -> Beliefs {
+        let b = Belief {
+            a: 0.0,
+            b: 0.0,
+            at: 1000.0,
+            marginal: [0.0; 3],
+            status: Status::Thin,
+            hours,
+            levels: 1,
+            note: "never moved".into(),
+            cap: None,
+            used: None,
+        };
+        BTreeMap::from([(
+            "storj:main".parse().unwrap(),
+            BTreeMap::from([(ResourceKind::Disk, b)]),
+        )])
+    }
+
+    #[test]
+    fn a_thin_resource_is_probed_once_within_its_knob_and_the_budget_and_labelled() {
+        let now = chrono::Utc::now();
+        let budget = Amounts::from([(ResourceKind::Disk, 1_050 * 1_000_000_000)]);
+        let mut f = vec![facts(1000)];
+        let label = probe(&mut f, &thin(48), &budget, &BTreeMap::new(), now).unwrap();
+        assert!(
+            label.starts_with("probe: storj:main disk 1000.0 → 900.0 GB"),
+            "{label}"
+        );
+        assert_eq!(f[0].held_because, None, "judged like any change");
+
+        // Without a baseline, or right after a change, nothing is probed.
+        let mut f = vec![facts(1000)];
+        assert_eq!(
+            probe(&mut f, &thin(5), &budget, &BTreeMap::new(), now),
+            None
+        );
+        let changed = BTreeMap::from([(
+            f[0].id.clone(),
+            vec![(
+                now - ChronoDuration::hours(2),
+                Amounts::new(),
+                Amounts::new(),
+            )],
+        )]);
+        assert_eq!(probe(&mut f, &thin(48), &budget, &changed, now), None);
+        assert_eq!(f[0].proposed, f[0].current);
+    }
+
+    #[test]
+    fn what_a_node_uses_is_a_floor_the_problem_keeps() {
+        let gb = 1_000_000_000;
+        let mut f = facts(1000);
+        f.held_because = None;
+        f.curves = Some(BTreeMap::from([(
+            ResourceKind::Disk,
+            Curve { a: 1.0, b: 1e-12 },
+        )]));
+        let mut beliefs = thin(48);
+        let settings = crate::policy::PolicySettings {
+            horizon_hours: 24.0,
+            margin: 0.0,
+            change_cost: 0.0,
+            min_dwell: ChronoDuration::zero(),
+            fallback_auto_apply: false,
+        };
+        let budget = Amounts::from([(ResourceKind::Disk, 4_000 * gb)]);
+        let min = |b: &Beliefs| {
+            problem(&budget, std::slice::from_ref(&f), b, &settings).nodes[0].terms
+                [&ResourceKind::Disk]
+                .min
+        };
+        assert_eq!(min(&beliefs), 500 * gb, "the knob's own minimum");
+        let used = |b: &mut Beliefs, v: f64| {
+            b.values_mut()
+                .flat_map(|r| r.values_mut())
+                .for_each(|x| x.used = Some(v));
+        };
+        used(&mut beliefs, 600.0);
+        assert_eq!(min(&beliefs), 750 * gb, "600 GB used + 25 % headroom");
+        used(&mut beliefs, 900.0);
+        assert_eq!(min(&beliefs), 1000 * gb, "never forced above what it has");
+    }
 }

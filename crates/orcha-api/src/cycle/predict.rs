@@ -2,7 +2,8 @@
 //!
 //! Each node's history is turned into an hourly series of earnings (the increase of its lifetime
 //! figure, in whole tokens of its own currency) and sent to `POST /v2/forecast` as a `rate`
-//! (resets and payouts are already taken out here, so the engine must not guess a running total). Without the
+//! (resets and payouts are already taken out here, so the engine must not guess a running total),
+//! with the amounts of each resource in force and the hour and weekday as features. Without the
 //! engine nothing is predicted and nothing downstream is invented: the step says "ML engine
 //! unavailable" and the cycle goes on to record that no plan exists.
 //!
@@ -53,6 +54,18 @@ const RETRAIN_EVERY_HOURS: i64 = 24;
 /// hour is not rounded away for tokens counted in cents or whole points.
 const MIN_FORECAST_DECIMALS: u8 = 9;
 
+/// The node's earnings per hour in whole tokens, oldest first (hours stamped at their start),
+/// read from the same figure the forecast is.
+pub async fn earnings_hours(
+    state: &AppState,
+    id: &NodeId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, f64)>, crate::error::DbError> {
+    let points = node_history(state, id, from, to).await?;
+    Ok(hourly_increases(&points))
+}
+
 /// Checks the engine and, when it answers, forecasts every node with enough history.
 pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecasts>) {
     let ml = state.ml.health().await;
@@ -80,6 +93,7 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
     let mut notes = Vec::new();
     // The unit each node's forecast is stored in: its latest earnings figure's token.
     let mut units: BTreeMap<String, (Token, u8)> = BTreeMap::new();
+    let changes = super::belief::changes(state).await;
     for node in &state.nodes {
         let history = node_history(state, &node.config.id, from, to).await;
         let hourly = match history {
@@ -105,6 +119,17 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
             ));
             continue;
         }
+        let node_changes = changes.get(&node.config.id).cloned().unwrap_or_default();
+        // The amounts in force now are the last applied ones; the log's `before` covers earlier.
+        let current: crate::policy::Amounts = node_changes
+            .iter()
+            .flat_map(|(_, _, after)| after.iter().map(|(k, v)| (*k, *v)))
+            .collect();
+        let hours: Vec<DateTime<Utc>> = hourly
+            .iter()
+            .map(|(t, _)| *t + Duration::minutes(30))
+            .collect();
+        let features = super::belief::features(&hours, &node_changes, &current);
         series.push(SeriesInput {
             id: node.config.id.to_string(),
             timestamps: hourly
@@ -112,7 +137,7 @@ pub async fn run(state: &AppState, _cycle: i64) -> (StepOutcome, Option<Forecast
                 .map(|(t, _)| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                 .collect(),
             values: hourly.iter().map(|(_, v)| *v).collect(),
-            features: None,
+            features: Some(features),
             series_kind: Some("rate".to_owned()),
         });
     }

@@ -93,6 +93,7 @@ pub fn typescript_bindings() -> String {
         MoneyScanEventDto::decl(),
         Event::decl(),
     ];
+    let decls = decls.into_iter().chain(super::curves::decls());
     // The fleet view's DTOs live with the fleet client (`orcha-fleet`), which has no API types.
     let decls: Vec<String> = decls
         .into_iter()

@@ -25,6 +25,8 @@ pub use audit::*;
 mod backup;
 pub use backup::*;
 mod usage;
+pub mod curves;
+pub use curves::{MarginalValueDto, NodeCurvesDto, ResourceCurveDto, ResponseCurvesDto};
 pub use orcha_fleet::dto::*;
 pub use usage::{DetectedNodeDto, DetectionDto, MeasuredResourceDto, MeasuredUsageDto};
 mod bindings;

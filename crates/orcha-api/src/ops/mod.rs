@@ -30,6 +30,9 @@ pub use alerts::{
 mod allocation;
 pub use allocation::{allocation, approve_plan, set_auto_apply, what_if};
 
+mod curves;
+pub use curves::response_curves;
+
 mod control;
 pub use control::{latest_cycle, run_cycle_now, set_paused, status};
 

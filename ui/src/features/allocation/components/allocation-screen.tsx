@@ -7,11 +7,13 @@ import { ErrorState, LoadingState } from "../../../components/state-views";
 import { useNow } from "../../../lib/use-now";
 import { useAllocation, useSetAutoApply } from "../api/use-allocation";
 import { useDecisions, useLatestCycle, useRunCycle } from "../api/use-decisions";
+import { useResponseCurves } from "../api/use-response-curves";
 import { readApplyOutcome } from "../utils/apply-result";
 import { AllocationNodes } from "./allocation-nodes";
 import { CycleSteps } from "./cycle-steps";
 import { DecisionList } from "./decision-list";
 import { PlanCard } from "./plan-card";
+import { ResponseCurves } from "./response-curves";
 import { WhatIfCard } from "./what-if-card";
 
 export function AllocationScreen() {
@@ -20,6 +22,7 @@ export function AllocationScreen() {
   const cycle = useLatestCycle();
   const status = useStatus();
   const nodes = useNodes();
+  const curves = useResponseCurves();
   const run = useRunCycle();
   const autoApply = useSetAutoApply();
   const now = useNow(5000);
@@ -99,6 +102,20 @@ export function AllocationScreen() {
           </Card>
         </>
       )}
+
+      <Card
+        title="What more resources would earn"
+        subtitle="Fitted from each node's own history: what one more unit earns per hour where it stands now, with its p10–p90 range."
+      >
+        <StaleNotice updatedAt={curves.dataUpdatedAt} isError={curves.isError} />
+        {curves.isPending ? (
+          <LoadingState label="Fitting the response curves…" />
+        ) : !curves.data ? (
+          <ErrorState error={curves.error} onRetry={() => void curves.refetch()} compact />
+        ) : (
+          <ResponseCurves curves={curves.data} />
+        )}
+      </Card>
 
       <Card title="Latest cycle" subtitle="collect → predict → optimize → evaluate → apply → monitor">
         <StaleNotice updatedAt={cycle.dataUpdatedAt} isError={cycle.isError} />
