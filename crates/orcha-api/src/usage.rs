@@ -125,8 +125,11 @@ pub async fn measure(
     now: DateTime<Utc>,
 ) -> Option<MeasuredLive> {
     // The simulator's nodes are not processes of this machine.
-    if !config.usage.enabled || demo {
+    if !config.usage.enabled {
         return None;
+    }
+    if demo {
+        return simulated(config, id, now).await;
     }
     let taken = {
         let mut s = slot.lock().unwrap_or_else(|e| e.into_inner());
@@ -166,6 +169,71 @@ pub async fn measure(
         reading,
         error: error.map(|e| e.to_string()),
         machine_max,
+    })
+}
+
+/// The largest answer of the simulator's `/control/usage` (a few numbers per node).
+const SIMULATED_REPLY_BYTES: usize = 64 << 10;
+
+/// In demo mode Streamr and Grass are the simulator's and have no process here; what an OS
+/// meter would read of them comes from the simulator's control API (loopback only), labelled
+/// `simulator`. `None` for the other nodes (their protocols report their own use).
+async fn simulated(config: &Config, id: &NodeId, now: DateTime<Utc>) -> Option<MeasuredLive> {
+    let how = config.allocation.nodes.get(&id.to_string())?;
+    if how.runs_as != RunsAs::Simulated {
+        return None;
+    }
+    let base = url::Url::parse(&how.simulator).ok()?;
+    let loopback = match base.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
+    if !loopback {
+        tracing::warn!(url = %base, "The simulator is not on loopback; its nodes are not measured.");
+        return None;
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .ok()?;
+    let read = async {
+        let resp = client
+            .get(base.join("/control/usage").map_err(|e| e.to_string())?)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let body = crate::ml::read_capped(resp, SIMULATED_REPLY_BYTES).await?;
+        serde_json::from_slice::<serde_json::Value>(&body).map_err(|e| e.to_string())
+    };
+    let v = match read.await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::debug!(error = %e, "The simulator's usage could not be read.");
+            return None;
+        }
+    };
+    let node = &v[id.to_string()];
+    let get = |k: &str| {
+        node[k]
+            .as_f64()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .map(|x| Measured {
+                value: x.round() as u64,
+                source: orcha_usage::Source::Simulator,
+            })
+    };
+    Some(MeasuredLive {
+        at: now,
+        target: format!("simulated {id}"),
+        running: true,
+        reading: UsageReading {
+            cpu_millicores: get("cpu_millicores"),
+            net_up_bps: get("bandwidth_up_bps"),
+            ..UsageReading::default()
+        },
+        error: None,
+        machine_max: Vec::new(),
     })
 }
 

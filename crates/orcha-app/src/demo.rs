@@ -92,6 +92,13 @@ pub async fn start(
     a.bandwidth_down_mbps = sim_budget.bandwidth_mbps.round() as u64;
     // The same for the knobs' maxima: the grants above, not this box.
     config.usage.machine_bounds = false;
+    // Streamr and Grass have no knob of their own; on a real machine their CPU and bandwidth
+    // are a cgroup and a `tc` class, here the simulator's emulation of them (same apply path).
+    for node in ["streamr:main", "grass:main"] {
+        let how = config.allocation.nodes.entry(node.to_owned()).or_default();
+        how.runs_as = orcha_core::config::RunsAs::Simulated;
+        how.simulator = sim.control_url().to_owned();
+    }
     let p = &mut config.protocols;
     p.storj.enabled = true;
     p.storj.name = "main".into();

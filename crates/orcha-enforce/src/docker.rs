@@ -8,10 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
-use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Method, StatusCode};
 use orcha_core::ResourceKind;
 use serde_json::{json, Value};
 
@@ -76,42 +74,11 @@ impl DockerBackend {
             let stream = tokio::net::UnixStream::connect(&self.socket)
                 .await
                 .map_err(|e| io(e.to_string()))?;
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            // Docker's answers here are a container's inspect document or an error message;
+            // anything larger is not the Engine API.
+            crate::http1::exchange(stream, method.clone(), "docker", path, body, MAX_REPLY_BYTES)
                 .await
-                .map_err(|e| io(e.to_string()))?;
-            let payload = body.map(|b| b.to_string()).unwrap_or_default();
-            let req = Request::builder()
-                .method(method.clone())
-                .uri(path)
-                .header("host", "docker")
-                .header("content-type", "application/json")
-                .body(Full::new(Bytes::from(payload)))
-                .map_err(|e| io(e.to_string()))?;
-            let exchange = async move {
-                let resp = sender
-                    .send_request(req)
-                    .await
-                    .map_err(|e| io(e.to_string()))?;
-                let status = resp.status();
-                // Docker's answers here are a container's inspect document or an error message;
-                // anything larger is not the Engine API.
-                let bytes = Limited::new(resp.into_body(), MAX_REPLY_BYTES)
-                    .collect()
-                    .await
-                    .map_err(|e| {
-                        if e.is::<http_body_util::LengthLimitError>() {
-                            io(format!("the reply is over {MAX_REPLY_BYTES} bytes"))
-                        } else {
-                            io(e.to_string())
-                        }
-                    })?
-                    .to_bytes();
-                Ok((status, bytes))
-            };
-            // The connection is driven beside the exchange (no detached task); it closes once
-            // the exchange is done and drops its sender.
-            let (result, _closed) = tokio::join!(exchange, conn);
-            result
+                .map_err(io)
         };
         match tokio::time::timeout(timeout, call).await {
             Ok(r) => r,

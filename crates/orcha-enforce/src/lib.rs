@@ -8,7 +8,9 @@
 
 pub mod cgroup;
 pub mod docker;
+mod http1;
 pub mod knob;
+pub mod simulated;
 pub mod tc;
 
 use std::collections::BTreeMap;

@@ -11,16 +11,18 @@ pub fn run_loop(
     days: Option<u64>,
     seed: Option<u64>,
     no_ml: bool,
+    work_dir: Option<PathBuf>,
     json: bool,
 ) -> Result<()> {
     use std::io::Write;
-    let work = tempfile::tempdir()?;
+    // A temporary directory unless the operator asked to keep the run.
+    let scratch = tempfile::tempdir()?;
     let options = LoopBenchOptions {
         scenario,
         days,
         seed,
         no_ml,
-        work_dir: work.path().to_owned(),
+        work_dir: work_dir.unwrap_or_else(|| scratch.path().to_owned()),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -175,6 +175,10 @@ enum BenchCommand {
         /// Plan with the Rust fallback optimizer instead of the ML engine.
         #[arg(long)]
         no_ml: bool,
+        /// Keep the run's database, simulator files and logs in this directory (created if
+        /// missing) instead of a temporary one, to inspect the decisions afterwards.
+        #[arg(long, value_name = "DIR")]
+        work_dir: Option<std::path::PathBuf>,
         /// Print only the JSON result.
         #[arg(long)]
         json: bool,
@@ -298,9 +302,10 @@ fn run(cli: Cli) -> Result<()> {
                     days,
                     seed,
                     no_ml,
+                    work_dir,
                     json,
                 },
-        } => bench::run_loop(scenario, days, seed, no_ml, json),
+        } => bench::run_loop(scenario, days, seed, no_ml, work_dir, json),
         Command::Service { action } => service_cli::run(action, cli.config, &env),
         Command::Token { action } => maintenance::token(cli.config, action),
         Command::Export {

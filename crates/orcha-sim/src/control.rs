@@ -27,6 +27,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/control/history", get(history))
         .route("/control/ledger", get(ledger))
         .route("/control/curves", get(curves))
+        .route("/control/usage", get(usage))
         .route("/control/score", get(score))
         .fallback(|| async { json_error(StatusCode::NOT_FOUND, "message", "not found") })
         .with_state(shared)
@@ -165,6 +166,21 @@ async fn ledger(State(sh): State<Arc<Shared>>) -> Json<Value> {
 async fn curves(State(sh): State<Arc<Shared>>) -> Json<Value> {
     // The true marginal values at the current operating point, USD per hour per unit.
     Json(json!(sh.world().marginal_values()))
+}
+
+/// What an OS meter would read of the nodes without a usage API of their own, in the units
+/// Orcha's meters report (millicores, bit/s), so the demo measures them as it would real ones.
+async fn usage(State(sh): State<Arc<Shared>>) -> Json<Value> {
+    let u = sh.world().os_use();
+    Json(json!({
+        "streamr:main": {
+            "cpu_millicores": (u.streamr_cpu_threads * 1000.0).round(),
+            "bandwidth_up_bps": (u.streamr_up_mbps * 1e6).round(),
+        },
+        "grass:main": {
+            "bandwidth_up_bps": (u.grass_up_mbps * 1e6).round(),
+        },
+    }))
 }
 
 async fn score(State(sh): State<Arc<Shared>>) -> Json<Value> {

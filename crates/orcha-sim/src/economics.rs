@@ -162,6 +162,14 @@ impl Default for GrassPay {
     }
 }
 
+/// What the operating system would measure of the simulated nodes that have no usage API.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct OsUse {
+    pub streamr_cpu_threads: f64,
+    pub streamr_up_mbps: f64,
+    pub grass_up_mbps: f64,
+}
+
 /// The pay rules of all four networks (scenario section `[economics.<protocol>]`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -287,6 +295,32 @@ impl Economics {
             }
         };
         usd * f
+    }
+
+    /// What an OS meter would read of the nodes without knobs of their own (their processes'
+    /// CPU and egress): Streamr uses what it needs to keep up with its streams, all it has when
+    /// that is less; Grass relays the traffic on offer up to its allocation. Nothing while down.
+    pub fn os_use(&self, c: &Conditions, a: &Allocation) -> OsUse {
+        let up = |i: usize| c.factor[i] > 0.0;
+        OsUse {
+            streamr_cpu_threads: if up(2) {
+                a.streamr_cpu_threads.min(self.streamr.min_cpu_threads).max(0.0)
+            } else {
+                0.0
+            },
+            streamr_up_mbps: if up(2) {
+                a.streamr_bandwidth_mbps
+                    .min(self.streamr_bandwidth_floor(c.demand[2]))
+                    .max(0.0)
+            } else {
+                0.0
+            },
+            grass_up_mbps: if up(3) {
+                self.grass_used_gb_hour(c.demand[3], a) / GB_PER_MBPS_HOUR
+            } else {
+                0.0
+            },
+        }
     }
 
     /// What one more unit of each resource earns per hour on each node at this operating point

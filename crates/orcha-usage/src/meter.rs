@@ -29,6 +29,8 @@ pub enum Source {
     Tc,
     /// A walk of the node's storage path.
     Filesystem,
+    /// The demo simulator's account of a simulated node (it has no process to measure).
+    Simulator,
 }
 
 impl Source {
@@ -40,6 +42,7 @@ impl Source {
             Source::Netns => "netns",
             Source::Tc => "tc",
             Source::Filesystem => "filesystem",
+            Source::Simulator => "simulator",
         }
     }
 }

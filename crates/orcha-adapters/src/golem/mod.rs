@@ -161,6 +161,22 @@ impl ProtocolAdapter for GolemAdapter {
                     .map(|v| (a.id.clone(), *v))
             })
             .collect();
+        // Each running activity's own average since it started (`cpu_sec / duration_sec`):
+        // what it uses when no earlier sample of it exists (the first poll, or jobs shorter
+        // than the poll interval, which the two-sample rate below never sees twice).
+        let lifetime_average: Option<f64> = {
+            let per_activity: Vec<f64> = snap
+                .activities
+                .iter()
+                .filter(|a| a.state != "Terminated")
+                .filter_map(|a| {
+                    let cpu = *a.usage.get("golem.usage.cpu_sec")?;
+                    let secs = *a.usage.get("golem.usage.duration_sec")?;
+                    (secs > 0.0 && cpu.is_finite() && cpu >= 0.0).then(|| cpu / secs * 1000.0)
+                })
+                .collect();
+            (!per_activity.is_empty()).then(|| per_activity.iter().sum())
+        };
         // CPU seconds are cumulative per activity, so a rate needs two samples of the same
         // activities. With nothing running the provider's jobs use no CPU: a measured zero.
         let cpu_millicores = {
@@ -178,6 +194,7 @@ impl ProtocolAdapter for GolemAdapter {
                     (secs > 0.0 && !pairs.is_empty() && pairs.iter().all(|d| *d >= 0.0))
                         .then(|| pairs.iter().sum::<f64>() / secs * 1000.0)
                 })
+                .or(lifetime_average)
             }
         };
         // The profile is what the provider offers, not what it uses; only its disk share is

@@ -241,13 +241,19 @@ async fn storj_fill(
     Some((last.value / gb, rate))
 }
 
-/// The metrics that say how much of a resource the node uses (bandwidth: either direction).
+/// The metrics that say how much of a resource the node uses (bandwidth: either direction): the
+/// protocol's own report and the OS measurement (`measured.*`, see `crate::usage`), whichever
+/// the node has.
 fn usage_metrics(k: ResourceKind) -> &'static [&'static str] {
     match k {
-        ResourceKind::Cpu => &["cpu_millicores"],
-        ResourceKind::Memory => &["mem_bytes"],
+        ResourceKind::Cpu => &["cpu_millicores", "measured.cpu_millicores"],
+        ResourceKind::Memory => &["mem_bytes", "measured.mem_bytes"],
         ResourceKind::Disk => &["disk_used_bytes"],
-        ResourceKind::Bandwidth => &["bandwidth_up_bps", "bandwidth_down_bps"],
+        ResourceKind::Bandwidth => &[
+            "bandwidth_up_bps",
+            "bandwidth_down_bps",
+            "measured.bandwidth_up_bps",
+        ],
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod demand;
+pub mod engine_plan;
 pub mod belief;
 pub mod evaluate;
 pub mod journal;

@@ -24,7 +24,7 @@ use super::predict::Forecasts;
 use super::response::{Belief, Status};
 pub use super::routes::backend_rule;
 use crate::fallback::{self, Curve, NodeProblem, Problem, Terms};
-use crate::ml::{AllocateRequest, AllocateResponse, NodeSpec, ResponseCurve};
+pub use super::engine_plan::{allocate_request, from_engine};
 use crate::policy::{Amounts, NodeFacts, PlanSource};
 use crate::prices::Quote;
 use crate::state::AppState;
@@ -188,18 +188,35 @@ pub async fn gather(
             let scale = demand_scale(state, &id, forecasts).await;
             let fitted: BTreeMap<ResourceKind, Curve> = belief
                 .iter()
-                // A demand-limited resource is held: more earns nothing, and less is not
-                // proven harmless (Streamr's floor, Storj's fill) without a threshold fit.
-                .filter(|(_, b)| b.status != Status::Thin && b.cap.is_none())
-                .map(|(k, b)| {
-                    let c = b.curve(*k);
-                    (
-                        *k,
-                        Curve {
-                            a: c.a * scale,
-                            b: c.b,
-                        },
-                    )
+                .filter_map(|(k, b)| {
+                    let storj_disk =
+                        id.protocol() == ProtocolId::Storj && *k == ResourceKind::Disk;
+                    match (b.cap, b.status) {
+                        // Storj's unfilled space is held: it earns nothing now, but taking it
+                        // back would turn away the ingress that fills it over the coming weeks.
+                        (Some(_), _) if storj_disk => None,
+                        // Demand-limited: one more unit earns nothing, and one less down to
+                        // what the node uses plus headroom (its floor in `problem`) loses
+                        // nothing, so it may go to a node that earns with it.
+                        (Some(_), _) => Some((
+                            *k,
+                            Curve {
+                                a: 0.0,
+                                b: 1.0 / super::response::unit(*k).0,
+                            },
+                        )),
+                        (None, Status::Thin) => None,
+                        (None, _) => {
+                            let c = b.curve(*k);
+                            Some((
+                                *k,
+                                Curve {
+                                    a: c.a * scale,
+                                    b: c.b,
+                                },
+                            ))
+                        }
+                    }
                 })
                 .collect();
             if fitted.is_empty() && !belief.is_empty() {
@@ -329,56 +346,6 @@ pub fn problem(
     }
 }
 
-/// The same problem in the ML engine's terms.
-pub fn allocate_request(p: &Problem) -> AllocateRequest {
-    let name = |k: &ResourceKind| k.as_str().to_owned();
-    AllocateRequest {
-        resources: p.budget.keys().map(name).collect(),
-        budget: p.budget.iter().map(|(k, v)| (name(k), *v as f64)).collect(),
-        nodes: p
-            .nodes
-            .iter()
-            .map(|n| NodeSpec {
-                id: n.id.to_string(),
-                current: n
-                    .terms
-                    .iter()
-                    .map(|(k, t)| (name(k), t.current as f64))
-                    .collect(),
-                min: n
-                    .terms
-                    .iter()
-                    .map(|(k, t)| (name(k), t.min as f64))
-                    .collect(),
-                max: n
-                    .terms
-                    .iter()
-                    .map(|(k, t)| (name(k), t.max as f64))
-                    .collect(),
-                switching_cost: n
-                    .terms
-                    .iter()
-                    .map(|(k, t)| (name(k), t.cost_per_unit))
-                    .collect(),
-                response: n
-                    .terms
-                    .iter()
-                    .map(|(k, t)| {
-                        (
-                            name(k),
-                            ResponseCurve {
-                                a: t.curve.a,
-                                b: t.curve.b,
-                            },
-                        )
-                    })
-                    .collect(),
-            })
-            .collect(),
-        horizon_hours: p.horizon_hours,
-    }
-}
-
 /// Headroom kept over a resource's measured use (p90 of the last day).
 const USE_HEADROOM: f64 = 1.25;
 
@@ -442,35 +409,6 @@ fn probe(
     None
 }
 
-/// The engine's plan on each knob's grid, for the nodes and resources of the problem.
-pub fn from_engine(p: &Problem, resp: &AllocateResponse) -> BTreeMap<NodeId, Amounts> {
-    let mut out: BTreeMap<NodeId, Amounts> = BTreeMap::new();
-    for np in &resp.plan {
-        let Some(n) = p.nodes.iter().find(|n| n.id.to_string() == np.id) else {
-            continue;
-        };
-        for (k, t) in &n.terms {
-            if let Some(x) = np.allocation.get(k.as_str()) {
-                out.entry(n.id.clone())
-                    .or_default()
-                    .insert(*k, on_grid(t, *x));
-            }
-        }
-    }
-    out
-}
-
-/// Rounds the engine's continuous answer to each knob's step, within its range.
-fn on_grid(t: &Terms, x: f64) -> u64 {
-    let x = if x.is_finite() {
-        x.max(0.0)
-    } else {
-        t.current as f64
-    };
-    let steps = ((x - t.min as f64) / t.step as f64).round().max(0.0) as u64;
-    (t.min + steps * t.step).clamp(t.min, t.max)
-}
-
 pub async fn run(
     state: &AppState,
     _cycle: i64,
@@ -506,8 +444,9 @@ pub async fn run(
             None,
         );
     }
-    // The engine allocates only with forecasts; without them the fallback recommends.
-    let engine = if forecasts.is_some() {
+    // The curves are fitted from the node's own history, not from the forecast (which only
+    // scales them), so the engine plans whenever it answers; without it the fallback recommends.
+    let engine = if state.ml_status().available {
         Some(state.ml.allocate(&allocate_request(&p)).await)
     } else {
         None
@@ -520,7 +459,7 @@ pub async fn run(
         other => {
             let note = match other {
                 Some(Err(e)) => format!("ML engine allocate failed ({e}); fallback optimizer used"),
-                _ => format!("no forecast ({why_no_forecast}); fallback optimizer used"),
+                _ => format!("ML engine unavailable ({why_no_forecast}); fallback optimizer used"),
             };
             let solved = fallback::solve(&p)
                 .map(|s| s.allocation)

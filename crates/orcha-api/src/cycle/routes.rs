@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use orcha_core::config::RunsAs;
-use orcha_core::ResourceKind;
+use orcha_core::Knob;
+use orcha_core::{ProtocolId, ResourceKind};
 use orcha_enforce::cgroup::{CgroupBackend, CgroupVersion};
 use orcha_enforce::docker::DockerBackend;
 use orcha_enforce::knob::KnobBackend;
+use orcha_enforce::simulated::{SimulatedBackend, SimulatedNode};
 use orcha_enforce::tc::TrafficBackend;
 use orcha_enforce::EnforcementBackend;
 
@@ -39,7 +41,21 @@ pub fn routes(state: &AppState, node: &NodeRuntime) -> Routes {
         .unwrap_or_default();
     let mut knobs = BTreeMap::new();
     let mut backends: Vec<(Box<dyn EnforcementBackend>, Vec<ResourceKind>)> = Vec::new();
-    let caps = node.adapter.capabilities();
+    let all_caps = node.adapter.capabilities();
+    // A resource the protocol declares without a knob (Streamr's CPU, Grass's bandwidth) is
+    // the runtime's to limit, unless the adapter refuses any limit on it (Streamr's bandwidth:
+    // shaping a staked node fails inspections); such a resource is left alone entirely.
+    let refused: Vec<ResourceKind> = all_caps
+        .iter()
+        .filter(|c| {
+            c.knob == Knob::None && c.preconditions.iter().any(|p| p.starts_with("refused"))
+        })
+        .map(|c| c.resource)
+        .collect();
+    let caps: Vec<_> = all_caps
+        .into_iter()
+        .filter(|c| c.knob != Knob::None)
+        .collect();
     let protocol: Vec<ResourceKind> = caps.iter().map(|c| c.resource).collect();
     for c in &caps {
         knobs.insert(
@@ -73,6 +89,7 @@ pub fn routes(state: &AppState, node: &NodeRuntime) -> Routes {
             &how.docker_socket,
             &how.container,
         ))),
+        RunsAs::Simulated => simulated(&how.simulator, node.config.id.protocol()),
     };
     let restarter: Option<Box<dyn EnforcementBackend>> = match how.runs_as {
         RunsAs::Systemd => CgroupVersion::detect().ok().map(|v| {
@@ -89,7 +106,7 @@ pub fn routes(state: &AppState, node: &NodeRuntime) -> Routes {
         let mine: Vec<ResourceKind> = rt
             .resources()
             .into_iter()
-            .filter(|k| !protocol.contains(k))
+            .filter(|k| !protocol.contains(k) && !refused.contains(k))
             .collect();
         for k in &mine {
             knobs.insert(*k, backend_rule(*k));
@@ -98,7 +115,10 @@ pub fn routes(state: &AppState, node: &NodeRuntime) -> Routes {
             backends.push((rt, mine));
         }
     }
-    if !how.egress_device.is_empty() && !protocol.contains(&ResourceKind::Bandwidth) {
+    if !how.egress_device.is_empty()
+        && !protocol.contains(&ResourceKind::Bandwidth)
+        && !refused.contains(&ResourceKind::Bandwidth)
+    {
         knobs.insert(
             ResourceKind::Bandwidth,
             backend_rule(ResourceKind::Bandwidth),
@@ -116,6 +136,23 @@ pub fn routes(state: &AppState, node: &NodeRuntime) -> Routes {
         backends,
         knobs,
         restarter,
+    }
+}
+
+/// The simulator's emulated cgroup/`tc` for a simulated node without knobs of its own; an
+/// unusable control address is logged and the node keeps only its protocol's knobs.
+fn simulated(control: &str, p: ProtocolId) -> Option<Box<dyn EnforcementBackend>> {
+    let node = match p {
+        ProtocolId::Streamr => SimulatedNode::Streamr,
+        ProtocolId::Grass => SimulatedNode::Grass,
+        ProtocolId::Storj | ProtocolId::Golem => return None,
+    };
+    match SimulatedBackend::new(control, node) {
+        Ok(b) => Some(Box::new(b)),
+        Err(e) => {
+            tracing::warn!(error = %e, "The simulated node's limits cannot be set.");
+            None
+        }
     }
 }
 

@@ -78,6 +78,9 @@ pub enum RunsAs {
     Systemd,
     /// A Docker container (`container`), limited through the Engine API.
     Docker,
+    /// A node of the built-in simulator (demo mode and `orcha bench loop` set this): its CPU and
+    /// bandwidth limits are kept by the simulator, set through its control API (`simulator`).
+    Simulated,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -100,4 +103,6 @@ pub struct NodeEnforcement {
     pub egress_ports: Vec<u16>,
     /// Let this node's changes be applied without asking (overrides the protocol's `auto_apply`).
     pub auto_apply: Option<bool>,
+    /// The simulator's control API (`simulated`), `http://127.0.0.1:<port>`; demo mode sets it.
+    pub simulator: String,
 }

@@ -71,6 +71,7 @@ impl Config {
                 RunsAs::Native if n.cgroup.is_empty() => Some("cgroup"),
                 RunsAs::Systemd if n.unit.is_empty() => Some("unit"),
                 RunsAs::Docker if n.container.is_empty() => Some("container"),
+                RunsAs::Simulated if n.simulator.is_empty() => Some("simulator"),
                 _ => None,
             };
             if let Some(key) = missing {

@@ -477,6 +477,12 @@ impl World {
         self.conditions(self.minute)
     }
 
+    /// What an OS meter would read of Streamr and Grass now (see `Economics::os_use`).
+    pub fn os_use(&mut self) -> crate::economics::OsUse {
+        let c = self.conditions(self.minute);
+        self.scenario.economics.os_use(&c, &self.alloc)
+    }
+
     /// What one more unit of each resource earns per hour on each node now (the curves).
     pub fn marginal_values(&mut self) -> Vec<MarginalValue> {
         let c = self.conditions(self.minute);
