@@ -175,15 +175,17 @@ pub async fn measure(
 /// The largest answer of the simulator's `/control/usage` (a few numbers per node).
 const SIMULATED_REPLY_BYTES: usize = 64 << 10;
 
-/// In demo mode Streamr and Grass are the simulator's and have no process here; what an OS
-/// meter would read of them comes from the simulator's control API (loopback only), labelled
-/// `simulator`. `None` for the other nodes (their protocols report their own use).
+/// In demo mode the nodes are the simulator's and have no process here; what an OS meter would
+/// read of them comes from the simulator's control API (loopback only), labelled `simulator`.
 async fn simulated(config: &Config, id: &NodeId, now: DateTime<Utc>) -> Option<MeasuredLive> {
-    let how = config.allocation.nodes.get(&id.to_string())?;
-    if how.runs_as != RunsAs::Simulated {
-        return None;
-    }
-    let base = url::Url::parse(&how.simulator).ok()?;
+    // Every node of the demo is the simulator's; its control API is named where Streamr's and
+    // Grass's limits are set.
+    let simulator = config
+        .allocation
+        .nodes
+        .values()
+        .find(|n| n.runs_as == RunsAs::Simulated && !n.simulator.is_empty())?;
+    let base = url::Url::parse(&simulator.simulator).ok()?;
     let loopback = match base.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -229,6 +231,7 @@ async fn simulated(config: &Config, id: &NodeId, now: DateTime<Utc>) -> Option<M
         running: true,
         reading: UsageReading {
             cpu_millicores: get("cpu_millicores"),
+            mem_bytes: get("mem_bytes"),
             net_up_bps: get("bandwidth_up_bps"),
             ..UsageReading::default()
         },

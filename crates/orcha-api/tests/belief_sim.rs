@@ -3,7 +3,9 @@
 //! told apart), fitted with the same code the cycle uses (`belief::observations` →
 //! `response::fit`), and each marginal value at the final operating point compared with the one
 //! `GET /control/curves` reports or implies: within 15 %, or within 0.1 US cent per hour where it
-//! is small. The allocation moves through the simulator's real knobs, as Orcha's would.
+//! is small. The allocation moves through the simulator's real knobs, as Orcha's would. The
+//! usage rules of resources paid per unit used (`response::paid_per_use`) apply as in the cycle,
+//! with the use an OS meter would read (`GET /control/usage`).
 
 // Test set-up failures are broken tests, not cases to handle.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -101,9 +103,11 @@ async fn fitted_marginal_values_match_the_simulators_truth_after_seven_days() {
     let initial = scenario.initial;
 
     let dir = tempfile::tempdir().unwrap();
-    let sim = Simulator::start(SimConfig::stepped(scenario, dir.path()))
-        .await
-        .unwrap();
+    // Seven days from 15:00, so the last hour is a busy afternoon where Golem's CPU binds and
+    // its true marginal value is not zero (at night every truth here is zero, a weak check).
+    let mut config = SimConfig::stepped(scenario.clone(), dir.path());
+    config.start = Some(scenario.start + Duration::hours(15));
+    let sim = Simulator::start(config).await.unwrap();
     let mut changes: BTreeMap<ProtocolId, Changes> = BTreeMap::new();
     let mut hourly: BTreeMap<ProtocolId, Vec<(chrono::DateTime<chrono::Utc>, f64)>> =
         BTreeMap::new();
@@ -136,6 +140,14 @@ async fn fitted_marginal_values_match_the_simulators_truth_after_seven_days() {
             .json()
             .await
             .unwrap();
+    // What an OS meter reads of each node now (Golem: its rented threads' CPU), for the same
+    // "is this resource what limits the pay" rule the cycle applies.
+    let usage: serde_json::Value = reqwest::get(format!("{}/control/usage", sim.control_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let end = sim.allocation();
     sim.shutdown().await;
 
@@ -148,7 +160,20 @@ async fn fitted_marginal_values_match_the_simulators_truth_after_seven_days() {
             .iter()
             .map(|(k, v)| (*k, *v as f64 / response::unit(*k).0))
             .collect();
-        let fitted = response::fit(&obs, &at);
+        let mut fitted = response::fit(&obs, &at);
+        for (k, b) in fitted.iter_mut() {
+            let metric = match k {
+                ResourceKind::Cpu => "cpu_millicores",
+                ResourceKind::Memory => "mem_bytes",
+                _ => "bandwidth_up_bps",
+            };
+            let used = usage[format!("{}:main", p.as_str())][metric].as_f64();
+            // What the node earned over its last three hours, as the cycle reads it.
+            let recent = hourly[&p].iter().rev().take(3).map(|(_, v)| v).sum::<f64>() / 3.0;
+            if let (true, Some(used)) = (belief::paid_per_unit_used(p, *k), used) {
+                response::paid_per_use(b, used / response::unit(*k).0, Some(recent));
+            }
+        }
         for (k, b) in &fitted {
             let Some(c) = truth
                 .iter()
@@ -172,9 +197,8 @@ async fn fitted_marginal_values_match_the_simulators_truth_after_seven_days() {
                 b.status,
                 if ok { "ok" } else { "FAIL" }
             );
-            assert_eq!(
-                b.status,
-                Status::Fitted,
+            assert!(
+                matches!(b.status, Status::Fitted | Status::AtCap),
                 "{} {}: {b:?}",
                 node(p),
                 k.as_str()

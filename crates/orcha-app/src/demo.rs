@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use chrono::Datelike;
 use orcha_core::config::Config;
 use orcha_core::secret::{MemorySecretStore, SecretKey, SecretStore, Sensitive};
 use orcha_core::{Clock, NodeId};
@@ -22,8 +21,13 @@ pub struct Demo {
     pub database: PathBuf,
 }
 
-/// How fast the demo runs and polls. The simulator runs one simulated day per real minute, so a
-/// poll every 5 real seconds is one every two simulated hours.
+/// Days of history the demo makes before it reaches the real now.
+const HISTORY_DAYS: i64 = 2;
+/// Simulated seconds per real second while it catches up: two days in about two minutes, with
+/// a poll every 5 real seconds landing every two simulated hours.
+const CATCH_UP_SPEED: f64 = 1440.0;
+
+/// How often the demo polls and plans, in real (and, once caught up, simulated) seconds.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     pub poll_secs: u64,
@@ -52,16 +56,14 @@ pub async fn start(
         .with_context(|| format!("cannot create {}", demo_dir.display()))?;
     let sim_config = sim_config.unwrap_or_else(|| {
         let mut c = SimConfig::demo(demo_dir.join("sim"));
-        // Start the simulated world at the beginning of this month: Storj extrapolates its month's
-        // payout from the days since the 1st, which reads true only for a node that ran all of
-        // them, and the optimizer values Storj by that estimate.
+        // The simulated world keeps the real "now": it starts HISTORY_DAYS in the past, runs
+        // through them at CATCH_UP_SPEED while Orcha polls it (so there is history to show at
+        // once), then keeps wall-clock time, so "polled 5 s ago" and the browser agree.
         let now = chrono::Utc::now();
-        c.start = now
-            .date_naive()
-            .with_day(1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc())
-            .or(Some(now));
+        c.start = Some(now - chrono::Duration::days(HISTORY_DAYS));
+        c.time = Some(orcha_sim::TimeMode::CatchUp {
+            speed: CATCH_UP_SPEED,
+        });
         // Golem's knob ends at this machine's logical CPUs (ya-provider caps a profile to the
         // machine it runs on), so the simulated provider starts within them.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;

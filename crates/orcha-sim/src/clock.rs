@@ -16,6 +16,10 @@ pub enum TimeMode {
     Realtime,
     /// `speed` simulated seconds per real second (1440 = one simulated day per minute).
     Accelerated { speed: f64 },
+    /// Starts in the past and runs at `speed` until it reaches the wall clock, then keeps the
+    /// wall clock's time: the demo's history is made quickly, and its "now" is the real now.
+    #[serde(rename = "catch-up")]
+    CatchUp { speed: f64 },
 }
 
 #[derive(Debug)]
@@ -26,6 +30,22 @@ enum Inner {
         start_real: Instant,
         speed: f64,
     },
+    /// `Scaled` until the simulated time meets `wall_start` plus the real time elapsed.
+    CatchUp {
+        start_sim: DateTime<Utc>,
+        wall_start: DateTime<Utc>,
+        start_real: Instant,
+        speed: f64,
+    },
+}
+
+/// A speed clamped to what neither freezes nor overflows time.
+fn sane_speed(speed: f64) -> f64 {
+    if speed.is_finite() {
+        speed.clamp(1e-3, 1e7)
+    } else {
+        1.0
+    }
 }
 
 /// The clock every surface of the simulator reads; the app can follow it through `Clock`.
@@ -53,11 +73,13 @@ impl SimClock {
                 start_sim: start,
                 start_real: Instant::now(),
                 // A non-positive or absurd speed would freeze or overflow time; clamp it.
-                speed: if speed.is_finite() {
-                    speed.clamp(1e-3, 1e7)
-                } else {
-                    1.0
-                },
+                speed: sane_speed(speed),
+            },
+            TimeMode::CatchUp { speed } => Inner::CatchUp {
+                start_sim: start,
+                wall_start: Utc::now(),
+                start_real: Instant::now(),
+                speed: sane_speed(speed).max(1.0),
             },
         };
         SimClock { inner, start }
@@ -73,6 +95,25 @@ impl SimClock {
         match &self.inner {
             Inner::Manual(_) => 0.0,
             Inner::Scaled { speed, .. } => *speed,
+            Inner::CatchUp { speed, .. } if !self.caught_up() => *speed,
+            Inner::CatchUp { .. } => 1.0,
+        }
+    }
+
+    /// Whether a catch-up clock has reached the wall clock (always true for the other modes).
+    pub fn caught_up(&self) -> bool {
+        match &self.inner {
+            Inner::CatchUp {
+                start_sim,
+                wall_start,
+                start_real,
+                speed,
+            } => {
+                let real = start_real.elapsed().as_secs_f64();
+                *start_sim + Duration::milliseconds((real * speed * 1000.0).min(1e15) as i64)
+                    >= *wall_start + Duration::milliseconds((real * 1000.0) as i64)
+            }
+            _ => true,
         }
     }
 
@@ -81,6 +122,8 @@ impl SimClock {
             Inner::Manual(_) => "step",
             Inner::Scaled { speed, .. } if *speed == 1.0 => "realtime",
             Inner::Scaled { .. } => "accelerated",
+            Inner::CatchUp { .. } if self.caught_up() => "realtime",
+            Inner::CatchUp { .. } => "catching up",
         }
     }
 
@@ -91,7 +134,7 @@ impl SimClock {
                 c.advance(by);
                 Ok(())
             }
-            Inner::Scaled { .. } => Err(NotSteppable(self.mode_name())),
+            Inner::Scaled { .. } | Inner::CatchUp { .. } => Err(NotSteppable(self.mode_name())),
         }
     }
 
@@ -99,8 +142,8 @@ impl SimClock {
     pub fn real_duration(&self, sim: Duration) -> Option<std::time::Duration> {
         match &self.inner {
             Inner::Manual(_) => None,
-            Inner::Scaled { speed, .. } => {
-                let secs = sim.num_milliseconds() as f64 / 1000.0 / speed;
+            Inner::Scaled { .. } | Inner::CatchUp { .. } => {
+                let secs = sim.num_milliseconds() as f64 / 1000.0 / self.speed();
                 std::time::Duration::try_from_secs_f64(secs.max(0.0)).ok()
             }
         }
@@ -123,6 +166,17 @@ impl Clock for SimClock {
                 let real = start_real.elapsed().as_secs_f64();
                 let sim_ms = (real * speed * 1000.0).min(1e15) as i64;
                 *start_sim + Duration::milliseconds(sim_ms)
+            }
+            Inner::CatchUp {
+                start_sim,
+                wall_start,
+                start_real,
+                speed,
+            } => {
+                let real = start_real.elapsed().as_secs_f64();
+                let fast = *start_sim + Duration::milliseconds((real * speed * 1000.0).min(1e15) as i64);
+                let wall = *wall_start + Duration::milliseconds((real * 1000.0) as i64);
+                fast.min(wall)
             }
         }
     }
@@ -154,6 +208,23 @@ mod tests {
         // 0.25 real seconds at 1440x is 6 simulated minutes; allow scheduling slack.
         assert!(elapsed >= Duration::minutes(6), "{elapsed}");
         assert!(elapsed < Duration::minutes(60), "{elapsed}");
+        assert!(c.advance(Duration::minutes(1)).is_err());
+    }
+
+    #[test]
+    fn a_catch_up_clock_runs_fast_until_it_meets_the_wall_clock_then_keeps_it() {
+        let wall = Utc::now();
+        // An hour behind at 36 000x: caught up after 0.1 real seconds.
+        let c = SimClock::new(wall - Duration::hours(1), TimeMode::CatchUp { speed: 36_000.0 });
+        assert!(!c.caught_up());
+        assert_eq!(c.mode_name(), "catching up");
+        assert_eq!(c.speed(), 36_000.0);
+        assert!(c.now() < wall);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(c.caught_up());
+        assert_eq!((c.speed(), c.mode_name()), (1.0, "realtime"));
+        let drift = (c.now() - Utc::now()).num_milliseconds().abs();
+        assert!(drift < 1000, "{drift} ms from the wall clock");
         assert!(c.advance(Duration::minutes(1)).is_err());
     }
 }

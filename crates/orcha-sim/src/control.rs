@@ -173,6 +173,10 @@ async fn curves(State(sh): State<Arc<Shared>>) -> Json<Value> {
 async fn usage(State(sh): State<Arc<Shared>>) -> Json<Value> {
     let u = sh.world().os_use();
     Json(json!({
+        "golem:main": {
+            "cpu_millicores": (u.golem_cpu_threads * 1000.0).round(),
+            "mem_bytes": (u.golem_mem_gib * 1024.0 * 1024.0 * 1024.0).round(),
+        },
         "streamr:main": {
             "cpu_millicores": (u.streamr_cpu_threads * 1000.0).round(),
             "bandwidth_up_bps": (u.streamr_up_mbps * 1e6).round(),

@@ -165,6 +165,10 @@ impl Default for GrassPay {
 /// What the operating system would measure of the simulated nodes that have no usage API.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct OsUse {
+    /// Golem's rented threads at their CPU utilisation (what its activities' CPU time shows).
+    pub golem_cpu_threads: f64,
+    /// Memory Golem's rented threads hold, GiB.
+    pub golem_mem_gib: f64,
     pub streamr_cpu_threads: f64,
     pub streamr_up_mbps: f64,
     pub grass_up_mbps: f64,
@@ -297,12 +301,22 @@ impl Economics {
         usd * f
     }
 
-    /// What an OS meter would read of the nodes without knobs of their own (their processes'
-    /// CPU and egress): Streamr uses what it needs to keep up with its streams, all it has when
+    /// What an OS meter would read of the nodes (their processes' CPU and egress): Golem the CPU
+    /// of its rented threads; Streamr uses what it needs to keep up with its streams, all it has when
     /// that is less; Grass relays the traffic on offer up to its allocation. Nothing while down.
     pub fn os_use(&self, c: &Conditions, a: &Allocation) -> OsUse {
         let up = |i: usize| c.factor[i] > 0.0;
         OsUse {
+            golem_cpu_threads: if up(1) {
+                self.golem_rented_threads(c.demand[1], a) * self.golem.cpu_utilisation
+            } else {
+                0.0
+            },
+            golem_mem_gib: if up(1) {
+                self.golem_rented_threads(c.demand[1], a) * self.golem.mem_gib_per_thread
+            } else {
+                0.0
+            },
             streamr_cpu_threads: if up(2) {
                 a.streamr_cpu_threads.min(self.streamr.min_cpu_threads).max(0.0)
             } else {

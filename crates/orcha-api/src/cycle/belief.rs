@@ -204,9 +204,7 @@ pub async fn node_belief(
             b.used = Some(used);
             response::demand_limited(b, used);
             if paid_per_unit_used(id.protocol(), *k) {
-                if let Some(rate) = recent_rate {
-                    response::at_cap(b, recent_use, rate);
-                }
+                response::paid_per_use(b, recent_use, recent_rate);
             }
         }
     }
@@ -260,12 +258,13 @@ fn usage_metrics(k: ResourceKind) -> &'static [&'static str] {
 /// Hours that count as "lately" for an at-cap resource.
 const RECENT_HOURS: usize = 3;
 
-/// Resources a network pays per unit actually used (docs/economics.md): Golem's rented threads,
-/// Grass's relayed traffic.
-fn paid_per_unit_used(p: ProtocolId, k: ResourceKind) -> bool {
+/// Resources a network pays per unit actually used (docs/economics.md): Golem's rented threads
+/// and the memory they hold, Grass's relayed traffic.
+pub fn paid_per_unit_used(p: ProtocolId, k: ResourceKind) -> bool {
     matches!(
         (p, k),
-        (ProtocolId::Golem, ResourceKind::Cpu) | (ProtocolId::Grass, ResourceKind::Bandwidth)
+        (ProtocolId::Golem, ResourceKind::Cpu | ResourceKind::Memory)
+            | (ProtocolId::Grass, ResourceKind::Bandwidth)
     )
 }
 

@@ -468,15 +468,33 @@ pub fn ingress_limited(b: &mut Belief, used_gb: f64, fill_gb_per_hour: Option<f6
 /// runs at about 90 % CPU, docs/economics.md, so "all of it" reads lower than 1).
 const AT_CAP_SHARE: f64 = 0.8;
 
+/// A resource paid per unit used (Golem's rented threads, Grass's relayed traffic) that the
+/// node uses clearly less of than it has is not what limits its pay: demand, or another
+/// resource (Golem's memory), is. One more unit then earns nothing, whatever a fit across
+/// past amounts says (a concave fit cannot see where `min(…)` stops binding), and `cap` is
+/// what it uses.
+pub fn not_binding(b: &mut Belief, used_recent: f64) {
+    if !(used_recent.is_finite() && b.at > 0.0 && used_recent < AT_CAP_SHARE * b.at)
+        || b.cap.is_some()
+    {
+        return;
+    }
+    b.cap = Some(used_recent);
+    b.marginal = [0.0; 3];
+    b.note = format!(
+        "not binding: uses {used_recent:.1} of {:.1}, so demand or another resource limits it and more earns nothing now; {}",
+        b.at, b.note
+    );
+}
+
 /// Golem is paid per rented thread and Grass per byte relayed (docs/economics.md): while the
 /// node uses all it offers, demand exceeds supply and one more unit earns what a used unit earns
 /// now, `rate / amount` (p50 and p90); where demand stops is unknown, so p10 is zero and the
 /// curve bends over the scale of the current amount (`b·x = 1`, marginal `rate / amount` there).
-/// Only for a resource the data is too thin to fit.
+/// It replaces a fitted curve too: a fit spans two weeks of changing demand, while the rate of
+/// the last hours is what one more unit would earn now.
 pub fn at_cap(b: &mut Belief, used_recent: f64, rate_recent: f64) {
-    if b.status != Status::Thin
-        || !(b.at > 0.0 && used_recent >= AT_CAP_SHARE * b.at && rate_recent > 0.0)
-    {
+    if !(b.at > 0.0 && used_recent >= AT_CAP_SHARE * b.at && rate_recent > 0.0) {
         return;
     }
     let per_unit = rate_recent / b.at;
@@ -488,6 +506,15 @@ pub fn at_cap(b: &mut Belief, used_recent: f64, rate_recent: f64) {
         "at cap: uses {used_recent:.1} of {:.1} and earns {rate_recent:.4}/h, so one more earns about {per_unit:.4}/h while demand lasts; {}",
         b.at, b.note
     );
+}
+
+/// The rules of a resource paid per unit used (see [`not_binding`] and [`at_cap`]), from what
+/// the node used and earned over the last hours; the cycle and the belief test share them.
+pub fn paid_per_use(b: &mut Belief, used_recent: f64, rate_recent: Option<f64>) {
+    not_binding(b, used_recent);
+    if let Some(rate) = rate_recent {
+        at_cap(b, used_recent, rate);
+    }
 }
 
 /// A bounded probe of a thin resource: one move of about a tenth of the amount (at least one

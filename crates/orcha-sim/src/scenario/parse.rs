@@ -310,7 +310,7 @@ impl Scenario {
         }
         let time = match &raw.time {
             Some(t) => {
-                if let TimeMode::Accelerated { speed } = t.get_ref() {
+                if let TimeMode::Accelerated { speed } | TimeMode::CatchUp { speed } = t.get_ref() {
                     if !(speed.is_finite() && *speed > 0.0) {
                         return Err(ctx.err(t.span(), "time.speed", "must be a positive number"));
                     }
