@@ -264,6 +264,12 @@ async function main() {
       const nodesBlocks = page.getByTestId("alloc-node");
       await nodesBlocks.first().waitFor({ timeout: TIMEOUT });
       assert((await nodesBlocks.count()) === status.nodes_total, "one allocation block per node");
+      // The belief: what one more unit earns on each node, served by /allocation/curves.
+      await page.getByTestId("curve-node").first().waitFor({ timeout: TIMEOUT });
+      assert(
+        (await page.getByTestId("curve-node").count()) === status.nodes_total,
+        "one response-curve block per node",
+      );
       const decisionsBefore = await page.getByTestId("decision").count();
       await page.getByRole("button", { name: "Run cycle now" }).click();
       await page

@@ -6,9 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use orcha_api::cycle::optimize::{allocate_request, from_engine};
@@ -16,42 +13,6 @@ use orcha_api::cycle::response::{self, Observation, Status};
 use orcha_api::fallback::{self, NodeProblem, Problem, Terms};
 use orcha_api::ml::MlClient;
 use orcha_core::{NodeId, ResourceKind};
-
-/// The engine process, killed when the test ends however it ends.
-struct Engine(Child);
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_engine(models: &std::path::Path) -> (Engine, String) {
-    let exe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ml-engine/.venv/bin/orcha-ml");
-    assert!(
-        exe.is_file(),
-        "{} is missing: run `bash ml-engine/scripts/install.sh` first",
-        exe.display()
-    );
-    let mut child = Command::new(exe)
-        .args(["serve", "--port", "0", "--exit-with-parent", "--model-dir"])
-        .arg(models)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("the port line")
-        .to_owned();
-    (Engine(child), format!("http://127.0.0.1:{port}"))
-}
 
 /// Three days of a node's hours with its CPU moved daily, earning `a·ln(1 + cores)` USD/h.
 fn fitted_cpu_curve(a: f64) -> fallback::Curve {
@@ -74,8 +35,8 @@ fn fitted_cpu_curve(a: f64) -> fallback::Curve {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_allocates_fitted_curves_like_the_fallback() {
     let dir = tempfile::tempdir().unwrap();
-    let (_engine, url) = start_engine(dir.path());
-    let ml = MlClient::new(Some(url), Duration::from_secs(60));
+    let engine = orcha_testkit::ml_engine::start(dir.path());
+    let ml = MlClient::new(Some(engine.url.clone()), Duration::from_secs(60));
     let ready = async {
         while ml.health().await.is_err() {
             tokio::time::sleep(Duration::from_millis(200)).await;

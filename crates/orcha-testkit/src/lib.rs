@@ -4,6 +4,7 @@
 //! - [`FakeNode`]: one scriptable `ProtocolAdapter` that records the knob writes it receives.
 //! - [`cli`]: the real `orcha` binary with its own config and data directory.
 //! - [`net`]: stub HTTP servers and the server under test on a free loopback port.
+//! - [`ml_engine`]: the real ML engine from the workspace's venv on a free loopback port.
 //! - [`wait`]: waiting for a condition or an event, with a deadline that names what was awaited.
 //!
 //! Everything here panics on a broken setup: a test that cannot be set up is a failed test.
@@ -11,6 +12,7 @@
 mod app;
 pub mod cli;
 mod fake_node;
+pub mod ml_engine;
 pub mod net;
 pub mod wait;
 

@@ -70,6 +70,14 @@ async fn enforce(
     restart: bool,
 ) -> Result<(Limits, bool), Partial> {
     let routes = routes(state, node);
+    // Only knobs are written: a resource a backend merely reads (one the node's adapter refuses
+    // to have limited, like a staked Streamr node's bandwidth) keeps whatever it has.
+    let amounts: Amounts = amounts
+        .iter()
+        .filter(|(k, _)| routes.knobs.contains_key(k))
+        .map(|(k, v)| (*k, *v))
+        .collect();
+    let amounts = &amounts;
     let mut read = Limits::new();
     let unrouted: Vec<&str> = amounts
         .keys()

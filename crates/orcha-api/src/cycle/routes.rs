@@ -106,9 +106,11 @@ pub fn routes(state: &AppState, node: &NodeRuntime) -> Routes {
         let mine: Vec<ResourceKind> = rt
             .resources()
             .into_iter()
-            .filter(|k| !protocol.contains(k) && !refused.contains(k))
+            .filter(|k| !protocol.contains(k))
             .collect();
-        for k in &mine {
+        // A refused resource is still read, so what the node holds counts against the budget,
+        // but it is no knob: no plan moves it and apply never writes it.
+        for k in mine.iter().filter(|k| !refused.contains(k)) {
             knobs.insert(*k, backend_rule(*k));
         }
         if !mine.is_empty() {

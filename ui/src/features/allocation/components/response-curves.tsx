@@ -30,7 +30,11 @@ export function ResponseCurves({ curves }: { curves: ResponseCurvesDto }) {
                     <td>{r.resource}</td>
                     <td>{formatAmount(r.operating_point, r.unit)}</td>
                     <td>
-                      {r.status === "fitted" || r.status === "at_cap" ? (
+                      {r.demand_limited_at !== null ? (
+                        <span data-testid="earns-nothing-more">
+                          nothing more now <span className="muted">(it uses less than it has)</span>
+                        </span>
+                      ) : r.status === "fitted" || r.status === "at_cap" ? (
                         <>
                           <strong>{formatPerHour(m.p50, curves.fiat)}</strong> per {r.unit}{" "}
                           <span className="muted">

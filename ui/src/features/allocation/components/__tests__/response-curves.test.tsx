@@ -17,7 +17,8 @@ describe("response curves on the Allocation screen", () => {
     expect(within(cpu).getByText("$0.00333")).toBeInTheDocument();
     expect(cpu).toHaveTextContent("p10–p90 $0.00250 – $0.00410");
     expect(within(cpu).getByText("fitted")).toBeInTheDocument();
-    expect(rows[1]).toHaveTextContent("not known yet");
+    // Demand-limited: known to earn nothing more, not "unknown".
+    expect(within(rows[1] as HTMLElement).getByTestId("earns-nothing-more")).toHaveTextContent("nothing more now");
     expect(within(rows[1] as HTMLElement).getByText("thin data: kept as it is")).toBeInTheDocument();
     expect(within(rows[1] as HTMLElement).getByTestId("demand-limited")).toHaveTextContent("uses 2.5 GiB");
     expect(within(rows[2] as HTMLElement).getByText("probing")).toBeInTheDocument();
