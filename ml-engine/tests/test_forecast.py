@@ -157,13 +157,51 @@ def test_one_pass_matches_one_origin_at_a_time() -> None:
         assert together == pytest.approx(alone), name
 
 
-def test_mstl_learns_a_weekly_pattern() -> None:
+@pytest.mark.parametrize("name", ["mstl", "ets"])
+def test_mstl_and_ets_learn_a_weekly_pattern(name: str) -> None:
     values = np.asarray(daily_weekly(24 * 42, noise=0.0, weekly=3.0))
     t = 24 * 40
-    forecast = models.mstl(values, [t], 24)[0]
-    daily_only = models.ets(values, [t], 24)[0]
+    run, _ = models.STATISTICAL[name]
+    forecast = run(values, [t], 24)[0]
+    daily_only = models.seasonal_naive(24)(values, [t], 24)[0]
     actual = values[t : t + 24]
-    assert np.mean(np.abs(forecast - actual)) < 0.5 * np.mean(np.abs(daily_only - actual))
+    assert np.mean(np.abs(forecast - actual)) < 0.2 * np.mean(np.abs(daily_only - actual))
+
+
+def test_a_weekly_profile_of_noise_is_shrunk_and_a_real_one_kept() -> None:
+    rng = np.random.default_rng(4)
+    n = 24 * 56
+    noise = rng.normal(0.0, 1.0, n)
+    raw = models.seasonal_profile(noise, 168)
+    shrunk = models.seasonal_profile(noise, 168, shrink=True)
+    # Each raw index averages ~7 values of unit variance (std ~0.38); after shrinking, little of
+    # that noise is left to be forecast as a pattern.
+    assert np.std(shrunk) < 0.35 * np.std(raw)
+    pattern = 2.0 * np.sin(2 * np.pi * np.arange(n) / 168)
+    real = models.seasonal_profile(pattern + 0.3 * noise, 168, shrink=True)
+    assert np.std(real) == pytest.approx(np.std(pattern), rel=0.05)
+
+
+def test_ar1_coefficients_are_least_squares_fits_per_column() -> None:
+    # Column 0 halves each step: phi = (4*8 + 2*4 + 1*2) / (8*8 + 4*4 + 2*2) = 42 / 84 = 0.5.
+    # Column 1 alternates: negative fit, clipped to 0. Column 2 is all zero: 0, not 0/0.
+    residuals = np.array([[8.0, 1.0, 0.0], [4.0, -1.0, 0.0], [2.0, 1.0, 0.0], [1.0, -1.0, 0.0]])
+    assert models._ar1_coefficients(residuals) == pytest.approx([0.5, 0.0, 0.0])
+    assert models._ar1_coefficients(residuals[:2]) == pytest.approx([0.0, 0.0, 0.0])
+
+
+def test_ets_carries_a_persistent_residual_into_the_first_hours() -> None:
+    # As for MSTL below: an AR(1) disturbance (phi 0.95) 5 above its mean at the origin.
+    rng = np.random.default_rng(11)
+    n = 24 * 42
+    base = np.asarray(daily_weekly(n, noise=0.0, weekly=3.0))
+    ar = np.zeros(n)
+    for i in range(1, n):
+        ar[i] = 0.95 * ar[i - 1] + rng.normal(0, 0.5)
+    t = 24 * 40
+    ar[t - 1] = 5.0
+    forecast = models.ets(base + ar, [t], 24)[0]
+    assert 3.0 < forecast[0] - base[t] < 6.0
 
 
 def test_decaying_deviation_is_ar1_fitted_by_least_squares() -> None:
