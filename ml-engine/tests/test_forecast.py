@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,9 +13,12 @@ from hypothesis import strategies as st
 
 from orcha_ml.forecast import models
 from orcha_ml.forecast.selector import (
+    CandidateScore,
+    choose_by_error,
     conformal_offsets,
     forecast_series,
     mase_scale,
+    procedure_errors,
     quantile_paths,
 )
 from orcha_ml.schemas import SeriesInput
@@ -375,3 +379,35 @@ def test_series_without_a_model_is_offered_the_global_lstm(client: TestClient) -
     assert "lstm" in forecast["backtest"]["candidates"]
     # Its origins are all out of sample for this series, so it is scored on every one of them.
     assert forecast["backtest"]["origins"] == 3
+
+
+def test_a_single_model_needs_a_clear_backtest_lead_over_the_combinations() -> None:
+    # 0.85 < 0.9 * 0.95 = 0.855: ETS is more than 10 % better than the best combination.
+    assert choose_by_error({"ets": 0.85, "ensemble_median": 0.95, "ensemble_mean": 1.0}) == "ets"
+    # 0.86 is not: the combination answers.
+    assert (
+        choose_by_error({"ets": 0.86, "ensemble_median": 0.95, "ensemble_mean": 1.0})
+        == "ensemble_median"
+    )
+    # A tie goes to the combination; a combination that is best simply wins.
+    assert choose_by_error({"ets": 1.0, "ensemble_mean": 1.0}) == "ensemble_mean"
+    assert choose_by_error({"mstl": 0.6, "ensemble_mean": 0.5}) == "ensemble_mean"
+    # Without combinations it is the plain minimum (the simpler model on a tie).
+    assert choose_by_error({"ets": 1.0, "naive": 1.0, "mstl": 2.0}) == "naive"
+
+
+def test_procedure_errors_rerun_the_choice_without_each_origin() -> None:
+    # Four origins, one lead, actual 0. A forecasts 1 everywhere; B 0.5 except 5 at the last.
+    # Origin 3 left out: A 1, B 0.5; median (= mean of two) 0.75, 1/error-weighted mean
+    # (2B + A) / 3 = 0.667; B beats 0.9 * 0.667 = 0.6, so B, whose error there is -5.
+    # Origin 0 left out: A 1, B (0.5 + 0.5 + 5) / 3 = 2; median 1.5, weighted mean
+    # (A + B / 2) / 1.5 = 1.333; A beats 0.9 * 1.333 = 1.2, so A: error -1 (origins 1, 2 alike).
+    origins = [10, 11, 12, 13]
+    a = np.ones((4, 1))
+    b = np.array([[0.5], [0.5], [0.5], [5.0]])
+    scores: dict[Any, CandidateScore] = {
+        "naive": CandidateScore("naive", 1.0, origins, a, -a),
+        "ets": CandidateScore("ets", 1.625, origins, b, -b),
+    }
+    errors = procedure_errors(scores, scores["naive"])
+    assert errors[:, 0] == pytest.approx([-1.0, -1.0, -1.0, -5.0])
