@@ -243,16 +243,25 @@ def _theta_path(x: FloatArray, horizon: int) -> FloatArray:
 
 
 def theta(values: FloatArray, origins: Sequence[int], horizon: int) -> FloatArray:
-    """Theta on data deseasonalised additively at period 24 (additive: earnings can be zero)."""
+    """Theta on deseasonalised data: the daily profile and ETS's day-of-week adjustment are
+    removed additively (additive: earnings can be zero) and added back to the forecast. Theta is
+    defined on seasonally adjusted data; with the daily profile alone, a weekday/weekend series
+    left its weekly cycle in the 'trend' that Theta extrapolates."""
     _check(values, origins, 2 * DAY)
     rows = []
     for t in origins:
         start = max(0, t - 4 * WEEK)
         x = values[start:t]
+        pos = start + np.arange(len(x))
+        fut = t + np.arange(horizon)
         profile = seasonal_profile(x, DAY, offset=start)
-        adjusted = x - profile[(start + np.arange(len(x))) % DAY]
-        future = profile[(t + np.arange(horizon)) % DAY]
-        rows.append(_theta_path(adjusted, horizon) + future)
+        seasonal = profile[pos % DAY]
+        future = profile[fut % DAY]
+        weekly = _weekly_adjustment(x, start)
+        if weekly is not None:
+            seasonal = seasonal + weekly[pos % WEEK]
+            future = future + weekly[fut % WEEK]
+        rows.append(_theta_path(x - seasonal, horizon) + future)
     return np.asarray(rows, dtype=np.float64)
 
 
