@@ -6,6 +6,8 @@ Run from ml-engine/ after scripts/install.sh:
     .venv/bin/python scripts/bench.py --service    # cold start, latency, RSS, allocation timing
     .venv/bin/python scripts/bench.py --holdout    # accuracy on held-out series (needs the
                                                    # holdout extra: pip install -e '.[holdout]')
+    .venv/bin/python scripts/bench.py --dense      # tuning aid: 42 daily origins, benchmark series
+                                                   # + bokeh glucose and commits (holdout extra)
     .venv/bin/python scripts/bench.py              # accuracy and service
 
 Writes the JSON to stdout and to bench-results.json (a partial run updates only its part).
