@@ -391,7 +391,8 @@ def dense(settings: Settings) -> dict[str, Any]:
     by_phase_two = [math.exp(float(np.mean(np.log(phases[:2, d])))) for d in range(7)]
     by_phase_all = [math.exp(float(np.mean(np.log(phases[:, d])))) for d in range(7)]
     return {
-        "single_model_margin": selector.SINGLE_MODEL_MARGIN,
+        # getattr: the script also scores older engine versions (PYTHONPATH=<their src>).
+        "single_model_margin": getattr(selector, "SINGLE_MODEL_MARGIN", None),
         "series": per_series,
         "geomean_benchmark_two": round(math.exp(float(np.mean(np.log(two)))), 4),
         "geomean_all": round(math.exp(float(np.mean(np.log(ratios)))), 4),
@@ -423,7 +424,8 @@ def accuracy(
             picks[model] = picks.get(model, 0) + count
     total = sum(picks.values())
     return {
-        "single_model_margin": selector.SINGLE_MODEL_MARGIN,
+        # getattr: the script also scores older engine versions (PYTHONPATH=<their src>).
+        "single_model_margin": getattr(selector, "SINGLE_MODEL_MARGIN", None),
         "protocol": (
             f"{ORIGINS} weekly origins per series, up to {HISTORY} h history, horizon {HORIZON} h, "
             "MASE scaled by in-sample seasonal-naive-24 MAE of the history; the LSTM is the "
