@@ -25,7 +25,7 @@ history before each origin, horizon 24 h, the engine's forecast logic (/v1 and /
 default settings. MASE is scaled by the in-sample MAE of the lag-24 seasonal naive on the history
 given. A series' ratio is its mean MASE over the better of the two seasonal naives' mean MASE; the
 aggregate is the geometric mean of the per-series ratios. Coverage is the share of outcomes inside
-p10..p90. `--holdout` applies the same protocol to the held-out series below.
+p10..p90. `--holdout` and `--holdout2` apply the same protocol to the two held-out sets below.
 """
 
 from __future__ import annotations
