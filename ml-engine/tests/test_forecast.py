@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,9 +13,12 @@ from hypothesis import strategies as st
 
 from orcha_ml.forecast import models
 from orcha_ml.forecast.selector import (
+    CandidateScore,
+    choose_by_error,
     conformal_offsets,
     forecast_series,
     mase_scale,
+    procedure_errors,
     quantile_paths,
 )
 from orcha_ml.schemas import SeriesInput
@@ -157,13 +161,51 @@ def test_one_pass_matches_one_origin_at_a_time() -> None:
         assert together == pytest.approx(alone), name
 
 
-def test_mstl_learns_a_weekly_pattern() -> None:
+@pytest.mark.parametrize("name", ["mstl", "ets"])
+def test_mstl_and_ets_learn_a_weekly_pattern(name: str) -> None:
     values = np.asarray(daily_weekly(24 * 42, noise=0.0, weekly=3.0))
     t = 24 * 40
-    forecast = models.mstl(values, [t], 24)[0]
-    daily_only = models.ets(values, [t], 24)[0]
+    run, _ = models.STATISTICAL[name]
+    forecast = run(values, [t], 24)[0]
+    daily_only = models.seasonal_naive(24)(values, [t], 24)[0]
     actual = values[t : t + 24]
-    assert np.mean(np.abs(forecast - actual)) < 0.5 * np.mean(np.abs(daily_only - actual))
+    assert np.mean(np.abs(forecast - actual)) < 0.2 * np.mean(np.abs(daily_only - actual))
+
+
+def test_a_weekly_profile_of_noise_is_shrunk_and_a_real_one_kept() -> None:
+    rng = np.random.default_rng(4)
+    n = 24 * 56
+    noise = rng.normal(0.0, 1.0, n)
+    raw = models.seasonal_profile(noise, 168)
+    shrunk = models.seasonal_profile(noise, 168, shrink=True)
+    # Each raw index averages ~7 values of unit variance (std ~0.38); after shrinking, little of
+    # that noise is left to be forecast as a pattern.
+    assert np.std(shrunk) < 0.35 * np.std(raw)
+    pattern = 2.0 * np.sin(2 * np.pi * np.arange(n) / 168)
+    real = models.seasonal_profile(pattern + 0.3 * noise, 168, shrink=True)
+    assert np.std(real) == pytest.approx(np.std(pattern), rel=0.05)
+
+
+def test_ar1_coefficients_are_least_squares_fits_per_column() -> None:
+    # Column 0 halves each step: phi = (4*8 + 2*4 + 1*2) / (8*8 + 4*4 + 2*2) = 42 / 84 = 0.5.
+    # Column 1 alternates: negative fit, clipped to 0. Column 2 is all zero: 0, not 0/0.
+    residuals = np.array([[8.0, 1.0, 0.0], [4.0, -1.0, 0.0], [2.0, 1.0, 0.0], [1.0, -1.0, 0.0]])
+    assert models._ar1_coefficients(residuals) == pytest.approx([0.5, 0.0, 0.0])
+    assert models._ar1_coefficients(residuals[:2]) == pytest.approx([0.0, 0.0, 0.0])
+
+
+def test_ets_carries_a_persistent_residual_into_the_first_hours() -> None:
+    # As for MSTL below: an AR(1) disturbance (phi 0.95) 5 above its mean at the origin.
+    rng = np.random.default_rng(11)
+    n = 24 * 42
+    base = np.asarray(daily_weekly(n, noise=0.0, weekly=3.0))
+    ar = np.zeros(n)
+    for i in range(1, n):
+        ar[i] = 0.95 * ar[i - 1] + rng.normal(0, 0.5)
+    t = 24 * 40
+    ar[t - 1] = 5.0
+    forecast = models.ets(base + ar, [t], 24)[0]
+    assert 3.0 < forecast[0] - base[t] < 6.0
 
 
 def test_decaying_deviation_is_ar1_fitted_by_least_squares() -> None:
@@ -337,3 +379,40 @@ def test_series_without_a_model_is_offered_the_global_lstm(client: TestClient) -
     assert "lstm" in forecast["backtest"]["candidates"]
     # Its origins are all out of sample for this series, so it is scored on every one of them.
     assert forecast["backtest"]["origins"] == 3
+
+
+def test_the_lowest_backtest_error_wins_and_a_tie_goes_to_the_combination() -> None:
+    # Default (no margin): ETS 0.94 is below the best combination's 0.95, so ETS answers.
+    assert choose_by_error({"ets": 0.94, "ensemble_median": 0.95, "ensemble_mean": 1.0}) == "ets"
+    # A tie between a single model and a combination goes to the combination.
+    assert (
+        choose_by_error({"ets": 0.95, "ensemble_median": 0.95, "ensemble_mean": 1.0})
+        == "ensemble_median"
+    )
+    assert choose_by_error({"ets": 1.0, "ensemble_mean": 1.0}) == "ensemble_mean"
+    # A combination that is best simply wins.
+    assert choose_by_error({"mstl": 0.6, "ensemble_mean": 0.5}) == "ensemble_mean"
+    # Without combinations it is the plain minimum (the simpler model on a tie).
+    assert choose_by_error({"ets": 1.0, "naive": 1.0, "mstl": 2.0}) == "naive"
+    # With a 10 % margin (the rule the benchmark's dense origins did not support):
+    # 0.85 < 0.9 * 0.95 = 0.855, so ETS; 0.86 is not clear enough, so the combination.
+    errors = {"ets": 0.85, "ensemble_median": 0.95, "ensemble_mean": 1.0}
+    assert choose_by_error(errors, margin=0.1) == "ets"
+    assert choose_by_error({**errors, "ets": 0.86}, margin=0.1) == "ensemble_median"
+
+
+def test_procedure_errors_rerun_the_choice_without_each_origin() -> None:
+    # Four origins, one lead, actual 0. A forecasts 1 everywhere; B 0.5 except 5 at the last.
+    # Origin 3 left out: A 1, B 0.5; median (= mean of two) 0.75, 1/error-weighted mean
+    # (2B + A) / 3 = 0.667; B's 0.5 is lower, so B, whose error there is -5.
+    # Origin 0 left out: A 1, B (0.5 + 0.5 + 5) / 3 = 2; median 1.5, weighted mean
+    # (A + B / 2) / 1.5 = 1.333; A's 1 is lower, so A: error -1 (origins 1, 2 alike).
+    origins = [10, 11, 12, 13]
+    a = np.ones((4, 1))
+    b = np.array([[0.5], [0.5], [0.5], [5.0]])
+    scores: dict[Any, CandidateScore] = {
+        "naive": CandidateScore("naive", 1.0, origins, a, -a),
+        "ets": CandidateScore("ets", 1.625, origins, b, -b),
+    }
+    errors = procedure_errors(scores, scores["naive"])
+    assert errors[:, 0] == pytest.approx([-1.0, -1.0, -1.0, -5.0])
