@@ -189,7 +189,9 @@ pub fn restore(
     force: bool,
     now: DateTime<Utc>,
 ) -> Result<Restored, BackupError> {
-    restore_with_key(backup, passphrase, db, config, force, now, &mut |_| Ok(None))
+    restore_with_key(backup, passphrase, db, config, force, now, &mut |_| {
+        Ok(None)
+    })
 }
 
 /// [`restore`], with the restored database encrypted as `choose_key` decides: a backup of an

@@ -47,10 +47,7 @@ fn garbage_file_is_refused_and_left_untouched() {
     std::fs::write(&path, &garbage).unwrap();
     let err = Store::open(&path).unwrap_err();
     // Without the SQLite header it may be an SQLCipher file: the error says both.
-    assert!(
-        matches!(err, StoreError::KeyMissingOrWrong { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, StoreError::KeyMissingOrWrong { .. }), "{err}");
     let msg = err.to_string();
     assert!(msg.contains("not a SQLite database"), "{msg}");
     assert!(msg.contains("left untouched"), "{msg}");

@@ -62,7 +62,10 @@ fn encrypt_hides_the_rows_needs_the_key_and_decrypts_to_the_same_rows() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("orcha.db");
     seeded(&db);
-    assert!(contains(&on_disk(&db), MARKER), "a plain file shows the row");
+    assert!(
+        contains(&on_disk(&db), MARKER),
+        "a plain file shows the row"
+    );
     let before = Store::open(&db).unwrap().row_counts().unwrap();
     assert_eq!(before["config_audit"], 30);
 
@@ -172,7 +175,11 @@ fn an_encrypted_backup_holds_no_plaintext_and_restores_encrypted_or_plain() {
     let app = Store::open_with_key(&db, Some(&key)).unwrap();
     let rows = app.row_counts().unwrap();
     let out = dir.path().join("backups").join("orcha.backup");
-    let manifest = app.reopen().unwrap().write_backup(None, &out, pass(), t()).unwrap();
+    let manifest = app
+        .reopen()
+        .unwrap()
+        .write_backup(None, &out, pass(), t())
+        .unwrap();
     assert!(manifest.encrypted);
     // Nothing but the archive is left in the backup directory.
     let left: Vec<_> = std::fs::read_dir(out.parent().unwrap()).unwrap().collect();
@@ -186,7 +193,11 @@ fn an_encrypted_backup_holds_no_plaintext_and_restores_encrypted_or_plain() {
         Ok(Some(key.clone()))
     })
     .unwrap();
-    assert_eq!(asked, Some(Some(key.clone())), "the archive carries the key");
+    assert_eq!(
+        asked,
+        Some(Some(key.clone())),
+        "the archive carries the key"
+    );
     assert!(restored.encrypted);
     assert!(is_encrypted(&db).unwrap());
     assert!(!contains(&on_disk(&db), MARKER));
