@@ -111,6 +111,10 @@ pub fn is_encrypted(path: &Path) -> Result<bool> {
 
 /// Applies `key` to a fresh connection; must be its first statement.
 pub(crate) fn apply_key(conn: &rusqlite::Connection, key: &DbKey) -> Result<()> {
+    // SQLCipher's own log would print "error decrypting page 1" on stderr, outside Orcha's
+    // logs, for a wrong key that `StoreError::KeyMissingOrWrong` already reports.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")
+        .ctx("quieting SQLCipher's log")?;
     // Built here, not by `pragma_update`, so the only copy of the SQL text is wiped after use.
     let sql = Zeroizing::new(format!("PRAGMA key = \"{}\";", key.raw_literal().as_str()));
     conn.execute_batch(&sql).ctx("applying the database key")
