@@ -1,7 +1,8 @@
 //! Scheduled backups for real: the schedule writes age-encrypted files of the real SQLite
 //! database that restore to the same rows, keeps only the newest `backup.retention`, refuses to
 //! run without a passphrase (naming the keyring entry), a wrong passphrase restores nothing, and
-//! a schedule saved in Settings is followed at once, without a restart.
+//! a schedule saved in Settings is followed at once, without a restart; an encrypted database is
+//! backed up under its own key.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -283,4 +284,55 @@ async fn a_schedule_saved_in_settings_is_followed_without_a_restart() {
     let listed = orcha_api::ops::backups(&app.state).await.unwrap();
     assert_eq!((listed.interval_hours, listed.retention), (0, 3));
     assert_eq!(listed.backups.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_database_is_backed_up_under_its_own_key_and_restores() {
+    let out = tempfile::tempdir().unwrap();
+    let key = orcha_store::DbKey::generate().unwrap();
+    let dir = out.path().to_owned();
+    let app = TestApp::builder()
+        .configure(move |c| c.backup.dir = dir.display().to_string())
+        .secret(BACKUP_PASSPHRASE_KEY, PASS)
+        .db_key(key.clone())
+        .build();
+    orcha_api::ops::set_paused(
+        &app.state,
+        orcha_api::dto::PauseRequest { paused: true },
+        orcha_api::actor::Actor::Api,
+    )
+    .await
+    .unwrap();
+    let rows = app.state.db(|s| s.row_counts()).await.unwrap();
+
+    // "Back up now" and the schedule share this path.
+    let made = backups::run_once(&app.state, "api").await.unwrap();
+    // Nothing but the archive in the backup directory: no copy, plain or not, left behind.
+    let names: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+
+    // Restored as an install with that key would: still encrypted, the same rows.
+    let target = out.path().join("restored").join("orcha.db");
+    let t = chrono::Utc::now();
+    let restored = orcha_store::backup::restore_with_key(
+        &made.path,
+        SecretString::from(PASS.to_owned()),
+        &target,
+        None,
+        false,
+        t,
+        &mut |archive| {
+            assert_eq!(
+                archive,
+                Some(&key),
+                "the archive carries the database's key"
+            );
+            Ok(archive.cloned())
+        },
+    )
+    .unwrap();
+    assert!(restored.manifest.encrypted && restored.encrypted);
+    assert!(orcha_store::cipher::is_encrypted(&target).unwrap());
+    let back = orcha_store::Store::open_with_key(&target, Some(&key)).unwrap();
+    assert_eq!(back.row_counts().unwrap(), rows);
 }
