@@ -34,7 +34,8 @@ printf '[orchestrator]\nmachine = "container-smoke"\nshutdown_deadline = 1\n' >"
 cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM $BASE
 # libdbus-1-3: orcha links the Secret Service client (keyring crate); found by this test.
-RUN apt-get update && apt-get install -y --no-install-recommends libdbus-1-3 iproute2 ca-certificates \
+# libssl3: SQLCipher (encryption at rest) links libcrypto.so.3, which minbase lacks.
+RUN apt-get update && apt-get install -y --no-install-recommends libdbus-1-3 libssl3 iproute2 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/orcha --create-home orcha
 COPY orcha /usr/local/bin/orcha

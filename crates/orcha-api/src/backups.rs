@@ -3,7 +3,9 @@
 //! `backup.retention` are deleted. The passphrase is the keyring entry `backup:passphrase`.
 //!
 //! The same code answers "Back up now" (`ops::run_backup`). A failed scheduled backup opens the
-//! `backup_failed` alert, which the next good one clears.
+//! `backup_failed` alert, which the next good one clears. The interval and the retention follow
+//! a Settings save at once (`AppState::backup_schedule`); `backup.dir` waits for a restart. An
+//! encrypted database is backed up under its own key (`orcha_store::backup`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,6 +32,23 @@ pub enum BackupRunError {
     Keyring(String),
     #[error("{0}")]
     Failed(String),
+}
+
+/// The part of `[backup]` that applies without a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// 0: no scheduled backups.
+    pub interval_hours: u64,
+    pub retention: u32,
+}
+
+impl Schedule {
+    pub fn of(config: &orcha_core::config::Config) -> Schedule {
+        Schedule {
+            interval_hours: config.backup.interval_hours,
+            retention: config.backup.retention,
+        }
+    }
 }
 
 /// One backup file on disk.
@@ -111,21 +130,19 @@ pub async fn run_once(state: &AppState, actor: &str) -> Result<BackupFile, Backu
     .map_err(|e| BackupRunError::Failed(e.to_string()))?
     .map_err(|e| BackupRunError::Keyring(e.to_string()))?
     .ok_or(BackupRunError::NoPassphrase)?;
-    let database = state
-        .db(|s| Ok(s.path().to_owned()))
+    // A connection of its own (with the database's key, when it is encrypted): the copy does
+    // not hold the application's store for its whole length.
+    let (database, store) = state
+        .db(|s| Ok((s.path().to_owned(), s.reopen()?)))
         .await
         .map_err(|e| BackupRunError::Failed(e.to_string()))?;
     let dir = backup_dir(state, &database);
     let config = state.settings.operator_file();
-    let keep = state.config.backup.retention.max(1) as usize;
+    let keep = state.backup_schedule.borrow().retention.max(1) as usize;
     let now = state.clock.now();
     let made = tokio::task::spawn_blocking(move || -> Result<BackupFile, String> {
         orcha_store::create_private_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let out = dir.join(fresh_name(&dir, now));
-        // A connection of its own: the online backup copies pages without holding the
-        // application's store for the whole copy.
-        let store = orcha_store::Store::open(&database)
-            .map_err(|e| format!("{}: {e}", database.display()))?;
         store
             .write_backup(
                 config.as_deref(),
@@ -157,13 +174,67 @@ pub async fn run_once(state: &AppState, actor: &str) -> Result<BackupFile, Backu
     Ok(made)
 }
 
-/// The scheduled backups: every `backup.interval_hours`, none when it is 0.
+/// The scheduled backups: every `backup.interval_hours` as it is now, none while it is 0.
 pub async fn run(state: Arc<AppState>, cancel: CancellationToken) {
-    let hours = state.config.backup.interval_hours;
-    if hours == 0 {
-        return;
+    run_scheduled(state, Duration::from_secs(3600), cancel).await;
+}
+
+/// [`run`] with `hour` as the length of an hour (tests shorten it). A change of the schedule
+/// takes effect between backups: the next one is due an interval after the newest backup on
+/// disk (or the last attempt), at the new interval.
+pub async fn run_scheduled(state: Arc<AppState>, hour: Duration, cancel: CancellationToken) {
+    let mut schedule = state.backup_schedule.subscribe();
+    let dir = match state.db(|s| Ok(s.path().to_owned())).await {
+        Ok(db) => backup_dir(&state, &db),
+        Err(e) => {
+            tracing::error!(error = %e, "Scheduled backups are off: the database path is unknown.");
+            return;
+        }
+    };
+    let mut last_attempt: Option<std::time::Instant> = None;
+    loop {
+        let hours = schedule.borrow_and_update().interval_hours;
+        let period = hour.saturating_mul(u32::try_from(hours).unwrap_or(u32::MAX));
+        let since_newest = list(&dir)
+            .ok()
+            .and_then(|l| l.first().and_then(|b| b.modified.elapsed().ok()));
+        let since = match (since_newest, last_attempt.map(|t| t.elapsed())) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let wait = since.map_or(Duration::ZERO, |s| period.saturating_sub(s));
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            changed = schedule.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                continue;
+            }
+            // Off (0 hours): wait for a change of the schedule only.
+            _ = tokio::time::sleep(wait), if hours > 0 => {}
+        }
+        last_attempt = Some(std::time::Instant::now());
+        backup_and_alert(&state).await;
     }
-    run_every(state, Duration::from_secs(hours * 3600), cancel).await;
+}
+
+/// One scheduled backup; a failure opens the `backup_failed` alert, a success clears it.
+async fn backup_and_alert(state: &AppState) {
+    let at = state.clock.now();
+    match run_once(state, crate::actor::Actor::Orchestrator.as_str()).await {
+        Ok(b) => {
+            tracing::info!(file = %b.path.display(), "Scheduled backup written.");
+            let _ = state.db(move |s| s.clear_alert(None, ALERT_RULE, at)).await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "Scheduled backup failed.");
+            let msg = format!("Scheduled backup failed: {e}");
+            let _ = state
+                .db(move |s| s.open_alert(None, ALERT_RULE, "warning", &msg, at))
+                .await;
+        }
+    }
 }
 
 /// One backup every `period`, the first one a period after the newest backup on disk (at once
@@ -185,20 +256,7 @@ pub async fn run_every(state: Arc<AppState>, period: Duration, cancel: Cancellat
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
         }
-        let at = state.clock.now();
-        match run_once(&state, crate::actor::Actor::Orchestrator.as_str()).await {
-            Ok(b) => {
-                tracing::info!(file = %b.path.display(), "Scheduled backup written.");
-                let _ = state.db(move |s| s.clear_alert(None, ALERT_RULE, at)).await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "Scheduled backup failed.");
-                let msg = format!("Scheduled backup failed: {e}");
-                let _ = state
-                    .db(move |s| s.open_alert(None, ALERT_RULE, "warning", &msg, at))
-                    .await;
-            }
-        }
+        backup_and_alert(&state).await;
         wait = period;
     }
 }

@@ -91,7 +91,7 @@ pub fn spawn_with(
         backoff,
         move || crate::fleet_metrics::run(Arc::clone(&s), c.clone()),
     ));
-    // Scheduled backups (`backup.interval_hours`; the task ends at once when it is 0).
+    // Scheduled backups (`backup.interval_hours`, followed live from Settings; idle while 0).
     let (s, c) = (Arc::clone(&state), cancel.clone());
     tasks.spawn(supervise(
         "backup".to_owned(),

@@ -99,6 +99,9 @@ pub struct AppState {
     /// One apply at a time: the cycle's apply step, an approved plan and the start-up
     /// reconciliation all take it (see `cycle::apply::ApplyPermit`).
     pub apply_lock: tokio::sync::Mutex<()>,
+    /// The backup schedule in force: the config's at start, then each saved setting's, so the
+    /// scheduled backups follow a change without a restart (`crate::backups::run`).
+    pub backup_schedule: tokio::sync::watch::Sender<crate::backups::Schedule>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -139,7 +142,10 @@ impl AppState {
             Arc::clone(&parts.clock),
             parts.demo,
         );
+        let backup_schedule =
+            tokio::sync::watch::Sender::new(crate::backups::Schedule::of(&parts.config));
         Arc::new(AppState {
+            backup_schedule,
             prices,
             ml_status: Mutex::new(MlStatusDto {
                 available: false,

@@ -16,7 +16,6 @@ use orcha_core::config::Config;
 use orcha_core::secret::SecretStore;
 use orcha_core::{Clock, SystemClock};
 // Re-exported so the desktop shell can hold the locks without depending on the store.
-use orcha_store::Store;
 pub use orcha_store::{DataDirLock, LockError};
 
 /// Where the user's config file is: `CONFIG_PATH`, else the platform config directory.
@@ -107,7 +106,8 @@ pub fn assemble(
 ) -> Result<Assembly> {
     let dir = data_dir(&config, env);
     let database = database_path(&config, &dir);
-    let store = Store::open(&database)
+    // Encrypted or plain, the file tells; both front doors come through here.
+    let store = crate::db_key::open_store(&database, secrets.as_ref(), &dir)
         .with_context(|| format!("cannot open the database {}", database.display()))?;
     let mut switches = store
         .latest_audited("auto_apply:")

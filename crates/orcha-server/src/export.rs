@@ -52,8 +52,9 @@ pub fn run(
     if !db.is_file() {
         bail!("{}: no database to export from", db.display());
     }
-    let store =
-        orcha_store::Store::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
+    let secrets = crate::db_cli::secrets(env);
+    let store = orcha_app::db_key::open_store(&db, secrets.as_ref(), &data_dir)
+        .with_context(|| format!("cannot open {}", db.display()))?;
     let machine = orcha_api::fleet_metrics::machine_name(&config.orchestrator.machine);
     let fiat = config.prices.fiat.to_ascii_lowercase();
     let rows = money_export::rows(&store, from, to, &fiat, &machine)

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 mod backfill;
 mod bench;
+mod db_cli;
 mod detect_cli;
 mod export;
 mod secret_cli;
@@ -144,6 +145,11 @@ enum Command {
         /// Read the passphrase from this environment variable instead of the terminal.
         #[arg(long)]
         passphrase_env: Option<String>,
+    },
+    /// Encrypt or decrypt the database at rest (SQLCipher; Orcha must not be running).
+    Db {
+        #[command(subcommand)]
+        action: db_cli::DbAction,
     },
     /// Restore a backup over the database and config file (Orcha must not be running).
     Restore {
@@ -325,6 +331,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
             passphrase_env,
         } => maintenance::backup(cli.config, &out, passphrase_env.as_deref()),
+        Command::Db { action } => db_cli::run(cli.config, action, &env),
         Command::Restore {
             file,
             passphrase_env,

@@ -1,4 +1,5 @@
-//! The operator's maintenance commands: `orcha token`, `orcha backup` and `orcha restore`.
+//! The operator's maintenance commands: `orcha token`, `orcha backup` and `orcha restore`
+//! (`orcha db` is in `db_cli`).
 
 use std::path::{Path, PathBuf};
 
@@ -73,9 +74,11 @@ pub fn backup(
         bail!("{}: no database to back up", db.display());
     }
     let pass = passphrase(passphrase_env, true)?;
-    // SQLite's online backup: consistent even while `orcha serve` writes to the database.
-    let store =
-        orcha_store::Store::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
+    // SQLite's online backup (`sqlcipher_export` under the same key for an encrypted database):
+    // consistent even while `orcha serve` writes to the database.
+    let secrets = crate::db_cli::secrets(&env);
+    let store = orcha_app::db_key::open_store(&db, secrets.as_ref(), &data_dir)
+        .with_context(|| format!("cannot open {}", db.display()))?;
     let manifest = store.write_backup(
         Some(config_path.as_path()).filter(|p| p.is_file()),
         out,
@@ -85,7 +88,7 @@ pub fn backup(
     use std::io::Write;
     writeln!(
         std::io::stdout().lock(),
-        "{}: backup of {} (schema {}, config {})",
+        "{}: backup of {} (schema {}, config {}{})",
         out.display(),
         db.display(),
         manifest.schema_version,
@@ -93,6 +96,11 @@ pub fn backup(
             "included"
         } else {
             "none"
+        },
+        if manifest.encrypted {
+            "; encrypted database, its key sealed in the backup"
+        } else {
+            ""
         }
     )?;
     Ok(())
@@ -110,7 +118,10 @@ pub fn restore(
     // Replacing the database under a running Orcha would lose its writes or corrupt its view.
     let _lock = orcha_store::DataDirLock::acquire(&data_dir, "orcha restore")?;
     let pass = passphrase(passphrase_env, false)?;
-    let restored = orcha_store::backup::restore(
+    // An encrypted install stays encrypted, and so does a backup of an encrypted database.
+    let install_encrypted = orcha_store::cipher::is_encrypted(&db)?;
+    let secrets = crate::db_cli::secrets(&env);
+    let restored = orcha_store::backup::restore_with_key(
         file,
         pass,
         &db,
@@ -118,15 +129,24 @@ pub fn restore(
         Some(config_path.as_path()).filter(|p| !p.exists() || p.is_file()),
         force,
         chrono::Utc::now(),
+        &mut |archive| {
+            crate::db_cli::restore_key(install_encrypted, archive, secrets.as_ref(), &data_dir)
+                .map_err(|e| format!("{e:#}"))
+        },
     )?;
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{}: restored from {} (made {})",
+        "{}: restored from {} (made {}{})",
         db.display(),
         file.display(),
-        restored.manifest.created_at
+        restored.manifest.created_at,
+        if restored.encrypted {
+            "; encrypted"
+        } else {
+            ""
+        }
     )?;
     for (what, path) in [
         ("database", &restored.replaced_database),

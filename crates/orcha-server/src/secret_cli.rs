@@ -63,12 +63,14 @@ impl Place {
     }
 }
 
-/// A credential key as the adapters look it up: `<protocol>:<name>/<field>`, or the price feed's.
+/// A credential key as the adapters look it up: `<protocol>:<name>/<field>`, or one of Orcha's own.
 fn checked(key: &str) -> Result<SecretKey> {
     if [
         orcha_api::prices::SECRET_KEY,
         orcha_core::config::FLEET_TOKEN_KEY,
         orcha_core::config::BACKUP_PASSPHRASE_KEY,
+        // The database key, moved to a systemd credential: `… --service < <data dir>/db-key`.
+        orcha_app::db_key::KEYRING_KEY,
     ]
     .contains(&key)
     {

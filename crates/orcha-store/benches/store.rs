@@ -1,9 +1,10 @@
-//! Store benchmarks: sample ingest throughput and a 30-day chart query over a year of history.
+//! Store benchmarks: sample ingest throughput (plain and encrypted) and a 30-day chart query over
+//! a year of history.
 
 use chrono::{DateTime, Duration, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use orcha_core::NodeId;
-use orcha_store::{Resolution, Retention, Sample, Store};
+use orcha_store::{DbKey, Resolution, Retention, Sample, Store};
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z")
@@ -12,26 +13,33 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn ingest(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut store = Store::open(&dir.path().join("bench.db")).expect("open");
-    let node: NodeId = "storj:bench".parse().expect("node id");
-    let mut start = 0i64;
     let mut group = c.benchmark_group("store");
     group.throughput(Throughput::Elements(10_000));
-    group.bench_function("ingest_10k_samples_one_tx", |b| {
-        b.iter(|| {
-            let batch: Vec<Sample> = (0..10_000)
-                .map(|i| Sample {
-                    node: node.clone(),
-                    metric: "cpu_millicores".into(),
-                    ts: t0() + Duration::milliseconds(start + i),
-                    value: i as f64,
-                })
-                .collect();
-            start += 10_000;
-            store.insert_samples(&batch).expect("insert");
-        })
-    });
+    // The same ingest on a plain and on an SQLCipher database (encryption at rest's cost).
+    let key = DbKey::generate().expect("key");
+    for (name, key) in [
+        ("ingest_10k_samples_one_tx", None),
+        ("ingest_10k_samples_one_tx_encrypted", Some(&key)),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = Store::open_with_key(&dir.path().join("bench.db"), key).expect("open");
+        let node: NodeId = "storj:bench".parse().expect("node id");
+        let mut start = 0i64;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let batch: Vec<Sample> = (0..10_000)
+                    .map(|i| Sample {
+                        node: node.clone(),
+                        metric: "cpu_millicores".into(),
+                        ts: t0() + Duration::milliseconds(start + i),
+                        value: i as f64,
+                    })
+                    .collect();
+                start += 10_000;
+                store.insert_samples(&batch).expect("insert");
+            })
+        });
+    }
     group.finish();
 }
 

@@ -5,6 +5,11 @@
 //! to a passphrase with age's scrypt recipient (the maintained, audited format behind `rage`).
 //! A restore decrypts and checks everything before it touches a file: a wrong passphrase or a
 //! damaged archive changes nothing, and the replaced database is kept beside the new one.
+//!
+//! An encrypted database (SQLCipher) is copied with `sqlcipher_export` under its own key (the
+//! online backup API cannot copy an encrypted database), and its key goes into the sealed
+//! archive as `db.key`, so no plaintext copy is ever written and the passphrase alone restores
+//! it on a new machine. See docs/security.md, "Encryption at rest".
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use age::secrecy::SecretString;
 use chrono::{DateTime, Utc};
 
+use crate::cipher::DbKey;
 use crate::{create_private_dir, Store};
 
 const FORMAT: &str = "orcha-backup/1";
@@ -33,6 +39,8 @@ pub enum BackupError {
     WouldReplace { path: PathBuf },
     #[error("the database in the backup is not usable ({reason}); nothing was changed")]
     BadDatabase { reason: String },
+    #[error("the database key: {reason}; nothing was changed")]
+    Key { reason: String },
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> BackupError + '_ {
@@ -50,6 +58,9 @@ pub struct Manifest {
     pub schema_version: i64,
     pub orcha_version: String,
     pub has_config: bool,
+    /// The database in the archive is encrypted; its key is the member `db.key`.
+    #[serde(default)]
+    pub encrypted: bool,
 }
 
 /// What `restore` did.
@@ -59,7 +70,14 @@ pub struct Restored {
     /// Where the database that was replaced now is.
     pub replaced_database: Option<PathBuf>,
     pub replaced_config: Option<PathBuf>,
+    /// The restored database is encrypted.
+    pub encrypted: bool,
 }
+
+/// Decides, once the archive has been checked and before anything is touched, which key the
+/// restored database gets (`None`: plain). It is told the archive's key (`None` for a backup of
+/// a plain database).
+pub type ChooseKey<'a> = &'a mut dyn FnMut(Option<&DbKey>) -> Result<Option<DbKey>, String>;
 
 impl Store {
     /// Writes an encrypted backup of this database (and `config`, when given) to `out`.
@@ -77,12 +95,22 @@ impl Store {
         create_private_dir(dir).map_err(io(dir))?;
         let work = tempfile::tempdir_in(dir).map_err(io(dir))?;
         let copy = work.path().join("orcha.db");
-        self.conn
-            .backup(rusqlite::MAIN_DB, &copy, None)
-            .map_err(|e| BackupError::Io {
-                path: self.path.clone(),
-                reason: format!("online backup failed: {e}"),
-            })?;
+        match &self.key {
+            None => self
+                .conn
+                .backup(rusqlite::MAIN_DB, &copy, None)
+                .map_err(|e| BackupError::Io {
+                    path: self.path.clone(),
+                    reason: format!("online backup failed: {e}"),
+                })?,
+            // Under its own key: the copy on disk is as unreadable as the database.
+            Some(key) => self
+                .export_to(&copy, Some(key))
+                .map_err(|e| BackupError::Io {
+                    path: self.path.clone(),
+                    reason: format!("encrypted copy failed: {e}"),
+                })?,
+        }
         let config_bytes = match config {
             Some(p) if p.exists() => Some(std::fs::read(p).map_err(io(p))?),
             _ => None,
@@ -96,6 +124,7 @@ impl Store {
             })?,
             orcha_version: env!("CARGO_PKG_VERSION").to_owned(),
             has_config: config_bytes.is_some(),
+            encrypted: self.key.is_some(),
         };
         let sealed = work.path().join("backup.age");
         {
@@ -115,6 +144,9 @@ impl Store {
                 .map_err(io(&sealed))?;
             if let Some(bytes) = &config_bytes {
                 append(&mut tar, "config.toml", bytes, &sealed)?;
+            }
+            if let Some(key) = &self.key {
+                append(&mut tar, "db.key", key.to_hex().as_bytes(), &sealed)?;
             }
             let writer = tar.into_inner().map_err(io(&sealed))?;
             let mut inner = writer.finish().map_err(io(&sealed))?;
@@ -146,9 +178,9 @@ fn append<W: Write>(
         .map_err(io(archive))
 }
 
-/// Restores `backup` over `db` (and `config`, when given and the backup has one). Without
-/// `force` an existing database is not replaced. Nothing is touched until the archive has been
-/// decrypted and its database opened and checked.
+/// Restores `backup` over `db` (and `config`, when given and the backup has one) as a plain
+/// database. Without `force` an existing database is not replaced. Nothing is touched until the
+/// archive has been decrypted and its database opened and checked.
 pub fn restore(
     backup: &Path,
     passphrase: SecretString,
@@ -156,6 +188,23 @@ pub fn restore(
     config: Option<&Path>,
     force: bool,
     now: DateTime<Utc>,
+) -> Result<Restored, BackupError> {
+    restore_with_key(backup, passphrase, db, config, force, now, &mut |_| {
+        Ok(None)
+    })
+}
+
+/// [`restore`], with the restored database encrypted as `choose_key` decides: a backup of an
+/// encrypted database restored onto an encrypted install stays encrypted (re-keyed to the
+/// install's key when it differs, through `sqlcipher_export`).
+pub fn restore_with_key(
+    backup: &Path,
+    passphrase: SecretString,
+    db: &Path,
+    config: Option<&Path>,
+    force: bool,
+    now: DateTime<Utc>,
+    choose_key: ChooseKey<'_>,
 ) -> Result<Restored, BackupError> {
     if db.exists() && !force {
         return Err(BackupError::WouldReplace {
@@ -168,28 +217,23 @@ pub fn restore(
         .unwrap_or(Path::new("."));
     create_private_dir(dir).map_err(io(dir))?;
     let work = tempfile::tempdir_in(dir).map_err(io(dir))?;
-    let (manifest, config_bytes) = unpack(backup, passphrase, work.path())?;
-    let restored_db = work.path().join("orcha.db");
-    {
-        let store = Store::open(&restored_db).map_err(|e| BackupError::BadDatabase {
-            reason: e.to_string(),
-        })?;
-        let check = store
-            .integrity_check()
+    let (manifest, config_bytes, archive_key) = unpack(backup, passphrase, work.path())?;
+    let unpacked = work.path().join("orcha.db");
+    check_database(&unpacked, archive_key.as_ref())?;
+    let key = choose_key(archive_key.as_ref()).map_err(|reason| BackupError::Key { reason })?;
+    let restored_db = if key == archive_key {
+        unpacked
+    } else {
+        // Re-keyed (or decrypted, or encrypted) into a second file, checked the same way.
+        let rekeyed = work.path().join("orcha-rekeyed.db");
+        Store::open_with_key(&unpacked, archive_key.as_ref())
+            .and_then(|s| s.export_to(&rekeyed, key.as_ref()))
             .map_err(|e| BackupError::BadDatabase {
                 reason: e.to_string(),
             })?;
-        if check != "ok" {
-            return Err(BackupError::BadDatabase { reason: check });
-        }
-        // Fold the WAL back into the file so the single file moved into place is complete.
-        store
-            .conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-            .map_err(|e| BackupError::BadDatabase {
-                reason: e.to_string(),
-            })?;
-    }
+        check_database(&rekeyed, key.as_ref())?;
+        rekeyed
+    };
     let suffix = format!("replaced-{}", now.format("%Y%m%dT%H%M%SZ"));
     let replaced_database = set_aside(db, &suffix)?;
     for ext in ["-wal", "-shm"] {
@@ -209,7 +253,27 @@ pub fn restore(
         manifest,
         replaced_database,
         replaced_config,
+        encrypted: key.is_some(),
     })
+}
+
+/// Opens the unpacked database with `key`, checks its integrity and folds its WAL back into
+/// the file, so the single file moved into place is complete.
+fn check_database(path: &Path, key: Option<&DbKey>) -> Result<(), BackupError> {
+    let bad = |e: crate::StoreError| BackupError::BadDatabase {
+        reason: e.to_string(),
+    };
+    let store = Store::open_with_key(path, key).map_err(bad)?;
+    let check = store.integrity_check().map_err(bad)?;
+    if check != "ok" {
+        return Err(BackupError::BadDatabase { reason: check });
+    }
+    store
+        .conn
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .map_err(|e| BackupError::BadDatabase {
+            reason: e.to_string(),
+        })
 }
 
 fn set_aside(path: &Path, suffix: &str) -> Result<Option<PathBuf>, BackupError> {
@@ -221,12 +285,11 @@ fn set_aside(path: &Path, suffix: &str) -> Result<Option<PathBuf>, BackupError> 
     Ok(Some(aside))
 }
 
-/// Decrypts and unpacks into `into`: `orcha.db` there, the manifest and config returned.
-fn unpack(
-    backup: &Path,
-    passphrase: SecretString,
-    into: &Path,
-) -> Result<(Manifest, Option<Vec<u8>>), BackupError> {
+/// What an archive holds besides its database: the manifest, the config, the database's key.
+type Unpacked = (Manifest, Option<Vec<u8>>, Option<DbKey>);
+
+/// Decrypts and unpacks into `into`: `orcha.db` there, the rest returned.
+fn unpack(backup: &Path, passphrase: SecretString, into: &Path) -> Result<Unpacked, BackupError> {
     let not_backup = |reason: String| BackupError::NotABackup {
         path: backup.to_owned(),
         reason,
@@ -251,6 +314,7 @@ fn unpack(
     let mut archive = tar::Archive::new(reader);
     let mut manifest = None;
     let mut config = None;
+    let mut key = None;
     let mut has_db = false;
     let entries = archive.entries().map_err(|e| not_backup(e.to_string()))?;
     for entry in entries {
@@ -289,6 +353,15 @@ fn unpack(
                     .map_err(|e| not_backup(e.to_string()))?;
                 config = Some(bytes);
             }
+            "db.key" => {
+                let mut text = zeroize::Zeroizing::new(String::new());
+                entry
+                    .by_ref()
+                    .take(256)
+                    .read_to_string(&mut text)
+                    .map_err(|e| not_backup(format!("db.key: {e}")))?;
+                key = Some(DbKey::from_hex(&text).map_err(|e| not_backup(format!("db.key: {e}")))?);
+            }
             other => return Err(not_backup(format!("unexpected member {other}"))),
         }
     }
@@ -302,5 +375,10 @@ fn unpack(
     if !has_db {
         return Err(not_backup("it has no orcha.db".to_owned()));
     }
-    Ok((manifest, config))
+    if manifest.encrypted != key.is_some() {
+        return Err(not_backup(
+            "its manifest and its db.key disagree about encryption".to_owned(),
+        ));
+    }
+    Ok((manifest, config, key))
 }

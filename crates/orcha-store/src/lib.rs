@@ -2,7 +2,8 @@
 //!
 //! One `Store` owns one connection. Writes are batched in transactions; the database runs in WAL
 //! mode with `synchronous = NORMAL`, so a committed transaction survives the process being killed.
-//! An existing file that is not a SQLite database is refused and never touched.
+//! An existing file that is not a SQLite database is refused and never touched. The file may be
+//! encrypted with SQLCipher (`cipher`); it then opens only with its key.
 //!
 //! This file opens the database and migrates it; each table family has its own `impl Store`
 //! module, and every public type is re-exported here.
@@ -10,6 +11,7 @@
 mod alerts;
 mod audit;
 pub mod backup;
+pub mod cipher;
 mod cycles;
 mod earned_periods;
 mod earnings;
@@ -22,7 +24,6 @@ mod payouts;
 mod prices;
 mod samples;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -31,6 +32,7 @@ use rusqlite::{params, Connection, OpenFlags};
 
 pub use alerts::AlertRow;
 pub use audit::{AuditChain, AuditRow};
+pub use cipher::DbKey;
 pub use cycles::{CycleStepRow, DecisionRow};
 pub use forecasts::{ForecastRow, ForecastRun};
 pub use health::HealthRow;
@@ -45,6 +47,10 @@ pub use samples::{Point, Resolution, Retention, RetentionReport, Sample};
 pub enum StoreError {
     #[error("{path} is not a SQLite database ({reason}); it was left untouched: move it away or restore a backup")]
     NotADatabase { path: PathBuf, reason: String },
+    #[error("database {path} is encrypted or not a SQLite database: the key in the keyring (`db:key`) is missing or wrong; it was left untouched")]
+    KeyMissingOrWrong { path: PathBuf },
+    #[error("database {path} is not encrypted; it opens without a key")]
+    NotEncrypted { path: PathBuf },
     #[error("{path} has schema version {found}, newer than this Orcha supports ({supported}); upgrade Orcha")]
     NewerSchema {
         path: PathBuf,
@@ -121,6 +127,7 @@ fn make_private_file(path: &Path) -> std::io::Result<()> {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    key: Option<DbKey>,
 }
 
 impl std::fmt::Debug for Store {
@@ -130,9 +137,34 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (or creates) the database at `path` and brings its schema up to date.
+    /// Opens (or creates) the plain database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
-        check_header(path)?;
+        Store::open_with_key(path, None)
+    }
+
+    /// Opens (or creates) the database at `path`, encrypted with `key` when given, and brings its
+    /// schema up to date. A file that needs a key and gets none, or the wrong one, is refused
+    /// with [`StoreError::KeyMissingOrWrong`] naming it, and left as it was.
+    pub fn open_with_key(path: &Path, key: Option<&DbKey>) -> Result<Store> {
+        match (cipher::file_kind(path)?, key) {
+            (cipher::FileKind::NotPlain, None) => {
+                return Err(StoreError::KeyMissingOrWrong {
+                    path: path.to_owned(),
+                })
+            }
+            (cipher::FileKind::Plain, Some(_)) => {
+                return Err(StoreError::NotEncrypted {
+                    path: path.to_owned(),
+                })
+            }
+            (cipher::FileKind::Truncated, _) => {
+                return Err(StoreError::NotADatabase {
+                    path: path.to_owned(),
+                    reason: "the file does not start with the SQLite header".to_owned(),
+                })
+            }
+            _ => {}
+        }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             create_private_dir(parent).map_err(|e| StoreError::Io {
                 path: parent.to_owned(),
@@ -153,9 +185,18 @@ impl Store {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
-        let not_db = |e: rusqlite::Error| StoreError::NotADatabase {
-            path: path.to_owned(),
-            reason: e.to_string(),
+        if let Some(key) = key {
+            cipher::apply_key(&conn, key)?;
+        }
+        let not_db = |e: rusqlite::Error| match key {
+            // SQLCipher cannot tell a wrong key from a file that is not a database.
+            Some(_) => StoreError::KeyMissingOrWrong {
+                path: path.to_owned(),
+            },
+            None => StoreError::NotADatabase {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            },
         };
         // The first statement that reads the file is where SQLite notices corruption; map it to
         // the clear error instead of a generic one.
@@ -179,6 +220,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_owned(),
+            key: key.cloned(),
         };
         store.migrate()?;
         store.seal_unhashed_audit_rows()?;
@@ -260,44 +302,6 @@ fn money_from_row(token: &str, amount: &str, decimals: u8) -> Result<Money> {
         .parse()
         .map_err(|_| StoreError::InvalidRow(format!("earnings amount `{amount}`")))?;
     Ok(Money::new(token, amount, decimals))
-}
-
-/// Refuses a non-empty file that does not start with the SQLite header, before SQLite touches it.
-fn check_header(path: &Path) -> Result<()> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => {
-            return Err(StoreError::Io {
-                path: path.to_owned(),
-                reason: e.to_string(),
-            })
-        }
-    };
-    let mut header = [0u8; 16];
-    let mut read = 0;
-    while read < header.len() {
-        match file.read(&mut header[read..]) {
-            Ok(0) => break,
-            Ok(n) => read += n,
-            Err(e) => {
-                return Err(StoreError::Io {
-                    path: path.to_owned(),
-                    reason: e.to_string(),
-                })
-            }
-        }
-    }
-    if read == 0 {
-        return Ok(());
-    }
-    if read < header.len() || &header != SQLITE_MAGIC {
-        return Err(StoreError::NotADatabase {
-            path: path.to_owned(),
-            reason: "the file does not start with the SQLite header".to_owned(),
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -46,8 +46,12 @@ fn garbage_file_is_refused_and_left_untouched() {
     let garbage = b"this is my tax return, not a database\n".repeat(100);
     std::fs::write(&path, &garbage).unwrap();
     let err = Store::open(&path).unwrap_err();
-    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
-    assert!(err.to_string().contains("left untouched"), "{err}");
+    // Without the SQLite header it may be an SQLCipher file: the error says both.
+    assert!(matches!(err, StoreError::KeyMissingOrWrong { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("not a SQLite database"), "{msg}");
+    assert!(msg.contains("left untouched"), "{msg}");
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
     assert_eq!(
         std::fs::read(&path).unwrap(),
         garbage,

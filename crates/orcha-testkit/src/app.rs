@@ -43,6 +43,8 @@ struct Recipe {
     ml_url: Option<String>,
     ml_timeout: Duration,
     demo: bool,
+    /// The database is encrypted with this key (SQLCipher).
+    db_key: Option<orcha_store::DbKey>,
 }
 
 impl TestApp {
@@ -58,6 +60,7 @@ impl TestApp {
             secrets: Vec::new(),
             ml_url: None,
             ml_timeout: Duration::from_secs(1),
+            db_key: None,
             demo: false,
         }
     }
@@ -117,6 +120,7 @@ pub struct TestAppBuilder {
     ml_url: Option<String>,
     ml_timeout: Duration,
     demo: bool,
+    db_key: Option<orcha_store::DbKey>,
 }
 
 impl TestAppBuilder {
@@ -182,6 +186,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Encrypts the database with `key` (default: a plain database).
+    pub fn db_key(mut self, key: orcha_store::DbKey) -> Self {
+        self.db_key = Some(key);
+        self
+    }
+
     /// Whether the state says it is the demo (default false).
     pub fn demo(mut self, demo: bool) -> Self {
         self.demo = demo;
@@ -223,6 +233,7 @@ impl TestAppBuilder {
             ml_url: self.ml_url,
             ml_timeout: self.ml_timeout,
             demo: self.demo,
+            db_key: self.db_key,
         };
         TestApp {
             state: assemble(&recipe, &db, &secrets),
@@ -239,7 +250,8 @@ impl TestAppBuilder {
 fn assemble(recipe: &Recipe, db: &Path, secrets: &Arc<MemorySecretStore>) -> Arc<AppState> {
     AppState::new(AppParts {
         config: recipe.config.clone(),
-        store: Store::open(db).unwrap_or_else(|e| panic!("opening {}: {e}", db.display())),
+        store: Store::open_with_key(db, recipe.db_key.as_ref())
+            .unwrap_or_else(|e| panic!("opening {}: {e}", db.display())),
         secrets: Arc::clone(secrets) as Arc<dyn SecretStore>,
         clock: Arc::clone(&recipe.clock),
         metrics: Metrics::new(),

@@ -3,6 +3,7 @@
 //! - [`TestApp`]: an `AppState` on a temporary SQLite file, built with [`TestApp::builder`].
 //! - [`FakeNode`]: one scriptable `ProtocolAdapter` that records the knob writes it receives.
 //! - [`cli`]: the real `orcha` binary with its own config and data directory.
+//! - [`keyring`]: a private D-Bus bus and gnome-keyring, so a test never sees the real keyring.
 //! - [`net`]: stub HTTP servers and the server under test on a free loopback port.
 //! - [`ml_engine`]: the real ML engine from the workspace's venv on a free loopback port.
 //! - [`wait`]: waiting for a condition or an event, with a deadline that names what was awaited.
@@ -12,6 +13,7 @@
 mod app;
 pub mod cli;
 mod fake_node;
+pub mod keyring;
 pub mod ml_engine;
 pub mod net;
 pub mod wait;

@@ -39,8 +39,9 @@ pub async fn backups(state: &Arc<AppState>) -> Result<BackupsDto, ApiError> {
     };
     Ok(BackupsDto {
         dir: dir.display().to_string(),
-        interval_hours: state.config.backup.interval_hours,
-        retention: state.config.backup.retention,
+        // The schedule in force, which follows Settings without a restart.
+        interval_hours: state.backup_schedule.borrow().interval_hours,
+        retention: state.backup_schedule.borrow().retention,
         passphrase_stored,
         backups: listed.into_iter().map(dto).collect(),
     })

@@ -4,8 +4,9 @@
 //! survive, and it writes only the keys whose value changed. The new text is parsed by the real
 //! config parser before it replaces the file (temporary file + rename), so a save never leaves a
 //! file Orcha would refuse at its next start. The running orchestrator keeps the config it
-//! started with: only per-protocol auto-apply has a live switch (`AppState::allocation`), every
-//! other change waits for a restart, and the answer says which is which.
+//! started with: per-protocol auto-apply has a live switch (`AppState::allocation`), the backup
+//! interval and retention a live schedule (`AppState::backup_schedule`); every other change waits
+//! for a restart, and the answer says which is which.
 //!
 //! Demo mode has no operator file (the demo derives its nodes from the simulator), so saves go
 //! to a scratch file under the demo's data directory that nothing reads and that is removed when
@@ -32,18 +33,24 @@ use file::*;
 pub use values::values_of;
 use values::*;
 
+/// The backup fields the scheduled backups pick up while running.
+fn is_backup_schedule(field: &str) -> bool {
+    field == "backup.interval_hours" || field == "backup.retention"
+}
+
 /// Whether a field takes effect without a restart: auto-apply has a live switch, used when the
-/// protocol has running nodes.
+/// protocol has running nodes; the backup schedule is followed by the running task.
 fn is_live(state: &AppState, field: &str) -> bool {
-    field
-        .strip_prefix("protocols.")
-        .and_then(|r| r.strip_suffix(".auto_apply"))
-        .is_some_and(|p| {
-            state
-                .nodes
-                .iter()
-                .any(|n| n.config.id.protocol().as_str() == p)
-        })
+    is_backup_schedule(field)
+        || field
+            .strip_prefix("protocols.")
+            .and_then(|r| r.strip_suffix(".auto_apply"))
+            .is_some_and(|p| {
+                state
+                    .nodes
+                    .iter()
+                    .any(|n| n.config.id.protocol().as_str() == p)
+            })
 }
 
 /// Fields whose value differs between two sets of settings (present in only one counts).
@@ -128,6 +135,11 @@ pub async fn update_settings(
     }
     let changed = differing(&before, &after);
     validate(&changed, &after)?;
+    // Checked above: both are in range.
+    let schedule = crate::backups::Schedule {
+        interval_hours: u64::try_from(req.backup.interval_hours).unwrap_or(0),
+        retention: u32::try_from(req.backup.retention).unwrap_or(1),
+    };
     check_required_secrets(state, &changed, &after).await?;
     if changed.is_empty() {
         return Ok(SettingsSavedDto {
@@ -171,12 +183,20 @@ pub async fn update_settings(
     let saved = if scratch { req } else { values_of(&written) };
     state.settings.lock().saved = Some(saved);
 
-    let mut applied_live = Vec::new();
+    let mut applied_live: Vec<String> = changed
+        .iter()
+        .filter(|f| is_backup_schedule(f))
+        .cloned()
+        .collect();
+    if !applied_live.is_empty() {
+        state.backup_schedule.send_replace(schedule);
+    }
     for field in &changed {
         if !is_live(state, field) {
             continue;
         }
         let Some(Setting::Bool(on)) = get(&after, field) else {
+            // Not a switch: applied above (the backup schedule).
             continue;
         };
         let protocol = field

@@ -83,6 +83,8 @@ export function useUpdateSettings() {
       client.setQueryData<SettingsDto>(settingsKey, saved.settings);
       void client.invalidateQueries({ queryKey: queryKeys.status });
       void client.invalidateQueries({ queryKey: alertChannelsKey });
+      // The backup schedule applies at once; the Backups card shows the one in force.
+      void client.invalidateQueries({ queryKey: ["backups"] });
     },
   });
 }
