@@ -287,7 +287,10 @@ pub struct MlClient {
 pub const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Reads a reply body chunk by chunk and stops as soon as it passes `cap`.
-pub(crate) async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, String> {
     if resp.content_length().is_some_and(|n| n > cap as u64) {
         return Err(format!("the reply is larger than {cap} bytes"));
     }

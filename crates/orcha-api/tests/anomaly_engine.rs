@@ -34,7 +34,11 @@ fn readings() -> (Vec<AnomalyRow>, Vec<AnomalyRow>) {
                 ("bandwidth_up_bps", 2.0e6 + wobble * 1e4),
             ],
         ));
-        history.push(row("golem:main", h, &[("cpu_millicores", 3600.0 + wobble * 10.0)]));
+        history.push(row(
+            "golem:main",
+            h,
+            &[("cpu_millicores", 3600.0 + wobble * 10.0)],
+        ));
     }
     let rows = vec![
         row(
@@ -78,12 +82,18 @@ async fn mixed_protocols_are_scored_one_feature_set_at_a_time() {
     assert_eq!(requests.len(), 2, "{requests:?}");
     let mut scored = BTreeMap::new();
     for req in &requests {
-        let resp = ml.anomalies(req).await.expect("each feature set is answered");
+        let resp = ml
+            .anomalies(req)
+            .await
+            .expect("each feature set is answered");
         for r in resp.results {
             scored.insert(r.id.clone(), r.anomaly);
         }
     }
     assert_eq!(scored.len(), 2, "{scored:?}");
-    assert_eq!(scored["golem:main"], true, "a tenfold CPU spike: {scored:?}");
+    assert_eq!(
+        scored["golem:main"], true,
+        "a tenfold CPU spike: {scored:?}"
+    );
     assert_eq!(scored["storj:main"], false, "an ordinary hour: {scored:?}");
 }

@@ -353,7 +353,6 @@ async fn operator_controls_what_if_auto_apply_and_approval() {
     );
     assert!(p10 <= p50 && p50 <= p90, "{cpu:?}");
 
-
     // What-if: moving cores to the node that earns more is worth it; the answer names the gain.
     let amounts = |cpu: &str| {
         vec![ResourceAmountDto {

@@ -11,9 +11,14 @@ use orcha_core::config::Config;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_starts_in_the_past_and_catches_up_with_the_wall_clock() {
     let dir = tempfile::tempdir().unwrap();
-    let d = demo::start(&Config::default(), dir.path(), None, &DemoOptions::default())
-        .await
-        .unwrap();
+    let d = demo::start(
+        &Config::default(),
+        dir.path(),
+        None,
+        &DemoOptions::default(),
+    )
+    .await
+    .unwrap();
     let sim_clock = d.sim.clock();
     let behind = Utc::now() - d.clock.now();
     assert!(

@@ -76,9 +76,16 @@ impl DockerBackend {
                 .map_err(|e| io(e.to_string()))?;
             // Docker's answers here are a container's inspect document or an error message;
             // anything larger is not the Engine API.
-            crate::http1::exchange(stream, method.clone(), "docker", path, body, MAX_REPLY_BYTES)
-                .await
-                .map_err(io)
+            crate::http1::exchange(
+                stream,
+                method.clone(),
+                "docker",
+                path,
+                body,
+                MAX_REPLY_BYTES,
+            )
+            .await
+            .map_err(io)
         };
         match tokio::time::timeout(timeout, call).await {
             Ok(r) => r,

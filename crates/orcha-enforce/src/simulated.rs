@@ -181,7 +181,12 @@ mod tests {
     fn only_a_loopback_control_api_is_accepted() {
         assert!(SimulatedBackend::new("http://127.0.0.1:4000", SimulatedNode::Grass).is_ok());
         assert!(SimulatedBackend::new("http://[::1]:4000/", SimulatedNode::Grass).is_ok());
-        for bad in ["http://10.0.0.1:4000", "https://127.0.0.1:4000", "127.0.0.1:4000", "http://localhost:4000"] {
+        for bad in [
+            "http://10.0.0.1:4000",
+            "https://127.0.0.1:4000",
+            "127.0.0.1:4000",
+            "http://localhost:4000",
+        ] {
             let e = SimulatedBackend::new(bad, SimulatedNode::Streamr).unwrap_err();
             assert!(matches!(e, EnforceError::Refused { .. }), "{bad}: {e}");
         }
@@ -194,7 +199,9 @@ mod tests {
         let l = b.limits_of(&a).unwrap();
         assert_eq!(l[&ResourceKind::Cpu], 2500);
         assert_eq!(l[&ResourceKind::Bandwidth], 40_000_000);
-        let e = b.limits_of(&json!({"streamr_cpu_threads": 1.0})).unwrap_err();
+        let e = b
+            .limits_of(&json!({"streamr_cpu_threads": 1.0}))
+            .unwrap_err();
         assert!(e.to_string().contains("streamr_bandwidth_mbps"), "{e}");
     }
 }

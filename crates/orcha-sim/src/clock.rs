@@ -174,7 +174,8 @@ impl Clock for SimClock {
                 speed,
             } => {
                 let real = start_real.elapsed().as_secs_f64();
-                let fast = *start_sim + Duration::milliseconds((real * speed * 1000.0).min(1e15) as i64);
+                let fast =
+                    *start_sim + Duration::milliseconds((real * speed * 1000.0).min(1e15) as i64);
                 let wall = *wall_start + Duration::milliseconds((real * 1000.0) as i64);
                 fast.min(wall)
             }
@@ -215,7 +216,10 @@ mod tests {
     fn a_catch_up_clock_runs_fast_until_it_meets_the_wall_clock_then_keeps_it() {
         let wall = Utc::now();
         // An hour behind at 36 000x: caught up after 0.1 real seconds.
-        let c = SimClock::new(wall - Duration::hours(1), TimeMode::CatchUp { speed: 36_000.0 });
+        let c = SimClock::new(
+            wall - Duration::hours(1),
+            TimeMode::CatchUp { speed: 36_000.0 },
+        );
         assert!(!c.caught_up());
         assert_eq!(c.mode_name(), "catching up");
         assert_eq!(c.speed(), 36_000.0);

@@ -318,7 +318,9 @@ impl Economics {
                 0.0
             },
             streamr_cpu_threads: if up(2) {
-                a.streamr_cpu_threads.min(self.streamr.min_cpu_threads).max(0.0)
+                a.streamr_cpu_threads
+                    .min(self.streamr.min_cpu_threads)
+                    .max(0.0)
             } else {
                 0.0
             },

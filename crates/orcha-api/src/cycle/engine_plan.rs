@@ -120,7 +120,6 @@ fn on_grid(t: &Terms, x: f64) -> u64 {
     (t.min + steps * t.step).clamp(t.min, t.max)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

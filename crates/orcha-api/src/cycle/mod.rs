@@ -5,9 +5,9 @@
 //! the operator can always see what the cycle did and why it stopped where it stopped.
 
 pub mod apply;
+pub mod belief;
 pub mod demand;
 pub mod engine_plan;
-pub mod belief;
 pub mod evaluate;
 pub mod journal;
 pub mod monitor;

@@ -19,12 +19,12 @@ use chrono::Duration as ChronoDuration;
 use orcha_core::event::StepOutcome;
 use orcha_core::{HealthStatus, NodeId, ProtocolId, ResourceKind, Token};
 
+pub use super::engine_plan::{allocate_request, from_engine};
 pub use super::plan::{settings, Plan};
 use super::predict::Forecasts;
 use super::response::{Belief, Status};
 pub use super::routes::backend_rule;
 use crate::fallback::{self, Curve, NodeProblem, Problem, Terms};
-pub use super::engine_plan::{allocate_request, from_engine};
 use crate::policy::{Amounts, NodeFacts, PlanSource};
 use crate::prices::Quote;
 use crate::state::AppState;
@@ -189,8 +189,7 @@ pub async fn gather(
             let fitted: BTreeMap<ResourceKind, Curve> = belief
                 .iter()
                 .filter_map(|(k, b)| {
-                    let storj_disk =
-                        id.protocol() == ProtocolId::Storj && *k == ResourceKind::Disk;
+                    let storj_disk = id.protocol() == ProtocolId::Storj && *k == ResourceKind::Disk;
                     match (b.cap, b.status) {
                         // Storj's unfilled space is held: it earns nothing now, but taking it
                         // back would turn away the ingress that fills it over the coming weeks.
