@@ -91,9 +91,6 @@ async fn mixed_protocols_are_scored_one_feature_set_at_a_time() {
         }
     }
     assert_eq!(scored.len(), 2, "{scored:?}");
-    assert_eq!(
-        scored["golem:main"], true,
-        "a tenfold CPU spike: {scored:?}"
-    );
-    assert_eq!(scored["storj:main"], false, "an ordinary hour: {scored:?}");
+    assert!(scored["golem:main"], "a tenfold CPU spike: {scored:?}");
+    assert!(!scored["storj:main"], "an ordinary hour: {scored:?}");
 }

@@ -120,7 +120,7 @@ fn the_problem_bounds_slack_and_memory_in_use() {
         ),
         node("golem:unmeasured", Amounts::new()),
     ];
-    let p = problem(&budget, &facts, &settings);
+    let p = problem(&budget, &facts, &Default::default(), &settings);
     let terms = |i: usize, k: ResourceKind| p.nodes[i].terms[&k].clone();
     assert_eq!(
         terms(0, ResourceKind::Cpu).max,
