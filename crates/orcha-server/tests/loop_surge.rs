@@ -34,11 +34,16 @@ struct Run {
 }
 
 async fn start(auto_apply: bool) -> Run {
-    start_with_margin(auto_apply, "0.05").await
+    start_with(auto_apply, "0.05", |_, _| {}).await
 }
 
-/// `margin_usd`: what a plan must gain over its switching cost before it is applied.
-async fn start_with_margin(auto_apply: bool, margin_usd: &str) -> Run {
+/// `margin_usd`: what a plan must gain over its switching cost before it is applied; `adjust`
+/// changes the scenario and the operator's config last.
+async fn start_with(
+    auto_apply: bool,
+    margin_usd: &str,
+    adjust: impl FnOnce(&mut Scenario, &mut Config),
+) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let mut scenario = Scenario::minimal();
     scenario.market.regimes = vec![
@@ -64,14 +69,6 @@ async fn start_with_margin(auto_apply: bool, margin_usd: &str) -> Run {
     // than the policy's margin, and holding still is then the right answer
     // (docs/economics.md, Golem).
     scenario.economics.golem.cpu_glm_per_hour = 1.0;
-    let mut sim_config = SimConfig::stepped(scenario, dir.path().join("sim"));
-    // Start at a month's beginning: Storj extrapolates the month's payout from the days since
-    // the 1st, which only reads true for a node that ran all of them.
-    sim_config.start = Some(
-        chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
-            .unwrap()
-            .to_utc(),
-    );
     let mut base = Config::default();
     // During a surge jobs never stop arriving; the operator accepts interrupting them (the lost
     // job is part of the switching cost the policy weighs).
@@ -93,6 +90,15 @@ async fn start_with_margin(auto_apply: bool, margin_usd: &str) -> Run {
             auto_apply: Some(auto_apply),
             ..NodeEnforcement::default()
         },
+    );
+    adjust(&mut scenario, &mut base);
+    let mut sim_config = SimConfig::stepped(scenario, dir.path().join("sim"));
+    // Start at a month's beginning: Storj extrapolates the month's payout from the days since
+    // the 1st, which only reads true for a node that ran all of them.
+    sim_config.start = Some(
+        chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+            .unwrap()
+            .to_utc(),
     );
     let d = demo::start(&base, dir.path(), Some(sim_config), &DemoOptions::default())
         .await
@@ -147,7 +153,7 @@ async fn a_golem_surge_moves_cores_in_auto_mode_within_one_cycle() {
     assert_ne!(verdict, "apply", "no jobs, nothing to gain: {reason}");
     assert_eq!(golem_cores(&run), before, "Golem untouched without demand");
 
-    // The surge starts at hour 24; six hours of it are enough history for the anchor rate.
+    // The surge starts at hour 24; six hours of it show Golem renting every thread it offers.
     advance(&run, 10).await;
     run_cycle(&run.state, "test").await.unwrap();
     let (verdict, reason, plan) = last_decision(&run.state).await;
@@ -187,24 +193,52 @@ async fn in_dry_run_the_same_surge_is_only_recommended() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_operator_approves_the_rest_of_a_partly_applied_plan_but_not_an_old_one() {
-    // This operator acts on small gains (half a cent over the switching cost): Storj is paid for
-    // data stored, so its share of the plan (more allocated disk, filled only as ingress comes)
-    // is worth cents, not dimes (docs/economics.md).
-    let run = start_with_margin(true, "0.005").await;
+async fn the_operator_approves_a_recommended_plan_but_not_an_old_one() {
+    // 4.5 cores between Golem (1, not opted in) and Streamr (2, opted in; it needs one): the
+    // surge plan takes Streamr down to its floor and gives Golem more. Streamr's part gains
+    // nothing on its own, so the whole plan waits for the operator (a partial apply that only
+    // shrank Streamr would be a change for nothing; `policy.rs` covers partial applies).
+    let run = start_with(false, "0.05", |scenario, c| {
+        // The simulated machine is what the demo grants (demo mode sets the grant from it).
+        scenario.budget.cpu_threads = 4.5;
+        c.allocation
+            .nodes
+            .entry("streamr:main".into())
+            .or_default()
+            .auto_apply = Some(true);
+    })
+    .await;
     advance(&run, 30).await;
     run_cycle(&run.state, "test").await.unwrap();
     let rows = run.state.db(|s| s.decisions(1)).await.unwrap();
     let partial = rows.first().expect("a decision").clone();
-    assert_eq!(partial.verdict, "apply", "{}", partial.reason);
+    assert_eq!(partial.verdict, "recommend", "{}", partial.reason);
     assert!(
         partial
             .reason
-            .contains("storj:main not opted into auto-apply"),
-        "Storj's part waits for the operator: {}",
+            .contains("golem:main not opted into auto-apply"),
+        "Golem's part waits for the operator: {}",
         partial.reason
     );
-    let storj_before = run.sim.allocation().storj_disk_gb;
+    let plan: serde_json::Value =
+        serde_json::from_str(partial.proposed_plan.as_deref().unwrap_or("{}")).unwrap();
+    let streamr_cpu = plan["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|n| n["node"] == "streamr:main")
+        .and_then(|n| n["proposed"]["cpu"].as_u64())
+        .unwrap_or(0);
+    assert!(
+        (1300..2000).contains(&streamr_cpu),
+        "Streamr is planned down, never under its floor (1 thread + 25 %): {plan}"
+    );
+    assert_eq!(
+        run.sim.allocation().streamr_cpu_threads,
+        2.0,
+        "nothing applied yet"
+    );
+    let golem_before = golem_cores(&run);
 
     let approved = orcha_api::ops::approve_plan(
         &run.state,
@@ -217,10 +251,15 @@ async fn the_operator_approves_the_rest_of_a_partly_applied_plan_but_not_an_old_
     .expect("the rest of the plan can be approved");
     assert_eq!(approved.status, "applied", "{:?}", approved.detail);
     advance(&run, 1).await;
-    let storj_after = run.sim.allocation().storj_disk_gb;
-    assert_ne!(
-        storj_after, storj_before,
-        "Storj's allocated disk changed in its config.yaml"
+    let streamr = run.sim.allocation().streamr_cpu_threads;
+    assert!(
+        (1.0..2.0).contains(&streamr),
+        "Streamr went down to its floor and no lower: {streamr}"
+    );
+    assert!(
+        golem_cores(&run) > golem_before,
+        "Golem's profile grew through ya-provider: {golem_before} -> {}",
+        golem_cores(&run)
     );
 
     // A newer cycle replaces the plan; the old one can no longer be approved.

@@ -222,12 +222,13 @@ async fn storj_fill(
     let from = now - Duration::days(7);
     let points = state
         .db(move |s| {
+            // Raw readings: the hourly roll-up lags a cycle, and the first cycles need these.
             s.samples(
                 &id,
                 "disk_used_bytes",
                 from,
                 now,
-                orcha_store::Resolution::Hour,
+                orcha_store::Resolution::Raw,
             )
         })
         .await
@@ -283,7 +284,9 @@ async fn usage(
         .db(move |s| {
             let mut out = Vec::new();
             for m in usage_metrics(k) {
-                out.push(s.samples(&id, m, from, now, orcha_store::Resolution::Hour)?);
+                // Raw readings, not the hourly roll-up: that lags up to a cycle behind, and a
+                // cycle must see the hours since the last one (a surge that just began).
+                out.push(s.samples(&id, m, from, now, orcha_store::Resolution::Raw)?);
             }
             Ok(out)
         })
@@ -291,6 +294,7 @@ async fn usage(
         .ok()?;
     series
         .iter()
+        .map(|points| hourly_peaks(points))
         // A running node never uses exactly nothing: an all-zero series is a metric that does
         // not measure this use (e.g. a provider's own process, not its rented activities).
         .filter(|points| points.len() >= 12 && points.iter().any(|p| p.max > 0.0))
@@ -308,6 +312,23 @@ async fn usage(
             (v[(v.len() - 1) * 9 / 10] / unit, recent)
         })
         .reduce(|a, b| (a.0.max(b.0), a.1.max(b.1)))
+}
+
+/// The highest reading of each hour, oldest first (hours without a reading are skipped).
+fn hourly_peaks(points: &[orcha_store::Point]) -> Vec<orcha_store::Point> {
+    let mut by_hour: BTreeMap<i64, orcha_store::Point> = BTreeMap::new();
+    for p in points {
+        let hour = p.ts.timestamp().div_euclid(3600);
+        by_hour
+            .entry(hour)
+            .and_modify(|q| {
+                if p.max > q.max {
+                    q.max = p.max;
+                }
+            })
+            .or_insert_with(|| p.clone());
+    }
+    by_hour.into_values().collect()
 }
 
 #[cfg(test)]
