@@ -159,6 +159,7 @@ async fn memory_high_and_cpu_saturated_fire_once_and_clear_on_a_real_process() {
     let pid = child.id();
     let app = TestApp::builder()
         .configure(|c| {
+            c.usage.enabled = true;
             c.usage.nodes.insert(
                 "storj:main".into(),
                 NodeUsageConfig {
@@ -290,6 +291,7 @@ async fn running_not_earning_opens_after_the_protocols_gap_and_clears_when_it_ea
     let app = TestApp::builder()
         .clock_at("2026-03-01T00:00:00Z")
         .configure(|c| {
+            c.usage.enabled = true;
             c.usage.nodes.insert(
                 "storj:main".into(),
                 NodeUsageConfig {

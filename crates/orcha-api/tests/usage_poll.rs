@@ -76,6 +76,7 @@ async fn a_real_process_is_measured_every_poll_and_stored_beside_the_protocols_s
     let pid = burner.child.id();
     let app = TestApp::builder()
         .configure(|c| {
+            c.usage.enabled = true;
             c.usage.nodes.insert(
                 "storj:main".into(),
                 NodeUsageConfig {
@@ -155,6 +156,7 @@ async fn a_real_process_is_measured_every_poll_and_stored_beside_the_protocols_s
 async fn a_stopped_process_is_not_running_and_the_demo_is_not_measured() {
     let app = TestApp::builder()
         .configure(|c| {
+            c.usage.enabled = true;
             c.usage.nodes.insert(
                 "golem:main".into(),
                 NodeUsageConfig {

@@ -48,11 +48,19 @@ struct Recipe {
 }
 
 impl TestApp {
-    /// Defaults: `Config::default()`, the system clock, no nodes, no secrets, no ML engine
+    /// Defaults: `Config::default()` without OS measurement, the system clock, no nodes, no secrets, no ML engine
     /// (1 s timeout), not the demo.
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder {
-            config: Config::default(),
+            // No OS measurement unless a test asks for it: default process names ("yagna",
+            // "storagenode") would measure whatever real node another test runs beside this one.
+            config: Config {
+                usage: orcha_core::config::UsageConfig {
+                    enabled: false,
+                    ..Default::default()
+                },
+                ..Config::default()
+            },
             clock_start: None,
             nodes: Vec::new(),
             poll_interval: Duration::from_secs(60),
