@@ -18,7 +18,9 @@ describe("response curves on the Allocation screen", () => {
     expect(cpu).toHaveTextContent("p10–p90 $0.00250 – $0.00410");
     expect(within(cpu).getByText("fitted")).toBeInTheDocument();
     // Demand-limited: known to earn nothing more, not "unknown".
-    expect(within(rows[1] as HTMLElement).getByTestId("earns-nothing-more")).toHaveTextContent("nothing more now");
+    expect(within(rows[1] as HTMLElement).getByTestId("earns-nothing-more")).toHaveTextContent(
+      "nothing more now",
+    );
     expect(within(rows[1] as HTMLElement).getByText("thin data: kept as it is")).toBeInTheDocument();
     expect(within(rows[1] as HTMLElement).getByTestId("demand-limited")).toHaveTextContent("uses 2.5 GiB");
     expect(within(rows[2] as HTMLElement).getByText("probing")).toBeInTheDocument();
