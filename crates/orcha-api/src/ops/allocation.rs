@@ -187,6 +187,14 @@ async fn judge_proposal(
         if let Some(p) = proposed.get(&f.id) {
             f.proposed.extend(p.iter().map(|(k, v)| (*k, *v)));
         }
+        // "Too little history to fit" holds the optimizer's own moves, not the operator's: an
+        // approved plan is the operator's decision. A node without a price stays held (its
+        // change cannot be valued at all).
+        if crate::cycle::optimize::fiat_price(state, f.id.protocol()).is_ok() {
+            f.held_because = None;
+            // Unfitted resources are valued at nothing gained or lost: the gain rule decides.
+            f.curves.get_or_insert_with(Default::default);
+        }
     }
     let plan = crate::cycle::plan::Plan {
         source: crate::policy::PlanSource::Operator,
