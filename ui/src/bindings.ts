@@ -654,8 +654,10 @@ resource: string,
  */
 unit: string, 
 /**
- * `fitted`, `at_cap` (not fitted, but all of it is used: valued at what a used unit earns),
- * `thin_data` (kept at its amount) or `probing` (this cycle moves it to learn).
+ * `fitted`, `at_cap` (all of it is used: valued at what a used unit earns now),
+ * `demand_limited` (it uses clearly less than it has: one more unit earns nothing, and it may
+ * give down to its use plus headroom), `thin_data` (kept at its amount) or `probing` (this
+ * cycle moves it to learn).
  */
 status: string, 
 /**

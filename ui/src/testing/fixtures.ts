@@ -401,7 +401,7 @@ export function makeEarningsTotals(over: Partial<EarningsTotalsDto> = {}): Earni
   };
 }
 
-/** A belief with one fitted resource, one thin one and one being probed. */
+/** A belief with one fitted resource, one demand-limited one and one being probed. */
 export function makeResponseCurves(over: Partial<ResponseCurvesDto> = {}): ResponseCurvesDto {
   const marginal = (p10: string, p50: string, p90: string) => ({ p10, p50, p90 });
   return {
@@ -427,7 +427,7 @@ export function makeResponseCurves(over: Partial<ResponseCurvesDto> = {}): Respo
           {
             resource: "memory",
             unit: "GiB",
-            status: "thin_data",
+            status: "demand_limited",
             a: 0,
             b: 0,
             operating_point: 8,

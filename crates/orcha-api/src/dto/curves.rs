@@ -20,8 +20,10 @@ pub struct ResourceCurveDto {
     pub resource: String,
     /// The unit `x` is counted in: `core`, `GiB`, `GB` or `Mbit/s`.
     pub unit: String,
-    /// `fitted`, `at_cap` (not fitted, but all of it is used: valued at what a used unit earns),
-    /// `thin_data` (kept at its amount) or `probing` (this cycle moves it to learn).
+    /// `fitted`, `at_cap` (all of it is used: valued at what a used unit earns now),
+    /// `demand_limited` (it uses clearly less than it has: one more unit earns nothing, and it may
+    /// give down to its use plus headroom), `thin_data` (kept at its amount) or `probing` (this
+    /// cycle moves it to learn).
     pub status: String,
     /// Fiat per hour `a·ln(1 + b·x)` with `x` in `unit`; both 0 when not fitted.
     pub a: f64,

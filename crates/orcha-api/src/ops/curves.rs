@@ -37,6 +37,8 @@ pub async fn response_curves(state: &Arc<AppState>) -> Result<ResponseCurvesDto,
                     let probing = newest_note.contains(&format!("probe: {} {}", f.id, k.as_str()));
                     let status = match (b.status, probing) {
                         (_, true) => "probing",
+                        // Known to earn nothing more now, whatever the fit: not "thin".
+                        _ if b.cap.is_some() => "demand_limited",
                         (Status::Fitted, _) => "fitted",
                         (Status::AtCap, _) => "at_cap",
                         (Status::Thin, _) => "thin_data",

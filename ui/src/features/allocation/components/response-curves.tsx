@@ -5,7 +5,7 @@ import { formatAmount, formatPerHour, STATUS_TAGS } from "../utils/marginal";
 export function ResponseCurves({ curves }: { curves: ResponseCurvesDto }) {
   if (curves.nodes.length === 0) return <p className="muted">No node is configured.</p>;
   return (
-    <ul className="alloc-grid">
+    <ul className="curve-list">
       {curves.nodes.map((n) => (
         <li key={n.node} className="alloc-node" data-testid="curve-node" data-node={n.node}>
           <div className="alloc-node-head">
@@ -46,7 +46,7 @@ export function ResponseCurves({ curves }: { curves: ResponseCurvesDto }) {
                         <span className="muted">not known yet</span>
                       )}
                     </td>
-                    <td>
+                    <td className="curve-note">
                       <span className={`tag ${tag}`} title={r.note}>
                         {label}
                       </span>{" "}

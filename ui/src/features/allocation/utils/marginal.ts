@@ -18,6 +18,7 @@ export function formatAmount(x: number, unit: string): string {
 export const STATUS_TAGS: Record<string, [string, string]> = {
   fitted: ["tag-accent", "fitted"],
   at_cap: ["tag-accent", "at cap: valued per used unit"],
+  demand_limited: ["tag-muted", "demand-limited: may give down to its use"],
   thin_data: ["tag-muted", "thin data: kept as it is"],
   probing: ["tag-warn", "probing"],
 };

@@ -7,7 +7,7 @@ import { formatPerHour } from "../../utils/marginal";
 import { AllocationScreen } from "../allocation-screen";
 
 describe("response curves on the Allocation screen", () => {
-  it("shows what one more unit earns with its range, and which beliefs are thin or probing", async () => {
+  it("shows what one more unit earns with its range, and which beliefs are demand-limited or probing", async () => {
     const backend = new FakeBackend({ responseCurves: makeResponseCurves() });
     renderWithBackend(<AllocationScreen />, backend);
     const rows = await screen.findAllByTestId("curve-row");
@@ -21,7 +21,9 @@ describe("response curves on the Allocation screen", () => {
     expect(within(rows[1] as HTMLElement).getByTestId("earns-nothing-more")).toHaveTextContent(
       "nothing more now",
     );
-    expect(within(rows[1] as HTMLElement).getByText("thin data: kept as it is")).toBeInTheDocument();
+    expect(
+      within(rows[1] as HTMLElement).getByText("demand-limited: may give down to its use"),
+    ).toBeInTheDocument();
     expect(within(rows[1] as HTMLElement).getByTestId("demand-limited")).toHaveTextContent("uses 2.5 GiB");
     expect(within(rows[2] as HTMLElement).getByText("probing")).toBeInTheDocument();
     expect(screen.getByText(/storj:main: no resource has a fitted response yet/)).toBeInTheDocument();
