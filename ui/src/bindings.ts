@@ -656,8 +656,9 @@ unit: string,
 /**
  * `fitted`, `at_cap` (all of it is used: valued at what a used unit earns now),
  * `demand_limited` (it uses clearly less than it has: one more unit earns nothing, and it may
- * give down to its use plus headroom), `thin_data` (kept at its amount) or `probing` (this
- * cycle moves it to learn).
+ * give down to its use plus headroom), `ingress_limited` (Storj space not yet filled: held
+ * while ingress fills it), `thin_data` (kept at its amount) or `probing` (this cycle moves
+ * it to learn).
  */
 status: string, 
 /**

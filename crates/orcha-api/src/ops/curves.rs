@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use orcha_core::{ProtocolId, ResourceKind};
+
 use crate::cycle::response::{self, Status};
 use crate::dto::curves::{MarginalValueDto, NodeCurvesDto, ResourceCurveDto, ResponseCurvesDto};
 use crate::dto::ApiError;
@@ -37,7 +39,14 @@ pub async fn response_curves(state: &Arc<AppState>) -> Result<ResponseCurvesDto,
                     let probing = newest_note.contains(&format!("probe: {} {}", f.id, k.as_str()));
                     let status = match (b.status, probing) {
                         (_, true) => "probing",
-                        // Known to earn nothing more now, whatever the fit: not "thin".
+                        // Known to earn nothing more now, whatever the fit: not "thin". Storj's
+                        // unfilled space is held while ingress fills it (not given away).
+                        _ if b.cap.is_some()
+                            && f.id.protocol() == ProtocolId::Storj
+                            && *k == ResourceKind::Disk =>
+                        {
+                            "ingress_limited"
+                        }
                         _ if b.cap.is_some() => "demand_limited",
                         (Status::Fitted, _) => "fitted",
                         (Status::AtCap, _) => "at_cap",

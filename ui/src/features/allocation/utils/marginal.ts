@@ -6,7 +6,9 @@ export function formatPerHour(text: string, fiat: string): string {
   const v = Number(text);
   if (!Number.isFinite(v)) return "—";
   const shown = v === 0 ? "0" : v.toPrecision(3);
-  return fiat === "USD" ? `$${shown}` : `${shown} ${fiat}`;
+  // The server's fiat is the operator's config value, in whatever case it was written.
+  const code = fiat.toUpperCase();
+  return code === "USD" ? `$${shown}` : `${shown} ${code}`;
 }
 
 /** A readable amount in the curve's unit: "4 cores", "2000 GB", "1.5 Mbit/s". */
@@ -19,6 +21,7 @@ export const STATUS_TAGS: Record<string, [string, string]> = {
   fitted: ["tag-accent", "fitted"],
   at_cap: ["tag-accent", "at cap: valued per used unit"],
   demand_limited: ["tag-muted", "demand-limited: may give down to its use"],
+  ingress_limited: ["tag-muted", "ingress-limited: held while it fills"],
   thin_data: ["tag-muted", "thin data: kept as it is"],
   probing: ["tag-warn", "probing"],
 };

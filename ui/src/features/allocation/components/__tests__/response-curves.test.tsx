@@ -34,6 +34,9 @@ describe("response curves on the Allocation screen", () => {
     expect(formatPerHour("0.00000412", "USD")).toBe("$0.00000412");
     expect(formatPerHour("0.00000000", "USD")).toBe("$0");
     expect(formatPerHour("0.0412", "EUR")).toBe("0.0412 EUR");
+    // The config's fiat is lower case ("usd"); the screen shows it the usual way.
+    expect(formatPerHour("0.00917", "usd")).toBe("$0.00917");
+    expect(formatPerHour("0.0412", "eur")).toBe("0.0412 EUR");
     expect(formatPerHour("nope", "USD")).toBe("—");
   });
 });
