@@ -39,6 +39,11 @@ enum Inner {
     },
 }
 
+/// `start` plus `real` seconds at `speed` (capped so time never overflows).
+fn scaled(start: DateTime<Utc>, real: f64, speed: f64) -> DateTime<Utc> {
+    start + Duration::milliseconds((real * speed * 1000.0).min(1e15) as i64)
+}
+
 /// A speed clamped to what neither freezes nor overflows time.
 fn sane_speed(speed: f64) -> f64 {
     if speed.is_finite() {
@@ -110,8 +115,7 @@ impl SimClock {
                 speed,
             } => {
                 let real = start_real.elapsed().as_secs_f64();
-                *start_sim + Duration::milliseconds((real * speed * 1000.0).min(1e15) as i64)
-                    >= *wall_start + Duration::milliseconds((real * 1000.0) as i64)
+                scaled(*start_sim, real, *speed) >= scaled(*wall_start, real, 1.0)
             }
             _ => true,
         }
@@ -162,11 +166,7 @@ impl Clock for SimClock {
                 start_sim,
                 start_real,
                 speed,
-            } => {
-                let real = start_real.elapsed().as_secs_f64();
-                let sim_ms = (real * speed * 1000.0).min(1e15) as i64;
-                *start_sim + Duration::milliseconds(sim_ms)
-            }
+            } => scaled(*start_sim, start_real.elapsed().as_secs_f64(), *speed),
             Inner::CatchUp {
                 start_sim,
                 wall_start,
@@ -174,10 +174,7 @@ impl Clock for SimClock {
                 speed,
             } => {
                 let real = start_real.elapsed().as_secs_f64();
-                let fast =
-                    *start_sim + Duration::milliseconds((real * speed * 1000.0).min(1e15) as i64);
-                let wall = *wall_start + Duration::milliseconds((real * 1000.0) as i64);
-                fast.min(wall)
+                scaled(*start_sim, real, *speed).min(scaled(*wall_start, real, 1.0))
             }
         }
     }
