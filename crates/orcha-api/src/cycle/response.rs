@@ -19,6 +19,9 @@ use std::collections::BTreeMap;
 
 use orcha_core::ResourceKind;
 
+// Below this share of its allocation a resource counts as slack (demand-limited): one threshold
+// for the belief and the plan's measured-use bounds.
+use super::demand::SLACK_SHARE;
 use crate::fallback::Curve;
 
 /// The display unit of a resource in base units (a core, a GiB, a GB, a Mbit/s).
@@ -420,23 +423,31 @@ pub fn fit(
     out
 }
 
-/// Below this share of its allocation a resource counts as slack (demand-limited).
-const SLACK_SHARE: f64 = 0.6;
-
 /// The saturation of the economics (Golem rents only what requestors take, Grass relays only
 /// the traffic on offer, Storj fills only as fast as ingress comes): a resource the node uses
 /// well below its allocation earns nothing more from more of it, whatever the curve says. Its
 /// marginal value becomes zero and `cap` says where demand stops it.
 pub fn demand_limited(b: &mut Belief, used_p90: f64) {
-    if !(used_p90.is_finite() && b.at > 0.0 && used_p90 < SLACK_SHARE * b.at) {
+    if !uses_under(b, used_p90, SLACK_SHARE) {
         return;
     }
-    b.cap = Some(used_p90);
-    b.marginal = [0.0; 3];
-    b.note = format!(
-        "demand-limited: uses {used_p90:.1} of {:.1} (p90 of the last day), so more earns nothing now; {}",
-        b.at, b.note
+    let why = format!(
+        "demand-limited: uses {used_p90:.1} of {:.1} (p90 of the last day), so more earns nothing now",
+        b.at
     );
+    earns_nothing_more(b, used_p90, why);
+}
+
+/// Whether `used` is a real reading under `share` of the amount in force.
+fn uses_under(b: &Belief, used: f64, share: f64) -> bool {
+    used.is_finite() && b.at > 0.0 && used < share * b.at
+}
+
+/// One more unit earns nothing now: `cap` is what the node uses, and `why` leads the note.
+fn earns_nothing_more(b: &mut Belief, used: f64, why: String) {
+    b.cap = Some(used);
+    b.marginal = [0.0; 3];
+    b.note = format!("{why}; {}", b.note);
 }
 
 /// Storj is paid for data stored, and data arrives only as fast as ingress brings it: space not
@@ -448,7 +459,7 @@ const STORJ_FULL_SHARE: f64 = 0.9;
 /// and `cap` is what is stored; the note says how long the free space takes to fill at the
 /// measured fill rate (GB/h), when there is one.
 pub fn ingress_limited(b: &mut Belief, used_gb: f64, fill_gb_per_hour: Option<f64>) {
-    if !(used_gb.is_finite() && b.at > 0.0 && used_gb < STORJ_FULL_SHARE * b.at) {
+    if !uses_under(b, used_gb, STORJ_FULL_SHARE) {
         return;
     }
     let free = b.at - used_gb;
@@ -456,12 +467,11 @@ pub fn ingress_limited(b: &mut Belief, used_gb: f64, fill_gb_per_hour: Option<f6
         Some(r) if r > 0.0 => format!("fills in about {:.0} days at {r:.2} GB/h", free / r / 24.0),
         _ => "is not filling".to_owned(),
     };
-    b.cap = Some(used_gb);
-    b.marginal = [0.0; 3];
-    b.note = format!(
-        "ingress-limited: {used_gb:.0} of {:.0} GB used; the free {free:.0} GB {fill}, so more earns nothing now; {}",
-        b.at, b.note
+    let why = format!(
+        "ingress-limited: {used_gb:.0} of {:.0} GB used; the free {free:.0} GB {fill}, so more earns nothing now",
+        b.at
     );
+    earns_nothing_more(b, used_gb, why);
 }
 
 /// Above this share of its allocation in use, a resource is at its cap (a rented Golem thread
@@ -474,17 +484,14 @@ const AT_CAP_SHARE: f64 = 0.8;
 /// past amounts says (a concave fit cannot see where `min(…)` stops binding), and `cap` is
 /// what it uses.
 pub fn not_binding(b: &mut Belief, used_recent: f64) {
-    if !(used_recent.is_finite() && b.at > 0.0 && used_recent < AT_CAP_SHARE * b.at)
-        || b.cap.is_some()
-    {
+    if !uses_under(b, used_recent, AT_CAP_SHARE) || b.cap.is_some() {
         return;
     }
-    b.cap = Some(used_recent);
-    b.marginal = [0.0; 3];
-    b.note = format!(
-        "not binding: uses {used_recent:.1} of {:.1}, so demand or another resource limits it and more earns nothing now; {}",
-        b.at, b.note
+    let why = format!(
+        "not binding: uses {used_recent:.1} of {:.1}, so demand or another resource limits it and more earns nothing now",
+        b.at
     );
+    earns_nothing_more(b, used_recent, why);
 }
 
 /// Golem is paid per rented thread and Grass per byte relayed (docs/economics.md): while the
