@@ -10,9 +10,10 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use orcha_app::{db_key, startup};
 use orcha_core::config::Config;
-use orcha_core::secret::{MemorySecretStore, SecretError, SecretKey, SecretStore, Sensitive};
+use orcha_core::secret::{MemorySecretStore, SecretStore};
 use orcha_core::SystemClock;
 use orcha_store::{DbKey, Store};
+use orcha_testkit::NoSecretService;
 
 const MARKER: &str = "marker-91c0aa";
 
@@ -24,20 +25,6 @@ fn config(data: &Path) -> Config {
     let mut c = Config::default();
     c.orchestrator.data_dir = data.display().to_string();
     c
-}
-
-/// No Secret Service at all (a headless box).
-struct NoKeyring;
-impl SecretStore for NoKeyring {
-    fn get(&self, _: &SecretKey) -> Result<Option<Sensitive<String>>, SecretError> {
-        Err(SecretError::Unavailable("no Secret Service".into()))
-    }
-    fn set(&self, _: &SecretKey, _: Sensitive<String>) -> Result<(), SecretError> {
-        Err(SecretError::Unavailable("no Secret Service".into()))
-    }
-    fn delete(&self, _: &SecretKey) -> Result<(), SecretError> {
-        Err(SecretError::Unavailable("no Secret Service".into()))
-    }
 }
 
 fn start(data: &Path, secrets: Arc<dyn SecretStore>) -> anyhow::Result<startup::Assembly> {
@@ -87,7 +74,7 @@ async fn both_front_doors_open_an_encrypted_database_with_its_key_or_refuse_nami
 
     // No keyring at all: the 0600 file beside the API token.
     assert_eq!(
-        db_key::store(&NoKeyring, &data, &key).unwrap(),
+        db_key::store(&NoSecretService, &data, &key).unwrap(),
         db_key::KeySource::File(data.join("db-key"))
     );
     {
@@ -98,10 +85,10 @@ async fn both_front_doors_open_an_encrypted_database_with_its_key_or_refuse_nami
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let started = start(&data, Arc::new(NoKeyring)).unwrap();
+    let started = start(&data, Arc::new(NoSecretService)).unwrap();
     let rows = started.state.db(|s| s.audit_log(10, None)).await.unwrap();
     assert!(rows.iter().any(|r| r.new_value.as_deref() == Some(MARKER)));
     drop(started);
-    db_key::remove(&NoKeyring, &data).unwrap();
+    db_key::remove(&NoSecretService, &data).unwrap();
     assert!(!data.join("db-key").exists());
 }

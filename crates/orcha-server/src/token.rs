@@ -203,21 +203,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use orcha_core::secret::MemorySecretStore;
+    use orcha_testkit::NoSecretService;
 
     use super::*;
-
-    struct NoKeyring;
-    impl SecretStore for NoKeyring {
-        fn get(&self, _: &SecretKey) -> Result<Option<Sensitive<String>>, SecretError> {
-            Err(SecretError::Unavailable("no Secret Service".into()))
-        }
-        fn set(&self, _: &SecretKey, _: Sensitive<String>) -> Result<(), SecretError> {
-            Err(SecretError::Unavailable("no Secret Service".into()))
-        }
-        fn delete(&self, _: &SecretKey) -> Result<(), SecretError> {
-            Err(SecretError::Unavailable("no Secret Service".into()))
-        }
-    }
 
     /// A Secret Service on the bus that never answers.
     struct Silent;
@@ -274,13 +262,13 @@ mod tests {
     fn without_a_keyring_the_token_is_a_private_file() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let (a, src) = load_or_create(dir.path(), &NoKeyring, &no_env).unwrap();
+        let (a, src) = load_or_create(dir.path(), &NoSecretService, &no_env).unwrap();
         let path = dir.path().join(FILE_NAME);
         assert_eq!(src, TokenSource::File(path.clone()));
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), *a.expose());
-        let (b, _) = rotate(dir.path(), &NoKeyring, &no_env).unwrap();
+        let (b, _) = rotate(dir.path(), &NoSecretService, &no_env).unwrap();
         assert_ne!(a.expose(), b.expose());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), *b.expose());
     }
@@ -289,10 +277,10 @@ mod tests {
     fn the_environment_overrides_and_cannot_be_rotated() {
         let dir = tempfile::tempdir().unwrap();
         let env = |k: &str| (k == "ORCHA_API_TOKEN").then(|| "from-env".to_owned());
-        let (t, src) = load_or_create(dir.path(), &NoKeyring, &env).unwrap();
+        let (t, src) = load_or_create(dir.path(), &NoSecretService, &env).unwrap();
         assert_eq!((t.expose().as_str(), src), ("from-env", TokenSource::Env));
         assert!(matches!(
-            rotate(dir.path(), &NoKeyring, &env),
+            rotate(dir.path(), &NoSecretService, &env),
             Err(TokenError::FromEnv)
         ));
     }

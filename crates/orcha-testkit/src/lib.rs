@@ -4,6 +4,7 @@
 //! - [`FakeNode`]: one scriptable `ProtocolAdapter` that records the knob writes it receives.
 //! - [`cli`]: the real `orcha` binary with its own config and data directory.
 //! - [`keyring`]: a private D-Bus bus and gnome-keyring, so a test never sees the real keyring.
+//! - [`NoSecretService`]: a secret store as on a box without a Secret Service.
 //! - [`net`]: stub HTTP servers and the server under test on a free loopback port.
 //! - [`ml_engine`]: the real ML engine from the workspace's venv on a free loopback port.
 //! - [`wait`]: waiting for a condition or an event, with a deadline that names what was awaited.
@@ -16,10 +17,12 @@ mod fake_node;
 pub mod keyring;
 pub mod ml_engine;
 pub mod net;
+mod no_secret_service;
 pub mod wait;
 
 pub use app::{TestApp, TestAppBuilder};
 pub use fake_node::FakeNode;
+pub use no_secret_service::NoSecretService;
 
 use chrono::{DateTime, Utc};
 
