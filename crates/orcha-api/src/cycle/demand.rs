@@ -23,8 +23,9 @@ use crate::usage::MEASURED_PREFIX;
 
 /// Below this share of its allocation (p90 over the day), a resource is slack.
 pub const SLACK_SHARE: f64 = 0.6;
-/// Headroom above measured memory that a plan keeps.
-pub const MEMORY_HEADROOM: f64 = 1.25;
+/// Headroom above measured use that a plan keeps (memory here, every floor of the belief in
+/// `optimize::problem`).
+pub const USE_HEADROOM: f64 = 1.25;
 /// Minutes of measurement needed before use says anything (one hour).
 pub const MIN_MINUTES: usize = 60;
 /// How far back use is read.
@@ -97,7 +98,7 @@ pub fn bound_by_use(kind: ResourceKind, terms: &mut Terms, used: u64) -> Option<
     }
     if kind == ResourceKind::Memory {
         let floor = ceil_to_grid(
-            (used as f64 * MEMORY_HEADROOM).ceil() as u64,
+            (used as f64 * USE_HEADROOM).ceil() as u64,
             terms.min,
             terms.step,
         )

@@ -305,7 +305,10 @@ pub fn problem(
                         .get(&f.id)
                         .and_then(|r| r.get(k))
                         .and_then(|b| b.used)
-                        .map(|u| (u * USE_HEADROOM * super::response::unit(*k).0).ceil() as u64)
+                        .map(|u| {
+                            (u * super::demand::USE_HEADROOM * super::response::unit(*k).0).ceil()
+                                as u64
+                        })
                         .map(|u| u.div_ceil(rule.step.max(1)) * rule.step.max(1))
                         .map_or(0, |u| u.min(*cur));
                     let min = rule.min.max(floor).min(max);
@@ -344,9 +347,6 @@ pub fn problem(
         horizon_hours: settings.horizon_hours,
     }
 }
-
-/// Headroom kept over a resource's measured use (p90 of the last day).
-const USE_HEADROOM: f64 = 1.25;
 
 /// A node is probed at most this often, so each level is held long enough to be measured.
 const PROBE_EVERY_HOURS: i64 = 24;
