@@ -9,7 +9,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -86,24 +85,8 @@ fn serve(dir: &Path, keyring: Option<&PrivateKeyring>) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let base = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_owned();
+    let base = net::listening_on(&mut child);
     (child, base)
-}
-
-fn stop(mut child: Child) {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
 }
 
 /// The audit log as `orcha serve` answers it.
@@ -163,7 +146,7 @@ async fn encrypt_serve_refuse_a_missing_or_wrong_key_and_decrypt() {
         "{}",
         text(&busy)
     );
-    stop(child);
+    orcha_testkit::cli::terminate(child);
 
     // A keyring without the key, and a wrong key in the fallback file: refused naming the file.
     let untouched = std::fs::read(&db).unwrap();
@@ -248,7 +231,7 @@ async fn an_encrypted_install_backs_up_and_restores_encrypted() {
         .unwrap();
     assert!(r.status().is_success());
     assert!(audit(&base).await.contains("automation.paused"));
-    stop(child);
+    orcha_testkit::cli::terminate(child);
 
     let restore = |keyring: &PrivateKeyring| {
         ok(run(
@@ -272,7 +255,7 @@ async fn an_encrypted_install_backs_up_and_restores_encrypted() {
     let log = audit(&base).await;
     assert!(log.contains(MARKER), "{log}");
     assert!(!log.contains("automation.paused"), "the restore undid it");
-    stop(child);
+    orcha_testkit::cli::terminate(child);
 
     // A new machine: no database and an empty keyring. The passphrase alone restores it, still
     // encrypted, with the backup's key now in this keyring.
@@ -289,5 +272,5 @@ async fn an_encrypted_install_backs_up_and_restores_encrypted() {
         .starts_with(b"SQLite format 3\0"));
     let (child, base) = serve(dir.path(), Some(&fresh));
     assert!(audit(&base).await.contains(MARKER));
-    stop(child);
+    orcha_testkit::cli::terminate(child);
 }

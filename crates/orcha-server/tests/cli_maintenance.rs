@@ -39,14 +39,6 @@ fn serve(data: &Path) -> (Child, String, String) {
     (child, base, second.trim().to_owned())
 }
 
-fn stop(mut child: Child) {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_serving_restores_and_a_wrong_passphrase_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -97,7 +89,7 @@ async fn a_backup_taken_while_serving_restores_and_a_wrong_passphrase_changes_no
         .unwrap();
     assert!(!busy.status.success());
     assert!(String::from_utf8_lossy(&busy.stderr).contains("in use by another Orcha"));
-    stop(child);
+    orcha_testkit::cli::terminate(child);
 
     let db = dir.path().join("depin-orcha").join("orcha.db");
     let audit_rows = || {
@@ -230,7 +222,7 @@ async fn metrics_listen_serves_metrics_alone_on_loopback_without_the_token() {
     assert_eq!(api.status(), 404);
     let on_api_port = net::get(format!("{base}/metrics")).await.unwrap();
     assert_eq!(on_api_port.status(), 404);
-    stop(child);
+    orcha_testkit::cli::terminate(child);
 
     // Beyond loopback it is refused: /metrics without a token is for this machine only.
     std::fs::write(

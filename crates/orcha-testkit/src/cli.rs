@@ -19,3 +19,15 @@ pub fn orcha(exe: &str, config: &Path, data: &Path) -> Command {
         .env("RUST_LOG", "warn");
     c
 }
+
+/// Stops a server the way a service manager does (SIGTERM) and waits for it to exit, so a test
+/// sees its graceful shutdown (lock released, database closed) before going on.
+pub fn terminate(mut child: std::process::Child) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run kill: {e}"));
+    child
+        .wait()
+        .unwrap_or_else(|e| panic!("the server did not exit: {e}"));
+}
