@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import socket
 import shutil
 import subprocess
 import sys
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from orcha_ml.cli import openapi_text
+from orcha_ml.cli import _bind, openapi_text
 
 
 def _orcha_ml() -> list[str]:
@@ -108,3 +110,34 @@ def test_serve_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_served_connections_have_nagle_off() -> None:
+    """uvicorn writes a response in two parts; with Nagle on, a keep-alive client (the app) waits
+    for the peer's delayed ACK, ~40 ms, on every request. asyncio turns Nagle off only on sockets
+    that say they are TCP, so the listening socket must."""
+    listening = _bind("127.0.0.1", 0)
+    listening.listen()
+    port = listening.getsockname()[1]
+    seen: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            accepted = transport.get_extra_info("socket")
+            seen.append(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def accept_one() -> None:
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listening)
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            for _ in range(100):
+                if seen:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+        finally:
+            server.close()
+
+    asyncio.run(accept_one())
+    assert seen and seen[0] != 0, f"TCP_NODELAY on the accepted socket: {seen}"

@@ -16,6 +16,7 @@ use anyhow::{bail, Context, Result};
 use orcha_api::orchestrator::{poll_node, run_cycle};
 use orcha_api::AppState;
 use orcha_core::config::{Config, NodeEnforcement};
+use orcha_core::event::CycleStep;
 use orcha_sim::oracle::{replay, scenario_cycles};
 use orcha_sim::{Scenario, SimConfig};
 use serde::Serialize;
@@ -56,6 +57,25 @@ pub struct LoopBenchResult {
     pub ml_cycles: usize,
     pub ml_used: bool,
     pub wall_s: f64,
+    /// Where the wall time went: stepping the simulator, polling the nodes, and each cycle step
+    /// (from the same histogram `/metrics` serves), in seconds.
+    pub seconds: TimeSpent,
+}
+
+/// Wall seconds by part of the loop.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TimeSpent {
+    /// Replaying the hold-still policy, starting the simulator, the store and the ML engine.
+    pub setup: f64,
+    /// The oracle and the static policies, after the loop.
+    pub scoring: f64,
+    /// The whole loop (polls, cycles and what runs between them).
+    pub loop_total: f64,
+    /// Stopping the ML engine.
+    pub engine_stop: f64,
+    pub simulator: f64,
+    pub polls: f64,
+    pub steps: std::collections::BTreeMap<String, f64>,
 }
 
 /// Minutes between polls inside a cycle: the readings the cycle plans on.
@@ -130,13 +150,26 @@ pub async fn run(options: &LoopBenchOptions) -> Result<LoopBenchResult> {
         task
     };
 
+    let setup = started.elapsed().as_secs_f64();
     let result = drive(&state, &d.sim, &scenario, cycles).await;
+    let loop_total = started.elapsed().as_secs_f64() - setup;
     cancel.cancel();
     if let Some(task) = engine {
         // The supervisor stops the engine on cancel; don't wait for ever on a stuck one.
         let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
     }
-    let (ml_cycles, probes) = result?;
+    let engine_stop = started.elapsed().as_secs_f64() - setup - loop_total;
+    let (ml_cycles, probes, mut seconds) = result?;
+    seconds.setup = setup;
+    seconds.loop_total = loop_total;
+    seconds.engine_stop = engine_stop;
+    let t = Instant::now();
+    for step in CycleStep::ALL {
+        let name = step.as_str();
+        if let Ok(h) = state.metrics.cycle_step_duration.get_metric_with_label_values(&[name]) {
+            seconds.steps.insert(name.to_owned(), h.get_sample_sum());
+        }
+    }
     let score = d.sim.score();
     // The simulator's history opens with the starting allocation, which no cycle applied.
     let changes_applied = d
@@ -146,6 +179,7 @@ pub async fn run(options: &LoopBenchOptions) -> Result<LoopBenchResult> {
         .filter(|c| c.cause != "start")
         .count();
     d.sim.shutdown().await;
+    seconds.scoring = t.elapsed().as_secs_f64();
     let achieved_usd = score.achieved_usd.unwrap_or(0.0);
     let capture = (score.oracle_usd - hold_usd > 1e-9)
         .then(|| (achieved_usd - hold_usd) / (score.oracle_usd - hold_usd));
@@ -165,29 +199,35 @@ pub async fn run(options: &LoopBenchOptions) -> Result<LoopBenchResult> {
         ml_cycles,
         ml_used: ml_cycles > 0,
         wall_s: started.elapsed().as_secs_f64(),
+        seconds,
     })
 }
 
 /// Polls every node each `POLL_STEP_MINUTES` of simulated time and runs a cycle at every cycle
 /// boundary. Returns how many cycles the ML engine predicted for, and how many decisions were
-/// labelled as probes.
+/// labelled as probes, and the time spent stepping and polling.
 async fn drive(
     state: &Arc<AppState>,
     sim: &orcha_sim::SimHandle,
     scenario: &Scenario,
     cycles: usize,
-) -> Result<(usize, usize)> {
+) -> Result<(usize, usize, TimeSpent)> {
+    let mut spent = TimeSpent::default();
     let polls_per_cycle = (scenario.cycle_minutes / POLL_STEP_MINUTES).max(1);
     let step = scenario.cycle_minutes / polls_per_cycle;
     let mut ml_cycles = 0;
     for cycle in 0..cycles {
         for _ in 0..polls_per_cycle {
+            let t = Instant::now();
             sim.step(chrono::Duration::minutes(step as i64))
                 .await
                 .context("the simulator could not step")?;
+            spent.simulator += t.elapsed().as_secs_f64();
+            let t = Instant::now();
             for n in &state.nodes {
                 poll_node(state, n).await;
             }
+            spent.polls += t.elapsed().as_secs_f64();
         }
         // The first cycle has no history to plan on; the loop still runs it, as the app would.
         run_cycle(state, "bench")
@@ -205,7 +245,7 @@ async fn drive(
         .iter()
         .filter(|d| d.reason.contains("probe"))
         .count();
-    Ok((ml_cycles, probes))
+    Ok((ml_cycles, probes, spent))
 }
 
 async fn wait_for_engine(state: &Arc<AppState>) -> Result<()> {
