@@ -8,6 +8,8 @@ Run from ml-engine/ after scripts/install.sh:
                                                    # holdout extra: pip install -e '.[holdout]')
     .venv/bin/python scripts/bench.py --holdout2   # accuracy on the second held-out set (same
                                                    # extra; scored once per engine version)
+    .venv/bin/python scripts/bench.py --holdout3   # accuracy on the third held-out set (pvlib's
+                                                   # TMY weather files; holdout3 extra)
     .venv/bin/python scripts/bench.py --dense      # tuning aid: 42 daily origins, benchmark series
                                                    # + bokeh glucose and commits (holdout extra)
     .venv/bin/python scripts/bench.py --dense --margin 0.1   # the same with another
@@ -258,6 +260,46 @@ def holdout2_datasets() -> dict[str, tuple[np.ndarray, datetime]]:
         "motorway_wind_speed": motorway_nox("sqrtWS"),
         "email_arrivals_2012": email_arrivals(),
         "tweets_2017": trump_tweets(),
+    }
+
+
+# Third held-out set ("holdout3"), fixed (loaders written, series listed) on 2026-12-06 before
+# any engine change of issue 17's fourth round and before any engine number was computed on it:
+# the hourly weather records that pvlib 0.16.1 (BSD-3) ships in ``pvlib/data`` -- NREL typical
+# meteorological years (TMY3 Sand Point AK and Greensboro NC, TMY2 Miami FL). A TMY stitches
+# twelve real calendar months from different years, so there is a jump at each month boundary;
+# every hour is still a measured (or NREL-modelled irradiance) value. Four variables per site:
+# global horizontal irradiance (zero at night), air temperature, relative humidity, wind speed.
+# Only `--holdout3` reads them. Install with `.venv/bin/pip install -e '.[holdout3]'`.
+
+
+def _tmy(file: str, column: str) -> tuple[np.ndarray, datetime]:
+    import pvlib
+    from pvlib import iotools
+
+    path = Path(pvlib.__file__).parent / "data" / file
+    if file.endswith(".tm2"):
+        frame, _ = iotools.read_tmy2(str(path))
+    else:
+        frame, _ = iotools.read_tmy3(str(path), map_variables=True)
+    values = np.asarray(frame[column], dtype=np.float64)
+    # The index mixes years (one per month); the hours are consecutive, so start at the first
+    # stamp and count on.
+    first = frame.index[0].to_pydatetime().astimezone(UTC)
+    return values, first
+
+
+def holdout3_datasets() -> dict[str, tuple[np.ndarray, datetime]]:
+    sites = {
+        "sand_point_ak": ("703165TY.csv", ("ghi", "temp_air", "relative_humidity", "wind_speed")),
+        "greensboro_nc": ("723170TYA.CSV", ("ghi", "temp_air", "relative_humidity", "wind_speed")),
+        "miami_fl": ("12839.tm2", ("GHI", "DryBulb", "RHum", "Wspd")),
+    }
+    names = ("ghi", "temperature", "humidity", "wind_speed")
+    return {
+        f"tmy_{site}_{name}": _tmy(file, column)
+        for site, (file, columns) in sites.items()
+        for name, column in zip(names, columns, strict=True)
     }
 
 
@@ -666,10 +708,22 @@ def main() -> int:
         action="store_true",
         help="accuracy on the second held-out set (7 series; needs the holdout extra)",
     )
+    parser.add_argument(
+        "--holdout3",
+        action="store_true",
+        help="accuracy on the third held-out set (12 TMY weather series; needs the holdout3 extra)",
+    )
     args = parser.parse_args()
     if args.margin is not None:
         selector.SINGLE_MODEL_MARGIN = args.margin
-    run_all = not (args.accuracy or args.service or args.holdout or args.holdout2 or args.dense)
+    run_all = not (
+        args.accuracy
+        or args.service
+        or args.holdout
+        or args.holdout2
+        or args.holdout3
+        or args.dense
+    )
     settings = Settings(model_dir=Path(tempfile.mkdtemp()))
     path = ROOT / "bench-results.json"
     try:
@@ -713,6 +767,16 @@ def main() -> int:
         results["holdout2"] = accuracy(settings, held_out_2)
         results["holdout2"]["command"] = (
             "cd ml-engine && .venv/bin/python scripts/bench.py --holdout2"
+        )
+    if args.holdout3:
+        try:
+            held_out_3 = holdout3_datasets()
+        except ImportError as exc:
+            log(f"--holdout3 needs the holdout3 extra ({exc}): pip install -e '.[holdout3]'")
+            return 2
+        results["holdout3"] = accuracy(settings, held_out_3)
+        results["holdout3"]["command"] = (
+            "cd ml-engine && .venv/bin/python scripts/bench.py --holdout3"
         )
     if args.service or run_all:
         log("allocation timing")
