@@ -283,10 +283,11 @@ def _tmy(file: str, column: str) -> tuple[np.ndarray, datetime]:
     else:
         frame, _ = iotools.read_tmy3(str(path), map_variables=True)
     values = np.asarray(frame[column], dtype=np.float64)
-    # The index mixes years (one per month); the hours are consecutive, so start at the first
-    # stamp and count on.
+    # The index mixes years (one per month, Miami's from 1962, before the API's 1970 floor); the
+    # hours are consecutive, so count on from the first stamp's hour, put in 2001 (not a leap
+    # year, so the 8760 hours are one calendar year; weather has no weekday).
     first = frame.index[0].to_pydatetime().astimezone(UTC)
-    return values, first
+    return values, first.replace(year=2001)
 
 
 def holdout3_datasets() -> dict[str, tuple[np.ndarray, datetime]]:
