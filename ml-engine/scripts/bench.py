@@ -332,7 +332,9 @@ def accuracy_series(
         history = values[lo:t]
         actual = values[t : t + HORIZON]
         scale = float(np.mean(np.abs(history[24:] - history[:-24])))
-        for model, (run, _) in models.STATISTICAL.items():
+        for model, (run, need) in models.STATISTICAL.items():
+            if len(history) < need:
+                continue  # Too short for this model (early dense origins).
             forecast = run(history, [len(history)], HORIZON)[0]
             mase[model].append(float(np.mean(np.abs(actual - forecast)) / scale))
         if shipped is not None:
