@@ -10,6 +10,8 @@ Run from ml-engine/ after scripts/install.sh:
                                                    # extra; scored once per engine version)
     .venv/bin/python scripts/bench.py --holdout3   # accuracy on the third held-out set (pvlib's
                                                    # TMY weather files; holdout3 extra)
+    .venv/bin/python scripts/bench.py --dev        # tuning aid: 19 non-fresh series, 28 daily
+                                                   # origins each (holdout extra)
     .venv/bin/python scripts/bench.py --dense      # tuning aid: 42 daily origins, benchmark series
                                                    # + bokeh glucose and commits (holdout extra)
     .venv/bin/python scripts/bench.py --dense --margin 0.1   # the same with another
@@ -390,7 +392,8 @@ def _dense_summary(
         best = min(
             float(np.mean(arrays[m][idx])) for m in ("seasonal_naive_24", "seasonal_naive_168")
         )
-        return float(np.mean(arrays["selector"][idx])) / best
+        # A phase where a seasonal naive is perfect (possible on zero-heavy counts) has no ratio.
+        return float(np.mean(arrays["selector"][idx])) / best if best > 0 else math.nan
 
     last = len(origins) - 1
     phases = [
@@ -450,6 +453,33 @@ def dense(settings: Settings) -> dict[str, Any]:
         # the number the single-model margin was decided on.
         "phase_mean_benchmark_two": round(float(np.mean(by_phase_two)), 4),
         "phase_mean_all": round(float(np.mean(by_phase_all)), 4),
+    }
+
+
+def development(settings: Settings) -> dict[str, Any]:
+    """Tuning aid of issue 17's fifth round, not a reported target: every non-fresh real hourly
+    series (benchmark, both earlier held-out sets, glucose, commits: 19) from 28 daily origins
+    each, geometric mean over series of the ratio over all origins. Both held-out sets were
+    scored in earlier rounds, so they may serve as development data now; `--holdout3` may not."""
+    sets = {
+        **datasets(),
+        **holdout_datasets(),
+        **holdout2_datasets(),
+        "glucose_2010": glucose(),
+        "commits_2013_2017": commits(),
+    }
+    ratios, coverage = {}, {}
+    for name, (values, start) in sets.items():
+        log(f"development: {name}")
+        result = accuracy_series(name, values, start, settings, count=28, step=24)
+        ratios[name] = result["ratio_to_best_seasonal_naive"]
+        coverage[name] = result["p10_p90_coverage"]
+    return {
+        "single_model_margin": getattr(selector, "SINGLE_MODEL_MARGIN", None),
+        "ratios": ratios,
+        "coverage": coverage,
+        "geomean": round(math.exp(float(np.mean(np.log(list(ratios.values()))))), 4),
+        "coverage_mean": round(float(np.mean(list(coverage.values()))), 3),
     }
 
 
@@ -716,6 +746,11 @@ def main() -> int:
         action="store_true",
         help="accuracy on the third held-out set (12 TMY weather series; needs the holdout3 extra)",
     )
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="tuning aid: 19 non-fresh series x 28 daily origins (needs the holdout extra)",
+    )
     args = parser.parse_args()
     if args.margin is not None:
         selector.SINGLE_MODEL_MARGIN = args.margin
@@ -726,6 +761,7 @@ def main() -> int:
         or args.holdout2
         or args.holdout3
         or args.dense
+        or args.dev
     )
     settings = Settings(model_dir=Path(tempfile.mkdtemp()))
     path = ROOT / "bench-results.json"
@@ -751,6 +787,11 @@ def main() -> int:
     if args.dense:
         results["dense"] = dense(settings)
         results["dense"]["command"] = "cd ml-engine && .venv/bin/python scripts/bench.py --dense"
+    if args.dev:
+        results["development"] = development(settings)
+        results["development"]["command"] = (
+            "cd ml-engine && .venv/bin/python scripts/bench.py --dev"
+        )
     if args.holdout:
         try:
             held_out = holdout_datasets()
