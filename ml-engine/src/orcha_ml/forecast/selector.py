@@ -63,10 +63,10 @@ SINGLE_MODEL_MARGIN = 1.0
 """A single model is chosen over the best combination only when its backtest MASE is more than
 this share lower; 1.0 means never while there is a combination. The weighted mean already gives
 nearly all its weight to a model that is clearly best, so answering with a single model adds
-only the luck of the backtest: on the development set of issue 17's fourth round (19 real hourly
-series: benchmark, both held-out sets, glucose, commits; 28 daily origins each) margin 1.0 scored
-0.806 against 0.811 for margin 0, within that set's noise (README, accuracy section). Earlier rounds chose 0 on four series
-when the weighted mean had only the best three members."""
+only the luck of the backtest. On the development aid of issue 17's fifth round (`bench.py
+--dev`: 19 real hourly series, 28 daily origins each) margin 1.0 scored 0.806 against 0.811 for
+margin 0, within that aid's noise (README, accuracy section). Earlier rounds chose 0 on four
+series when the weighted mean had only the best three members."""
 COMBINATIONS: frozenset[str] = frozenset({"ensemble_median", "ensemble_mean"})
 
 # Candidates in tie-break order: on equal MASE the simpler model wins.
