@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orcha_ml.forecast import models
+from orcha_ml.forecast import models, selector
 from orcha_ml.forecast.selector import (
     CandidateScore,
     choose_by_error,
@@ -45,14 +46,17 @@ def test_forecast_picks_a_model_and_reports_mase(client: TestClient) -> None:
     assert response.status_code == 200, response.text
     forecast = response.json()["forecasts"][0]
     assert forecast["id"] == "storj:node1"
-    assert forecast["model"] in {"seasonal_naive_24", "seasonal_naive_168", "ets", "theta"}
+    # With combinations available, the better of the two answers (SINGLE_MODEL_MARGIN = 1).
+    assert forecast["model"] in {"ensemble_median", "ensemble_mean"}
     assert forecast["estimate"] is True and forecast["baseline"] is False
     backtest = forecast["backtest"]
     assert backtest["origins"] == 3 and backtest["horizon"] == 24
     candidates = backtest["candidates"]
     assert {"seasonal_naive_24", "seasonal_naive_168", "ets", "theta"} <= set(candidates)
-    # The chosen model is the one with the lowest backtest MASE.
-    assert backtest["mase"] == pytest.approx(min(candidates.values()))
+    # The chosen combination is the one with the lower backtest MASE.
+    assert backtest["mase"] == pytest.approx(
+        min(candidates["ensemble_median"], candidates["ensemble_mean"])
+    )
     assert candidates[forecast["model"]] == pytest.approx(backtest["mase"])
     assert backtest["baseline_mase"] == pytest.approx(candidates["seasonal_naive_24"])
     assert forecast["model"] in forecast["note"]
@@ -69,7 +73,12 @@ def test_weekly_pattern_selects_weekly_naive(client: TestClient) -> None:
     values = [float(week[i % 168]) for i in range(n)]
     body = {"series": [{"id": "w", "timestamps": stamps(n), "values": values}], "horizon": 24}
     forecast = client.post("/v1/forecast", json=body).json()["forecasts"][0]
-    assert forecast["model"] == "seasonal_naive_168"
+    # The lag-168 naive (and here ETS and MSTL too) is perfect, so the weighted mean puts all
+    # its weight on the perfect ones and the median of the best three is one of them: both
+    # combinations are exact and the tie goes to the median, the first in ORDER.
+    assert forecast["model"] == "ensemble_median"
+    assert forecast["backtest"]["candidates"]["seasonal_naive_168"] == pytest.approx(0, abs=1e-9)
+    assert forecast["backtest"]["candidates"]["ensemble_mean"] == pytest.approx(0, abs=1e-9)
     assert forecast["backtest"]["mase"] == pytest.approx(0.0, abs=1e-9)
     expected_next_day = [float(week[(n + k) % 168]) for k in range(24)]
     assert forecast["point"] == pytest.approx(expected_next_day)
@@ -139,8 +148,8 @@ def test_quantile_paths_are_ordered(
 
 def test_models_never_read_past_the_origin() -> None:
     rng = np.random.default_rng(5)
-    values = rng.normal(10, 2, 24 * 30)
-    origins = [24 * 20, 24 * 27]
+    values = rng.normal(10, 2, 24 * 34)
+    origins = [24 * 24, 24 * 31]  # The linear model needs three weeks before an origin.
     for name, (run, _) in models.STATISTICAL.items():
         before = run(values, origins, 24)
         changed = values.copy()
@@ -154,14 +163,14 @@ def test_one_pass_matches_one_origin_at_a_time() -> None:
     values = np.asarray(daily_weekly(24 * 28, seed=2))
     origins = [24 * 21, 24 * 24, 24 * 27]
     for name, (run, _) in models.STATISTICAL.items():
-        if name == "ets":
-            continue  # ETS tunes its weights before the first origin, so it differs by design.
+        if name in ("ets", "linear"):
+            continue  # They fit their weights before the first origin, so differ by design.
         together = run(values, origins, 24)
         alone = np.stack([run(values, [t], 24)[0] for t in origins])
         assert together == pytest.approx(alone), name
 
 
-@pytest.mark.parametrize("name", ["mstl", "ets"])
+@pytest.mark.parametrize("name", ["mstl", "ets", "linear"])
 def test_mstl_and_ets_learn_a_weekly_pattern(name: str) -> None:
     values = np.asarray(daily_weekly(24 * 42, noise=0.0, weekly=3.0))
     t = 24 * 40
@@ -254,9 +263,11 @@ def test_response_reports_choice_score_and_coverage(client: TestClient) -> None:
         min(naive["seasonal_naive_24"], naive["seasonal_naive_168"])
     )
     assert forecast["series_kind"] == "rate" and forecast["increments"] is None
-    if forecast["model"].startswith("ensemble"):
-        assert len(backtest["members"]) == 3
-        assert all(m in backtest["candidates"] for m in backtest["members"])
+    assert forecast["model"].startswith("ensemble")
+    assert len(backtest["members"]) == (3 if forecast["model"] == "ensemble_median" else 2) or (
+        forecast["model"] == "ensemble_mean" and len(backtest["members"]) >= 2
+    )
+    assert all(m in backtest["candidates"] for m in backtest["members"])
 
 
 def test_intermittent_series_gets_tsb(client: TestClient) -> None:
@@ -381,15 +392,54 @@ def test_series_without_a_model_is_offered_the_global_lstm(client: TestClient) -
     assert forecast["backtest"]["origins"] == 3
 
 
+def test_combination_weights_fall_off_exponentially_with_relative_error() -> None:
+    # exp(-(MASE / best - 1) / 0.1): 1.0 -> 1, 1.1 -> e^-1, 2.0 -> e^-10; then normalised.
+    raw = np.array([1.0, math.exp(-1.0), math.exp(-10.0)])
+    assert selector.combination_weights([0.5, 0.55, 1.0]) == pytest.approx(raw / raw.sum())
+    # A perfect backtest (zero error) takes all the weight instead of dividing by zero.
+    assert selector.combination_weights([0.0, 0.2]) == pytest.approx([1.0, 0.0])
+    # Members of the weighted mean: weight before normalising >= 1 %, i.e. error at most
+    # 1 + 0.1 * ln(100) = 1.46 times the best; the median always takes the best three.
+    errors: dict[Any, float] = {"ets": 1.0, "mstl": 1.4, "theta": 1.5, "naive": 3.0}
+    ranked: list[Any] = ["ets", "mstl", "theta", "naive"]
+    assert selector.combination_members("ensemble_mean", ranked, errors) == ["ets", "mstl"]
+    assert selector.combination_members("ensemble_median", ranked, errors) == ranked[:3]
+    # The weighted mean of two rows with those weights (1 and e^-4 for mstl).
+    w = np.array([1.0, math.exp(-4.0)]) / (1.0 + math.exp(-4.0))
+    rows = [np.array([1.0, 2.0]), np.array([3.0, 6.0])]
+    assert selector.combine("ensemble_mean", rows, [1.0, 1.4]) == pytest.approx(
+        w[0] * rows[0] + w[1] * rows[1]
+    )
+
+
+def test_linear_carries_a_persistent_deviation_into_the_first_hours() -> None:
+    # As for ETS and MSTL: an AR(1) disturbance (phi 0.95) 5 above its mean at the origin. The
+    # regression learns the lag-1 weight from the history and keeps most of the deviation.
+    rng = np.random.default_rng(11)
+    n = 24 * 42
+    base = np.asarray(daily_weekly(n, noise=0.0, weekly=3.0))
+    ar = np.zeros(n)
+    for i in range(1, n):
+        ar[i] = 0.95 * ar[i - 1] + rng.normal(0, 0.5)
+    t = 24 * 40
+    ar[t - 1] = 5.0
+    forecast = models.linear(base + ar, [t], 24)[0]
+    assert 3.0 < forecast[0] - base[t] < 6.0
+
+
 def test_the_lowest_backtest_error_wins_and_a_tie_goes_to_the_combination() -> None:
-    # Default (no margin): ETS 0.94 is below the best combination's 0.95, so ETS answers.
-    assert choose_by_error({"ets": 0.94, "ensemble_median": 0.95, "ensemble_mean": 1.0}) == "ets"
-    # A tie between a single model and a combination goes to the combination.
+    # Default (margin 1): a combination answers whenever there is one, even against a single
+    # model with half its error; the better of the two combinations.
     assert (
-        choose_by_error({"ets": 0.95, "ensemble_median": 0.95, "ensemble_mean": 1.0})
+        choose_by_error({"ets": 0.5, "ensemble_median": 0.95, "ensemble_mean": 1.0})
         == "ensemble_median"
     )
-    assert choose_by_error({"ets": 1.0, "ensemble_mean": 1.0}) == "ensemble_mean"
+    # Without a margin, ETS 0.94 below the best combination's 0.95 answers.
+    no_margin = {"ets": 0.94, "ensemble_median": 0.95, "ensemble_mean": 1.0}
+    assert choose_by_error(no_margin, margin=0.0) == "ets"
+    # A tie between a single model and a combination goes to the combination.
+    assert choose_by_error({**no_margin, "ets": 0.95}, margin=0.0) == "ensemble_median"
+    assert choose_by_error({"ets": 1.0, "ensemble_mean": 1.0}, margin=0.0) == "ensemble_mean"
     # A combination that is best simply wins.
     assert choose_by_error({"mstl": 0.6, "ensemble_mean": 0.5}) == "ensemble_mean"
     # Without combinations it is the plain minimum (the simpler model on a tie).

@@ -45,6 +45,7 @@ ModelName = Literal[
     "theta",
     "mstl",
     "tsb",
+    "linear",
     "ensemble_median",
     "ensemble_mean",
 ]

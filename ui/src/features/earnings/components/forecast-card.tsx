@@ -15,9 +15,10 @@ const MODEL_NAMES: Record<string, string> = {
   theta: "Theta",
   mstl: "daily + weekly decomposition (MSTL)",
   tsb: "intermittent demand (TSB)",
+  linear: "linear regression on the last day and week",
   lstm: "LSTM neural network",
   ensemble_median: "median of the three best models",
-  ensemble_mean: "weighted mean of the three best models",
+  ensemble_mean: "mean of the models weighted by backtest error",
 };
 
 export function modelName(model: string): string {

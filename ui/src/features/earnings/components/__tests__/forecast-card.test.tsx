@@ -51,7 +51,9 @@ describe("ForecastCard", () => {
     expect(screen.getByTestId("forecast-card-total")).toHaveTextContent(
       "Next 3 h: about +$0.30, between +$0.09 and +$0.75.",
     );
-    expect(screen.getByTestId("forecast-model")).toHaveTextContent("weighted mean of the three best models");
+    expect(screen.getByTestId("forecast-model")).toHaveTextContent(
+      "mean of the models weighted by backtest error",
+    );
     expect(screen.getByTestId("forecast-model")).toHaveTextContent("ensemble_mean · 0.1.0 · hourly earnings");
     // 0.52 / 0.8 = 0.65: 35 % less error than the best seasonal naive.
     const mase = screen.getByTestId("forecast-mase");
