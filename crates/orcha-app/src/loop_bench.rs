@@ -166,7 +166,11 @@ pub async fn run(options: &LoopBenchOptions) -> Result<LoopBenchResult> {
     let t = Instant::now();
     for step in CycleStep::ALL {
         let name = step.as_str();
-        if let Ok(h) = state.metrics.cycle_step_duration.get_metric_with_label_values(&[name]) {
+        if let Ok(h) = state
+            .metrics
+            .cycle_step_duration
+            .get_metric_with_label_values(&[name])
+        {
             seconds.steps.insert(name.to_owned(), h.get_sample_sum());
         }
     }

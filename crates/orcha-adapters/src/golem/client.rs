@@ -1,13 +1,15 @@
 //! Golem HTTP client: yagna's REST API (version, identity, invoices, payments, market, activities).
 
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use orcha_core::{AdapterError, EarnedPeriod, Money, NodeId, PayoutEvent, PayoutKind, ProtocolId};
+use orcha_core::{AdapterError, EarnedPeriod, NodeId, PayoutEvent, PayoutKind, ProtocolId};
 
-use super::model::{Activity, ActivitySnapshot, Earnings, PlatformTotals};
-use super::normalize::{glm, parse_glm, split_platform};
+use super::ledger::{
+    known_status, overflow, Invoice as LedgerInvoice, Ledger, Payment as LedgerPayment,
+};
+use super::model::{Activity, ActivitySnapshot, Earnings};
+use super::normalize::{parse_glm, split_platform};
 use super::wire::{
     RawAgreement, RawDriverStatus, RawInvoice, RawMe, RawMonitorEvent, RawPayment, RawVersion,
 };
@@ -18,6 +20,23 @@ use crate::probe::decode;
 /// Payments asked for per page, and pages per read (10 000 payments).
 pub const PAYMENT_PAGE: usize = 100;
 const MAX_PAYMENT_PAGES: usize = 100;
+/// Pages per poll for the ledger: its first read takes the whole history (100 000 items), later
+/// ones a page or two.
+const LEDGER_PAGES: usize = 1000;
+const INVOICES: &str = "/payment-api/v1/invoices";
+const PAYMENTS: &str = "/payment-api/v1/payments";
+
+/// `path` asking for a page of [`PAYMENT_PAGE`] items (`param`) after `after`.
+fn paged(path: &str, param: &str, after: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    match after {
+        None => format!("{path}{sep}{param}={PAYMENT_PAGE}"),
+        Some(t) => format!(
+            "{path}{sep}{param}={PAYMENT_PAGE}&afterTimestamp={}",
+            t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        ),
+    }
+}
 
 impl GolemAdapter {
     pub fn new(node: NodeId, settings: GolemSettings) -> Result<Self, AdapterError> {
@@ -41,6 +60,7 @@ impl GolemAdapter {
             settings,
             last_cpu: Mutex::new(None),
             last_profile: Mutex::new(None),
+            ledger: Mutex::new(Ledger::default()),
         })
     }
 
@@ -64,73 +84,103 @@ impl GolemAdapter {
         Ok(me.identity)
     }
 
-    /// Invoices issued by this node and payments received, per platform.
+    /// Invoices issued by this node and payments received, per platform. Reads only what can
+    /// have changed since the last call (see [`super::ledger`]).
     pub async fn earnings(&self) -> Result<Earnings, AdapterError> {
         let me = self.identity().await?;
-        let path = "/payment-api/v1/invoices";
-        let url = self.client.url(path);
-        let invoices: Vec<RawInvoice> = self.get(path).await?;
+        let (invoice_from, payment_from) = {
+            let mut ledger = self.ledger();
+            ledger.belong_to(&me);
+            (ledger.invoice_window(), ledger.payment_window())
+        };
+        let invoices_url = self.client.url(INVOICES);
+        let (mine, newest_invoice) = self.invoices_since(invoice_from, &me).await?;
+        let payments_url = self.client.url(PAYMENTS);
+        let (paid, newest_payment) = self.payments_since(payment_from, &me).await?;
         let now = self.settings.clock.now();
-        let mut platforms: BTreeMap<String, PlatformTotals> = BTreeMap::new();
-        let mut overdue = 0;
-        for (i, inv) in invoices.iter().enumerate() {
+        let mut ledger = self.ledger();
+        ledger.merge_invoices(mine, newest_invoice);
+        ledger
+            .merge_payments(paid, newest_payment)
+            .map_err(|e| overflow(&payments_url, e))?;
+        let (platforms, overdue) = ledger.totals(now).map_err(|e| overflow(&invoices_url, e))?;
+        let paid_out = ledger.paid_out();
+        Ok(Earnings {
+            identity: me,
+            platforms,
+            paid_out: paid_out.total,
+            payments: paid_out.count,
+            last_payment_at: paid_out.last,
+            overdue_invoices: overdue,
+        })
+    }
+
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        // A panic elsewhere while holding the lock leaves a ledger that is still whole.
+        self.ledger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// This node's invoices from `from` on (the whole list for `None`), checked, and the newest
+    /// time of any invoice read.
+    async fn invoices_since(
+        &self,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        me: &str,
+    ) -> Result<
+        (
+            Vec<(String, LedgerInvoice)>,
+            Option<chrono::DateTime<chrono::Utc>>,
+        ),
+        AdapterError,
+    > {
+        let url = self.client.url(INVOICES);
+        let raw = self.invoice_pages(from, LEDGER_PAGES).await?;
+        let newest = raw.iter().filter_map(|i| i.timestamp).max();
+        let mut mine = Vec::new();
+        for (i, inv) in raw.into_iter().enumerate() {
             // The list also holds invoices this node received as a requestor.
-            if !inv.issuer_id.eq_ignore_ascii_case(&me) {
+            if !inv.issuer_id.eq_ignore_ascii_case(me) {
                 continue;
             }
             let amount = parse_glm(&url, &format!("[{i}].amount"), &inv.amount)?;
-            let (driver, network, token) = split_platform(&inv.payment_platform);
-            let totals = platforms
-                .entry(inv.payment_platform.clone())
-                .or_insert_with(|| PlatformTotals {
-                    platform: inv.payment_platform.clone(),
-                    counts_as_earnings: MAINNETS.contains(&network.as_str()) && token == "glm",
-                    driver,
-                    network,
-                    token,
-                    pending: glm(0),
-                    accepted: glm(0),
-                    settled: glm(0),
-                    unpaid_invoices: 0,
+            if !known_status(&inv.status) {
+                return Err(AdapterError::Malformed {
+                    endpoint: url.clone(),
+                    what: format!(
+                        "field `[{i}].status`: unknown invoice status `{}` (invoice {})",
+                        inv.status, inv.invoice_id
+                    ),
                 });
-            let add = |slot: &mut Money| -> Result<(), AdapterError> {
-                *slot = slot
-                    .checked_add(&amount)
-                    .map_err(|e| AdapterError::Malformed {
-                        endpoint: url.clone(),
-                        what: format!("field `[{i}].amount`: {e}"),
-                    })?;
-                Ok(())
-            };
-            match inv.status.as_str() {
-                "ISSUED" | "RECEIVED" => add(&mut totals.pending)?,
-                "ACCEPTED" => add(&mut totals.accepted)?,
-                "SETTLED" => add(&mut totals.settled)?,
-                "REJECTED" | "FAILED" | "CANCELLED" => totals.unpaid_invoices += 1,
-                other => {
-                    return Err(AdapterError::Malformed {
-                        endpoint: url.clone(),
-                        what: format!(
-                            "field `[{i}].status`: unknown invoice status `{other}` (invoice {})",
-                            inv.invoice_id
-                        ),
-                    })
-                }
             }
-            let open = matches!(inv.status.as_str(), "ISSUED" | "RECEIVED" | "ACCEPTED");
-            if open && inv.payment_due_date.is_some_and(|d| d < now) {
-                overdue += 1;
-            }
+            mine.push((
+                inv.invoice_id,
+                LedgerInvoice {
+                    platform: inv.payment_platform,
+                    amount,
+                    status: inv.status,
+                    due: inv.payment_due_date,
+                    at: inv.timestamp,
+                },
+            ));
         }
-        // timeout=0: the endpoint long-polls for 5 s by default.
-        let path = "/payment-api/v1/payments?timeout=0";
-        let url = self.client.url(path);
-        let payments: Vec<RawPayment> = self.get(path).await?;
-        let mut paid_out = glm(0);
-        let mut count = 0;
-        let mut last = None;
-        for (i, p) in payments.iter().enumerate() {
-            if !p.payee_id.eq_ignore_ascii_case(&me) {
+        Ok((mine, newest))
+    }
+
+    /// Mainnet GLM payments this node received from `from` on, and the newest time of any
+    /// payment read.
+    async fn payments_since(
+        &self,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        me: &str,
+    ) -> Result<(Vec<LedgerPayment>, Option<chrono::DateTime<chrono::Utc>>), AdapterError> {
+        let url = self.client.url(PAYMENTS);
+        let raw = self.payment_pages(from, LEDGER_PAGES).await?;
+        let newest = raw.iter().map(|p| p.timestamp).max();
+        let mut mine = Vec::new();
+        for (i, p) in raw.into_iter().enumerate() {
+            if !p.payee_id.eq_ignore_ascii_case(me) {
                 continue;
             }
             let amount = parse_glm(&url, &format!("[{i}].amount"), &p.amount)?;
@@ -138,23 +188,89 @@ impl GolemAdapter {
             if !(MAINNETS.contains(&network.as_str()) && token == "glm") {
                 continue;
             }
-            paid_out = paid_out
-                .checked_add(&amount)
-                .map_err(|e| AdapterError::Malformed {
-                    endpoint: url.clone(),
-                    what: format!("field `[{i}].amount`: {e}"),
-                })?;
-            count += 1;
-            last = last.max(Some(p.timestamp));
+            // yagna always sends an id; without one, time, platform and amount tell it apart.
+            let key = p.payment_id.unwrap_or_else(|| {
+                format!(
+                    "{}|{}|{}",
+                    p.timestamp.to_rfc3339(),
+                    p.payment_platform,
+                    p.amount
+                )
+            });
+            mine.push(LedgerPayment {
+                key,
+                amount,
+                at: p.timestamp,
+            });
         }
-        Ok(Earnings {
-            identity: me,
-            platforms: platforms.into_values().collect(),
-            paid_out,
-            payments: count,
-            last_payment_at: last,
-            overdue_invoices: overdue,
-        })
+        Ok((mine, newest))
+    }
+
+    /// `GET /payment-api/v1/invoices` page by page (`maxItems`, then `afterTimestamp` of the
+    /// page's newest invoice) from `from`, each invoice once, at most `max_pages` pages.
+    async fn invoice_pages(
+        &self,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        max_pages: usize,
+    ) -> Result<Vec<RawInvoice>, AdapterError> {
+        let mut after = from;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for _ in 0..max_pages {
+            let page: Vec<RawInvoice> = self.get(&paged(INVOICES, "maxItems", after)).await?;
+            let full = page.len() >= PAYMENT_PAGE;
+            let mut new = 0;
+            for inv in page {
+                after = after.max(inv.timestamp);
+                if seen.insert(inv.invoice_id.clone()) {
+                    new += 1;
+                    out.push(inv);
+                }
+            }
+            // A short page is the last; a page of nothing new means the node ignores the cursor.
+            if !full || new == 0 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `GET /payment-api/v1/payments` page by page (`maxEvents`, then `afterTimestamp`) from
+    /// `from`, each payment once, at most `max_pages` pages.
+    async fn payment_pages(
+        &self,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        max_pages: usize,
+    ) -> Result<Vec<RawPayment>, AdapterError> {
+        let mut after = from;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for _ in 0..max_pages {
+            // timeout=0: the endpoint long-polls for 5 s by default.
+            let path = paged(&format!("{PAYMENTS}?timeout=0"), "maxEvents", after);
+            let page: Vec<RawPayment> = self.get(&path).await?;
+            let full = page.len() >= PAYMENT_PAGE;
+            let mut new = 0;
+            for p in page {
+                after = after.max(Some(p.timestamp));
+                let key = p.payment_id.clone().unwrap_or_else(|| {
+                    format!(
+                        "{}|{}|{}",
+                        p.timestamp.to_rfc3339(),
+                        p.payment_platform,
+                        p.amount
+                    )
+                });
+                if seen.insert(key) {
+                    new += 1;
+                    out.push(p);
+                }
+            }
+            if !full || new == 0 {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// Every mainnet GLM payment this node received, as payout events keyed by yagna's
@@ -163,55 +279,37 @@ impl GolemAdapter {
     /// page's last payment), at most [`MAX_PAYMENT_PAGES`] pages per read.
     pub async fn payout_events(&self) -> Result<Vec<PayoutEvent>, AdapterError> {
         let me = self.identity().await?;
+        let url = self.client.url(PAYMENTS);
         let mut out: Vec<PayoutEvent> = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
-        let mut after: Option<chrono::DateTime<chrono::Utc>> = None;
-        for _ in 0..MAX_PAYMENT_PAGES {
-            // timeout=0: the endpoint long-polls for 5 s by default.
-            let path = match after {
-                None => format!("/payment-api/v1/payments?timeout=0&maxEvents={PAYMENT_PAGE}"),
-                Some(t) => format!(
-                    "/payment-api/v1/payments?timeout=0&maxEvents={PAYMENT_PAGE}&afterTimestamp={}",
-                    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-                ),
-            };
-            let url = self.client.url("/payment-api/v1/payments");
-            let payments: Vec<RawPayment> = self.get(&path).await?;
-            let mut new = 0;
-            for (i, p) in payments.iter().enumerate() {
-                after = after.max(Some(p.timestamp));
-                let id = p
-                    .payment_id
-                    .clone()
-                    .ok_or_else(|| AdapterError::Malformed {
-                        endpoint: url.clone(),
-                        what: format!("field `[{i}].paymentId` is missing"),
-                    })?;
-                if !seen.insert(id.clone()) {
-                    continue;
-                }
-                new += 1;
-                if !p.payee_id.eq_ignore_ascii_case(&me) {
-                    continue;
-                }
-                let (_, network, token) = split_platform(&p.payment_platform);
-                if !(MAINNETS.contains(&network.as_str()) && token == "glm") {
-                    continue;
-                }
-                let amount = parse_glm(&url, &format!("[{i}].amount"), &p.amount)?;
-                out.push(PayoutEvent {
-                    key: format!("golem:{id}"),
-                    kind: PayoutKind::Payout,
-                    amount,
-                    at: p.timestamp,
-                    reference: Some(id),
-                    detail: format!("yagna payment on {}", p.payment_platform),
-                });
+        for (i, p) in self
+            .payment_pages(None, MAX_PAYMENT_PAGES)
+            .await?
+            .into_iter()
+            .enumerate()
+        {
+            let id = p
+                .payment_id
+                .clone()
+                .ok_or_else(|| AdapterError::Malformed {
+                    endpoint: url.clone(),
+                    what: format!("field `[{i}].paymentId` is missing"),
+                })?;
+            if !p.payee_id.eq_ignore_ascii_case(&me) {
+                continue;
             }
-            // A short page is the last; a page of nothing new means the node ignores the cursor.
-            if payments.len() < PAYMENT_PAGE || new == 0 {
-                break;
+            let (_, network, token) = split_platform(&p.payment_platform);
+            if !(MAINNETS.contains(&network.as_str()) && token == "glm") {
+                continue;
             }
+            let amount = parse_glm(&url, &format!("[{i}].amount"), &p.amount)?;
+            out.push(PayoutEvent {
+                key: format!("golem:{id}"),
+                kind: PayoutKind::Payout,
+                amount,
+                at: p.timestamp,
+                reference: Some(id),
+                detail: format!("yagna payment on {}", p.payment_platform),
+            });
         }
         Ok(out)
     }
@@ -221,49 +319,33 @@ impl GolemAdapter {
     /// `afterTimestamp`): the history backfill.
     pub async fn invoiced_periods(&self) -> Result<Vec<EarnedPeriod>, AdapterError> {
         let me = self.identity().await?;
-        let url = self.client.url("/payment-api/v1/invoices");
+        let url = self.client.url(INVOICES);
         let mut out = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
-        let mut after: Option<chrono::DateTime<chrono::Utc>> = None;
-        for _ in 0..MAX_PAYMENT_PAGES {
-            let path = match after {
-                None => format!("/payment-api/v1/invoices?maxItems={PAYMENT_PAGE}"),
-                Some(t) => format!(
-                    "/payment-api/v1/invoices?maxItems={PAYMENT_PAGE}&afterTimestamp={}",
-                    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-                ),
-            };
-            let invoices: Vec<RawInvoice> = self.get(&path).await?;
-            let mut new = 0;
-            for (i, inv) in invoices.iter().enumerate() {
-                let at = inv.timestamp.ok_or_else(|| AdapterError::Malformed {
-                    endpoint: url.clone(),
-                    what: format!("field `[{i}].timestamp` is missing"),
-                })?;
-                after = after.max(Some(at));
-                if !seen.insert(inv.invoice_id.clone()) {
-                    continue;
-                }
-                new += 1;
-                let (_, network, token) = split_platform(&inv.payment_platform);
-                let counts = inv.issuer_id.eq_ignore_ascii_case(&me)
-                    && MAINNETS.contains(&network.as_str())
-                    && token == "glm"
-                    && !matches!(inv.status.as_str(), "REJECTED" | "FAILED" | "CANCELLED");
-                if !counts {
-                    continue;
-                }
-                out.push(EarnedPeriod {
-                    key: format!("golem:invoice:{}", inv.invoice_id),
-                    start: at,
-                    end: at,
-                    amount: parse_glm(&url, &format!("[{i}].amount"), &inv.amount)?,
-                    source: format!("invoice {} ({})", inv.invoice_id, inv.status),
-                });
+        for (i, inv) in self
+            .invoice_pages(None, MAX_PAYMENT_PAGES)
+            .await?
+            .into_iter()
+            .enumerate()
+        {
+            let at = inv.timestamp.ok_or_else(|| AdapterError::Malformed {
+                endpoint: url.clone(),
+                what: format!("field `[{i}].timestamp` is missing"),
+            })?;
+            let (_, network, token) = split_platform(&inv.payment_platform);
+            let counts = inv.issuer_id.eq_ignore_ascii_case(&me)
+                && MAINNETS.contains(&network.as_str())
+                && token == "glm"
+                && !matches!(inv.status.as_str(), "REJECTED" | "FAILED" | "CANCELLED");
+            if !counts {
+                continue;
             }
-            if invoices.len() < PAYMENT_PAGE || new == 0 {
-                break;
-            }
+            out.push(EarnedPeriod {
+                key: format!("golem:invoice:{}", inv.invoice_id),
+                start: at,
+                end: at,
+                amount: parse_glm(&url, &format!("[{i}].amount"), &inv.amount)?,
+                source: format!("invoice {} ({})", inv.invoice_id, inv.status),
+            });
         }
         Ok(out)
     }

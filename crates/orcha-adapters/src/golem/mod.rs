@@ -10,6 +10,7 @@
 mod client;
 mod health;
 mod knobs;
+mod ledger;
 mod model;
 mod normalize;
 #[cfg(test)]
@@ -101,6 +102,8 @@ pub struct GolemAdapter {
     /// The previous `_monitor` sample, for CPU rates.
     last_cpu: Mutex<Option<CpuSample>>,
     last_profile: Mutex<Option<HardwareProfile>>,
+    /// Invoices and payments read so far, so a poll reads only what can have changed.
+    ledger: Mutex<ledger::Ledger>,
 }
 
 enum Cli {
