@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import shutil
+import socket
 import subprocess
 import sys
 import time
