@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -466,3 +467,41 @@ def test_procedure_errors_rerun_the_choice_without_each_origin() -> None:
     }
     errors = procedure_errors(scores, scores["naive"])
     assert errors[:, 0] == pytest.approx([-1.0, -1.0, -1.0, -5.0])
+
+
+def test_recency_weights_halve_per_week_of_age() -> None:
+    # Origins 14, 7 and 0 days before the last: 0.25, 0.5, 1 before normalising (sum 1.75).
+    weights = selector.recency_weights([0, 168, 336])
+    assert weights == pytest.approx([1 / 7, 2 / 7, 4 / 7])
+    # Mean |error| per origin 2, 0, 1 over scale 2: (2/7 * 0 + 1/7 * 2 + 4/7 * 1) / 2 = 3/7.
+    errors = np.array([[2.0, -2.0], [0.0, 0.0], [1.0, -1.0]])
+    assert selector.weighted_mase(errors, [0, 168, 336], 2.0) == pytest.approx(3 / 7)
+
+
+def test_backtest_ranks_a_recent_miss_below_an_old_one() -> None:
+    # Two candidates on an all-zero series with two daily origins (192 and 216): "naive" misses by
+    # 1 at the older origin only, "seasonal_naive_24" at the newer only. Equal plain means; with
+    # the older origin weighted 0.5 ** (1 / 7) against 1, naive's score is q / (1 + q).
+    values = np.zeros(240)
+    series = selector.PreparedSeries(
+        "s", values, {}, np.arange(240, dtype=np.float64), datetime(2024, 1, 1, tzinfo=UTC)
+    )
+
+    def missing_at(miss: int) -> selector.MultiForecaster:
+        def run(_: selector.PreparedSeries, origins: Any, horizon: int) -> np.ndarray:
+            return np.array([[1.0 if t == miss else 0.0] * horizon for t in origins])
+
+        return run
+
+    outcome = selector.backtest(
+        series,
+        {"naive": missing_at(192), "seasonal_naive_24": missing_at(216)},
+        horizon=24,
+        origin_count=2,
+        ensembles=False,
+    )
+    q = 0.5 ** (1 / 7)
+    assert outcome.scores["naive"].origins == [192, 216]
+    assert outcome.scores["naive"].mase == pytest.approx(q / (1 + q))
+    assert outcome.scores["seasonal_naive_24"].mase == pytest.approx(1 / (1 + q))
+    assert selector.choose_model(outcome.scores) == "naive"

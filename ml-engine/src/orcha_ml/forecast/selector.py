@@ -2,10 +2,12 @@
 
 For each series every candidate (naive, seasonal naive 24 h and 168 h, ETS, Theta, MSTL, the
 direct linear regression, TSB for intermittent series, the LSTM when one is trained) forecasts from
-two weeks of daily origins at the end of the history, and two combinations are formed: the median
-of the best three, and the mean of all of them weighted by how close each one's backtest MASE is
-to the best (``combine``). The combination with the lower backtest MASE answers from the whole
-history (a single model only when there is no combination; see ``SINGLE_MODEL_MARGIN``).
+two weeks of daily origins at the end of the history, each scored by its recency-weighted backtest
+MASE (``RECENCY_HALF_LIFE_DAYS``: last week's origins count twice the week before), and two
+combinations are formed: the median of the best three, and the mean of all of them weighted by how
+close each one's backtest MASE is to the best (``combine``). The combination with the lower
+backtest MASE answers from the whole history (a single model only when there is no combination;
+see ``SINGLE_MODEL_MARGIN``).
 Intervals are split-conformal: quantiles of out-of-sample backtest errors of the
 choose-then-forecast procedure (at each origin, the model that the same rule picks on the other
 origins), divided by each lead's typical error size and pooled across leads, so they carry both
@@ -59,6 +61,14 @@ INTERMITTENT_ZERO_SHARE = 0.3
 """TSB joins the candidates when at least this share of hours is exactly zero."""
 LEAD_POOL = 3
 """The typical error size of lead h is the mean |error| of leads h-3..h+3."""
+RECENCY_HALF_LIFE_DAYS = 7.0
+"""Backtest scores are recency-weighted means over the daily origins: an origin d days before the
+last counts 0.5 ** (d / 7), so last week's origins count twice the week before. Series change
+regime (a river in flood, a new tariff): the model that did best over the last days is the better
+guide to the next one, while two weeks of origins still keep the ranking from resting on a few
+days. On the development aid of issue 17's sixth round (`bench.py --dev`) equal weights scored
+0.806 and half-lives of 7, 10 and 14 days 0.795, 0.797 and 0.797 (the dense aid: 0.866 against
+0.862, 0.861, 0.861); 5 days let one spiky origin of the commit counts decide (dev 0.820)."""
 SINGLE_MODEL_MARGIN = 1.0
 """A single model is chosen over the best combination only when its backtest MASE is more than
 this share lower; 1.0 means never while there is a combination. The weighted mean already gives
@@ -202,6 +212,24 @@ def origins_for(n: int, horizon: int, count: int) -> list[int]:
     return sorted(t for j in range(count) if (t := n - horizon - BACKTEST_STEP * j) > 0)
 
 
+def recency_weights(origins: Sequence[int]) -> FloatArray:
+    """Weights (summing to 1) of the backtest origins: 0.5 ** (days before the last origin /
+    ``RECENCY_HALF_LIFE_DAYS``), so the score of a candidate scored on fewer origins (the LSTM
+    after its training window) weighs its origins by the same age."""
+    times = np.asarray(origins, dtype=np.float64)
+    if times.size == 0:
+        return times
+    age_days = (times.max() - times) / BACKTEST_STEP
+    weights = 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
+    return np.asarray(weights / weights.sum(), dtype=np.float64)
+
+
+def weighted_mase(errors: FloatArray, origins: Sequence[int], scale: float) -> float:
+    """Recency-weighted mean over origins of each origin's mean |error|, over ``scale``."""
+    per_origin = np.mean(np.abs(errors), axis=1)
+    return float(recency_weights(origins) @ per_origin / scale)
+
+
 def combination_weights(mases: Sequence[float]) -> FloatArray:
     """exp(-(MASE / best MASE - 1) / WEIGHT_TEMPERATURE), normalised to sum to 1."""
     floor = max(float(np.min(mases)), 1e-12)
@@ -265,7 +293,7 @@ def backtest(
         if not np.all(np.isfinite(errors)):
             outcome.notes.append(f"{name} produced non-finite backtest values")
             continue
-        mase = float(np.mean(np.abs(errors)) / scale)
+        mase = weighted_mase(errors, usable, scale)
         outcome.scores[name] = CandidateScore(name, mase, usable, forecasts, errors)
     if ensembles:
         _add_ensembles(series, outcome, origins)
@@ -287,7 +315,7 @@ def _add_ensembles(series: PreparedSeries, outcome: BacktestOutcome, origins: li
         errors = actual - forecasts
         outcome.scores[kind] = CandidateScore(
             kind,
-            float(np.mean(np.abs(errors)) / outcome.scale),
+            weighted_mase(errors, origins, outcome.scale),
             origins,
             forecasts,
             errors,
@@ -298,7 +326,8 @@ def _add_ensembles(series: PreparedSeries, outcome: BacktestOutcome, origins: li
 def choose_model(scores: dict[ModelName, CandidateScore]) -> ModelName:
     """The candidate with the lowest backtest MASE, a combination on a tie.
 
-    See ``choose_by_error``; each candidate's MASE is its mean error over the origins.
+    See ``choose_by_error``; each candidate's MASE is its recency-weighted mean error over the
+    origins (``recency_weights``).
     """
     return choose_by_error({m: s.mase for m, s in scores.items()})
 
@@ -409,10 +438,12 @@ def procedure_errors(scores: dict[ModelName, CandidateScore], chosen: CandidateS
         return chosen.errors
     actual = singles[0].forecasts + singles[0].errors
     abs_mean = np.stack([np.mean(np.abs(s.errors), axis=1) for s in singles])  # (models, origins)
+    recency = recency_weights(chosen.origins)
     rows = []
     for i in range(count):
         others = np.arange(count) != i
-        errors = {s.name: float(np.mean(abs_mean[k, others])) for k, s in enumerate(singles)}
+        weights = recency[others] / recency[others].sum()
+        errors = {s.name: float(weights @ abs_mean[k, others]) for k, s in enumerate(singles)}
         forecasts = {s.name: s.forecasts for s in singles}
         ranked = sorted(singles, key=lambda s: (errors[s.name], ORDER.index(s.name)))
         by_name = {s.name: s for s in ranked}
@@ -421,7 +452,7 @@ def procedure_errors(scores: dict[ModelName, CandidateScore], chosen: CandidateS
             members = [by_name[m] for m in names]
             blend = combine(kind, [m.forecasts for m in members], [errors[m.name] for m in members])
             forecasts[kind] = blend
-            errors[kind] = float(np.mean(np.abs(actual[others] - blend[others])))
+            errors[kind] = float(weights @ np.mean(np.abs(actual[others] - blend[others]), axis=1))
         rows.append(actual[i] - forecasts[choose_by_error(errors)][i])
     return np.stack(rows)
 
