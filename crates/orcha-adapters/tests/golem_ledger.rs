@@ -214,7 +214,10 @@ async fn later_polls_read_from_the_oldest_open_invoice_and_still_add_up() {
         queries,
         vec!["timeout=0&maxEvents=100&afterTimestamp=2024-08-01T02:28:59.000000Z".to_owned()]
     );
-    assert_eq!(n, 3, "the newest payment again (overlap) and the two new ones");
+    assert_eq!(
+        n, 3,
+        "the newest payment again (overlap) and the two new ones"
+    );
 
     // A fresh adapter reading the whole list agrees to the last base unit.
     let fresh = adapter(&y.base).earnings().await.unwrap();

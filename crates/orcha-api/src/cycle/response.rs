@@ -160,12 +160,12 @@ fn deseasonalize(obs: &[Observation]) -> Vec<f64> {
 
 /// Least squares `y ≈ X·β` by the normal equations (at most four columns, so Gaussian
 /// elimination with partial pivoting is exact enough); `None` when singular.
-fn least_squares(cols: &[Vec<f64>], y: &[f64]) -> Option<Vec<f64>> {
+fn least_squares(cols: &[&[f64]], y: &[f64]) -> Option<Vec<f64>> {
     let n = cols.len();
     let mut m = vec![vec![0.0; n + 1]; n];
     for i in 0..n {
         for j in 0..n {
-            m[i][j] = cols[i].iter().zip(&cols[j]).map(|(a, b)| a * b).sum();
+            m[i][j] = cols[i].iter().zip(cols[j]).map(|(a, b)| a * b).sum();
         }
         m[i][n] = cols[i].iter().zip(y).map(|(a, b)| a * b).sum();
     }
@@ -201,18 +201,31 @@ fn fit_once(
         .iter()
         .map(|k| grid(xs[k].iter().copied().fold(0.0, f64::max)))
         .collect();
-    let mut bs: Vec<f64> = grids.iter().map(|g| g[GRID / 2]).collect();
-    let solve = |bs: &[f64]| -> (f64, Vec<f64>) {
+    // ln(1 + b·x) for every grid value of every resource, once: the sweeps below try each of
+    // them many times (this was most of a cycle's CPU).
+    let curves: Vec<Vec<Vec<f64>>> = keys
+        .iter()
+        .zip(&grids)
+        .map(|(k, g)| {
+            g.iter()
+                .map(|b| xs[k].iter().map(|x| (b * x).ln_1p()).collect())
+                .collect()
+        })
+        .collect();
+    let ones = vec![1.0; y.len()];
+    // The grid index of each resource's `b`.
+    let mut at: Vec<usize> = vec![GRID / 2; keys.len()];
+    let solve = |at: &[usize]| -> (f64, Vec<f64>) {
         let mut active: Vec<bool> = vec![true; keys.len()];
         loop {
-            let mut cols: Vec<Vec<f64>> = Vec::new();
-            for (i, k) in keys.iter().enumerate() {
-                if active[i] {
-                    cols.push(xs[k].iter().map(|x| (bs[i] * x).ln_1p()).collect());
+            let mut cols: Vec<&[f64]> = Vec::new();
+            for (i, on) in active.iter().enumerate() {
+                if *on {
+                    cols.push(&curves[i][at[i]]);
                 }
             }
             if intercept {
-                cols.push(vec![1.0; y.len()]);
+                cols.push(&ones);
             }
             let beta = least_squares(&cols, y).unwrap_or_else(|| vec![0.0; cols.len()]);
             let mut a = vec![0.0; keys.len()];
@@ -228,11 +241,7 @@ fn fit_once(
                 continue;
             }
             let fitted = |t: usize| -> f64 {
-                let mut v: f64 = keys
-                    .iter()
-                    .enumerate()
-                    .map(|(i, k)| a[i] * (bs[i] * xs[k][t]).ln_1p())
-                    .sum();
+                let mut v: f64 = (0..keys.len()).map(|i| a[i] * curves[i][at[i]][t]).sum();
                 if intercept {
                     v += beta[beta.len() - 1];
                 }
@@ -244,22 +253,22 @@ fn fit_once(
     };
     for _ in 0..SWEEPS {
         for i in 0..keys.len() {
-            let mut best = (f64::INFINITY, bs[i]);
-            for b in &grids[i] {
-                let mut trial = bs.clone();
-                trial[i] = *b;
+            let mut best = (f64::INFINITY, at[i]);
+            for g in 0..GRID {
+                let mut trial = at.clone();
+                trial[i] = g;
                 let (sse, _) = solve(&trial);
                 if sse < best.0 {
-                    best = (sse, *b);
+                    best = (sse, g);
                 }
             }
-            bs[i] = best.1;
+            at[i] = best.1;
         }
     }
-    let (_, a) = solve(&bs);
+    let (_, a) = solve(&at);
     keys.iter()
         .enumerate()
-        .map(|(i, k)| (*k, (a[i], bs[i])))
+        .map(|(i, k)| (*k, (a[i], grids[i][at[i]])))
         .collect()
 }
 
