@@ -99,7 +99,9 @@ impl GolemAdapter {
         let (paid, newest_payment) = self.payments_since(payment_from, &me).await?;
         let now = self.settings.clock.now();
         let mut ledger = self.ledger();
-        ledger.merge_invoices(mine, newest_invoice);
+        ledger
+            .merge_invoices(mine, newest_invoice)
+            .map_err(|e| overflow(&invoices_url, e))?;
         ledger
             .merge_payments(paid, newest_payment)
             .map_err(|e| overflow(&payments_url, e))?;

@@ -7,7 +7,7 @@
 //! change, so they are read after the newest one seen. The sums are always taken over the whole
 //! ledger, so they equal a full read's.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use orcha_core::{AdapterError, Money, MoneyError};
@@ -53,12 +53,24 @@ pub(super) struct PaidOut {
     pub last: Option<DateTime<Utc>>,
 }
 
+/// What the closed invoices of one platform add up to; they never change again.
+#[derive(Default)]
+struct Closed {
+    settled: Option<Money>,
+    unpaid: usize,
+}
+
 /// What one adapter has read of yagna's payment API.
 #[derive(Default)]
 pub(super) struct Ledger {
     /// The identity the ledger belongs to; another app key (another node) starts it afresh.
     identity: Option<String>,
-    invoices: BTreeMap<String, Invoice>,
+    /// Invoices that can still change, by id.
+    open: HashMap<String, Invoice>,
+    /// Invoices settled, rejected, failed or cancelled: their ids (a re-read must not count them
+    /// twice) and their sums per platform, so a poll does not add up the whole history again.
+    closed_ids: HashSet<String>,
+    closed: BTreeMap<String, Closed>,
     /// The newest invoice time in the list, this node's or not.
     newest_invoice: Option<DateTime<Utc>>,
     /// An invoice of this node came without a time: a window could skip it, so read everything.
@@ -91,12 +103,7 @@ impl Ledger {
         if self.untimed {
             return None;
         }
-        let oldest_open = self
-            .invoices
-            .values()
-            .filter(|i| i.open())
-            .filter_map(|i| i.at)
-            .min();
+        let oldest_open = self.open.values().filter_map(|i| i.at).min();
         let from = match (oldest_open, self.newest_invoice) {
             (Some(open), Some(newest)) => Some(open.min(newest)),
             (open, newest) => open.or(newest),
@@ -110,12 +117,32 @@ impl Ledger {
     }
 
     /// Takes in a read: this node's invoices by id, and the newest time of any invoice read.
-    pub fn merge_invoices(&mut self, mine: Vec<(String, Invoice)>, newest: Option<DateTime<Utc>>) {
+    pub fn merge_invoices(
+        &mut self,
+        mine: Vec<(String, Invoice)>,
+        newest: Option<DateTime<Utc>>,
+    ) -> Result<(), MoneyError> {
         self.newest_invoice = self.newest_invoice.max(newest);
         for (id, invoice) in mine {
             self.untimed |= invoice.at.is_none();
-            self.invoices.insert(id, invoice);
+            if self.closed_ids.contains(&id) {
+                continue;
+            }
+            if invoice.open() {
+                self.open.insert(id, invoice);
+                continue;
+            }
+            self.open.remove(&id);
+            let sums = self.closed.entry(invoice.platform.clone()).or_default();
+            if invoice.status == "SETTLED" {
+                let before = sums.settled.unwrap_or_else(|| glm(0));
+                sums.settled = Some(before.checked_add(&invoice.amount)?);
+            } else {
+                sums.unpaid += 1;
+            }
+            self.closed_ids.insert(id);
         }
+        Ok(())
     }
 
     /// Takes in a read of payments (this node's mainnet GLM ones) and the newest time of any.
@@ -150,35 +177,38 @@ impl Ledger {
 
     /// Pending, accepted and settled per platform, and how many open invoices are past due.
     pub fn totals(&self, now: DateTime<Utc>) -> Result<(Vec<PlatformTotals>, usize), MoneyError> {
+        let empty = |platform: &str| {
+            let (driver, network, token) = split_platform(platform);
+            PlatformTotals {
+                platform: platform.to_owned(),
+                counts_as_earnings: MAINNETS.contains(&network.as_str()) && token == "glm",
+                driver,
+                network,
+                token,
+                pending: glm(0),
+                accepted: glm(0),
+                settled: glm(0),
+                unpaid_invoices: 0,
+            }
+        };
         let mut platforms: BTreeMap<&str, PlatformTotals> = BTreeMap::new();
+        for (platform, sums) in &self.closed {
+            let totals = platforms.entry(platform).or_insert_with(|| empty(platform));
+            totals.settled = sums.settled.unwrap_or_else(|| glm(0));
+            totals.unpaid_invoices = sums.unpaid;
+        }
         let mut overdue = 0;
-        for inv in self.invoices.values() {
-            let totals = platforms.entry(&inv.platform).or_insert_with(|| {
-                let (driver, network, token) = split_platform(&inv.platform);
-                PlatformTotals {
-                    platform: inv.platform.clone(),
-                    counts_as_earnings: MAINNETS.contains(&network.as_str()) && token == "glm",
-                    driver,
-                    network,
-                    token,
-                    pending: glm(0),
-                    accepted: glm(0),
-                    settled: glm(0),
-                    unpaid_invoices: 0,
-                }
-            });
-            let slot = match inv.status.as_str() {
-                "ISSUED" | "RECEIVED" => &mut totals.pending,
-                "ACCEPTED" => &mut totals.accepted,
-                "SETTLED" => &mut totals.settled,
-                // Only statuses the reader accepted are ever stored.
-                _ => {
-                    totals.unpaid_invoices += 1;
-                    continue;
-                }
+        for inv in self.open.values() {
+            let totals = platforms
+                .entry(&inv.platform)
+                .or_insert_with(|| empty(&inv.platform));
+            let slot = if inv.status == "ACCEPTED" {
+                &mut totals.accepted
+            } else {
+                &mut totals.pending
             };
             *slot = slot.checked_add(&inv.amount)?;
-            if inv.open() && inv.due.is_some_and(|d| d < now) {
+            if inv.due.is_some_and(|d| d < now) {
                 overdue += 1;
             }
         }
