@@ -26,6 +26,19 @@ const LEDGER_PAGES: usize = 1000;
 const INVOICES: &str = "/payment-api/v1/invoices";
 const PAYMENTS: &str = "/payment-api/v1/payments";
 
+/// A payment's identity: yagna always sends an id; without one, time, platform and amount tell
+/// payments apart.
+fn payment_key(p: &RawPayment) -> String {
+    p.payment_id.clone().unwrap_or_else(|| {
+        format!(
+            "{}|{}|{}",
+            p.timestamp.to_rfc3339(),
+            p.payment_platform,
+            p.amount
+        )
+    })
+}
+
 /// `path` asking for a page of [`PAYMENT_PAGE`] items (`param`) after `after`.
 fn paged(path: &str, param: &str, after: Option<chrono::DateTime<chrono::Utc>>) -> String {
     let sep = if path.contains('?') { '&' } else { '?' };
@@ -190,17 +203,8 @@ impl GolemAdapter {
             if !(MAINNETS.contains(&network.as_str()) && token == "glm") {
                 continue;
             }
-            // yagna always sends an id; without one, time, platform and amount tell it apart.
-            let key = p.payment_id.unwrap_or_else(|| {
-                format!(
-                    "{}|{}|{}",
-                    p.timestamp.to_rfc3339(),
-                    p.payment_platform,
-                    p.amount
-                )
-            });
             mine.push(LedgerPayment {
-                key,
+                key: payment_key(&p),
                 amount,
                 at: p.timestamp,
             });
@@ -208,66 +212,57 @@ impl GolemAdapter {
         Ok((mine, newest))
     }
 
-    /// `GET /payment-api/v1/invoices` page by page (`maxItems`, then `afterTimestamp` of the
-    /// page's newest invoice) from `from`, each invoice once, at most `max_pages` pages.
+    /// `GET /payment-api/v1/invoices` page by page from `from`, at most `max_pages` pages.
     async fn invoice_pages(
         &self,
         from: Option<chrono::DateTime<chrono::Utc>>,
         max_pages: usize,
     ) -> Result<Vec<RawInvoice>, AdapterError> {
-        let mut after = from;
-        let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        for _ in 0..max_pages {
-            let page: Vec<RawInvoice> = self.get(&paged(INVOICES, "maxItems", after)).await?;
-            let full = page.len() >= PAYMENT_PAGE;
-            let mut new = 0;
-            for inv in page {
-                after = after.max(inv.timestamp);
-                if seen.insert(inv.invoice_id.clone()) {
-                    new += 1;
-                    out.push(inv);
-                }
-            }
-            // A short page is the last; a page of nothing new means the node ignores the cursor.
-            if !full || new == 0 {
-                break;
-            }
-        }
-        Ok(out)
+        let key = |i: &RawInvoice| i.invoice_id.clone();
+        self.pages(INVOICES, "maxItems", from, max_pages, key, |i| i.timestamp)
+            .await
     }
 
-    /// `GET /payment-api/v1/payments` page by page (`maxEvents`, then `afterTimestamp`) from
-    /// `from`, each payment once, at most `max_pages` pages.
+    /// `GET /payment-api/v1/payments` page by page from `from`, at most `max_pages` pages.
     async fn payment_pages(
         &self,
         from: Option<chrono::DateTime<chrono::Utc>>,
         max_pages: usize,
     ) -> Result<Vec<RawPayment>, AdapterError> {
+        // timeout=0: the endpoint long-polls for 5 s by default.
+        let path = format!("{PAYMENTS}?timeout=0");
+        let at = |p: &RawPayment| Some(p.timestamp);
+        self.pages(&path, "maxEvents", from, max_pages, payment_key, at)
+            .await
+    }
+
+    /// A yagna list read page by page: [`PAYMENT_PAGE`] items (`size_param`), then
+    /// `afterTimestamp` of the page's newest item, from `from`; each item once (by `key`), at
+    /// most `max_pages` pages.
+    async fn pages<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        size_param: &str,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        max_pages: usize,
+        key: impl Fn(&T) -> String,
+        at: impl Fn(&T) -> Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Vec<T>, AdapterError> {
         let mut after = from;
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         for _ in 0..max_pages {
-            // timeout=0: the endpoint long-polls for 5 s by default.
-            let path = paged(&format!("{PAYMENTS}?timeout=0"), "maxEvents", after);
-            let page: Vec<RawPayment> = self.get(&path).await?;
+            let page: Vec<T> = self.get(&paged(path, size_param, after)).await?;
             let full = page.len() >= PAYMENT_PAGE;
             let mut new = 0;
-            for p in page {
-                after = after.max(Some(p.timestamp));
-                let key = p.payment_id.clone().unwrap_or_else(|| {
-                    format!(
-                        "{}|{}|{}",
-                        p.timestamp.to_rfc3339(),
-                        p.payment_platform,
-                        p.amount
-                    )
-                });
-                if seen.insert(key) {
+            for item in page {
+                after = after.max(at(&item));
+                if seen.insert(key(&item)) {
                     new += 1;
-                    out.push(p);
+                    out.push(item);
                 }
             }
+            // A short page is the last; a page of nothing new means the node ignores the cursor.
             if !full || new == 0 {
                 break;
             }
