@@ -14,14 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orcha_ml.forecast import models, selector
+from orcha_ml.forecast.intervals import conformal_offsets, quantile_paths
 from orcha_ml.forecast.selector import (
     CandidateScore,
     choose_by_error,
-    conformal_offsets,
     forecast_series,
     mase_scale,
     procedure_errors,
-    quantile_paths,
 )
 from orcha_ml.schemas import SeriesInput
 from orcha_ml.settings import Settings

@@ -32,6 +32,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from orcha_ml.forecast import models
+from orcha_ml.forecast.intervals import (
+    conformal_offsets,
+    fallback_errors,
+    loo_coverage,
+    paths_from_offsets,
+    quantile_paths,
+)
 from orcha_ml.forecast.lstm import OUTPUT, WINDOW, LstmForecaster
 from orcha_ml.schemas import (
     BacktestV2,
@@ -59,8 +66,6 @@ averages the near-equal ones and still follows one that is clearly best (the smo
 selection used in model averaging with Akaike weights)."""
 INTERMITTENT_ZERO_SHARE = 0.3
 """TSB joins the candidates when at least this share of hours is exactly zero."""
-LEAD_POOL = 3
-"""The typical error size of lead h is the mean |error| of leads h-3..h+3."""
 RECENCY_HALF_LIFE_DAYS = 7.0
 """Backtest scores are recency-weighted means over the daily origins: an origin d days before the
 last counts 0.5 ** (d / 7), so last week's origins count twice the week before. Series change
@@ -351,76 +356,6 @@ def choose_by_error(errors: dict[ModelName, float], margin: float | None = None)
     return best if errors[best] < (1.0 - share) * errors[blend] else blend
 
 
-# --------------------------------------------------------------------------- intervals
-
-
-def _conformal_level(q: float, m: int) -> float:
-    """Finite-sample split-conformal level: the ceil((m+1)q)-th (or floor, below the median)."""
-    if q > 0.5:
-        return min(1.0, math.ceil((m + 1) * q) / m)
-    if q < 0.5:
-        return max(0.0, math.floor((m + 1) * q) / m)
-    return 0.5
-
-
-def _quantiles(sample: FloatArray, levels: list[float]) -> FloatArray:
-    if sample.size == 0:
-        return np.zeros(len(levels))
-    adjusted = [_conformal_level(q, sample.size) for q in levels]
-    return np.asarray(np.quantile(sample, adjusted, method="inverted_cdf"), dtype=np.float64)
-
-
-def conformal_offsets(
-    errors: FloatArray, levels: list[float], horizon: int, *, cumulative: bool = False
-) -> FloatArray:
-    """Offsets (len(levels), horizon) to add to the point forecast.
-
-    ``errors`` is (origins, scored leads). For values, every lead's errors are divided by that
-    lead's typical size s_h (the mean |error| of leads h-3..h+3, clipped at both ends), all leads
-    are pooled, and the split-conformal quantile of the pooled scores (finite-sample corrected)
-    is multiplied back by s_h. A lead on its own has only one error per origin, too few for a
-    10 % tail; pooled after per-lead scaling, the quantile rests on origins x leads scores while
-    the band keeps each lead's width. Leads past the scored ones grow with sqrt(h / scored). For
-    running totals the errors are accumulated along the path, divided by sqrt(lead) and pooled,
-    and the offsets grow with sqrt(lead).
-    """
-    hb = errors.shape[1]
-    steps = np.arange(1, horizon + 1, dtype=np.float64)
-    if cumulative:
-        normalised = np.cumsum(errors, axis=1) / np.sqrt(np.arange(1, hb + 1))
-        base = _quantiles(normalised.ravel(), levels)
-        return np.asarray(base[:, None] * np.sqrt(steps)[None, :], dtype=np.float64)
-    lead_index = np.clip(
-        np.arange(hb)[:, None] + np.arange(-LEAD_POOL, LEAD_POOL + 1)[None, :], 0, hb - 1
-    )
-    size = np.mean(np.abs(errors[:, lead_index]), axis=(0, 2))  # (leads,)
-    # A lead whose neighbourhood had no error at all keeps a zero-width band (not a 0/0).
-    size = np.where(size > 1e-12, size, 0.0)
-    safe = np.where(size > 0.0, size, 1.0)
-    scores = (errors / safe[None, :])[:, size > 0.0].ravel()
-    per_lead = _quantiles(scores, levels)[:, None] * size[None, :]  # (levels, leads)
-    offsets = np.empty((len(levels), horizon))
-    offsets[:, : min(horizon, hb)] = per_lead[:, : min(horizon, hb)]
-    if horizon > hb:
-        growth = np.sqrt(steps[hb:] / hb)
-        offsets[:, hb:] = offsets[:, hb - 1 : hb] * growth[None, :]
-    return offsets
-
-
-def loo_coverage(errors: FloatArray, low: float, high: float, *, cumulative: bool) -> float | None:
-    """Share of each origin's errors inside the interval calibrated on the other origins."""
-    count, hb = errors.shape
-    if count < 3 or not low < high:
-        return None
-    inside = 0
-    for i in range(count):
-        rest = np.delete(errors, i, axis=0)
-        offsets = conformal_offsets(rest, [low, high], hb, cumulative=cumulative)
-        target = np.cumsum(errors[i]) if cumulative else errors[i]
-        inside += int(np.sum((target >= offsets[0]) & (target <= offsets[1])))
-    return float(inside / (count * hb))
-
-
 def procedure_errors(scores: dict[ModelName, CandidateScore], chosen: CandidateScore) -> FloatArray:
     """Backtest errors of the whole choose-then-forecast procedure, one origin at a time.
 
@@ -455,40 +390,6 @@ def procedure_errors(scores: dict[ModelName, CandidateScore], chosen: CandidateS
             errors[kind] = float(weights @ np.mean(np.abs(actual[others] - blend[others]), axis=1))
         rows.append(actual[i] - forecasts[choose_by_error(errors)][i])
     return np.stack(rows)
-
-
-def fallback_errors(values: FloatArray) -> FloatArray:
-    """Errors that set the width when there is no backtest: in-sample seasonal-naive errors."""
-    if len(values) >= 48:
-        diffs = values[24:] - values[:-24]
-    else:
-        diffs = values - np.median(values)
-    return np.asarray(diffs, dtype=np.float64).reshape(-1, 1)
-
-
-def quantile_paths(
-    point: FloatArray, residuals: FloatArray, quantiles: list[float], scored_horizon: int
-) -> dict[str, list[float]]:
-    """Point forecast plus conformal quantiles of pooled residuals, widened by sqrt(h) past the
-    scored span (used when there is no per-lead backtest).
-
-    Sorting the levels and accumulating a running maximum keeps p10 <= p50 <= p90 even when float
-    rounding would break the order that the quantiles already have.
-    """
-    levels = sorted(quantiles)
-    base = _quantiles(residuals.ravel(), levels)
-    steps = np.arange(1, len(point) + 1, dtype=np.float64)
-    growth = np.sqrt(np.maximum(steps / max(scored_horizon, 1), 1.0))
-    return _paths(point, base[:, None] * growth[None, :], levels)
-
-
-def _paths(point: FloatArray, offsets: FloatArray, levels: list[float]) -> dict[str, list[float]]:
-    paths = np.maximum.accumulate(point[None, :] + offsets, axis=0)
-    return {_quantile_key(q): paths[i].tolist() for i, q in enumerate(levels)}
-
-
-def _quantile_key(q: float) -> str:
-    return repr(float(q))
 
 
 def future_timestamps(last: datetime, horizon: int) -> list[str]:
@@ -609,7 +510,7 @@ def forecast_series(
             calibration = procedure_errors(wide.scores, best)
     if calibration is not None and calibration.size >= 10:
         offsets = conformal_offsets(calibration, levels, horizon, cumulative=cumulative)
-        paths = _paths(point, offsets, levels)
+        paths = paths_from_offsets(point, offsets, levels)
     else:
         # No usable backtest: in-sample seasonal-naive errors set the width.
         paths = quantile_paths(

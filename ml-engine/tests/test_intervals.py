@@ -1,0 +1,41 @@
+"""The intervals' calibration: four weeks of origins, wider than the two-week choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from orcha_ml.forecast.selector import forecast_series
+from orcha_ml.schemas import SeriesInput
+from orcha_ml.settings import Settings
+
+from .helpers import stamps
+
+
+def _band_width(values: np.ndarray, settings: Settings) -> float:
+    answer = forecast_series(
+        SeriesInput(id="s", timestamps=stamps(len(values)), values=values.tolist()),
+        horizon=24,
+        quantiles=[0.1, 0.5, 0.9],
+        settings=settings,
+        lstm=None,
+    )
+    return float(np.mean(np.asarray(answer.quantiles["0.9"]) - answer.quantiles["0.1"]))
+
+
+def test_the_band_is_calibrated_on_four_weeks_not_the_two_of_the_choice() -> None:
+    # A stormy fortnight (noise 2.0) three to four weeks back, calm (noise 0.3) since: the
+    # two-week choice backtest sees only calm days; the default four-week calibration also the
+    # stormy ones, so its band is wider.
+    rng = np.random.default_rng(5)
+    t = np.arange(24 * 42)
+    values = 10 + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0.0, 0.3, len(t))
+    stormy = slice(len(t) - 24 * 28, len(t) - 24 * 15)
+    values[stormy] += rng.normal(0.0, 2.0, 24 * 13)
+    model_dir = Path("/nonexistent")
+    default = Settings(model_dir=model_dir)
+    assert default.calibration_origins == 28 > default.backtest_origins
+    four_weeks = _band_width(values, default)
+    two_weeks = _band_width(values, Settings(model_dir=model_dir, calibration_origins=14))
+    assert four_weeks > 1.3 * two_weeks
