@@ -39,3 +39,38 @@ def test_the_band_is_calibrated_on_four_weeks_not_the_two_of_the_choice() -> Non
     four_weeks = _band_width(values, default)
     two_weeks = _band_width(values, Settings(model_dir=model_dir, calibration_origins=14))
     assert four_weeks > 1.3 * two_weeks
+
+
+def _forecast(values: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
+    answer = forecast_series(
+        SeriesInput(id="s", timestamps=stamps(len(values)), values=values.tolist()),
+        horizon=24,
+        quantiles=[0.1, 0.5, 0.9],
+        settings=Settings(model_dir=Path("/nonexistent")),
+        lstm=None,
+    )
+    quantiles = {k: np.asarray(v) for k, v in answer.quantiles.items()}
+    return np.asarray(answer.point), quantiles, answer.note
+
+
+def test_an_intermittent_series_answers_with_its_median_and_never_below_zero() -> None:
+    # Sales-like counts: most hours zero, a few bursts (Golem rentals look the same).
+    rng = np.random.default_rng(8)
+    values = np.where(rng.random(24 * 42) < 0.25, rng.poisson(6.0, 24 * 42) + 1.0, 0.0)
+    point, quantiles, note = _forecast(values)
+    assert np.array_equal(point, quantiles["0.5"])
+    assert "the point is the calibrated median" in note
+    assert min(float(q.min()) for q in quantiles.values()) >= 0.0
+    assert float(quantiles["0.1"].min()) == 0.0  # The band reached below zero and was clipped.
+    # The candidates' mean (TSB, smoothing levels) sits above the median of mostly-zero hours.
+    assert float(point.mean()) < float(np.mean(values[values > 0])) * 0.25
+
+
+def test_a_series_that_goes_negative_keeps_its_band_and_its_combined_point() -> None:
+    rng = np.random.default_rng(9)
+    t = np.arange(24 * 42)
+    values = 0.5 * np.sin(2 * np.pi * t / 24) + rng.normal(0.0, 0.4, len(t))
+    point, quantiles, note = _forecast(values)
+    assert float(quantiles["0.1"].min()) < 0.0
+    assert not np.array_equal(point, quantiles["0.5"])
+    assert "calibrated median" not in note
