@@ -339,8 +339,8 @@ def _clean_tail(hours: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, date
     for i in range(len(grid)):
         run[i] = 0 if present[i] else (run[i - 1] + 1 if i else 1)
     bad = np.zeros(len(grid), dtype=bool)
-    for i in np.nonzero(run > MAX_GAP_HOURS)[0]:
-        bad[i - run[i] + 1 : i + 1] = True
+    for end_of_gap in np.nonzero(run > MAX_GAP_HOURS)[0].tolist():
+        bad[end_of_gap - int(run[end_of_gap]) + 1 : end_of_gap + 1] = True
     for end in range(len(grid) - 1, SPAN - 2, -1):
         window = slice(end - SPAN + 1, end + 1)
         if present[end] and not bad[window].any():
@@ -886,46 +886,22 @@ def main() -> int:
         results["development"]["command"] = (
             "cd ml-engine && .venv/bin/python scripts/bench.py --dev"
         )
-    if args.holdout:
+    held_out_sets = (
+        ("holdout", holdout_datasets, "holdout"),
+        ("holdout2", holdout2_datasets, "holdout"),
+        ("holdout3", holdout3_datasets, "holdout3"),
+        ("holdout4", holdout4_datasets, "holdout4"),
+    )
+    for flag, load, extra in held_out_sets:
+        if not getattr(args, flag):
+            continue
         try:
-            held_out = holdout_datasets()
+            sets = load()
         except ImportError as exc:
-            log(f"--holdout needs the holdout extra ({exc}): .venv/bin/pip install -e '.[holdout]'")
+            log(f"--{flag} needs the {extra} extra ({exc}): .venv/bin/pip install -e '.[{extra}]'")
             return 2
-        results["holdout"] = accuracy(settings, held_out)
-        results["holdout"]["command"] = (
-            "cd ml-engine && .venv/bin/python scripts/bench.py --holdout"
-        )
-    if args.holdout2:
-        try:
-            held_out_2 = holdout2_datasets()
-        except ImportError as exc:
-            log(f"--holdout2 needs the holdout extra ({exc}): pip install -e '.[holdout]'")
-            return 2
-        results["holdout2"] = accuracy(settings, held_out_2)
-        results["holdout2"]["command"] = (
-            "cd ml-engine && .venv/bin/python scripts/bench.py --holdout2"
-        )
-    if args.holdout3:
-        try:
-            held_out_3 = holdout3_datasets()
-        except ImportError as exc:
-            log(f"--holdout3 needs the holdout3 extra ({exc}): pip install -e '.[holdout3]'")
-            return 2
-        results["holdout3"] = accuracy(settings, held_out_3)
-        results["holdout3"]["command"] = (
-            "cd ml-engine && .venv/bin/python scripts/bench.py --holdout3"
-        )
-    if args.holdout4:
-        try:
-            held_out_4 = holdout4_datasets()
-        except ImportError as exc:
-            log(f"--holdout4 needs the holdout4 extra ({exc}): pip install -e '.[holdout4]'")
-            return 2
-        results["holdout4"] = accuracy(settings, held_out_4)
-        results["holdout4"]["command"] = (
-            "cd ml-engine && .venv/bin/python scripts/bench.py --holdout4"
-        )
+        results[flag] = accuracy(settings, sets)
+        results[flag]["command"] = f"cd ml-engine && .venv/bin/python scripts/bench.py --{flag}"
     if args.service or run_all:
         log("allocation timing")
         results["allocation"] = allocation_timing()

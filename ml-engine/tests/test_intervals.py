@@ -14,14 +14,8 @@ from .helpers import stamps
 
 
 def _band_width(values: np.ndarray, settings: Settings) -> float:
-    answer = forecast_series(
-        SeriesInput(id="s", timestamps=stamps(len(values)), values=values.tolist()),
-        horizon=24,
-        quantiles=[0.1, 0.5, 0.9],
-        settings=settings,
-        lstm=None,
-    )
-    return float(np.mean(np.asarray(answer.quantiles["0.9"]) - answer.quantiles["0.1"]))
+    _, quantiles, _ = _forecast(values, settings)
+    return float(np.mean(quantiles["0.9"] - quantiles["0.1"]))
 
 
 def test_the_band_is_calibrated_on_four_weeks_not_the_two_of_the_choice() -> None:
@@ -41,12 +35,14 @@ def test_the_band_is_calibrated_on_four_weeks_not_the_two_of_the_choice() -> Non
     assert four_weeks > 1.3 * two_weeks
 
 
-def _forecast(values: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
+def _forecast(
+    values: np.ndarray, settings: Settings | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
     answer = forecast_series(
         SeriesInput(id="s", timestamps=stamps(len(values)), values=values.tolist()),
         horizon=24,
         quantiles=[0.1, 0.5, 0.9],
-        settings=Settings(model_dir=Path("/nonexistent")),
+        settings=settings or Settings(model_dir=Path("/nonexistent")),
         lstm=None,
     )
     quantiles = {k: np.asarray(v) for k, v in answer.quantiles.items()}
