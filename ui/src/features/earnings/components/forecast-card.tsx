@@ -66,7 +66,8 @@ function ForecastFacts({ f }: { f: ForecastDto }) {
           <div className="muted small">
             {f.seasonal_naive_mase !== undefined && `seasonal naive ${f.seasonal_naive_mase.toFixed(2)}`}
             {compared && ` · ${compared}`}
-            {f.backtest_origins !== undefined && ` · ${f.backtest_origins} daily origins`}
+            {f.backtest_origins !== undefined &&
+              ` · ${f.backtest_origins} daily origin${f.backtest_origins === 1 ? "" : "s"}`}
           </div>
         </dd>
       </div>

@@ -82,6 +82,13 @@ describe("ForecastCard", () => {
     expect(screen.getByTestId("forecast-coverage")).toHaveTextContent("not measured");
   });
 
+  it("counts one backtest origin in the singular (a demo's first days)", async () => {
+    show(() => forecast({ backtest_origins: 1 }));
+    const mase = await screen.findByTestId("forecast-mase");
+    expect(mase).toHaveTextContent("· 1 daily origin");
+    expect(mase).not.toHaveTextContent("origins");
+  });
+
   it("shows the engine's note when there is no forecast", async () => {
     show();
     expect(await screen.findByTestId("forecast-card-note")).toHaveTextContent(
