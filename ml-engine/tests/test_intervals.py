@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from orcha_ml.forecast.selector import forecast_series
-from orcha_ml.schemas import SeriesInput
+from orcha_ml.schemas import SeriesForecastV2, SeriesInput
 from orcha_ml.settings import Settings
 
 from .helpers import stamps
@@ -35,16 +35,20 @@ def test_the_band_is_calibrated_on_four_weeks_not_the_two_of_the_choice() -> Non
     assert four_weeks > 1.3 * two_weeks
 
 
-def _forecast(
-    values: np.ndarray, settings: Settings | None = None
-) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
-    answer = forecast_series(
+def _answer(values: np.ndarray, settings: Settings | None = None) -> SeriesForecastV2:
+    return forecast_series(
         SeriesInput(id="s", timestamps=stamps(len(values)), values=values.tolist()),
         horizon=24,
         quantiles=[0.1, 0.5, 0.9],
         settings=settings or Settings(model_dir=Path("/nonexistent")),
         lstm=None,
     )
+
+
+def _forecast(
+    values: np.ndarray, settings: Settings | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
+    answer = _answer(values, settings)
     quantiles = {k: np.asarray(v) for k, v in answer.quantiles.items()}
     return np.asarray(answer.point), quantiles, answer.note
 
@@ -53,6 +57,13 @@ def test_an_intermittent_series_answers_with_its_median_and_never_below_zero() -
     # Sales-like counts: most hours zero, a few bursts (Golem rentals look the same).
     rng = np.random.default_rng(8)
     values = np.where(rng.random(24 * 42) < 0.25, rng.poisson(6.0, 24 * 42) + 1.0, 0.0)
+    answer = _answer(values)
+    # The backtest score reported is the moved point's (lower on mostly-zero hours), not the
+    # combination's, which stays among the candidates.
+    assert answer.backtest is not None
+    combined = answer.backtest.candidates[answer.model]
+    assert answer.backtest.mase < combined
+    assert f"MASE {answer.backtest.mase:.3f}" in answer.note
     point, quantiles, note = _forecast(values)
     assert np.array_equal(point, quantiles["0.5"])
     assert "the point is the calibrated median" in note

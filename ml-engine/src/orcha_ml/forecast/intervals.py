@@ -144,3 +144,19 @@ def bounded_by_history(
         point = np.maximum(point, 0.0)
         paths = {k: np.maximum(np.asarray(v), 0.0).tolist() for k, v in paths.items()}
     return point, paths
+
+
+def median_point_errors(errors: FloatArray, actual: FloatArray, *, nonnegative: bool) -> FloatArray:
+    """Backtest errors of the point that ``bounded_by_history`` answers for an intermittent
+    series: at each origin, the forecast moved by the median offset calibrated on the *other*
+    origins (and clipped at zero for a non-negative history), so the backtest score reported
+    is that of the point the caller receives, not of the combination before the move."""
+    count, hb = errors.shape
+    rows = []
+    for i in range(count):
+        offset = conformal_offsets(np.delete(errors, i, axis=0), [0.5], hb)[0]
+        forecast = actual[i] - errors[i] + offset
+        if nonnegative:
+            forecast = np.maximum(forecast, 0.0)
+        rows.append(actual[i] - forecast)
+    return np.asarray(rows, dtype=np.float64)

@@ -37,6 +37,7 @@ from orcha_ml.forecast.intervals import (
     conformal_offsets,
     fallback_errors,
     loo_coverage,
+    median_point_errors,
     paths_from_offsets,
     quantile_key,
     quantile_paths,
@@ -522,18 +523,27 @@ def forecast_series(
             point, fallback_errors(series.values), levels, 1 if cumulative else 24
         )
 
+    answered_mase = chosen.mase if chosen is not None else math.nan
     if not cumulative:
         intermittent = models.zero_share(series.values) >= INTERMITTENT_ZERO_SHARE
         point, paths = bounded_by_history(point, paths, series.values, intermittent=intermittent)
         if intermittent and quantile_key(0.5) in paths:
             notes.append("intermittent: the point is the calibrated median (p50)")
+            if chosen is not None and len(chosen.origins) >= 3:
+                # Report the score of the point answered, not of the combination before the move.
+                moved = median_point_errors(
+                    chosen.errors,
+                    chosen.forecasts + chosen.errors,
+                    nonnegative=float(np.min(series.values)) >= 0.0,
+                )
+                answered_mase = weighted_mase(moved, chosen.origins, outcome.scale)
     backtest_out: BacktestV2 | None = None
     if chosen is not None and calibration is not None:
         base = scores.get("seasonal_naive_24")
         naive = [scores[m].mase for m in ("seasonal_naive_24", "seasonal_naive_168") if m in scores]
         low, high = (levels[0], levels[-1]) if len(levels) >= 2 else (0.1, 0.9)
         backtest_out = BacktestV2(
-            mase=chosen.mase,
+            mase=answered_mase,
             baseline_mase=base.mase if base else chosen.mase,
             origins=len(chosen.origins),
             horizon=outcome.horizon,
@@ -555,7 +565,7 @@ def forecast_series(
         coverage = backtest_out.coverage
         summary = (
             f"{chosen_name}{members} chosen by rolling-origin backtest ({len(chosen.origins)} "
-            f"daily origins, {outcome.horizon} h): MASE {chosen.mase:.3f}"
+            f"daily origins, {outcome.horizon} h): MASE {backtest_out.mase:.3f}"
             + (f" (best seasonal naive {best_naive:.3f})" if best_naive is not None else "")
             + (
                 f"; interval coverage in backtest {coverage:.2f} (levels {low:g}-{high:g})"
