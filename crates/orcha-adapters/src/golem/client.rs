@@ -9,11 +9,11 @@ use super::ledger::{
     known_status, overflow, Invoice as LedgerInvoice, Ledger, Payment as LedgerPayment,
 };
 use super::model::{Activity, ActivitySnapshot, Earnings};
-use super::normalize::{parse_glm, split_platform};
+use super::normalize::parse_glm;
 use super::wire::{
     RawAgreement, RawDriverStatus, RawInvoice, RawMe, RawMonitorEvent, RawPayment, RawVersion,
 };
-use super::{GolemAdapter, GolemSettings, APP_KEY_HINT, MAINNETS};
+use super::{pays_mainnet_glm, GolemAdapter, GolemSettings, APP_KEY_HINT};
 use crate::http::{Auth, JsonClient};
 use crate::probe::decode;
 
@@ -199,8 +199,7 @@ impl GolemAdapter {
                 continue;
             }
             let amount = parse_glm(&url, &format!("[{i}].amount"), &p.amount)?;
-            let (_, network, token) = split_platform(&p.payment_platform);
-            if !(MAINNETS.contains(&network.as_str()) && token == "glm") {
+            if !pays_mainnet_glm(&p.payment_platform) {
                 continue;
             }
             mine.push(LedgerPayment {
@@ -294,8 +293,7 @@ impl GolemAdapter {
             if !p.payee_id.eq_ignore_ascii_case(&me) {
                 continue;
             }
-            let (_, network, token) = split_platform(&p.payment_platform);
-            if !(MAINNETS.contains(&network.as_str()) && token == "glm") {
+            if !pays_mainnet_glm(&p.payment_platform) {
                 continue;
             }
             let amount = parse_glm(&url, &format!("[{i}].amount"), &p.amount)?;
@@ -328,10 +326,8 @@ impl GolemAdapter {
                 endpoint: url.clone(),
                 what: format!("field `[{i}].timestamp` is missing"),
             })?;
-            let (_, network, token) = split_platform(&inv.payment_platform);
             let counts = inv.issuer_id.eq_ignore_ascii_case(&me)
-                && MAINNETS.contains(&network.as_str())
-                && token == "glm"
+                && pays_mainnet_glm(&inv.payment_platform)
                 && !matches!(inv.status.as_str(), "REJECTED" | "FAILED" | "CANCELLED");
             if !counts {
                 continue;

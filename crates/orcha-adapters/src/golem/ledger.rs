@@ -14,7 +14,7 @@ use orcha_core::{AdapterError, Money, MoneyError};
 
 use super::model::PlatformTotals;
 use super::normalize::{glm, split_platform};
-use super::MAINNETS;
+use super::pays_mainnet_glm;
 
 /// How far before the window's first invoice or payment a read starts. yagna filters with
 /// "later than"; starting a little earlier re-reads the boundary item instead of missing one
@@ -181,7 +181,7 @@ impl Ledger {
             let (driver, network, token) = split_platform(platform);
             PlatformTotals {
                 platform: platform.to_owned(),
-                counts_as_earnings: MAINNETS.contains(&network.as_str()) && token == "glm",
+                counts_as_earnings: pays_mainnet_glm(platform),
                 driver,
                 network,
                 token,

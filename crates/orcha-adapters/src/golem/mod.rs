@@ -51,6 +51,12 @@ pub const APP_KEY_HINT: &str = "create an app key with `yagna app-key create dep
 /// recorded per platform but never counted as earnings.
 const MAINNETS: [&str; 2] = ["polygon", "mainnet"];
 
+/// Whether a payment platform (`driver-network-token`) pays real GLM, i.e. counts as earnings.
+fn pays_mainnet_glm(platform: &str) -> bool {
+    let (_, network, token) = self::normalize::split_platform(platform);
+    MAINNETS.contains(&network.as_str()) && token == "glm"
+}
+
 /// How one Golem adapter is set up.
 #[derive(Clone)]
 pub struct GolemSettings {
