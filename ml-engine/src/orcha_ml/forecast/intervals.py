@@ -122,14 +122,23 @@ def quantile_key(q: float) -> str:
     return repr(float(q))
 
 
+def never_negative(history: FloatArray) -> bool:
+    """Whether a history never went below zero (earnings, counts, irradiance, rain)."""
+    return bool(history.size) and float(np.min(history)) >= 0.0
+
+
 def bounded_by_history(
-    point: FloatArray, paths: dict[str, list[float]], history: FloatArray, *, intermittent: bool
+    point: FloatArray,
+    paths: dict[str, list[float]],
+    *,
+    nonnegative: bool,
+    intermittent: bool,
 ) -> tuple[FloatArray, dict[str, list[float]]]:
     """The point and quantile paths of a rate series, kept to what the history says is possible.
 
-    - A history that never went below zero (earnings, counts, irradiance, rain) has its point and
-      quantiles clipped at zero: a forecast below the lowest possible value is never closer to
-      the outcome, and a p10 below zero is not a quantile of anything that can happen.
+    - A history that never went below zero (``nonnegative``, see ``never_negative``) has its
+      point and quantiles clipped at zero: a forecast below the lowest possible value is never
+      closer to the outcome, and a p10 below zero is not a quantile of anything that can happen.
     - An intermittent history (``intermittent``: many hours exactly zero) answers with the
       calibrated p50 as its point. The candidates forecast a mean (TSB's rate x size, smoothing
       models' levels), but with most hours zero the errors are skewed and the absolute error
@@ -140,7 +149,7 @@ def bounded_by_history(
     key = quantile_key(0.5)
     if intermittent and key in paths:
         point = np.asarray(paths[key], dtype=np.float64)
-    if history.size and float(np.min(history)) >= 0.0:
+    if nonnegative:
         point = np.maximum(point, 0.0)
         paths = {k: np.maximum(np.asarray(v), 0.0).tolist() for k, v in paths.items()}
     return point, paths

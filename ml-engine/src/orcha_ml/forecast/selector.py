@@ -38,6 +38,7 @@ from orcha_ml.forecast.intervals import (
     fallback_errors,
     loo_coverage,
     median_point_errors,
+    never_negative,
     paths_from_offsets,
     quantile_key,
     quantile_paths,
@@ -447,6 +448,7 @@ def forecast_series(
     if cumulative:
         notes.append("running total: hourly increments forecast and summed onto the last value")
     baseline_only = n < settings.min_history_hours
+    intermittent = models.zero_share(series.values) >= INTERMITTENT_ZERO_SHARE
     candidates: dict[ModelName, MultiForecaster] = {}
     earliest: dict[ModelName, int] = {}
     for name in ORDER:
@@ -454,7 +456,7 @@ def forecast_series(
             continue
         if baseline_only and name != "seasonal_naive_24":
             continue
-        if name == "tsb" and models.zero_share(series.values) < INTERMITTENT_ZERO_SHARE:
+        if name == "tsb" and not intermittent:
             continue
         if n >= MIN_FIT[name] + 1:
             candidates[name] = statistical_candidate(name)
@@ -523,18 +525,18 @@ def forecast_series(
             point, fallback_errors(series.values), levels, 1 if cumulative else 24
         )
 
-    answered_mase = chosen.mase if chosen is not None else math.nan
+    # The score of the point answered, when it is not the chosen candidate's own (below).
+    answered_mase: float | None = None
     if not cumulative:
-        intermittent = models.zero_share(series.values) >= INTERMITTENT_ZERO_SHARE
-        point, paths = bounded_by_history(point, paths, series.values, intermittent=intermittent)
+        nonnegative = never_negative(series.values)
+        point, paths = bounded_by_history(
+            point, paths, nonnegative=nonnegative, intermittent=intermittent
+        )
         if intermittent and quantile_key(0.5) in paths:
             notes.append("intermittent: the point is the calibrated median (p50)")
             if chosen is not None and len(chosen.origins) >= 3:
-                # Report the score of the point answered, not of the combination before the move.
                 moved = median_point_errors(
-                    chosen.errors,
-                    chosen.forecasts + chosen.errors,
-                    nonnegative=float(np.min(series.values)) >= 0.0,
+                    chosen.errors, chosen.forecasts + chosen.errors, nonnegative=nonnegative
                 )
                 answered_mase = weighted_mase(moved, chosen.origins, outcome.scale)
     backtest_out: BacktestV2 | None = None
@@ -543,7 +545,7 @@ def forecast_series(
         naive = [scores[m].mase for m in ("seasonal_naive_24", "seasonal_naive_168") if m in scores]
         low, high = (levels[0], levels[-1]) if len(levels) >= 2 else (0.1, 0.9)
         backtest_out = BacktestV2(
-            mase=answered_mase,
+            mase=chosen.mase if answered_mase is None else answered_mase,
             baseline_mase=base.mase if base else chosen.mase,
             origins=len(chosen.origins),
             horizon=outcome.horizon,
