@@ -44,6 +44,7 @@ ModelName = Literal[
     "ets",
     "theta",
     "mstl",
+    "seasonal_median",
     "tsb",
     "linear",
     "ensemble_median",

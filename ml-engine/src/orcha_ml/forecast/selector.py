@@ -1,13 +1,13 @@
 """Rolling-origin backtest, per-series model selection and conformal quantiles.
 
-For each series every candidate (naive, seasonal naive 24 h and 168 h, ETS, Theta, MSTL, the
-direct linear regression, TSB for intermittent series, the LSTM when one is trained) forecasts from
-two weeks of daily origins at the end of the history, each scored by its recency-weighted backtest
-MASE (``RECENCY_HALF_LIFE_DAYS``: last week's origins count twice the week before), and two
-combinations are formed: the median of the best three, and the mean of all of them weighted by how
-close each one's backtest MASE is to the best (``combine``). The combination with the lower
-backtest MASE answers from the whole history (a single model only when there is no combination;
-see ``SINGLE_MODEL_MARGIN``).
+For each series every candidate (naive, seasonal naive 24 h and 168 h, the seasonal median, ETS,
+Theta, MSTL, the direct linear regression, TSB for intermittent series, the LSTM when one is
+trained) forecasts from two weeks of daily origins at the end of the history, each scored by its
+recency-weighted backtest MASE (``RECENCY_HALF_LIFE_DAYS``: last week's origins count twice the
+week before), and two combinations are formed: the median of the best three, and the mean of
+all of them weighted by how close each one's backtest MASE is to the best (``combine``). The
+combination with the lower backtest MASE answers from the whole history (a single model only when
+there is no combination; see ``SINGLE_MODEL_MARGIN``).
 Intervals are split-conformal: quantiles of out-of-sample backtest errors of the
 choose-then-forecast procedure (at each origin, the model that the same rule picks on the other
 origins), divided by each lead's typical error size and pooled across leads, so they carry both
@@ -100,6 +100,7 @@ ORDER: tuple[ModelName, ...] = (
     "theta",
     "ets",
     "mstl",
+    "seasonal_median",
     "linear",
     "ensemble_median",
     "ensemble_mean",

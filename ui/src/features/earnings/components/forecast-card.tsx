@@ -11,6 +11,7 @@ const MODEL_NAMES: Record<string, string> = {
   naive: "last value",
   seasonal_naive_24: "same hour yesterday (seasonal naive 24 h)",
   seasonal_naive_168: "same hour last week (seasonal naive 168 h)",
+  seasonal_median: "median of each hour over recent days",
   ets: "exponential smoothing (ETS)",
   theta: "Theta",
   mstl: "daily + weekly decomposition (MSTL)",
