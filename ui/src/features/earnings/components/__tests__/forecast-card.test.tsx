@@ -122,6 +122,7 @@ describe("forecast card wording", () => {
     expect(comparedToNaive(undefined, 0.8)).toBeNull();
     expect(comparedToNaive(0.5, 0)).toBeNull();
     expect(modelName("mstl")).toBe("daily + weekly decomposition (MSTL)");
+    expect(modelName("seasonal_median")).toBe("median of each hour over recent days");
     expect(modelName("something_new")).toBe("something_new");
   });
 });
