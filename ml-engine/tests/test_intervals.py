@@ -20,10 +20,10 @@ def _band_width(values: np.ndarray, settings: Settings) -> float:
     return float(np.mean(quantiles["0.9"] - quantiles["0.1"]))
 
 
-def test_the_band_is_calibrated_on_four_weeks_not_the_two_of_the_choice() -> None:
-    # A stormy fortnight (noise 2.0) three to four weeks back, calm (noise 0.3) since: the
-    # two-week choice backtest sees only calm days; the default four-week calibration also the
-    # stormy ones, so its band is wider.
+def test_the_band_is_calibrated_on_four_weeks_not_two() -> None:
+    # A stormy fortnight (noise 2.0) three to four weeks back, calm (noise 0.3) since: a two-week
+    # backtest sees only calm days; the default four weeks also the stormy ones, so the band is
+    # wider.
     rng = np.random.default_rng(5)
     t = np.arange(24 * 42)
     values = 10 + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0.0, 0.3, len(t))
@@ -31,10 +31,15 @@ def test_the_band_is_calibrated_on_four_weeks_not_the_two_of_the_choice() -> Non
     values[stormy] += rng.normal(0.0, 2.0, 24 * 13)
     model_dir = Path("/nonexistent")
     default = Settings(model_dir=model_dir)
-    assert default.calibration_origins == 28 > default.backtest_origins
+    assert default.calibration_origins == default.backtest_origins == 28
     four_weeks = _band_width(values, default)
-    two_weeks = _band_width(values, Settings(model_dir=model_dir, calibration_origins=14))
+    two_weeks = _band_width(
+        values, Settings(model_dir=model_dir, backtest_origins=14, calibration_origins=14)
+    )
     assert four_weeks > 1.3 * two_weeks
+    # A two-week choice with a four-week calibration (the second backtest) widens it the same way.
+    wider = _band_width(values, Settings(model_dir=model_dir, backtest_origins=14))
+    assert wider > 1.3 * two_weeks
 
 
 def _answer(values: np.ndarray, settings: Settings | None = None) -> SeriesForecastV2:

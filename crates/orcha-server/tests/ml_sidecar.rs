@@ -280,9 +280,9 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
     );
     let coverage = shown.interval_coverage.unwrap();
     assert!((0.0..=1.0).contains(&coverage), "{coverage}");
-    // At most the engine's 14 daily origins (fewer for a model that needs a week before each).
+    // At most the engine's 28 daily origins (fewer for a model that needs a week before each).
     let origins = shown.backtest_origins.unwrap();
-    assert!((1..=14).contains(&origins), "{origins}");
+    assert!((1..=28).contains(&origins), "{origins}");
     cancel.cancel();
     tokio::time::timeout(Duration::from_secs(10), task)
         .await

@@ -31,14 +31,19 @@ class Settings(BaseSettings):
 
     # Forecasting.
     min_history_hours: int = Field(default=72, ge=24)
-    backtest_origins: int = Field(default=14, ge=1, le=28)
-    """Daily origins of the backtest that chooses the model. Two weeks: with one week a ranking of
-    ten candidates rested on seven noisy days and often picked a model that had been lucky; the
-    models score every origin in one pass, so the extra week costs little time."""
+    backtest_origins: int = Field(default=28, ge=1, le=28)
+    """Daily origins of the backtest that chooses the model (and that a training job holds out of
+    the LSTM's weights). Four weeks: a ranking of ten candidates on fewer days often picks a model
+    that had been lucky, and the recency weights already make the last week count most; the models
+    score every origin in one pass, so the extra weeks cost little time, and with the calibration
+    on the same 28 origins the second backtest is no longer needed. On the development aid of
+    issue 17's eighth round (`bench.py --dev`, 46 series x 28 daily origins) 14, 21, 28 and 42
+    origins scored 0.797, 0.789, 0.786 and 0.796 (42 leaves too little history before the oldest
+    origins for MSTL and the linear model, so they drop out of the combinations)."""
     calibration_origins: int = Field(default=28, ge=1, le=56)
     """Daily origins whose errors calibrate the intervals (a second, wider backtest runs only
-    when this is larger than ``backtest_origins``). Four weeks: the band's 10 % tails rest on
-    twice the errors of the two-week choice backtest and on more than one regime of the series.
+    when this is larger than ``backtest_origins``; by default both are 28). Four weeks: the band's
+    10 % tails rest on more than one regime of the series.
     On the development aid of issue 17's seventh round (`bench.py --dev`, 19 series x 28 daily
     origins) the mean p10-p90 coverage was 0.787 with 14, 0.792 with 21, 0.800 with 28 and 0.797
     with 42 origins (mean distance from 0.80 per series 0.037, 0.033, 0.030, 0.041); the point

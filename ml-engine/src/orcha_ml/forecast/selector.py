@@ -2,7 +2,7 @@
 
 For each series every candidate (naive, seasonal naive 24 h and 168 h, the seasonal median, ETS,
 Theta, MSTL, the direct linear regression, TSB for intermittent series, the LSTM when one is
-trained) forecasts from two weeks of daily origins at the end of the history, each scored by its
+trained) forecasts from four weeks of daily origins at the end of the history, each scored by its
 recency-weighted backtest MASE (``RECENCY_HALF_LIFE_DAYS``: last week's origins count twice the
 week before), and two combinations are formed: the median of the best three, and the mean of
 all of them weighted by how close each one's backtest MASE is to the best (``combine``). The
