@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Structure check: no source file over 700 lines, no import circle over three files in the Rust code.
 
-The line limit covers Rust, Python, TypeScript and shell sources of the whole repository (files
-that say on their first line that they are generated are exempt: their source is checked).
+The line limit covers the Rust, Python, TypeScript and shell sources git tracks in the whole
+repository (not venvs or caches a test run installs inside it; files that say on their first
+line that they are generated are exempt: their source is checked).
 
 Within each crate (every root: src/lib.rs, src/main.rs, src/bin/*.rs, tests/*.rs, benches/*.rs,
 examples/*.rs, build.rs) the module tree is resolved from `mod` declarations, then every
@@ -18,6 +19,7 @@ Exit status 1 names the offending files. Python 3 standard library only.
 
 import os
 import re
+import subprocess
 import sys
 
 MAX_LINES = 700
@@ -293,16 +295,33 @@ def crate_roots(top):
 
 
 def source_files(top):
-    """Hand-written sources under top: generated files (first line says so) are skipped."""
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("target"))
-        for name in sorted(filenames):
-            if name.endswith(SOURCE_SUFFIXES):
-                path = os.path.join(dirpath, name)
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    if "generated" in f.readline().lower():
-                        continue
-                yield path
+    """Hand-written sources under top: the files git tracks there (so installed venvs, caches and
+    build output are never counted), or every file when top is not in a git work tree; generated
+    files (their first line says so) are skipped."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", top, "ls-files", "-z", "--full-name", "."],
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        root = subprocess.run(
+            ["git", "-C", top, "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout.strip()
+        paths = [os.path.join(root, p) for p in listed.split("\0") if p]
+    except (OSError, subprocess.CalledProcessError):
+        paths = []
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+            paths.extend(os.path.join(dirpath, name) for name in sorted(filenames))
+    for path in sorted(paths):
+        if path.endswith(SOURCE_SUFFIXES) and os.path.isfile(path):
+            with open(path, encoding="utf-8", errors="replace") as f:
+                if "generated" in f.readline().lower():
+                    continue
+            yield path
 
 
 def main(argv):
