@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orcha_ml.forecast import models
+from orcha_ml.forecast import models, selector
 from orcha_ml.forecast.selector import forecast_series
 from orcha_ml.schemas import SeriesForecastV2, SeriesInput
 from orcha_ml.settings import Settings
@@ -93,3 +93,23 @@ def test_a_series_that_goes_negative_keeps_its_band_and_its_combined_point() -> 
     assert float(quantiles["0.1"].min()) < 0.0
     assert not np.array_equal(point, quantiles["0.5"])
     assert "calibrated median" not in note
+
+
+def test_the_choice_uses_four_weeks_of_origins_where_every_candidate_fits_before_them() -> None:
+    needs = [models.STATISTICAL[name][1] for name in ("mstl", "linear", "ets")]  # linear: 504 h
+    # Eight weeks: room for 35 origins after the linear model's three weeks; 28 are wanted.
+    assert selector.choice_origins(24 * 56, 28, needs) == 28
+    # Six weeks: 21 origins leave every candidate its history before the oldest one.
+    assert selector.choice_origins(24 * 42, 28, needs) == 21
+    # Under five weeks: still the 14 used before, the linear model missing the oldest.
+    assert selector.choice_origins(24 * 29, 28, needs) == 14
+    assert selector.choice_origins(24 * 3, 28, needs) == 14
+    assert selector.choice_origins(24 * 56, 5, needs) == 5  # never more than asked for
+    # End to end: a six-week history is backtested on 21 daily origins, all models on each.
+    rng = np.random.default_rng(2)
+    t = np.arange(24 * 42)
+    values = 10 + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(0.0, 0.5, len(t))
+    answer = _answer(values)
+    assert answer.backtest is not None
+    assert answer.backtest.origins == 21
+    assert "linear" in answer.backtest.candidates

@@ -225,6 +225,21 @@ def origins_for(n: int, horizon: int, count: int) -> list[int]:
     return sorted(t for j in range(count) if (t := n - horizon - BACKTEST_STEP * j) > 0)
 
 
+MIN_CHOICE_ORIGINS = 14
+"""The fewest daily origins the choice uses when the history allows them (the default before the
+eighth #17 round), even if the most demanding candidates then miss the oldest ones."""
+
+
+def choice_origins(n: int, wanted: int, needs: Sequence[int]) -> int:
+    """How many daily origins the choosing backtest uses on ``n`` hours: ``wanted``, but no more
+    than leave every candidate (``needs``: hours each must see before an origin) its history
+    before the oldest one -- a candidate missing an origin is left out of the combinations, so on
+    a short history more origins would mean fewer members -- and not fewer than
+    ``MIN_CHOICE_ORIGINS`` for that reason."""
+    room = (n - MAX_BACKTEST_HORIZON - max(needs, default=0)) // BACKTEST_STEP + 1
+    return max(min(wanted, room), min(wanted, MIN_CHOICE_ORIGINS), 1)
+
+
 def recency_weights(origins: Sequence[int]) -> FloatArray:
     """Weights (summing to 1) of the backtest origins: 0.5 ** (days before the last origin /
     ``RECENCY_HALF_LIFE_DAYS``), so the score of a candidate scored on fewer origins (the LSTM
@@ -477,11 +492,14 @@ def forecast_series(
                 np.searchsorted(series.epoch_hours, forecaster.fit_end_epoch_hour, side="right")
             )
 
+    choice_count = choice_origins(
+        n, settings.backtest_origins, [MIN_FIT[name] for name in candidates if name != "lstm"]
+    )
     outcome = backtest(
         series,
         candidates,
         horizon=horizon,
-        origin_count=settings.backtest_origins,
+        origin_count=choice_count,
         earliest_origin=earliest,
     )
     notes.extend(outcome.notes)
@@ -504,7 +522,7 @@ def forecast_series(
     if cumulative:
         point = full.values[-1] + np.cumsum(increments)
     calibration = procedure_errors(scores, chosen) if chosen is not None else None
-    if chosen is not None and settings.calibration_origins > settings.backtest_origins:
+    if chosen is not None and settings.calibration_origins > choice_count:
         # More origins for the interval than for the choice: the quantiles need more samples.
         wide = backtest(
             series,
