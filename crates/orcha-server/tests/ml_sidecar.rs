@@ -183,17 +183,17 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
             .health(orcha_core::HealthStatus::Unknown)
     };
     let app = TestApp::builder()
-        // Eighteen days after `start`, the end of the history below.
-        .clock_at("2026-06-19T00:00:00Z")
+        // Thirty-two days after `start`, the end of the history below.
+        .clock_at("2026-07-03T00:00:00Z")
         .node(quiet("golem:main"))
         .node(quiet("storj:main"))
         .ml_timeout(Duration::from_secs(30))
         .build();
     let state = &app.state;
-    // Eighteen days of hourly lifetime GLM with a daily cycle for one node (enough for the engine
-    // to train an LSTM: 72 h to fit + 14 days held out), ten hours for the other.
+    // Thirty-two days of hourly lifetime GLM with a daily cycle for one node (enough for the
+    // engine to train an LSTM: 72 h to fit + 28 days held out), ten hours for the other.
     let mut total = 0i128;
-    for h in 0..(18 * 24) {
+    for h in 0..(32 * 24) {
         let hour_of_day = h % 24;
         total += 1_000_000_000_000_000 * (1 + i128::from((8..20).contains(&hour_of_day)) * 3);
         let e = EarningsData {
@@ -205,7 +205,7 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
     }
     for h in 0..10 {
         let e = EarningsData {
-            observed_at: start + chrono::Duration::days(18) - chrono::Duration::hours(10 - h),
+            observed_at: start + chrono::Duration::days(32) - chrono::Duration::hours(10 - h),
             figures: vec![(
                 EarningsKind::Lifetime,
                 Money::new(Token::Usd, 100 * i128::from(h as i32), 6),
@@ -245,7 +245,7 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
         );
     }
     // The daily pattern (4 GLM/h by day, 1 GLM/h by night) must show in the median forecast.
-    // Enough history (≥ 408 h) starts a background LSTM training job, at most once a day.
+    // Enough history (≥ 744 h) starts a background LSTM training job, at most once a day.
     assert!(
         detail.contains("training job") && detail.contains("golem:main"),
         "{detail}"

@@ -48,10 +48,10 @@ pub struct Forecasts {
 const HISTORY_HOURS: i64 = 8 * 7 * 24;
 const MIN_HOURS: usize = 24;
 const HORIZON: u32 = 24;
-/// The engine needs 72 h to fit and its backtest's 14 days held out before an LSTM can be trained
+/// The engine needs 72 h to fit and its backtest's 28 days held out before an LSTM can be trained
 /// and scored honestly (`min_training_hours` in `ml-engine/src/orcha_ml/training.py`; it answers
 /// 422 naming the number when this falls behind).
-const TRAIN_MIN_HOURS: usize = 72 + 14 * 24;
+const TRAIN_MIN_HOURS: usize = 72 + 28 * 24;
 /// How often a node's LSTM is retrained on fresh history.
 const RETRAIN_EVERY_HOURS: i64 = 24;
 /// Forecasts are stored with at least this many decimals, so a rate of a fraction of a cent per
