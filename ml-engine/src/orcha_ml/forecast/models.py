@@ -317,7 +317,7 @@ def mstl(values: FloatArray, origins: Sequence[int], horizon: int) -> FloatArray
     return np.asarray(rows, dtype=np.float64)
 
 
-PROFILE_HALF_LIFE_DAYS = 7.0
+SEASONAL_MEDIAN_HALF_LIFE_DAYS = 7.0
 """Day ``d`` before the origin weighs ``0.5 ** (d / 7)`` in the seasonal median: the shape of a
 solar day drifts with the season, so recent days describe tomorrow's better than eight weeks'."""
 
@@ -355,7 +355,7 @@ def seasonal_median(values: FloatArray, origins: Sequence[int], horizon: int) ->
             future = weekly[(t + np.arange(horizon)) % WEEK]
         days = len(x) // DAY
         block = x[len(x) - days * DAY :].reshape(days, DAY)
-        weights = 0.5 ** (np.arange(days - 1, -1, -1) / PROFILE_HALF_LIFE_DAYS)
+        weights = 0.5 ** (np.arange(days - 1, -1, -1) / SEASONAL_MEDIAN_HALF_LIFE_DAYS)
         rows.append(_weighted_median_columns(block, weights)[np.arange(horizon) % DAY] + future)
     return np.asarray(rows, dtype=np.float64)
 
