@@ -5,7 +5,8 @@ Theta, MSTL, the direct linear regression, TSB for intermittent series, the LSTM
 trained) forecasts from four weeks of daily origins at the end of the history, each scored by its
 recency-weighted backtest MASE (``RECENCY_HALF_LIFE_DAYS``: last week's origins count twice the
 week before), and two combinations are formed: the median of the best three, and the mean of
-all of them weighted by how close each one's backtest MASE is to the best (``combine``). The
+all of them weighted, lead by lead, by how close each one's backtest MASE at that lead is to the
+best there (``combine``, ``LEAD_WINDOW``). The
 combination with the lower backtest MASE answers from the whole history (a single model only when
 there is no combination; see ``SINGLE_MODEL_MARGIN``).
 Intervals are split-conformal: quantiles of out-of-sample backtest errors of the
@@ -168,6 +169,8 @@ class CandidateScore:
     forecasts: FloatArray
     errors: FloatArray
     members: list[ModelName] = field(default_factory=list)
+    by_lead: FloatArray | None = None
+    """Recency-weighted MASE per lead, smoothed over neighbouring leads (``lead_mases``)."""
 
 
 @dataclass
@@ -258,6 +261,48 @@ def weighted_mase(errors: FloatArray, origins: Sequence[int], scale: float) -> f
     return float(recency_weights(origins) @ per_origin / scale)
 
 
+LEAD_WINDOW: int | None = 6
+"""The weighted mean weighs its members lead by lead: each member's backtest error at lead h is
+its mean |error| over the origins and the leads h-6..h+6 (``lead_mases``), and the weights
+(``combination_weights``' rule) are formed per lead from those. The backtest's origins are whole
+days apart, so lead h is also one hour of the day: a persistence model (naive, ETS's level) may be
+best for the next few hours while a seasonal profile is best for the hours after, or one model
+is best at night and another by day; one weight per member averages them at every lead. On the
+development aid of issue 17's ninth round (`bench.py --dev`, 54 series) one weight per member
+scored 0.791 and windows of 1, 3, 6 and 12 leads 0.787, 0.784, 0.783 and 0.786 with
+recency-weighted errors per lead, 6 leads 0.781 with plain means (``lead_mases``). Leads past the
+backtest's (a forecast beyond 24 h) keep the last lead's weights. ``None`` restores one weight per
+member."""
+
+
+def lead_mases(errors: FloatArray, scale: float) -> FloatArray:
+    """Mean |error| of each lead over the origins (``errors``: origins x leads) over ``scale``,
+    averaged over the leads within ``LEAD_WINDOW`` of it (clipped at both ends).
+
+    Unlike the overall score, every origin counts the same: a lead's error rests on one value per
+    origin and member, so recency weights would leave too few (`--dev`, issue 17's ninth round:
+    equal weights 0.781, half-life 14 days 0.782, 7 days 0.783)."""
+    by_lead = np.mean(np.abs(errors), axis=0)
+    hb = by_lead.shape[0]
+    width = LEAD_WINDOW or 0
+    index = np.clip(np.arange(hb)[:, None] + np.arange(-width, width + 1)[None, :], 0, hb - 1)
+    return np.asarray(by_lead[index].mean(axis=1) / scale, dtype=np.float64)
+
+
+def lead_weights(profiles: Sequence[FloatArray], length: int) -> FloatArray:
+    """``combination_weights`` lead by lead: (members, length); leads past the profiles' length
+    take the last one's weights."""
+    table = np.stack(profiles)  # (members, hb)
+    floor = np.maximum(table.min(axis=0), 1e-12)
+    relative = np.maximum(table, floor) / floor
+    weights = np.exp(-(relative - 1.0) / WEIGHT_TEMPERATURE)
+    weights = weights / weights.sum(axis=0, keepdims=True)
+    hb = table.shape[1]
+    if length > hb:
+        weights = np.concatenate([weights, np.repeat(weights[:, -1:], length - hb, axis=1)], axis=1)
+    return np.asarray(weights[:, :length], dtype=np.float64)
+
+
 def combination_weights(mases: Sequence[float]) -> FloatArray:
     """exp(-(MASE / best MASE - 1) / WEIGHT_TEMPERATURE), normalised to sum to 1."""
     floor = max(float(np.min(mases)), 1e-12)
@@ -267,26 +312,43 @@ def combination_weights(mases: Sequence[float]) -> FloatArray:
     return np.asarray(weights / weights.sum(), dtype=np.float64)
 
 
-def combine(kind: ModelName, rows: list[FloatArray], mases: list[float]) -> FloatArray:
-    """Median, or mean weighted by ``combination_weights`` of the backtest MASEs, of the members'
-    forecasts."""
+def combine(
+    kind: ModelName,
+    rows: list[FloatArray],
+    mases: list[float],
+    profiles: list[FloatArray] | None = None,
+) -> FloatArray:
+    """Median, or weighted mean, of the members' forecasts (rows: one per member, leads last).
+    The mean's weights are ``combination_weights`` of the backtest MASEs, or, given each member's
+    error per lead (``profiles``), those of each lead (``lead_weights``)."""
     stacked = np.stack(rows)
     if kind == "ensemble_median":
         return np.asarray(np.median(stacked, axis=0), dtype=np.float64)
+    if profiles is not None and LEAD_WINDOW is not None:
+        table = lead_weights(profiles, stacked.shape[-1])  # (members, leads)
+        shape = (table.shape[0],) + (1,) * (stacked.ndim - 2) + (table.shape[1],)
+        return np.asarray((table.reshape(shape) * stacked).sum(axis=0), dtype=np.float64)
     weights = combination_weights(mases)
     return np.asarray(np.tensordot(weights, stacked, axes=1), dtype=np.float64)
 
 
 def combination_members(
-    kind: ModelName, ranked: list[ModelName], errors: dict[ModelName, float]
+    kind: ModelName,
+    ranked: list[ModelName],
+    errors: dict[ModelName, float],
+    profiles: dict[ModelName, FloatArray] | None = None,
 ) -> list[ModelName]:
     """The best three for the median; for the weighted mean every candidate whose weight before
     normalising, exp(-(error / best - 1) / WEIGHT_TEMPERATURE), is at least 1 % (error at most
-    about 46 % above the best), so the members reported are the ones that count."""
+    about 46 % above the best) -- at some lead when ``profiles`` (error per lead) are given --
+    so the members reported are the ones that count."""
     if kind == "ensemble_median":
         return ranked[:ENSEMBLE_SIZE]
-    best = max(errors[ranked[0]], 1e-12)
     limit = 1.0 + WEIGHT_TEMPERATURE * math.log(100.0)
+    if profiles is not None and LEAD_WINDOW is not None:
+        floor = np.maximum(np.min(np.stack([profiles[m] for m in ranked]), axis=0), 1e-12)
+        return [m for m in ranked if bool(np.any(profiles[m] / floor <= limit))]
+    best = max(errors[ranked[0]], 1e-12)
     return [m for m in ranked if errors[m] / best <= limit]
 
 
@@ -322,7 +384,14 @@ def backtest(
             outcome.notes.append(f"{name} produced non-finite backtest values")
             continue
         mase = weighted_mase(errors, usable, scale)
-        outcome.scores[name] = CandidateScore(name, mase, usable, forecasts, errors)
+        outcome.scores[name] = CandidateScore(
+            name,
+            mase,
+            usable,
+            forecasts,
+            errors,
+            by_lead=lead_mases(errors, scale),
+        )
     if ensembles:
         _add_ensembles(series, outcome, origins)
     return outcome
@@ -336,10 +405,17 @@ def _add_ensembles(series: PreparedSeries, outcome: BacktestOutcome, origins: li
         return
     actual = np.stack([series.values[t : t + outcome.horizon] for t in origins])
     mases = {s.name: s.mase for s in full}
+    profiles = {s.name: s.by_lead for s in full if s.by_lead is not None}
+    use = profiles if len(profiles) == len(full) else None
     for kind in ("ensemble_median", "ensemble_mean"):
-        names = combination_members(kind, [s.name for s in full], mases)
+        names = combination_members(kind, [s.name for s in full], mases, use)
         members = [outcome.scores[m] for m in names]
-        forecasts = combine(kind, [m.forecasts for m in members], [m.mase for m in members])
+        forecasts = combine(
+            kind,
+            [m.forecasts for m in members],
+            [m.mase for m in members],
+            None if use is None else [use[m.name] for m in members],
+        )
         errors = actual - forecasts
         outcome.scores[kind] = CandidateScore(
             kind,
@@ -402,13 +478,19 @@ def procedure_errors(scores: dict[ModelName, CandidateScore], chosen: CandidateS
         others = np.arange(count) != i
         weights = recency[others] / recency[others].sum()
         errors = {s.name: float(weights @ abs_mean[k, others]) for k, s in enumerate(singles)}
+        profiles = {s.name: lead_mases(s.errors[others], 1.0) for s in singles}
         forecasts = {s.name: s.forecasts for s in singles}
         ranked = sorted(singles, key=lambda s: (errors[s.name], ORDER.index(s.name)))
         by_name = {s.name: s for s in ranked}
         for kind in ("ensemble_median", "ensemble_mean"):
-            names = combination_members(kind, [s.name for s in ranked], errors)
+            names = combination_members(kind, [s.name for s in ranked], errors, profiles)
             members = [by_name[m] for m in names]
-            blend = combine(kind, [m.forecasts for m in members], [errors[m.name] for m in members])
+            blend = combine(
+                kind,
+                [m.forecasts for m in members],
+                [errors[m.name] for m in members],
+                [profiles[m.name] for m in members],
+            )
             forecasts[kind] = blend
             errors[kind] = float(weights @ np.mean(np.abs(actual[others] - blend[others]), axis=1))
         rows.append(actual[i] - forecasts[choose_by_error(errors)][i])
@@ -623,6 +705,12 @@ def _final_forecast(
     n = len(series)
     if chosen is not None and chosen.members:
         rows = [candidates[m](series, [n], horizon)[0] for m in chosen.members]
-        return combine(chosen_name, rows, [scores[m].mase for m in chosen.members])
+        profiles = [scores[m].by_lead for m in chosen.members]
+        return combine(
+            chosen_name,
+            rows,
+            [scores[m].mase for m in chosen.members],
+            None if any(p is None for p in profiles) else [p for p in profiles if p is not None],
+        )
     run = candidates.get(chosen_name) or statistical_candidate("seasonal_naive_24")
     return np.asarray(run(series, [n], horizon)[0], dtype=np.float64)
