@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orcha_ml.forecast import models, selector
+from orcha_ml.forecast import combination, models, selector
 from orcha_ml.forecast.intervals import conformal_offsets, quantile_paths
 from orcha_ml.forecast.selector import (
     CandidateScore,
@@ -395,19 +395,19 @@ def test_series_without_a_model_is_offered_the_global_lstm(client: TestClient) -
 def test_combination_weights_fall_off_exponentially_with_relative_error() -> None:
     # exp(-(MASE / best - 1) / 0.1): 1.0 -> 1, 1.1 -> e^-1, 2.0 -> e^-10; then normalised.
     raw = np.array([1.0, math.exp(-1.0), math.exp(-10.0)])
-    assert selector.combination_weights([0.5, 0.55, 1.0]) == pytest.approx(raw / raw.sum())
+    assert combination.combination_weights([0.5, 0.55, 1.0]) == pytest.approx(raw / raw.sum())
     # A perfect backtest (zero error) takes all the weight instead of dividing by zero.
-    assert selector.combination_weights([0.0, 0.2]) == pytest.approx([1.0, 0.0])
+    assert combination.combination_weights([0.0, 0.2]) == pytest.approx([1.0, 0.0])
     # Members of the weighted mean: weight before normalising >= 1 %, i.e. error at most
     # 1 + 0.1 * ln(100) = 1.46 times the best; the median always takes the best three.
     errors: dict[Any, float] = {"ets": 1.0, "mstl": 1.4, "theta": 1.5, "naive": 3.0}
     ranked: list[Any] = ["ets", "mstl", "theta", "naive"]
-    assert selector.combination_members("ensemble_mean", ranked, errors) == ["ets", "mstl"]
-    assert selector.combination_members("ensemble_median", ranked, errors) == ranked[:3]
+    assert combination.combination_members("ensemble_mean", ranked, errors) == ["ets", "mstl"]
+    assert combination.combination_members("ensemble_median", ranked, errors) == ranked[:3]
     # The weighted mean of two rows with those weights (1 and e^-4 for mstl).
     w = np.array([1.0, math.exp(-4.0)]) / (1.0 + math.exp(-4.0))
     rows = [np.array([1.0, 2.0]), np.array([3.0, 6.0])]
-    assert selector.combine("ensemble_mean", rows, [1.0, 1.4]) == pytest.approx(
+    assert combination.combine("ensemble_mean", rows, [1.0, 1.4]) == pytest.approx(
         w[0] * rows[0] + w[1] * rows[1]
     )
 

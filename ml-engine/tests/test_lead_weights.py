@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from orcha_ml.forecast import selector
+from orcha_ml.forecast import combination, selector
 from orcha_ml.forecast.selector import PreparedSeries
 
 HOURS = 24 * 40
@@ -61,8 +61,8 @@ def test_each_lead_follows_the_member_that_was_right_at_that_lead() -> None:
 def test_lead_profile_is_the_mean_error_averaged_over_neighbouring_leads() -> None:
     errors = np.zeros((2, 24))
     errors[1, 12] = -13.0  # Only the second origin, only lead 12.
-    profile = selector.lead_mases(errors, scale=2.0)
-    window = 2 * selector.LEAD_WINDOW + 1 if selector.LEAD_WINDOW else 1
+    profile = combination.lead_mases(errors, scale=2.0)
+    window = 2 * combination.LEAD_WINDOW + 1 if combination.LEAD_WINDOW else 1
     assert profile[12] == pytest.approx(13.0 / 2 / window / 2.0)
     assert profile[12 - window // 2] == profile[12] == profile[12 + window // 2]
     # Leads more than the window away never see it.
@@ -71,7 +71,7 @@ def test_lead_profile_is_the_mean_error_averaged_over_neighbouring_leads() -> No
 
 def test_leads_past_the_backtest_keep_the_last_scored_leads_weights() -> None:
     profiles = [np.array([1.0, 2.0]), np.array([2.0, 1.0])]
-    table = selector.lead_weights(profiles, 4)
+    table = combination.lead_weights(profiles, 4)
     assert table.shape == (2, 4)
     assert table.sum(axis=0) == pytest.approx(np.ones(4))
     assert table[0, 0] > 0.99 and table[1, 1] > 0.99

@@ -19,7 +19,7 @@ const MODEL_NAMES: Record<string, string> = {
   linear: "linear regression on the last day and week",
   lstm: "LSTM neural network",
   ensemble_median: "median of the three best models",
-  ensemble_mean: "mean of the models weighted by backtest error",
+  ensemble_mean: "mean of the models weighted hour by hour by backtest error",
 };
 
 export function modelName(model: string): string {

@@ -52,7 +52,7 @@ describe("ForecastCard", () => {
       "Next 3 h: about +$0.30, between +$0.09 and +$0.75.",
     );
     expect(screen.getByTestId("forecast-model")).toHaveTextContent(
-      "mean of the models weighted by backtest error",
+      "mean of the models weighted hour by hour by backtest error",
     );
     expect(screen.getByTestId("forecast-model")).toHaveTextContent("ensemble_mean · 0.1.0 · hourly earnings");
     // 0.52 / 0.8 = 0.65: 35 % less error than the best seasonal naive.
