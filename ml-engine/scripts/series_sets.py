@@ -478,7 +478,9 @@ def holdout6_datasets() -> dict[str, tuple[np.ndarray, datetime]]:
 # `.venv/bin/pip install --no-deps eemeter==4.1.1`. Only `--holdout7` reads them.
 
 
-def _eemeter_sample(file: str, time_column: str, column: str) -> tuple[np.ndarray, datetime]:
+def _eemeter_sample(
+    file: str, time_column: str, column: str, *, readings_per_hour: int = 1
+) -> tuple[np.ndarray, datetime]:
     from importlib.metadata import distribution
 
     import pandas as pd
@@ -486,19 +488,22 @@ def _eemeter_sample(file: str, time_column: str, column: str) -> tuple[np.ndarra
     path = distribution("eemeter").locate_file(f"eemeter/eemeter/samples/{file}")
     frame = pd.read_csv(Path(str(path)))
     hours = np.floor(_epoch_seconds(frame[time_column]) / 3600.0).astype(np.int64)
-    values = np.asarray(frame[column], dtype=np.float64)
-    if "sample-1" in file or "sample-2" in file:
-        # Half-hourly kWh: the hourly mean of two readings times two is the hour's kWh.
-        values = values * 2.0
+    # Energy per reading: the hourly mean of the readings times their count is the hour's energy.
+    values = np.asarray(frame[column], dtype=np.float64) * readings_per_hour
     return _clean_tail(hours, values)
 
 
 def holdout7_datasets() -> dict[str, tuple[np.ndarray, datetime]]:
     electricity = "uk-electricity-hdd-only-hourly-sample-{}.csv.gz"
+    half_hourly = {"readings_per_hour": 2}
     return {
         "uk_household_electricity_2020": _eemeter_sample(electricity.format(0), "start", "value"),
-        "london_household_electricity_a": _eemeter_sample(electricity.format(1), "start", "value"),
-        "london_household_electricity_b": _eemeter_sample(electricity.format(2), "start", "value"),
+        "london_household_electricity_a": _eemeter_sample(
+            electricity.format(1), "start", "value", **half_hourly
+        ),
+        "london_household_electricity_b": _eemeter_sample(
+            electricity.format(2), "start", "value", **half_hourly
+        ),
         "uk_household_gas_2020": _eemeter_sample(
             "uk-gas-hdd-only-hourly-sample-0.csv.gz", "start", "value"
         ),

@@ -57,24 +57,22 @@ def lead_mases(errors: FloatArray, scale: float) -> FloatArray:
 def lead_weights(profiles: Sequence[FloatArray], length: int) -> FloatArray:
     """``combination_weights`` lead by lead: (members, length); leads past the profiles' length
     take the last one's weights."""
-    table = np.stack(profiles)  # (members, hb)
-    floor = np.maximum(table.min(axis=0), 1e-12)
-    relative = np.maximum(table, floor) / floor
-    weights = np.exp(-(relative - 1.0) / WEIGHT_TEMPERATURE)
-    weights = weights / weights.sum(axis=0, keepdims=True)
-    hb = table.shape[1]
+    weights = combination_weights(np.stack(profiles))  # (members, hb)
+    hb = weights.shape[1]
     if length > hb:
         weights = np.concatenate([weights, np.repeat(weights[:, -1:], length - hb, axis=1)], axis=1)
     return np.asarray(weights[:, :length], dtype=np.float64)
 
 
-def combination_weights(mases: Sequence[float]) -> FloatArray:
-    """exp(-(MASE / best MASE - 1) / WEIGHT_TEMPERATURE), normalised to sum to 1."""
-    floor = max(float(np.min(mases)), 1e-12)
+def combination_weights(mases: Sequence[float] | FloatArray) -> FloatArray:
+    """exp(-(MASE / best MASE - 1) / WEIGHT_TEMPERATURE), normalised to sum to 1 over the
+    members (axis 0; a table of members x leads is weighted lead by lead)."""
+    table = np.asarray(mases, dtype=np.float64)
+    floor = np.maximum(table.min(axis=0), 1e-12)
     # Errors at or below the floor (a perfect backtest) all count as the best.
-    relative = np.maximum(np.asarray(mases, dtype=np.float64), floor) / floor
+    relative = np.maximum(table, floor) / floor
     weights = np.exp(-(relative - 1.0) / WEIGHT_TEMPERATURE)
-    return np.asarray(weights / weights.sum(), dtype=np.float64)
+    return np.asarray(weights / weights.sum(axis=0), dtype=np.float64)
 
 
 def combine(
@@ -111,7 +109,8 @@ def combination_members(
         return ranked[:ENSEMBLE_SIZE]
     limit = 1.0 + WEIGHT_TEMPERATURE * math.log(100.0)
     if profiles is not None and LEAD_WINDOW is not None:
-        floor = np.maximum(np.min(np.stack([profiles[m] for m in ranked]), axis=0), 1e-12)
-        return [m for m in ranked if bool(np.any(profiles[m] / floor <= limit))]
-    best = max(errors[ranked[0]], 1e-12)
-    return [m for m in ranked if errors[m] / best <= limit]
+        table = np.stack([profiles[m] for m in ranked])  # (members, leads)
+    else:
+        table = np.array([[errors[m]] for m in ranked])  # (members, 1)
+    floor = np.maximum(table.min(axis=0), 1e-12)
+    return [m for m, row in zip(ranked, table, strict=True) if bool(np.any(row / floor <= limit))]

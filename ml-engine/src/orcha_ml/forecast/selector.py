@@ -165,8 +165,6 @@ class CandidateScore:
     forecasts: FloatArray
     errors: FloatArray
     members: list[ModelName] = field(default_factory=list)
-    by_lead: FloatArray | None = None
-    """Recency-weighted MASE per lead, smoothed over neighbouring leads (``lead_mases``)."""
 
 
 @dataclass
@@ -289,14 +287,7 @@ def backtest(
             outcome.notes.append(f"{name} produced non-finite backtest values")
             continue
         mase = weighted_mase(errors, usable, scale)
-        outcome.scores[name] = CandidateScore(
-            name,
-            mase,
-            usable,
-            forecasts,
-            errors,
-            by_lead=lead_mases(errors, scale),
-        )
+        outcome.scores[name] = CandidateScore(name, mase, usable, forecasts, errors)
     if ensembles:
         _add_ensembles(series, outcome, origins)
     return outcome
@@ -310,16 +301,15 @@ def _add_ensembles(series: PreparedSeries, outcome: BacktestOutcome, origins: li
         return
     actual = np.stack([series.values[t : t + outcome.horizon] for t in origins])
     mases = {s.name: s.mase for s in full}
-    profiles = {s.name: s.by_lead for s in full if s.by_lead is not None}
-    use = profiles if len(profiles) == len(full) else None
+    profiles = {s.name: lead_mases(s.errors, outcome.scale) for s in full}
     for kind in ("ensemble_median", "ensemble_mean"):
-        names = combination_members(kind, [s.name for s in full], mases, use)
+        names = combination_members(kind, [s.name for s in full], mases, profiles)
         members = [outcome.scores[m] for m in names]
         forecasts = combine(
             kind,
             [m.forecasts for m in members],
             [m.mase for m in members],
-            None if use is None else [use[m.name] for m in members],
+            [profiles[m.name] for m in members],
         )
         errors = actual - forecasts
         outcome.scores[kind] = CandidateScore(
@@ -498,7 +488,9 @@ def forecast_series(
     chosen = scores.get(chosen_name)
 
     try:
-        point = _final_forecast(series, chosen_name, chosen, candidates, scores, horizon)
+        point = _final_forecast(
+            series, chosen_name, chosen, candidates, scores, horizon, outcome.scale
+        )
     except Exception as exc:  # Broad on purpose: fall back rather than fail the whole request.
         notes.append(f"{chosen_name} failed on the full history ({type(exc).__name__})")
         chosen_name, chosen = "seasonal_naive_24", scores.get("seasonal_naive_24")
@@ -606,16 +598,16 @@ def _final_forecast(
     candidates: dict[ModelName, MultiForecaster],
     scores: dict[ModelName, CandidateScore],
     horizon: int,
+    scale: float,
 ) -> FloatArray:
     n = len(series)
     if chosen is not None and chosen.members:
         rows = [candidates[m](series, [n], horizon)[0] for m in chosen.members]
-        profiles = [scores[m].by_lead for m in chosen.members]
         return combine(
             chosen_name,
             rows,
             [scores[m].mase for m in chosen.members],
-            None if any(p is None for p in profiles) else [p for p in profiles if p is not None],
+            [lead_mases(scores[m].errors, scale) for m in chosen.members],
         )
     run = candidates.get(chosen_name) or statistical_candidate("seasonal_naive_24")
     return np.asarray(run(series, [n], horizon)[0], dtype=np.float64)
