@@ -447,7 +447,7 @@ async function main() {
       }
     });
 
-    // Last, because it waits for the demo's history to reach the engine's 24 h (about a minute).
+    // Last, because it waits for the demo's history to reach what the engine needs (1–2 minutes).
     if (mode === "live" && status.demo)
       await check("a real forecast on the Earnings screen", () =>
         checkRealForecast(page, { base: BASE, token: TOKEN, out: OUT }),
