@@ -4,7 +4,11 @@
 # screenshots to test-artifacts/screens/; then a hostile page on another loopback port tries
 # to drive the API and is refused (tests/e2e-browser/cross-origin.mjs). A real Prometheus scrapes
 # the demo with its token and is the demo's `[fleet] prometheus_url`, so the Fleet screen shows
-# a live fleet of one machine read through PromQL.
+# a live fleet of one machine read through PromQL. Last, it waits (up to 3 minutes; 96 s measured
+# on the demo) for a real forecast of a demo node (a backtest-scored one if it comes soon) and
+# checks the Earnings screen's forecast card against the API's answer; the server starts the
+# engine as always (ORCHA_ML_COMMAND, else ml-engine/.venv beside the binary, as in CI), and
+# without it that check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q -p orcha-server

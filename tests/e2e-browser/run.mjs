@@ -10,11 +10,14 @@
 // its HttpOnly session cookie, and ORCHA_API_TOKEN lets this script ask the API directly (as a
 // header, never in a URL).
 // Without fixtures and without a reachable API, it checks the designed error state instead.
+// Against the demo, it then waits (up to 3 minutes) for the ML engine's first real forecast and
+// checks the Earnings screen's forecast card against it (forecast.mjs).
 // Prints `N passed, M failed` last; exits non-zero on any failure.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { answer, makeWorld } from "./fixtures.mjs";
+import { checkRealForecast } from "./forecast.mjs";
 
 const BASE = (process.env.ORCHA_URL ?? "http://127.0.0.1:4173").replace(/\/$/, "");
 const FIXTURES = process.env.E2E_FIXTURES === "1";
@@ -443,6 +446,12 @@ async function main() {
         await shot(page, "settings-after-save");
       }
     });
+
+    // Last, because it waits for the demo's history to reach what the engine needs (1–2 minutes).
+    if (mode === "live" && status.demo)
+      await check("a real forecast on the Earnings screen", () =>
+        checkRealForecast(page, { base: BASE, token: TOKEN, out: OUT }),
+      );
 
     await check("no uncaught page errors", async () => {
       assert(pageErrors.length === 0, pageErrors.join("; "));
