@@ -36,6 +36,15 @@ export function comparedToNaive(mase: number | undefined, naive: number | undefi
     : `${change} % more error than seasonal naive`;
 }
 
+/**
+ * A MASE to two decimals, or to two significant digits below 0.1: a near-perfect backtest (e.g.
+ * 0.0035 on a flat series) must not read as a perfect one ("0.00").
+ */
+export function formatMase(mase: number): string {
+  if (mase === 0 || mase >= 0.1) return mase.toFixed(2);
+  return mase.toPrecision(2);
+}
+
 function percent(share: number): string {
   return `${Math.round(share * 100)} %`;
 }
@@ -62,10 +71,10 @@ function ForecastFacts({ f }: { f: ForecastDto }) {
           {f.backtest_mase === undefined ? (
             <span className="metric-not-measured">not scored</span>
           ) : (
-            f.backtest_mase.toFixed(2)
+            formatMase(f.backtest_mase)
           )}
           <div className="muted small">
-            {f.seasonal_naive_mase !== undefined && `seasonal naive ${f.seasonal_naive_mase.toFixed(2)}`}
+            {f.seasonal_naive_mase !== undefined && `seasonal naive ${formatMase(f.seasonal_naive_mase)}`}
             {compared && ` · ${compared}`}
             {f.backtest_origins !== undefined &&
               ` · ${f.backtest_origins} daily origin${f.backtest_origins === 1 ? "" : "s"}`}

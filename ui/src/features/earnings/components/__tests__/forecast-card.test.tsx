@@ -5,7 +5,7 @@ import { FakeBackend } from "../../../../testing/fake-backend";
 import { makeNode, money } from "../../../../testing/fixtures";
 import { renderWithBackend } from "../../../../testing/test-utils";
 import { EarningsScreen } from "../earnings-screen";
-import { comparedToNaive, ForecastCard, modelName } from "../forecast-card";
+import { comparedToNaive, ForecastCard, formatMase, modelName } from "../forecast-card";
 
 function hour(h: number, p10: string, p50: string, p90: string): ForecastPointDto {
   const at = new Date(Date.parse("2025-06-01T12:00:00Z") + h * 3_600_000).toISOString();
@@ -124,5 +124,10 @@ describe("forecast card wording", () => {
     expect(modelName("mstl")).toBe("daily + weekly decomposition (MSTL)");
     expect(modelName("seasonal_median")).toBe("median of each hour over recent days");
     expect(modelName("something_new")).toBe("something_new");
+    expect(formatMase(0.5213)).toBe("0.52");
+    expect(formatMase(1.25)).toBe("1.25");
+    expect(formatMase(0.003475)).toBe("0.0035");
+    expect(formatMase(0.0999)).toBe("0.10");
+    expect(formatMase(0)).toBe("0.00");
   });
 });
