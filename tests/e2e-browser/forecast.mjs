@@ -138,6 +138,15 @@ async function assertCardShows(card, f) {
     );
   else assert(!maseDetail.includes("origin"), `no origins claimed: "${maseDetail}"`);
 
+  // The engine's own sentence (why a baseline, what the combination holds), shown as it said it.
+  const engineNote = card.getByTestId("forecast-engine-note");
+  if (f.engine_note)
+    assert(
+      ((await engineNote.textContent()) ?? "").includes(f.engine_note),
+      `the engine's note "${f.engine_note}" on the card`,
+    );
+  else assert((await engineNote.count()) === 0, "no engine note on the card without one");
+
   const coverage = await ownText(card.getByTestId("forecast-coverage"));
   if (f.interval_coverage !== undefined)
     assert(

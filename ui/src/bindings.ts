@@ -504,7 +504,12 @@ interval_coverage?: number,
 /**
  * How many daily backtest origins the scores rest on.
  */
-backtest_origins?: number, };
+backtest_origins?: number, 
+/**
+ * The engine's own sentence about its answer: why a baseline answered (too little
+ * history), or which models the combination holds and on how many origins it was chosen.
+ */
+engine_note?: string, };
 
 export type AuditQuery = { 
 /**

@@ -283,6 +283,12 @@ async fn predict_forecasts_stored_history_through_the_real_engine() {
     // At most the engine's 28 daily origins (fewer for a model that needs a week before each).
     let origins = shown.backtest_origins.unwrap();
     assert!((1..=28).contains(&origins), "{origins}");
+    // And the engine's own sentence about its choice, as it said it.
+    let note = shown.engine_note.clone().unwrap_or_default();
+    assert!(
+        note.contains(&f.model) && note.contains("backtest"),
+        "{note}"
+    );
     cancel.cancel();
     tokio::time::timeout(Duration::from_secs(10), task)
         .await

@@ -42,6 +42,9 @@ pub struct ForecastRun {
     /// Share of backtest outcomes inside p10..p90 (leave-one-origin-out).
     pub interval_coverage: Option<f64>,
     pub backtest_origins: Option<u32>,
+    /// The engine's own sentence about the run: why a baseline answered, or which models the
+    /// combination holds and how it was chosen.
+    pub engine_note: Option<String>,
 }
 
 impl Store {
@@ -54,7 +57,7 @@ impl Store {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT OR REPLACE INTO forecast_runs (node, made_at, series_kind, backtest_mase, seasonal_naive_mase, interval_coverage, backtest_origins) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT OR REPLACE INTO forecast_runs (node, made_at, series_kind, backtest_mase, seasonal_naive_mase, interval_coverage, backtest_origins, engine_note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )
                 .ctx("preparing the forecast-run insert")?;
             for r in runs {
@@ -68,6 +71,7 @@ impl Store {
                     finite(r.seasonal_naive_mase),
                     finite(r.interval_coverage),
                     r.backtest_origins,
+                    r.engine_note,
                 ])
                 .ctx("inserting a forecast run")?;
             }
@@ -84,7 +88,7 @@ impl Store {
     ) -> Result<Option<ForecastRun>> {
         self.conn
             .prepare_cached(
-                "SELECT series_kind, backtest_mase, seasonal_naive_mase, interval_coverage, backtest_origins FROM forecast_runs WHERE node = ?1 AND made_at = ?2",
+                "SELECT series_kind, backtest_mase, seasonal_naive_mase, interval_coverage, backtest_origins, engine_note FROM forecast_runs WHERE node = ?1 AND made_at = ?2",
             )
             .and_then(|mut s| {
                 s.query_row(params![node.to_string(), to_ms(made_at)], |r| {
@@ -96,6 +100,7 @@ impl Store {
                         seasonal_naive_mase: r.get(2)?,
                         interval_coverage: r.get(3)?,
                         backtest_origins: r.get(4)?,
+                        engine_note: r.get(5)?,
                     })
                 })
                 .optional()
@@ -341,6 +346,7 @@ mod tests {
             seasonal_naive_mase: Some(0.8125),
             interval_coverage: Some(0.791),
             backtest_origins: Some(7),
+            engine_note: Some(format!("ensemble_mean chosen by backtest: MASE {mase}")),
         };
         let (old, new) = (t0(), t0() + Duration::hours(1));
         assert_eq!(store.forecast_run_summary(&a, old)?, None);
@@ -355,6 +361,10 @@ mod tests {
         );
         let read = store.forecast_run_summary(&a, new)?;
         assert_eq!(read.as_ref().and_then(|r| r.backtest_mase), Some(0.375));
+        assert_eq!(
+            read.as_ref().and_then(|r| r.engine_note.as_deref()),
+            Some("ensemble_mean chosen by backtest: MASE 0.375")
+        );
         assert_eq!(read.as_ref().and_then(|r| r.interval_coverage), None);
         store.insert_forecasts(&run(&a, old, 2, 10))?;
         store.prune_forecasts(old + Duration::minutes(1))?;

@@ -206,4 +206,9 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (node, key)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 8 (#17): the engine's own sentence about each run (why a baseline, which models the
+    // combination holds and on how many origins it was chosen), so the card can say why.
+    r#"
+    ALTER TABLE forecast_runs ADD COLUMN engine_note TEXT;
+    "#,
 ];

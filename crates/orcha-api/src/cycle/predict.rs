@@ -299,9 +299,27 @@ pub fn forecast_runs(
                     .map(|b| b.best_seasonal_naive_mase.unwrap_or(b.baseline_mase)),
                 interval_coverage: b.and_then(|b| b.coverage),
                 backtest_origins: b.map(|b| b.origins),
+                engine_note: engine_note(&f.note),
             })
         })
         .collect()
+}
+
+/// Longest engine note kept: the engine's own run to about 250 characters, and a note is read
+/// from a local service, so it is capped rather than trusted.
+const ENGINE_NOTE_MAX_CHARS: usize = 600;
+
+/// The engine's note, trimmed and cut at `ENGINE_NOTE_MAX_CHARS` characters; `None` when empty.
+fn engine_note(note: &str) -> Option<String> {
+    let note = note.trim();
+    if note.is_empty() {
+        return None;
+    }
+    let mut kept: String = note.chars().take(ENGINE_NOTE_MAX_CHARS).collect();
+    if kept.len() < note.len() {
+        kept.push('…');
+    }
+    Some(kept)
 }
 
 /// Stores this cycle's forecasts and drops runs older than the raw-sample retention. Returns a
@@ -495,6 +513,7 @@ mod tests {
         // seasonal naive falls back to seasonal naive 24 h, and no backtest gives no scores.
         let mut scored = f("golem:main", "ensemble_mean", vec![]);
         scored.series_kind = Some("rate".into());
+        scored.note = "  ensemble_mean of ets, theta chosen by rolling-origin backtest ".into();
         scored.backtest = Some(crate::ml::Backtest {
             mase: 0.5,
             baseline_mase: 0.75,
@@ -505,6 +524,8 @@ mod tests {
             ..Default::default()
         });
         let mut v1 = f("storj:main", "ets", vec![]);
+        // A runaway note from the engine is cut, on a character boundary.
+        v1.note = "é".repeat(ENGINE_NOTE_MAX_CHARS + 5);
         v1.backtest = Some(crate::ml::Backtest {
             mase: 1.5,
             baseline_mase: 2.0,
@@ -537,6 +558,13 @@ mod tests {
             (runs[0].interval_coverage, runs[0].backtest_origins),
             (Some(0.8125), Some(7))
         );
+        assert_eq!(
+            runs[0].engine_note.as_deref(),
+            Some("ensemble_mean of ets, theta chosen by rolling-origin backtest")
+        );
+        let cut = runs[1].engine_note.clone().unwrap_or_default();
+        assert_eq!(cut.chars().count(), ENGINE_NOTE_MAX_CHARS + 1, "{cut}");
+        assert!(cut.ends_with('…'));
         assert_eq!(runs[1].seasonal_naive_mase, Some(2.0));
         assert_eq!(runs[1].interval_coverage, None);
         assert_eq!(
@@ -547,6 +575,7 @@ mod tests {
             ),
             (None, None, None)
         );
+        assert_eq!(runs[2].engine_note, None, "an empty note is no note");
         assert_eq!(rate_to_money(1e40, Token::Usd, 2), None);
         assert_eq!(
             rate_to_money(-0.014, Token::Usd, 2),

@@ -69,10 +69,15 @@ pub struct ForecastDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub backtest_origins: Option<u32>,
+    /// The engine's own sentence about its answer: why a baseline answered (too little
+    /// history), or which models the combination holds and on how many origins it was chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub engine_note: Option<String>,
 }
 
 impl ForecastDto {
-    /// Copies the engine's verdict on the run (kind, scores, coverage) into the answer.
+    /// Copies the engine's verdict on the run (kind, scores, coverage, its note) into the answer.
     pub fn with_run(mut self, run: Option<&orcha_store::ForecastRun>) -> Self {
         if let Some(r) = run {
             self.series_kind = r.series_kind.clone();
@@ -80,6 +85,7 @@ impl ForecastDto {
             self.seasonal_naive_mase = r.seasonal_naive_mase;
             self.interval_coverage = r.interval_coverage;
             self.backtest_origins = r.backtest_origins;
+            self.engine_note = r.engine_note.clone();
         }
         self
     }

@@ -38,6 +38,7 @@ pub async fn forecast(
             seasonal_naive_mase: None,
             interval_coverage: None,
             backtest_origins: None,
+            engine_note: None,
         });
     };
     let (made_at, model, model_version) = (
@@ -87,6 +88,7 @@ pub async fn forecast(
         seasonal_naive_mase: None,
         interval_coverage: None,
         backtest_origins: None,
+        engine_note: None,
     }
     .with_run(summary.as_ref()))
 }

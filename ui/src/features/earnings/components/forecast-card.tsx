@@ -156,6 +156,11 @@ export function ForecastCard({ node }: { node: NodeDto }) {
           {formatMoney(totals.p10)} and +{formatMoney(totals.p90)}.
         </p>
         <ForecastFacts f={f} />
+        {f.engine_note && (
+          <p className="small" data-testid="forecast-engine-note">
+            <span className="muted">The engine says:</span> {f.engine_note}
+          </p>
+        )}
         <p className="muted small">
           {f.made_at && <>Made {formatDateTime(f.made_at)}</>}
           {f.note && <> · {f.note}</>}

@@ -80,6 +80,23 @@ describe("ForecastCard", () => {
     expect(await screen.findByTestId("forecast-model")).toHaveTextContent("same hour yesterday");
     expect(screen.getByTestId("forecast-mase")).toHaveTextContent("not scored");
     expect(screen.getByTestId("forecast-coverage")).toHaveTextContent("not measured");
+    expect(screen.queryByTestId("forecast-engine-note")).not.toBeInTheDocument();
+  });
+
+  it("says why in the engine's words when it answered with a short-history baseline", async () => {
+    const why = "baseline: only 36 h of history (< 72 h), so the other models are refused";
+    show(() =>
+      forecast({
+        model: "seasonal_naive_24",
+        backtest_mase: undefined,
+        seasonal_naive_mase: undefined,
+        interval_coverage: undefined,
+        backtest_origins: undefined,
+        engine_note: why,
+      }),
+    );
+    expect(await screen.findByTestId("forecast-engine-note")).toHaveTextContent(`The engine says: ${why}`);
+    expect(screen.getByTestId("forecast-mase")).toHaveTextContent("not scored");
   });
 
   it("counts one backtest origin in the singular (a demo's first days)", async () => {
