@@ -83,13 +83,6 @@ from series_sets import (
     commits,
     datasets,
     glucose,
-    holdout2_datasets,
-    holdout3_datasets,
-    holdout4_datasets,
-    holdout5_datasets,
-    holdout6_datasets,
-    holdout7_datasets,
-    holdout_datasets,
     taylor,
 )
 
@@ -246,16 +239,17 @@ def development(settings: Settings) -> dict[str, Any]:
     series of the ratio over all origins, the same over the 19 series of rounds 5-7
     (``geomean_first19``), the 46 of round 8 (``geomean_first46``) and the 54 of round 9's first
     pass (``geomean_first54``). Scored sets may serve as development data; `--holdout8` may not."""
+    load = {flag: loader for flag, loader, _ in SERIES_SETS}
     first = {
-        **datasets(),
-        **holdout_datasets(),
-        **holdout2_datasets(),
+        **load["first"](),
+        **load["holdout"](),
+        **load["holdout2"](),
         "glucose_2010": glucose(),
         "commits_2013_2017": commits(),
     }
-    round8 = {**first, **holdout3_datasets(), **holdout4_datasets(), **holdout5_datasets()}
-    round9 = {**round8, **holdout6_datasets()}
-    sets = {**round9, **holdout7_datasets()}
+    round8 = {**first, **load["holdout3"](), **load["holdout4"](), **load["holdout5"]()}
+    round9 = {**round8, **load["holdout6"]()}
+    sets = {**round9, **load["holdout7"]()}
     ratios, coverage = {}, {}
     for name, (values, start) in sets.items():
         log(f"development: {name}")
@@ -303,7 +297,7 @@ PROTOCOL = (
 
 
 def accuracy(settings: Settings, sets: dict[str, tuple[np.ndarray, datetime]]) -> dict[str, Any]:
-    """One set under the protocol (`--holdout` .. `--holdout8`)."""
+    """One set under the protocol (`--holdout` .. `--holdout9`)."""
     per_series = {}
     for name, (values, start) in sets.items():
         log(f"accuracy: {name}")

